@@ -1,0 +1,144 @@
+"""Bring the image layouts users pass into one: ``(n, height, width, channels)``.
+
+Every estimator and transformer that takes images (``CNNClassifier``, the HOG and
+color-histogram transformers, the image utilities) calls :func:`check_images`, so
+they all accept the same inputs and say the same thing when the input is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["check_images"]
+
+
+def check_images(
+    X,
+    *,
+    image_shape=None,
+    data_format: str = "channels_last",
+    owner: str = "This estimator",
+    ensure_finite: bool = True,
+) -> np.ndarray:
+    """Validate images and return them as ``(n_samples, height, width, channels)``.
+
+    Parameters
+    ----------
+    X : array-like
+        One of
+
+        - 2-D ``(n_samples, n_features)``: flat rows, reshaped with ``image_shape``;
+        - 3-D ``(n_samples, height, width)``: grayscale images;
+        - 4-D ``(n_samples, height, width, channels)`` when ``data_format`` is
+          ``'channels_last'``, ``(n_samples, channels, height, width)`` when it is
+          ``'channels_first'``.
+    image_shape : tuple, 'auto' or None, default=None
+        Shape of one image, used for flat rows only: ``(height, width)`` for
+        grayscale, ``(height, width, channels)`` (``'channels_last'``) or
+        ``(channels, height, width)`` (``'channels_first'``) for color. ``'auto'``
+        (or None) accepts square grayscale rows only.
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Where the channel axis of 4-D input and of ``image_shape`` is.
+    owner : str, default='This estimator'
+        Name used in error messages.
+    ensure_finite : bool, default=True
+        Raise if a float image holds NaN or infinity.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, height, width, channels)
+        A view of ``X`` where possible; the dtype is kept (uint8 stays uint8).
+
+    Raises
+    ------
+    ValueError
+        If the layout cannot be read as images, with a message that says what to
+        change.
+    TypeError
+        If ``X`` is sparse or not numeric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl.utils import check_images
+    >>> check_images(np.zeros((5, 64)), image_shape=(8, 8)).shape
+    (5, 8, 8, 1)
+    >>> check_images(np.zeros((5, 3, 8, 8)), data_format="channels_first").shape
+    (5, 8, 8, 3)
+    """
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            "data_format must be 'channels_last' or 'channels_first'; "
+            f"got {data_format!r}."
+        )
+    if sp.issparse(X):
+        raise TypeError(
+            f"{owner} takes dense images; got a sparse matrix. Convert it with "
+            "X.toarray() first."
+        )
+    X = np.asarray(X)
+    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise TypeError(
+            f"{owner} takes numeric images; got an array of dtype {X.dtype}."
+        )
+    if X.dtype == bool:
+        X = X.astype(np.uint8)
+    if X.ndim == 2:
+        X = X.reshape((X.shape[0], *_row_shape(X.shape[1], image_shape, owner)))
+    if X.ndim == 3:
+        X = X[..., np.newaxis]
+    elif X.ndim == 4:
+        if data_format == "channels_first":
+            X = np.moveaxis(X, 1, -1)
+    else:
+        raise ValueError(
+            f"{owner} expects images as a 2-D array of flat rows, 3-D "
+            "(n_samples, height, width) or 4-D (n_samples, height, width, channels); "
+            f"got an array with shape {X.shape}."
+        )
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"{owner} got 0 images (shape {X.shape}); at least 1 is required."
+        )
+    if min(X.shape[1:3]) < 1 or X.shape[3] < 1:
+        raise ValueError(f"{owner} got images of empty size {X.shape[1:]}.")
+    if ensure_finite and np.issubdtype(X.dtype, np.floating):
+        if not np.isfinite(X).all():
+            what = "NaN" if np.isnan(X).any() else "infinity"
+            raise ValueError(
+                f"Input X contains {what}. {owner} needs finite pixel values; "
+                "impute or drop those images first."
+            )
+    return X
+
+
+def _row_shape(n_features, image_shape, owner):
+    if image_shape is None or (isinstance(image_shape, str) and image_shape == "auto"):
+        side = math.isqrt(n_features)
+        if side * side != n_features:
+            raise ValueError(
+                f"{owner} got flat rows of {n_features} features, which is not a "
+                "square grayscale image, so image_shape='auto' cannot tell the "
+                "image size: set image_shape=(height, width) or "
+                "(height, width, channels)."
+            )
+        return (side, side)
+    shape = tuple(image_shape)
+    if len(shape) not in (2, 3) or not all(
+        isinstance(s, numbers.Integral) and s >= 1 for s in shape
+    ):
+        raise ValueError(
+            "image_shape must be (height, width) or a 3-tuple with the channels, "
+            f"of positive ints; got {image_shape!r}."
+        )
+    if math.prod(shape) != n_features:
+        raise ValueError(
+            f"image_shape={shape} needs {math.prod(shape)} features per row, "
+            f"got {n_features}."
+        )
+    # a 3-tuple follows data_format; the 4-D branch of check_images moves the axis
+    return shape

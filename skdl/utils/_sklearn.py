@@ -1,0 +1,23 @@
+"""The one place where skdl imports private scikit-learn helpers.
+
+scikit-learn does not promise to keep these names stable, so every module of skdl
+imports them from here: when a release moves one, this file is the only fix.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    Hidden,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
+
+__all__ = [
+    "Hidden",
+    "Interval",
+    "InvalidParameterError",
+    "Options",
+    "StrOptions",
+    "_fit_context",
+]

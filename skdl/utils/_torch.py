@@ -1,0 +1,153 @@
+"""Device resolution and local seeding of PyTorch."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+__all__ = ["resolve_device", "seed_from_random_state", "torch_seeded"]
+
+_DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d+)?)$")
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn a ``device`` parameter into a :class:`torch.device` that exists here.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``'cpu'``, ``'cuda'``, ``'cuda:N'``, ``'mps'`` or ``'auto'`` (the first of
+        CUDA, MPS and CPU that this machine has).
+
+    Returns
+    -------
+    torch.device
+        The device to train and predict on.
+
+    Raises
+    ------
+    ValueError
+        If the string is not a device name, or the requested device is not
+        available on this machine.
+
+    Examples
+    --------
+    >>> from skdl.utils import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str) or not _DEVICE_PATTERN.match(device):
+        raise ValueError(
+            f"device must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'; got {device!r}."
+        )
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested, but PyTorch sees no CUDA GPU on "
+                "this machine (torch.cuda.is_available() is False). Use "
+                "device='cpu' or device='auto', or install a CUDA build of PyTorch."
+            )
+        count = torch.cuda.device_count()
+        if resolved.index is not None and resolved.index >= count:
+            raise ValueError(
+                f"device={device!r} was requested, but only {count} CUDA "
+                f"device(s) are visible (cuda:0 to cuda:{count - 1})."
+            )
+    if resolved.type == "mps" and not _mps_available():
+        raise ValueError(
+            "device='mps' was requested, but the Apple MPS backend is not "
+            "available on this machine. Use device='cpu' or device='auto'."
+        )
+    return resolved
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def seed_from_random_state(random_state, *, salt: int = 0) -> int:
+    """Derive a 63-bit torch seed from a scikit-learn ``random_state``.
+
+    ``None`` draws fresh operating-system entropy, so the global NumPy random state
+    is left alone; an int always gives the same seed; a ``RandomState`` instance is
+    advanced by one draw, as scikit-learn estimators do.
+
+    Parameters
+    ----------
+    random_state : None, int or numpy.random.RandomState
+        The estimator's ``random_state`` parameter.
+    salt : int, default=0
+        Mixed into the seed, so that successive calls (for instance successive
+        ``partial_fit`` epochs) get different but reproducible streams.
+
+    Returns
+    -------
+    int
+        A seed for :func:`torch.manual_seed`.
+
+    Examples
+    --------
+    >>> from skdl.utils import seed_from_random_state
+    >>> seed_from_random_state(0) == seed_from_random_state(0)
+    True
+    """
+    if random_state is None:
+        entropy = np.random.SeedSequence().entropy
+    elif isinstance(random_state, np.random.RandomState):
+        entropy = int(random_state.randint(np.iinfo(np.int32).max))
+    else:
+        entropy = int(random_state)
+    state = np.random.SeedSequence([entropy, int(salt)]).generate_state(1, np.uint64)
+    return int(state[0] >> np.uint64(1))
+
+
+@contextlib.contextmanager
+def torch_seeded(seed: int, device: torch.device) -> Iterator[None]:
+    """Seed torch inside the block and restore the caller's RNG state after it.
+
+    The CPU generator and, for a CUDA device, that device's generator are forked,
+    so the global random state seen by the rest of the program is untouched.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for the block.
+    device : torch.device
+        The device that will draw random numbers in the block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdl.utils import torch_seeded
+    >>> with torch_seeded(0, torch.device("cpu")):
+    ...     a = torch.rand(2)
+    >>> with torch_seeded(0, torch.device("cpu")):
+    ...     b = torch.rand(2)
+    >>> bool((a == b).all())
+    True
+    """
+    cuda_devices = []
+    if device.type == "cuda":
+        cuda_devices = [
+            device.index if device.index is not None else torch.cuda.current_device()
+        ]
+    with torch.random.fork_rng(devices=cuda_devices):
+        torch.random.default_generator.manual_seed(seed)
+        if device.type == "cuda":
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(seed)
+        yield
