@@ -7,4 +7,6 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+from .neural_network import MLPClassifier, MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]

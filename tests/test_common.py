@@ -1,12 +1,17 @@
 """scikit-learn's common estimator checks, run on every public skdl estimator."""
 
 import pytest
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import (
     check_param_validation,
     parametrize_with_checks,
 )
 
-from skdl.utils._test_settings import CHECK_PARAMS, EXPECTED_FAILED_CHECKS
+from skdl.utils._test_settings import (
+    CHECK_PARAMS,
+    EXPECTED_FAILED_CHECKS,
+    PER_CHECK_PARAMS,
+)
 from skdl.utils.discovery import all_estimators
 
 ESTIMATORS = all_estimators()
@@ -28,12 +33,19 @@ def _expected_failures(estimator):
 
 def test_every_public_estimator_is_checked():
     assert ESTIMATORS, "discovery found no estimators"
-    for name in CHECK_PARAMS.keys() | EXPECTED_FAILED_CHECKS.keys():
+    named = (
+        CHECK_PARAMS.keys() | EXPECTED_FAILED_CHECKS.keys() | PER_CHECK_PARAMS.keys()
+    )
+    for name in named:
         assert name in dict(ESTIMATORS), f"test settings name unknown estimator {name}"
 
 
 @parametrize_with_checks(INSTANCES, expected_failed_checks=_expected_failures)
 def test_sklearn_compatible_estimator(estimator, check):
+    check_name = getattr(check, "func", check).__name__
+    params = PER_CHECK_PARAMS.get(type(estimator).__name__, {}).get(check_name)
+    if params:
+        estimator = clone(estimator).set_params(**params)
     check(estimator)
 
 

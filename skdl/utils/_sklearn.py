@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
 )
+from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
 __all__ = [
     "Hidden",
@@ -20,4 +21,5 @@ __all__ = [
     "Options",
     "StrOptions",
     "_fit_context",
+    "check_sample_weight",
 ]

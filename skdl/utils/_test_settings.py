@@ -13,5 +13,35 @@ from __future__ import annotations
 # estimator has it
 CHECK_PARAMS: dict[str, dict] = {}
 
+# parameters for one check only: {estimator name: {check name: params}}
+_FULL_BATCH = {"solver": "lbfgs"}
+PER_CHECK_PARAMS: dict[str, dict[str, dict]] = {
+    # weights equal repetitions only for full-batch training, as in sklearn's tests
+    name: {
+        "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH,
+        "check_sample_weight_equivalence_on_sparse_data": _FULL_BATCH,
+    }
+    for name in ("MLPClassifier", "MLPRegressor")
+}
+
+_FLOAT32_WEIGHTS = (
+    "training runs in float32: fits with weights and with repeated rows agree to "
+    "about 1e-4 (tests/neural_network/test_mlp.py checks that), not to the 1e-7 "
+    "this check demands"
+)
+
+_FLOAT32_SUBSETS = (
+    "float32 matrix products round differently for different numbers of rows "
+    "(the BLAS kernel changes), so a prediction on a subset can differ from the "
+    "same rows predicted in a larger batch by ~1e-7, the check's tolerance"
+)
+
 # {estimator name: {check name: reason it is expected to fail}}
-EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    name: {
+        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS,
+        "check_methods_subset_invariance": _FLOAT32_SUBSETS,
+    }
+    for name in ("MLPClassifier", "MLPRegressor")
+}

@@ -1,0 +1,200 @@
+"""MLP training and prediction: skdl vs scikit-learn vs skorch vs a hand-written loop.
+
+Same network everywhere: one hidden layer of 100 ReLU units, Adam (lr 1e-3), batch
+200, 20 epochs, no early stopping, on
+
+- digits (standardized, 75/25 split), and
+- make_classification(50000, 100, n_informative=30, n_classes=5), 75/25 split.
+
+Prints the median of ``--repeats`` runs of each, and ratios taken in the same run.
+Run: ``python benchmarks/bench_mlp.py`` (about two minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier as SklearnMLP
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from skdl import MLPClassifier
+
+EPOCHS, BATCH, HIDDEN, LR = 20, 200, 100, 1e-3
+
+
+def datasets():
+    X, y = load_digits(return_X_y=True)
+    X_big, y_big = make_classification(
+        50000, 100, n_informative=30, n_classes=5, random_state=0
+    )
+    for name, (X_, y_) in {"digits": (X, y), "classif50k": (X_big, y_big)}.items():
+        X_train, X_test, y_train, y_test = train_test_split(
+            X_, y_, test_size=0.25, random_state=0
+        )
+        scaler = StandardScaler().fit(X_train)
+        yield (
+            name,
+            scaler.transform(X_train).astype(np.float32),
+            scaler.transform(X_test).astype(np.float32),
+            y_train,
+            y_test,
+        )
+
+
+class HandLoop:
+    """The minimal PyTorch loop a user would write (tensors made once, slicing)."""
+
+    def __init__(self, fused: bool):
+        self.fused = fused
+
+    def fit(self, X, y):
+        torch.manual_seed(0)
+        X, y = torch.from_numpy(X), torch.from_numpy(y)
+        n_classes = int(y.max()) + 1
+        self.model = nn.Sequential(
+            nn.Linear(X.shape[1], HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, n_classes)
+        )
+        options = {"fused": True} if self.fused else {}
+        optimizer = torch.optim.Adam(self.model.parameters(), lr=LR, **options)
+        loss_fn = nn.CrossEntropyLoss()
+        generator = torch.Generator().manual_seed(0)
+        for _ in range(EPOCHS):
+            order = torch.randperm(len(X), generator=generator)
+            for start in range(0, len(X), BATCH):
+                index = order[start : start + BATCH]
+                optimizer.zero_grad()
+                loss = loss_fn(self.model(X[index]), y[index])
+                loss.backward()
+                optimizer.step()
+        return self
+
+    def predict_proba(self, X):
+        with torch.inference_mode():
+            return torch.softmax(self.model(torch.from_numpy(X)), dim=1).numpy()
+
+
+def skorch_default():
+    from skorch import NeuralNetClassifier
+
+    class Module(nn.Module):
+        def __init__(self, n_features=64, n_classes=10):
+            super().__init__()
+            self.layers = nn.Sequential(
+                nn.Linear(n_features, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, n_classes)
+            )
+
+        def forward(self, X):
+            return self.layers(X)
+
+    class Wrapped:
+        def fit(self, X, y):
+            self.net = NeuralNetClassifier(
+                Module,
+                module__n_features=X.shape[1],
+                module__n_classes=int(y.max()) + 1,
+                criterion=nn.CrossEntropyLoss,
+                optimizer=torch.optim.Adam,
+                lr=LR,
+                max_epochs=EPOCHS,
+                batch_size=BATCH,
+                train_split=None,
+                verbose=0,
+            )
+            self.net.fit(X, y.astype(np.int64))
+            return self
+
+        def predict_proba(self, X):
+            return self.net.predict_proba(X)
+
+    return Wrapped()
+
+
+def contenders():
+    common = {
+        "hidden_layer_sizes": (HIDDEN,),
+        "learning_rate_init": LR,
+        "batch_size": BATCH,
+        "max_iter": EPOCHS,
+        "alpha": 0.0,
+        "tol": 0.0,
+        "n_iter_no_change": EPOCHS + 1,
+        "random_state": 0,
+    }
+    return {
+        "skdl": lambda: MLPClassifier(**common),
+        "sklearn": lambda: SklearnMLP(**common),
+        "skorch": skorch_default,
+        "hand loop": lambda: HandLoop(fused=False),
+        "hand loop (fused Adam)": lambda: HandLoop(fused=True),
+    }
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    torch.set_num_threads(torch.get_num_threads())
+    # warm up: the first torch optimizer of a process imports torch._dynamo (~1.5 s)
+    HandLoop(fused=False).fit(np.zeros((4, 3), np.float32), np.array([0, 1, 0, 1]))
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
+    for name, X_train, X_test, y_train, y_test in datasets():
+        print(f"== {name}: {X_train.shape[0]} x {X_train.shape[1]}, {EPOCHS} epochs")
+        X_predict = np.resize(X_test, (12500, X_test.shape[1]))
+        one_row = X_test[:1]
+        results = {}
+        for label, make in contenders().items():
+            fitted = make().fit(X_train, y_train)
+            fit_s = median_time(
+                lambda make=make, X=X_train, y=y_train: make().fit(X, y), args.repeats
+            )
+            accuracy = float(
+                np.mean(fitted.predict_proba(X_test).argmax(axis=1) == y_test)
+            )
+            predict_s = median_time(
+                lambda fitted=fitted, X=X_predict: fitted.predict_proba(X), 5
+            )
+            single_s = (
+                median_time(
+                    lambda fitted=fitted, row=one_row: [
+                        fitted.predict_proba(row) for _ in range(100)
+                    ],
+                    5,
+                )
+                / 100
+            )
+            results[label] = (fit_s, accuracy, predict_s, single_s)
+        base_fit, _, base_predict, base_single = results["sklearn"]
+        hand_fit = results["hand loop"][0]
+        print(
+            f"{'':24}{'fit s':>8}{'/sklearn':>9}{'/hand':>7}{'acc':>7}"
+            f"{'proba 12.5k ms':>16}{'/sklearn':>9}{'1-row us':>10}{'/sklearn':>9}"
+        )
+        for label, (fit_s, acc, predict_s, single_s) in results.items():
+            print(
+                f"{label:24}{fit_s:8.3f}{fit_s / base_fit:9.2f}{fit_s / hand_fit:7.2f}"
+                f"{acc:7.3f}{predict_s * 1e3:16.1f}{predict_s / base_predict:9.2f}"
+                f"{single_s * 1e6:10.0f}{single_s / base_single:9.2f}"
+            )
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,426 @@
+"""The skorch side of skdl: batch iteration and the training loop.
+
+Every skdl estimator trains its module through :class:`SkdlNet`, a
+:class:`skorch.NeuralNet` whose hot loop is trimmed for in-memory data:
+
+- the data are tensors on the training device, made once per fit; a batch is a
+  slice of a per-epoch permutation (:class:`Batches`), never a per-sample collation;
+- callbacks are only called for the hooks they override, so an empty
+  ``on_batch_begin`` costs nothing per batch;
+- the epoch loss is summed on the device and read once per epoch, so a GPU does not
+  wait for the host after every batch.
+
+Callbacks still see skorch's usual ``net``, ``history`` and hooks, so skorch's own
+callbacks (``Checkpoint``, ``LRScheduler``, ``GradientNormClipping``, ...) work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer
+from skorch.utils import TeeGenerator
+
+from .callbacks import StopTraining
+from .exceptions import DivergenceError
+
+__all__ = ["Batches", "SkdlNet", "to_rows"]
+
+_HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_batch_begin",
+    "on_batch_end",
+    "on_grad_computed",
+)
+
+
+class SparseRows:
+    """Rows of a scipy sparse matrix, densified on the device one batch at a time.
+
+    Only the batch is ever dense, so a wide TF-IDF matrix trains in the memory of
+    its sparse form.
+    """
+
+    def __init__(self, X, device: torch.device):
+        self.X = sp.csr_matrix(X)
+        self.device = device
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def __getitem__(self, index) -> torch.Tensor:
+        if isinstance(index, torch.Tensor):
+            index = index.cpu().numpy()
+        dense = np.asarray(self.X[index].todense(), dtype=np.float32)
+        return torch.from_numpy(dense).to(self.device, non_blocking=True)
+
+
+def to_rows(X, device: torch.device, dtype: torch.dtype | None = None):
+    """Make ``X`` indexable by row on ``device``: a tensor, or sparse rows.
+
+    A C-contiguous float32 array on the CPU becomes a tensor that shares its memory.
+    """
+    if sp.issparse(X):
+        return SparseRows(X, device)
+    tensor = torch.as_tensor(np.asarray(X))
+    if dtype is not None:
+        tensor = tensor.to(dtype)
+    return tensor.to(device)
+
+
+class Batches:
+    """Mini-batches ``(X, y, sample_weight)`` sliced from row-indexable arrays.
+
+    Parameters
+    ----------
+    X, y, sample_weight
+        Tensors (or :class:`SparseRows`) with the same number of rows; ``y`` and
+        ``sample_weight`` may be None.
+    batch_size : int
+        Rows per batch; the last batch may be smaller.
+    shuffle : bool, default=False
+        Draw a new permutation each epoch from ``generator``.
+    generator : torch.Generator or None
+        CPU generator for the permutation; the same seed gives the same order on
+        every device.
+    """
+
+    def __init__(
+        self,
+        X,
+        y=None,
+        sample_weight=None,
+        *,
+        batch_size,
+        shuffle=False,
+        generator=None,
+    ):
+        self.arrays = (X, y, sample_weight)
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.generator = generator
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.arrays[0])
+
+    def __len__(self) -> int:
+        return math.ceil(self.n_samples / self.batch_size)
+
+    def __iter__(self):
+        n, size = self.n_samples, self.batch_size
+        if not self.shuffle:
+            for start in range(0, n, size):
+                yield tuple(
+                    None if a is None else a[start : start + size] for a in self.arrays
+                )
+            return
+        order = torch.randperm(n, generator=self.generator)
+        device = getattr(self.arrays[0], "device", order.device)
+        order = order.to(device)
+        for start in range(0, n, size):
+            index = order[start : start + size]
+            yield tuple(None if a is None else a[index] for a in self.arrays)
+
+
+def _overrides(callback, hook: str) -> bool:
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+
+
+def make_optimizer(optimizer_class, param_groups, kwargs):
+    """Build an optimizer, with the fused kernel where torch has one for the device."""
+    accepts_fused = "fused" in inspect.signature(optimizer_class).parameters
+    if accepts_fused and "fused" not in kwargs:
+        try:
+            return optimizer_class(param_groups, fused=True, **kwargs)
+        except (RuntimeError, ValueError, TypeError):
+            pass
+    return optimizer_class(param_groups, **kwargs)
+
+
+class SkdlNet(NeuralNet):
+    """A :class:`skorch.NeuralNet` with skdl's fast in-memory training loop.
+
+    Parameters beyond skorch's
+    --------------------------
+    score_fn : callable or None
+        ``score_fn(outputs, y, sample_weight) -> float`` on device tensors; when
+        given, each validation pass records ``valid_score`` (accuracy, R2).
+    autocast_dtype : torch.dtype or None
+        Mixed-precision dtype for forward passes (CUDA only), or None.
+    l2_in_loss : float
+        Penalty ``0.5 * l2_in_loss * sum(w ** 2)`` over weight matrices added to the
+        training loss, for optimizers without ``weight_decay`` (L-BFGS).
+    l2_reported : float
+        The same penalty, added only to the recorded ``train_loss`` once per epoch
+        (the optimizer applies it as weight decay), so losses read like sklearn's.
+    """
+
+    def __init__(
+        self,
+        *args,
+        score_fn=None,
+        autocast_dtype=None,
+        l2_in_loss=0.0,
+        l2_reported=0.0,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        self.score_fn = score_fn
+        self.autocast_dtype = autocast_dtype
+        self.l2_in_loss = l2_in_loss
+        self.l2_reported = l2_reported
+
+    # -- initialisation -----------------------------------------------------------
+    @property
+    def _default_callbacks(self):
+        # epoch losses are recorded by run_single_epoch, not from batch records
+        return [("epoch_timer", EpochTimer())]
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        self.hooked_ = {
+            hook: [(name, cb) for name, cb in self.callbacks_ if _overrides(cb, hook)]
+            for hook in _HOOKS
+        }
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        named = list(self.get_all_learnable_params())
+        decayed = [p for _, p in named if p.ndim >= 2]
+        kwargs = self.get_params_for("optimizer")
+        kwargs.setdefault("lr", self.lr)
+        weight_decay = kwargs.pop("weight_decay", None)
+        if weight_decay is None:  # L-BFGS: one group, the penalty goes in the loss
+            groups = [p for _, p in named]
+        else:
+            decayed_ids = {id(p) for p in decayed}
+            rest = [p for _, p in named if id(p) not in decayed_ids]
+            groups = [
+                {"params": params, "weight_decay": wd}
+                for params, wd in ((decayed, weight_decay), (rest, 0.0))
+                if params
+            ]
+            if weight_decay == 0:  # one group: one fused kernel call per step
+                groups = [p for _, p in named]
+        self.decayed_params_ = decayed
+        self.optimizer_ = make_optimizer(self.optimizer, groups, kwargs)
+        self.grad_scaler_ = (
+            torch.amp.GradScaler(torch.device(self.device).type)
+            if self.autocast_dtype == torch.float16
+            else None
+        )
+        return self
+
+    # -- callbacks ------------------------------------------------------------------
+    def notify(self, method_name, **cb_kwargs):
+        getattr(self, method_name)(self, **cb_kwargs)
+        for name, cb in self.hooked_[method_name]:
+            _call_callback(name, cb, method_name, self, cb_kwargs)
+
+    def _grad_computed(self, batch):
+        if self.hooked_["on_grad_computed"]:
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+
+    # -- one step -------------------------------------------------------------------
+    def autocast(self):
+        """Context for forward passes: autocast when mixed precision is on."""
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device).type, self.autocast_dtype)
+
+    def infer(self, x, **fit_params):
+        return self.module_(x, **fit_params)
+
+    def l2_penalty(self):
+        """``0.5 * sum(w ** 2)`` over the weight matrices (biases excluded)."""
+        return 0.5 * sum(p.pow(2).sum() for p in self.decayed_params_)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y, weight = y_true
+        if weight is None:
+            loss = self.criterion_(y_pred, y)
+        else:
+            per_sample = self.criterion_(y_pred, y)
+            per_sample = per_sample.reshape(len(per_sample), -1).mean(dim=1)
+            loss = (per_sample * weight).sum() / weight.sum()
+        if training and self.l2_in_loss:
+            loss = loss + self.l2_in_loss * self.l2_penalty()
+        return loss
+
+    def train_step(self, batch, **fit_params):
+        Xi, yi, wi = batch
+        optimizer = self.optimizer_
+        if isinstance(optimizer, torch.optim.LBFGS):
+            first = {}
+
+            def closure():
+                optimizer.zero_grad()
+                y_pred = self.infer(Xi, **fit_params)
+                loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
+                loss.backward()
+                first.setdefault("step", {"loss": loss, "y_pred": y_pred})
+                self._grad_computed(batch)
+                return loss
+
+            optimizer.step(closure)
+            return first["step"]
+
+        optimizer.zero_grad(set_to_none=True)
+        with self.autocast():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
+        scaler = self.grad_scaler_
+        if scaler is None:
+            loss.backward()
+            self._grad_computed(batch)
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            self._grad_computed(batch)
+            scaler.step(optimizer)
+            scaler.update()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        Xi, yi, wi = batch
+        with torch.no_grad(), self.autocast():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=False)
+        return {"loss": loss, "y_pred": y_pred}
+
+    # -- epochs ---------------------------------------------------------------------
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """One pass over ``iterator``; records ``<prefix>_loss``, returns outputs.
+
+        The outputs of a validation pass are returned (concatenated) so that the
+        validation score needs no second forward pass.
+        """
+        if iterator is None:
+            return None
+        self._set_training(training)
+        begin, end = self.hooked_["on_batch_begin"], self.hooked_["on_batch_end"]
+        losses, sizes = [], []
+        outputs = [] if not training else None
+        for batch in iterator:
+            for name, cb in begin:
+                _call_callback(
+                    name,
+                    cb,
+                    "on_batch_begin",
+                    self,
+                    {"batch": batch, "training": training},
+                )
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]))
+            if outputs is not None:
+                outputs.append(step["y_pred"])
+            for name, cb in end:
+                _call_callback(
+                    name,
+                    cb,
+                    "on_batch_end",
+                    self,
+                    {"batch": batch, "training": training, **step},
+                )
+        # one device-to-host read per epoch: the size-weighted mean batch loss
+        weights = torch.tensor(sizes, dtype=torch.float64, device=losses[0].device)
+        epoch_loss = (torch.stack(losses).to(torch.float64) @ weights) / weights.sum()
+        self.history.record(f"{prefix}_loss", epoch_loss.item())
+        if training:
+            previous = self.history[-2, "samples_seen"] if len(self.history) > 1 else 0
+            self.history.record("samples_seen", previous + sum(sizes))
+        return None if outputs is None else torch.cat(outputs)
+
+    def fit_epochs(self, train: Batches, valid: Batches | None, epochs: int) -> str:
+        """Train for up to ``epochs`` epochs; say why the loop ended.
+
+        Returns
+        -------
+        {'max_iter', 'converged', 'interrupted'}
+            ``'converged'`` when a callback stopped training, ``'interrupted'`` on
+            KeyboardInterrupt (the weights so far are kept).
+
+        Raises
+        ------
+        DivergenceError
+            When the training loss is NaN or infinite after an epoch.
+        """
+        epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
+        self.notify("on_train_begin", X=train, y=None)
+        outcome = "max_iter"
+        try:
+            for _ in range(epochs):
+                self.notify("on_epoch_begin", **epoch_kwargs)
+                self.run_single_epoch(train, True, "train", self.train_step)
+                self._check_finite()
+                if self.l2_reported:
+                    loss = self.history[-1, "train_loss"]
+                    with torch.no_grad():
+                        penalty = float(self.l2_penalty())
+                    self.history.record("train_loss", loss + self.l2_reported * penalty)
+                if valid is not None:
+                    outputs = self.run_single_epoch(
+                        valid, False, "valid", self.validation_step
+                    )
+                    if self.score_fn is not None:
+                        _, y, weight = valid.arrays
+                        score = self.score_fn(outputs.float(), y, weight)
+                        self.history.record("valid_score", score)
+                self.notify("on_epoch_end", **epoch_kwargs)
+        except StopTraining:
+            outcome = "converged"
+        except KeyboardInterrupt:
+            outcome = "converged" if self._skorch_stopped() else "interrupted"
+        finally:
+            self.notify("on_train_end", X=train, y=None)
+        return outcome
+
+    def _check_finite(self):
+        loss = self.history[-1, "train_loss"]
+        if math.isfinite(loss):
+            return
+        lr = self.optimizer_.param_groups[0]["lr"]
+        raise DivergenceError(
+            f"Training diverged: the training loss became {loss} in epoch "
+            f"{len(self.history)}. Lower learning_rate_init (the learning rate was "
+            f"{lr:g}), scale the input features (e.g. with StandardScaler), or clip "
+            "gradients (skorch's GradientNormClipping callback). The estimator was "
+            "left as it was before this call."
+        )
+
+    def _skorch_stopped(self) -> bool:
+        # skorch's EarlyStopping ends training by raising KeyboardInterrupt
+        return any(
+            isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+            for _, cb in self.callbacks_
+        )
+
+
+def _call_callback(name, callback, hook, net, kwargs):
+    try:
+        getattr(callback, hook)(net, **kwargs)
+    except (StopTraining, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        where = f"callback {name!r} ({type(callback).__name__}.{hook})"
+        if exc.args and isinstance(exc.args[0], str):
+            exc.args = (f"{exc.args[0]} [raised in {where}]", *exc.args[1:])
+            raise
+        raise RuntimeError(f"{type(exc).__name__} raised in {where}: {exc!r}") from exc

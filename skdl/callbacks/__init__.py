@@ -1,0 +1,17 @@
+"""skorch callbacks that skdl adds to every fit; each has one job.
+
+Pass your own skorch callbacks (``Checkpoint``, ``LRScheduler``,
+``GradientNormClipping``...) through the ``callbacks`` parameter of any estimator.
+"""
+
+from ._convergence import Convergence, LBFGSConvergence, StopTraining
+from ._progress import EpochProgressBar
+from ._schedules import InverseScalingLR
+
+__all__ = [
+    "Convergence",
+    "EpochProgressBar",
+    "InverseScalingLR",
+    "LBFGSConvergence",
+    "StopTraining",
+]

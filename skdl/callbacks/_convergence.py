@@ -1,0 +1,143 @@
+"""Stop training, or lower the learning rate, when the monitored value stalls."""
+
+from __future__ import annotations
+
+import copy
+
+from skorch.callbacks import Callback
+
+__all__ = ["Convergence", "LBFGSConvergence", "StopTraining"]
+
+
+class StopTraining(Exception):
+    """Raised by a callback to end training after the current epoch.
+
+    skdl's training loop catches it; it never reaches the user.
+    """
+
+
+class Convergence(Callback):
+    """scikit-learn's stopping rule for stochastic solvers, as a skorch callback.
+
+    Each epoch, the monitored value (the training loss, or the validation score
+    when ``early_stopping`` is on) counts as an improvement if it beats the best so
+    far by at least ``tol``. After more than ``n_iter_no_change`` epochs without
+    one, training stops; with ``lower_lr_on_plateau`` the learning rate is divided
+    by 5 instead, as long as it is above ``1e-6`` (scikit-learn's 'adaptive'
+    schedule).
+
+    Parameters
+    ----------
+    monitor : {'train_loss', 'valid_score'}
+        History key to watch; a loss must fall, a score must rise.
+    tol : float
+        Smallest change that counts as an improvement.
+    n_iter_no_change : int or float
+        Epochs without improvement tolerated before acting (``inf`` never acts).
+    lower_lr_on_plateau : bool, default=False
+        Divide the learning rate by 5 on a plateau instead of stopping.
+    restore_best : bool, default=False
+        Keep a copy of the best weights and load them when training ends.
+
+    Examples
+    --------
+    >>> from skdl.callbacks import Convergence
+    >>> Convergence("valid_score", tol=1e-4, n_iter_no_change=10, restore_best=True)
+    <skdl.callbacks._convergence.Convergence object at ...>
+    """
+
+    def __init__(
+        self,
+        monitor: str,
+        tol: float,
+        n_iter_no_change: float,
+        lower_lr_on_plateau: bool = False,
+        restore_best: bool = False,
+    ):
+        self.monitor = monitor
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.lower_lr_on_plateau = lower_lr_on_plateau
+        self.restore_best = restore_best
+
+    def initialize(self):
+        self.best_ = None
+        self.no_improvement_count_ = 0
+        self.best_state_ = None
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        value = net.history[-1, self.monitor]
+        higher_is_better = self.monitor.endswith("score")
+        sign = 1.0 if higher_is_better else -1.0
+        if self.best_ is None:
+            improved_by_tol, is_best = True, True
+        else:
+            improved_by_tol = sign * (value - self.best_) >= self.tol
+            is_best = sign * (value - self.best_) > 0
+        self.no_improvement_count_ = (
+            0 if improved_by_tol else (self.no_improvement_count_ + 1)
+        )
+        if is_best:
+            self.best_ = value
+            if self.restore_best:
+                self.best_state_ = copy.deepcopy(net.module_.state_dict())
+        net.history.record(f"{self.monitor}_best", bool(is_best))
+        if self.no_improvement_count_ <= self.n_iter_no_change:
+            return
+        if self.lower_lr_on_plateau:
+            if net.optimizer_.param_groups[0]["lr"] > 1e-6:
+                for group in net.optimizer_.param_groups:
+                    group["lr"] = group["lr"] / 5.0
+                self.no_improvement_count_ = 0
+                return
+        raise StopTraining(
+            f"{self.monitor} did not improve by at least tol={self.tol} for "
+            f"{self.n_iter_no_change} consecutive epochs."
+        )
+
+    def on_train_end(self, net, **kwargs):
+        if self.restore_best and self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+
+
+class LBFGSConvergence(Callback):
+    """End L-BFGS training once it converged or spent its function evaluations.
+
+    skdl runs one L-BFGS iteration per epoch. torch's L-BFGS returns without
+    iterating when the largest gradient entry is below its ``tolerance_grad``
+    (skdl passes ``tol``), which this callback reads as convergence; it also stops
+    once ``max_fun`` loss evaluations were made, as scikit-learn does.
+
+    Parameters
+    ----------
+    max_fun : int
+        Largest number of loss evaluations.
+
+    Examples
+    --------
+    >>> from skdl.callbacks import LBFGSConvergence
+    >>> LBFGSConvergence(max_fun=15000).max_fun
+    15000
+    """
+
+    def __init__(self, max_fun: int):
+        self.max_fun = max_fun
+
+    def initialize(self):
+        self.n_iter_ = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        state = _lbfgs_state(net.optimizer_)
+        n_iter = state.get("n_iter", 0)
+        if n_iter == self.n_iter_:
+            raise StopTraining("the gradient fell below tol")
+        self.n_iter_ = n_iter
+        if state.get("func_evals", 0) >= self.max_fun:
+            raise StopTraining(f"max_fun={self.max_fun} loss evaluations were made")
+
+
+def _lbfgs_state(optimizer) -> dict:
+    first_param = optimizer.param_groups[0]["params"][0]
+    return optimizer.state[first_param]

@@ -1,0 +1,14 @@
+"""``torch.nn.Module`` definitions used by skdl's estimators (no sklearn here)."""
+
+from ._activations import ACTIVATIONS, make_activation
+from ._losses import HalfPoissonLoss, HalfSquaredError
+from ._mlp import MLPModule, glorot_uniform_
+
+__all__ = [
+    "ACTIVATIONS",
+    "HalfPoissonLoss",
+    "HalfSquaredError",
+    "MLPModule",
+    "glorot_uniform_",
+    "make_activation",
+]

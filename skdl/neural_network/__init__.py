@@ -1,0 +1,5 @@
+"""Neural-network estimators trained with PyTorch."""
+
+from ._mlp import MLPClassifier, MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
