@@ -303,6 +303,8 @@ class BaseTorchEstimator(BaseEstimator):
             return {"eps": self.epsilon, "weight_decay": decay}
         return {
             "max_iter": 1,
+            # room for the line search inside the one iteration of each epoch
+            "max_eval": 25,
             "tolerance_grad": self.tol,
             "history_size": 10,
             "line_search_fn": "strong_wolfe",
@@ -495,8 +497,8 @@ class TorchClassifierMixin(ClassifierMixin):
             np.unique(classes), self.classes_
         ):
             raise ValueError(
-                f"classes={list(classes)} differs from the classes of the first "
-                f"partial_fit call, classes_={list(self.classes_)}."
+                f"classes={np.unique(classes).tolist()} differs from the classes of "
+                f"the first partial_fit call, classes_={self.classes_.tolist()}."
             )
         if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
             if target_type != "multilabel-indicator" or y.shape[1] != self.n_outputs_:
@@ -515,8 +517,8 @@ class TorchClassifierMixin(ClassifierMixin):
             unseen = np.setdiff1d(unique_labels(y), self.classes_)
             if len(unseen):
                 raise ValueError(
-                    f"y contains labels that were not seen before: {list(unseen)}; "
-                    f"classes_ is {list(self.classes_)}. Pass every label in "
+                    f"y contains labels that were not seen before: {unseen.tolist()}; "
+                    f"classes_ is {self.classes_.tolist()}. Pass every label in "
                     "`classes` on the first partial_fit call, or refit."
                 )
             encoded = self._label_encoder.transform(y)
@@ -544,7 +546,7 @@ class TorchClassifierMixin(ClassifierMixin):
         if len(labels) < 2:
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in y; got 1 class: "
-                f"{list(labels)}."
+                f"{labels.tolist()}."
             )
         self._label_encoder = LabelEncoder().fit(labels)
         self.classes_ = self._label_encoder.classes_
