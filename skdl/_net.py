@@ -180,7 +180,7 @@ class SkdlNet(NeuralNet):
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
 
-    # -- initialisation -----------------------------------------------------------
+    # -- initialisation ---------------------------------------------------------------
     @property
     def _default_callbacks(self):
         # epoch losses are recorded by run_single_epoch, not from batch records
@@ -221,7 +221,7 @@ class SkdlNet(NeuralNet):
         )
         return self
 
-    # -- callbacks ------------------------------------------------------------------
+    # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)
         for name, cb in self.hooked_[method_name]:
@@ -236,7 +236,7 @@ class SkdlNet(NeuralNet):
                 training=True,
             )
 
-    # -- one step -------------------------------------------------------------------
+    # -- one step ---------------------------------------------------------------------
     def autocast(self):
         """Context for forward passes: autocast when mixed precision is on."""
         if self.autocast_dtype is None:
@@ -304,7 +304,7 @@ class SkdlNet(NeuralNet):
             loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=False)
         return {"loss": loss, "y_pred": y_pred}
 
-    # -- epochs ---------------------------------------------------------------------
+    # -- epochs -----------------------------------------------------------------------
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass over ``iterator``; records ``<prefix>_loss``, returns outputs.
 

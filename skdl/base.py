@@ -96,7 +96,7 @@ class BaseTorchEstimator(BaseEstimator):
     # rows per forward pass at predict time; image and text estimators lower it
     _inference_batch_size = 8192
 
-    # -- hooks for subclasses ---------------------------------------------------
+    # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
 
@@ -120,7 +120,7 @@ class BaseTorchEstimator(BaseEstimator):
     def _example_input(self) -> torch.Tensor:
         return torch.zeros((1, self.n_features_in_))
 
-    # -- fitting ----------------------------------------------------------------
+    # -- fitting ----------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """Validate, build or reuse the net, train, and set the fitted attributes.
 
@@ -394,7 +394,7 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return True
 
-    # -- inference --------------------------------------------------------------
+    # -- inference --------------------------------------------------------------------
     def _forward(self, X) -> np.ndarray:
         """Module outputs after ``_output_function``, as a float64 numpy array."""
         net = self.net_
@@ -564,7 +564,9 @@ class TorchClassifierMixin(ClassifierMixin):
                 )
             weight = compute_sample_weight(self.class_weight, y)
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
             weight = sample_weight if weight is None else weight * sample_weight
         return _checked_weights(weight)
 
@@ -670,7 +672,9 @@ class TorchRegressorMixin(RegressorMixin):
             )
         weight = None
         if sample_weight is not None:
-            weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+            weight = check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         return y, _checked_weights(weight)
 
     @property

@@ -43,7 +43,7 @@ def iris():
     return StandardScaler().fit_transform(X), y
 
 
-# -- parity with scikit-learn ---------------------------------------------------------
+# -- parity with scikit-learn --------------------------------------------------------
 @pytest.mark.slow
 def test_classifier_matches_sklearn_accuracy_on_digits(digits_split):
     X_train, X_test, y_train, y_test = digits_split
@@ -114,7 +114,7 @@ def test_coefs_are_the_trained_weights(iris):
     np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
 
 
-# -- targets ---------------------------------------------------------------------------
+# -- targets -------------------------------------------------------------------------
 def test_string_labels_binary_and_multiclass(iris):
     X, y = iris
     names = np.array(["setosa", "versicolor", "virginica"])[y]
@@ -178,7 +178,7 @@ def test_poisson_loss_predicts_positive_rates():
         MLPRegressor(loss="poisson").fit(X, -y)
 
 
-# -- inputs ----------------------------------------------------------------------------
+# -- inputs --------------------------------------------------------------------------
 def test_pandas_dataframe_keeps_feature_names(iris):
     X, y = iris
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
@@ -232,7 +232,7 @@ def test_class_weight_balanced_raises_minority_recall():
     assert recall(balanced) > recall(plain)
 
 
-# -- sklearn tools ---------------------------------------------------------------------
+# -- sklearn tools -------------------------------------------------------------------
 def test_pipeline_grid_search_and_cross_validate(iris):
     X, y = iris
     pipe = make_pipeline(
@@ -280,7 +280,7 @@ def test_clone_gives_an_unfitted_copy(iris):
     assert copy.get_params() == model.get_params()
 
 
-# -- seeds -----------------------------------------------------------------------------
+# -- seeds ---------------------------------------------------------------------------
 def test_same_seed_same_model_different_seed_different_weights(iris):
     X, y = iris
     first = MLPClassifier((8,), max_iter=10, random_state=3).fit(X, y)
@@ -352,7 +352,7 @@ def test_every_solver_learns(iris, solver, params):
     assert model.fit(X, y).score(X, y) > 0.9
 
 
-# -- partial_fit and warm_start ----------------------------------------------------
+# -- partial_fit and warm_start ------------------------------------------------------
 def test_partial_fit_trains_one_epoch_per_call(iris):
     X, y = iris
     model = MLPClassifier((16,), random_state=0, batch_size=32, **FAST)
@@ -401,7 +401,7 @@ def test_warm_start_rejects_new_classes(iris):
         model.fit(X, np.where(y == 2, 5, y))
 
 
-# -- bad input -------------------------------------------------------------------------
+# -- bad input -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def fitted(iris):
     X, y = iris
