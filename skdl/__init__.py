@@ -7,6 +7,22 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
+from .feature_extraction import (
+    ColorHistogramTransformer,
+    GrayscaleConverter,
+    HOGTransformer,
+    ImageDeskewer,
+    ImageResizer,
+)
 from .neural_network import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "ColorHistogramTransformer",
+    "GrayscaleConverter",
+    "HOGTransformer",
+    "ImageDeskewer",
+    "ImageResizer",
+    "MLPClassifier",
+    "MLPRegressor",
+    "__version__",
+]

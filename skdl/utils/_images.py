@@ -23,6 +23,8 @@ def check_images(
     data_format: str = "channels_last",
     owner: str = "This estimator",
     ensure_finite: bool = True,
+    channels: int | tuple[int, ...] | None = None,
+    expected_shape: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
     """Validate images and return them as ``(n_samples, height, width, channels)``.
 
@@ -39,14 +41,21 @@ def check_images(
     image_shape : tuple, 'auto' or None, default=None
         Shape of one image, used for flat rows only: ``(height, width)`` for
         grayscale, ``(height, width, channels)`` (``'channels_last'``) or
-        ``(channels, height, width)`` (``'channels_first'``) for color. ``'auto'``
-        (or None) accepts square grayscale rows only.
+        ``(channels, height, width)`` (``'channels_first'``) for color. One
+        entry may be -1, inferred from the row length as in ``numpy.reshape``
+        (``(1, -1)`` reads each row as a one-row image). ``'auto'`` (or None)
+        accepts square grayscale rows only.
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Where the channel axis of 4-D input and of ``image_shape`` is.
     owner : str, default='This estimator'
         Name used in error messages.
     ensure_finite : bool, default=True
         Raise if a float image holds NaN or infinity.
+    channels : int, tuple of int or None, default=None
+        The channel counts the caller accepts; None accepts any.
+    expected_shape : tuple of (height, width, channels) or None, default=None
+        The image shape an estimator was fitted on; images of another shape
+        raise an error that shows both.
 
     Returns
     -------
@@ -69,6 +78,10 @@ def check_images(
     (5, 8, 8, 1)
     >>> check_images(np.zeros((5, 3, 8, 8)), data_format="channels_first").shape
     (5, 8, 8, 3)
+    >>> check_images(np.zeros((5, 8, 8)), channels=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: This estimator needs images with 3 channels; got 1 channel ...
     """
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
@@ -106,6 +119,13 @@ def check_images(
         )
     if min(X.shape[1:3]) < 1 or X.shape[3] < 1:
         raise ValueError(f"{owner} got images of empty size {X.shape[1:]}.")
+    _check_channels(X.shape[1:], channels, owner)
+    if expected_shape is not None and X.shape[1:] != tuple(expected_shape):
+        raise ValueError(
+            f"{owner} was fitted on images of shape {tuple(expected_shape)} "
+            f"(height, width, channels); got images of shape {X.shape[1:]}. "
+            "Give it images of the size and channel count seen in fit."
+        )
     if ensure_finite and np.issubdtype(X.dtype, np.floating):
         if not np.isfinite(X).all():
             what = "NaN" if np.isnan(X).any() else "infinity"
@@ -114,6 +134,21 @@ def check_images(
                 "impute or drop those images first."
             )
     return X
+
+
+def _check_channels(shape, channels, owner):
+    if channels is None:
+        return
+    allowed = (channels,) if isinstance(channels, numbers.Integral) else channels
+    if shape[2] in allowed:
+        return
+    wanted = " or ".join(str(c) for c in allowed)
+    got = "1 channel" if shape[2] == 1 else f"{shape[2]} channels"
+    raise ValueError(
+        f"{owner} needs images with {wanted} channels; got {got} (one image "
+        f"has shape {shape}, height x width x channels). For flat rows, set "
+        "image_shape to a 3-tuple that includes the channels."
+    )
 
 
 def _row_shape(n_features, image_shape, owner):
@@ -128,16 +163,25 @@ def _row_shape(n_features, image_shape, owner):
             )
         return (side, side)
     shape = tuple(image_shape)
-    if len(shape) not in (2, 3) or not all(
-        isinstance(s, numbers.Integral) and s >= 1 for s in shape
+    if (
+        len(shape) not in (2, 3)
+        or not all(
+            isinstance(s, numbers.Integral) and (s >= 1 or s == -1) for s in shape
+        )
+        or shape.count(-1) > 1
     ):
         raise ValueError(
             "image_shape must be (height, width) or a 3-tuple with the channels, "
-            f"of positive ints; got {image_shape!r}."
+            "of positive ints (one of them may be -1: inferred from the row "
+            f"length); got {image_shape!r}."
         )
-    if math.prod(shape) != n_features:
+    known = -math.prod(shape) if -1 in shape else math.prod(shape)
+    if -1 in shape and n_features % known == 0:
+        shape = tuple(n_features // known if s == -1 else s for s in shape)
+    if math.prod(shape) != n_features or min(shape) < 1:
+        needs = f"a multiple of {known}" if -1 in shape else str(known)
         raise ValueError(
-            f"image_shape={shape} needs {math.prod(shape)} features per row, "
+            f"image_shape={tuple(image_shape)} needs {needs} features per row, "
             f"got {n_features}."
         )
     # a 3-tuple follows data_format; the 4-D branch of check_images moves the axis

@@ -11,7 +11,21 @@ from __future__ import annotations
 
 # parameters that keep the checks fast; the tests also set random_state=0 where the
 # estimator has it
-CHECK_PARAMS: dict[str, dict] = {}
+# The image transformers read sklearn's random rows of 1 to 10 features as one-row
+# grayscale images (image_shape=(1, -1)); HOG then needs one-pixel cells, and the
+# color histogram a range that holds the checks' values (standardized, negative).
+_ONE_ROW = {"image_shape": (1, -1)}
+CHECK_PARAMS: dict[str, dict] = {
+    "ColorHistogramTransformer": {
+        **_ONE_ROW,
+        "color_space": "gray",
+        "ranges": (-100.0, 100.0),
+    },
+    "GrayscaleConverter": _ONE_ROW,
+    "HOGTransformer": {**_ONE_ROW, "pixels_per_cell": 1, "cells_per_block": 1},
+    "ImageDeskewer": _ONE_ROW,
+    "ImageResizer": {**_ONE_ROW, "size": (3, 3)},
+}
 
 # parameters for one check only: {estimator name: {check name: params}}
 _FULL_BATCH = {"solver": "lbfgs"}
