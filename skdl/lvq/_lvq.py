@@ -787,11 +787,11 @@ default='linear'
         if not isinstance(per_class, dict):
             return np.full(len(self.classes_), per_class, dtype=np.int64)
         unknown = [label for label in per_class if label not in set(self.classes_)]
-        missing = [label for label in self.classes_ if label not in per_class]
+        missing = [label for label in self.classes_.tolist() if label not in per_class]
         if unknown or missing:
             raise ValueError(
                 "prototypes_per_class as a dict needs a count for every class and "
-                f"no other key; missing: {list(missing)}, unknown: {unknown}. "
+                f"no other key; missing: {missing}, unknown: {unknown}. "
                 f"The classes are {self.classes_.tolist()}."
             )
         counts = np.array([per_class[label] for label in self.classes_])
@@ -823,8 +823,8 @@ default='linear'
             if len(X_class) == 0:
                 raise ValueError(
                     f"prototype_init={init!r} needs samples of every class, but "
-                    f"class {self.classes_[index]!r} has none in this data (the "
-                    "first partial_fit call, or the split left after "
+                    f"class {self.classes_.tolist()[index]!r} has none in this data "
+                    "(the first partial_fit call, or the split left after "
                     "early_stopping). Pass prototype_init as an array."
                 )
             w_class = None if weight is None else weight[in_class]
