@@ -184,15 +184,17 @@ class _LVQNet(SkdlNet):
         with torch.no_grad():
             prototypes = module.prototypes().cpu()
             rates = module.prototype_learning_rates.cpu()
-            W = prototypes.numpy()  # a view: updates land in the tensor
-            wrong = self.rule.run(
-                W,
-                module.prototype_labels.cpu().numpy(),
-                X.astype(W.dtype, copy=False),
-                yi.detach().cpu().numpy(),
-                steps,
-                rates.numpy(),
-            )
+            W = prototypes.numpy()  # a view: the rule updates `prototypes`
+            # overflow shows up as non-finite prototypes, reported below
+            with np.errstate(over="ignore", invalid="ignore"):
+                wrong = self.rule.run(
+                    W,
+                    module.prototype_labels.cpu().numpy(),
+                    X.astype(W.dtype, copy=False),
+                    yi.detach().cpu().numpy(),
+                    steps,
+                    rates.numpy(),
+                )
             if not np.isfinite(W).all():
                 raise DivergenceError(
                     f"Training diverged: the prototypes became non-finite in epoch "

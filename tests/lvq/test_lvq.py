@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skdl import LVQClassifier
 from skdl.callbacks import LinearDecayLR
+from skdl.exceptions import DivergenceError
 from skdl.modules import GLVQLoss, LVQModule, relative_distance
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -357,6 +358,16 @@ def test_a_failed_fit_keeps_the_previous_model(iris):
     before = model.prototypes_
     with pytest.raises(ValueError, match="shape"):
         model.set_params(prototype_init=np.zeros((1, 4))).fit(X, y)
+    np.testing.assert_array_equal(model.prototypes_, before)
+
+
+def test_diverging_prototypes_are_a_clear_error_and_keep_the_model():
+    model = LVQClassifier("lvq1", prototype_init=np.array([[0.0, 0], [1, 1]]))
+    model.set_params(learning_rate_init=1.0).fit([[0, 0], [1, 1]], [0, 1])
+    before = model.prototypes_
+    # a step of 1 away from a sample at 3e38 leaves float32's range
+    with pytest.raises(DivergenceError, match="prototypes became non-finite"):
+        model.partial_fit([[3e38, 0], [3e38, 0]], [1, 1])
     np.testing.assert_array_equal(model.prototypes_, before)
 
 
