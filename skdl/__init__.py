@@ -14,6 +14,7 @@ from .feature_extraction import (
     ImageDeskewer,
     ImageResizer,
 )
+from .lvq import LVQClassifier
 from .neural_network import MLPClassifier, MLPRegressor
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "HOGTransformer",
     "ImageDeskewer",
     "ImageResizer",
+    "LVQClassifier",
     "MLPClassifier",
     "MLPRegressor",
     "__version__",

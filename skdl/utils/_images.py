@@ -41,10 +41,10 @@ def check_images(
     image_shape : tuple, 'auto' or None, default=None
         Shape of one image, used for flat rows only: ``(height, width)`` for
         grayscale, ``(height, width, channels)`` (``'channels_last'``) or
-        ``(channels, height, width)`` (``'channels_first'``) for color. One
-        entry may be -1, inferred from the row length as in ``numpy.reshape``
-        (``(1, -1)`` reads each row as a one-row image). ``'auto'`` (or None)
-        accepts square grayscale rows only.
+        ``(channels, height, width)`` (``'channels_first'``) for color. One entry
+        may be -1, inferred from the row length as in :func:`numpy.reshape`
+        (``(1, -1)`` reads each row as a one-pixel-high image). ``'auto'`` (or
+        None) accepts square grayscale rows only.
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Where the channel axis of 4-D input and of ``image_shape`` is.
     owner : str, default='This estimator'
@@ -78,6 +78,8 @@ def check_images(
     (5, 8, 8, 1)
     >>> check_images(np.zeros((5, 3, 8, 8)), data_format="channels_first").shape
     (5, 8, 8, 3)
+    >>> check_images(np.zeros((5, 10)), image_shape=(1, -1)).shape
+    (5, 1, 10, 1)
     >>> check_images(np.zeros((5, 8, 8)), channels=3)
     Traceback (most recent call last):
     ...
@@ -165,23 +167,24 @@ def _row_shape(n_features, image_shape, owner):
     shape = tuple(image_shape)
     if (
         len(shape) not in (2, 3)
-        or not all(
-            isinstance(s, numbers.Integral) and (s >= 1 or s == -1) for s in shape
-        )
+        or not all(isinstance(s, numbers.Integral) and s >= -1 and s != 0 for s in shape)
         or shape.count(-1) > 1
     ):
         raise ValueError(
             "image_shape must be (height, width) or a 3-tuple with the channels, "
-            "of positive ints (one of them may be -1: inferred from the row "
-            f"length); got {image_shape!r}."
+            f"of positive ints (one may be -1); got {image_shape!r}."
         )
-    known = -math.prod(shape) if -1 in shape else math.prod(shape)
-    if -1 in shape and n_features % known == 0:
+    if -1 in shape:
+        known = -math.prod(shape)
+        if n_features % known:
+            raise ValueError(
+                f"image_shape={shape} needs a multiple of {known} features per "
+                f"row, got {n_features}."
+            )
         shape = tuple(n_features // known if s == -1 else s for s in shape)
-    if math.prod(shape) != n_features or min(shape) < 1:
-        needs = f"a multiple of {known}" if -1 in shape else str(known)
+    if math.prod(shape) != n_features:
         raise ValueError(
-            f"image_shape={tuple(image_shape)} needs {needs} features per row, "
+            f"image_shape={shape} needs {math.prod(shape)} features per row, "
             f"got {n_features}."
         )
     # a 3-tuple follows data_format; the 4-D branch of check_images moves the axis
