@@ -6,7 +6,9 @@ bins falls in bin ``floor(v * bins / (high - low) - low * bins / (high - low))``
 counted only when ``low <= v < high`` in every channel: the rule of OpenCV's
 ``calcHist`` with uniform ranges. For 8-bit images the bin of each of the 256
 values is computed once per channel; the histograms of a whole batch then come
-from one ``bincount`` over per-image offset keys.
+from one ``bincount`` over per-image offset keys. From 1024 pixels per image on,
+8-bit and float32 images are counted by ``cv2.calcHist`` itself, image by image:
+its per-pixel cost is lower, and the cost per call is then small in comparison.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ _DEFAULT_RANGES = {
 
 # pixels per bincount batch: the keys stay in the CPU's cache
 _BATCH_PIXELS = 2**16
+# from this many pixels per image on, one cv2.calcHist call per image beats the
+# batched bincount (whose cost per pixel is higher, but per image lower)
+_CALC_HIST_PIXELS = 1024
 
 _COLOR_HISTOGRAM_CONSTRAINTS: dict = {
     "bins": [Integral, tuple, list],
@@ -292,11 +297,22 @@ class _HistogramSpec:
         kind = "uint8" if images.dtype == np.uint8 else "float"
         ranges = self.ranges or _DEFAULT_RANGES[(self.color_space, kind)]
         n = images.shape[0]
-        pixels = images.reshape(n, -1, images.shape[-1])
+        pixels = np.ascontiguousarray(images).reshape(n, -1, images.shape[-1])
         size = self.n_features()
         hist = np.empty((n, size), dtype=out_dtype)
         batch = max(1, _BATCH_PIXELS // pixels.shape[1])
-        if kind == "uint8":
+        if pixels.shape[1] >= _CALC_HIST_PIXELS and images.dtype in (
+            np.uint8,
+            np.float32,
+        ):
+            calls = self._calc_hist_calls(ranges)
+            for i, image in enumerate(pixels[:, :, None]):
+                start = 0
+                for channels, sizes, bounds in calls:
+                    counts = cv2.calcHist([image], channels, None, sizes, bounds)
+                    hist[i, start : start + counts.size] = counts.ravel()
+                    start += counts.size
+        elif kind == "uint8":
             tables = self._tables(ranges, size)
             for start in range(0, n, batch):
                 keys = _gather_keys(
@@ -313,7 +329,9 @@ class _HistogramSpec:
         """Convert to uint8 or float32/float64 values in the color space."""
         conversion = _CONVERSIONS[self.color_space]
         converts = conversion is not None and images.shape[-1] > 1
-        if not np.issubdtype(images.dtype, np.floating):
+        if images.dtype == np.uint8:
+            pass  # 8-bit values, nothing to check
+        elif not np.issubdtype(images.dtype, np.floating):
             low, high = images.min(), images.max()
             if 0 <= low and high <= 255:
                 images = images.astype(np.uint8, copy=False)
@@ -339,6 +357,18 @@ class _HistogramSpec:
         flat = np.ascontiguousarray(images).reshape(n * height, width, channels)
         converted = cv2.cvtColor(flat, conversion)
         return converted.reshape(n, height, width, -1)
+
+    def _calc_hist_calls(self, ranges) -> list[tuple]:
+        """The ``(channels, histSize, ranges)`` of the ``cv2.calcHist`` calls."""
+        if self.joint:
+            flat = [float(v) for pair in ranges for v in pair]
+            return [(list(range(len(self.bins))), list(self.bins), flat)]
+        return [
+            ([c], [n_bins], [float(low), float(high)])
+            for c, (n_bins, (low, high)) in enumerate(
+                zip(self.bins, ranges, strict=True)
+            )
+        ]
 
     def _tables(self, ranges, size):
         """Per channel, the key part of each of the 256 values (``size``: none)."""

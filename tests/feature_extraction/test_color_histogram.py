@@ -46,11 +46,17 @@ def calc_hist(images, color_space, bins, ranges, joint):
     return np.array(out)
 
 
+# small images are counted in one batch, large ones (1024 pixels and more) by
+# cv2.calcHist image by image
+SIZES = pytest.mark.parametrize("size", [(13, 11), (40, 33)], ids=["small", "large"])
+
+
+@SIZES
 @pytest.mark.parametrize("color_space", ["rgb", "hsv", "lab", "gray"])
 @pytest.mark.parametrize("joint", [True, False], ids=["joint", "per-channel"])
-def test_counts_equal_calc_hist_8bit(color_space, joint):
+def test_counts_equal_calc_hist_8bit(color_space, joint, size):
     rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(6, 13, 11, 3), dtype=np.uint8)
+    images = rng.integers(0, 256, size=(6, *size, 3), dtype=np.uint8)
     bins = (7,) if color_space == "gray" else (6, 4, 5)
     ours = color_histogram(
         images, bins=bins, color_space=color_space, joint=joint, normalize=None
@@ -58,7 +64,8 @@ def test_counts_equal_calc_hist_8bit(color_space, joint):
     reference = calc_hist(images, color_space, bins, RANGES_8BIT[color_space], joint)
     np.testing.assert_array_equal(ours, reference)
     assert ours.dtype == np.float32
-    assert ours.sum(axis=1).tolist() == [13 * 11 * (1 if joint else len(bins))] * 6
+    n_pixels = size[0] * size[1]
+    assert ours.sum(axis=1).tolist() == [n_pixels * (1 if joint else len(bins))] * 6
 
 
 @pytest.mark.parametrize("joint", [True, False], ids=["joint", "per-channel"])
@@ -75,10 +82,11 @@ def test_explicit_ranges_drop_values_outside_as_calc_hist(joint):
     assert ours.sum(axis=1).max() < 90 * (1 if joint else 3)
 
 
+@SIZES
 @pytest.mark.parametrize("color_space", ["rgb", "hsv", "lab", "gray"])
-def test_float_images_in_unit_range(color_space):
+def test_float_images_in_unit_range(color_space, size):
     rng = np.random.default_rng(2)
-    images = rng.random((5, 12, 7, 3), dtype=np.float32)
+    images = rng.random((5, *size, 3), dtype=np.float32)
     images[0, 0, 0] = 1.0  # the top of the range is counted
     images[0, 0, 1] = 0.0
     ours = color_histogram(images, bins=4, color_space=color_space, normalize=None)
@@ -91,7 +99,7 @@ def test_float_images_in_unit_range(color_space):
     bins = (4,) * len(float_ranges)
     reference = calc_hist(images, color_space, bins, float_ranges, True)
     np.testing.assert_array_equal(ours, reference)
-    assert ours.sum(axis=1).tolist() == [84] * 5
+    assert ours.sum(axis=1).tolist() == [size[0] * size[1]] * 5
     # 8-bit images and the same values as floats / 255 give the same RGB counts
     as_uint8 = rng.integers(0, 256, size=(3, 8, 8, 3), dtype=np.uint8)
     np.testing.assert_array_equal(
