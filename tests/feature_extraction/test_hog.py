@@ -143,6 +143,20 @@ def test_hog_layouts_and_batches_agree():
     assert torch.get_num_threads() == threads
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_hog_on_cuda_equals_skimage(dtype):
+    rng = np.random.default_rng(5)
+    images = random_images(rng, (4, 37, 29, 3), dtype)
+    for block_norm in BLOCK_NORMS:
+        params = {"pixels_per_cell": 4, "cells_per_block": 2, "block_norm": block_norm}
+        ours = hog(images, device="cuda", **params)
+        np.testing.assert_allclose(
+            ours, skimage_hog(images, **params), rtol=0, atol=1e-5
+        )
+
+
 def test_hog_too_small_images_name_the_minimum_size():
     images = np.zeros((2, 20, 30))
     with pytest.raises(ValueError, match="at least 24 rows and 16 cols"):
