@@ -293,26 +293,32 @@ class _HistogramSpec:
 
     def compute(self, images: np.ndarray, *, owner: str) -> np.ndarray:
         out_dtype = np.float64 if images.dtype == np.float64 else np.float32
-        images = self._values(images, owner)
+        images = np.ascontiguousarray(self._checked(images, owner))
+        n, height, width, _ = images.shape
+        if self._converts(images) and images.dtype != np.uint8:
+            images = images.astype(np.float32, copy=False)  # what OpenCV converts
         kind = "uint8" if images.dtype == np.uint8 else "float"
         ranges = self.ranges or _DEFAULT_RANGES[(self.color_space, kind)]
-        n = images.shape[0]
-        pixels = np.ascontiguousarray(images).reshape(n, -1, images.shape[-1])
         size = self.n_features()
         hist = np.empty((n, size), dtype=out_dtype)
-        batch = max(1, _BATCH_PIXELS // pixels.shape[1])
-        if pixels.shape[1] >= _CALC_HIST_PIXELS and images.dtype in (
+        if height * width >= _CALC_HIST_PIXELS and images.dtype in (
             np.uint8,
             np.float32,
         ):
+            # image by image, converted and counted while it is in the cache
             calls = self._calc_hist_calls(ranges)
-            for i, image in enumerate(pixels[:, :, None]):
+            for i in range(n):
+                image = self._converted(images[i : i + 1])[0]
                 start = 0
                 for channels, sizes, bounds in calls:
                     counts = cv2.calcHist([image], channels, None, sizes, bounds)
                     hist[i, start : start + counts.size] = counts.ravel()
                     start += counts.size
-        elif kind == "uint8":
+            return _normalized(hist, self.normalize)
+        images = self._converted(images)
+        pixels = images.reshape(n, -1, images.shape[-1])
+        batch = max(1, _BATCH_PIXELS // pixels.shape[1])
+        if kind == "uint8":
             tables = self._tables(ranges, size)
             for start in range(0, n, batch):
                 keys = _gather_keys(
@@ -325,10 +331,12 @@ class _HistogramSpec:
                 hist[start : start + batch] = _count(keys, size)
         return _normalized(hist, self.normalize)
 
-    def _values(self, images, owner):
-        """Convert to uint8 or float32/float64 values in the color space."""
-        conversion = _CONVERSIONS[self.color_space]
-        converts = conversion is not None and images.shape[-1] > 1
+    def _converts(self, images) -> bool:
+        return _CONVERSIONS[self.color_space] is not None and images.shape[-1] > 1
+
+    def _checked(self, images, owner):
+        """8-bit images as uint8; raise for values outside the default ranges."""
+        converts = self._converts(images)
         if images.dtype == np.uint8:
             pass  # 8-bit values, nothing to check
         elif not np.issubdtype(images.dtype, np.floating):
@@ -349,13 +357,15 @@ class _HistogramSpec:
                     f"from {low:.4g} to {high:.4g}. Divide 8-bit values by 255 "
                     "(or pass them as uint8), or set ranges for your values."
                 )
-        if not converts:
+        return images
+
+    def _converted(self, images):
+        """Contiguous uint8 or float32 images in the color space."""
+        if not self._converts(images):
             return images
-        if images.dtype != np.uint8:
-            images = images.astype(np.float32, copy=False)
         n, height, width, channels = images.shape
-        flat = np.ascontiguousarray(images).reshape(n * height, width, channels)
-        converted = cv2.cvtColor(flat, conversion)
+        flat = images.reshape(n * height, width, channels)
+        converted = cv2.cvtColor(flat, _CONVERSIONS[self.color_space])
         return converted.reshape(n, height, width, -1)
 
     def _calc_hist_calls(self, ranges) -> list[tuple]:
