@@ -22,7 +22,9 @@ its features from the raw pixels.
 # -------------
 # :func:`~skdl.feature_extraction.visualize_hog` draws each cell's histogram as
 # a star of lines, one per orientation bin, along the edges that produced it and
-# as bright as the bin is strong. The digits are 20x20 pixels, cut in 5x5 cells.
+# as bright as the bin is strong. The digits are 20x20 pixels, cut in 4x4 cells
+# of 5x5 pixels; a 5-pixel cell leaves no room to draw, so the glyphs are drawn
+# on the digits enlarged 4 times (same 4x4 cells, of 20x20 pixels).
 import time
 import warnings
 
@@ -49,7 +51,8 @@ from skdl.feature_extraction import (
 digits = load_digit_sheet()
 images, labels = digits.images, digits.target
 examples = images[::500][:5]
-glyphs = visualize_hog(examples, pixels_per_cell=5)
+enlarged = ImageResizer(80, interpolation="linear").fit_transform(examples)
+glyphs = visualize_hog(enlarged, pixels_per_cell=20)
 
 fig, axes = plt.subplots(2, 5, figsize=(8, 3.4))
 for column, (image, glyph) in enumerate(zip(examples, glyphs, strict=True)):
@@ -58,7 +61,7 @@ for column, (image, glyph) in enumerate(zip(examples, glyphs, strict=True)):
 for ax in axes.ravel():
     ax.set_axis_off()
 axes[0, 0].set_title("digit", loc="left")
-axes[1, 0].set_title("HOG, 5x5 cells", loc="left")
+axes[1, 0].set_title("HOG, 4x4 cells", loc="left")
 fig.tight_layout()
 
 # %%
