@@ -52,6 +52,10 @@ _AUTO_BATCH_PIXELS_ACCELERATOR = 2**24
 # an 8-bit gradient pair (g_row, g_col) maps to (g_row + 255) * 511 + g_col + 255
 _LUT_SIDE = 511
 _LUT_CENTER = 255 * _LUT_SIDE + 255
+# bits of a pair index; a color pixel's key is magnitude rank << _RANK_SHIFT |
+# channel priority << _PAIR_BITS | pair
+_PAIR_BITS = 18
+_RANK_SHIFT = 40
 
 _HOG_CONSTRAINTS: dict = {
     "orientations": [Interval(Integral, 1, None, closed="left")],
@@ -490,9 +494,12 @@ def _cell_histograms(x: torch.Tensor, params: _HOGParams, tables) -> torch.Tenso
         g_row, g_col = _gradients(x.to(torch.int32), rows, cols)
         pair = g_row.mul_(_LUT_SIDE).add_(g_col).add_(_LUT_CENTER)
         if channels > 1:
-            magnitude = tables.magnitude64.index_select(0, pair.view(-1))
-            pick = magnitude.view(pair.shape).argmax(dim=-1, keepdim=True)
-            pair = pair.gather(-1, pick)
+            # the pair of the strongest channel, the first one on ties (argmax):
+            # the key orders by magnitude, then by channel, and carries the pair
+            keys = tables.strongest_keys.index_select(0, pair.view(-1))
+            priority = torch.arange(channels - 1, -1, -1, device=x.device)
+            keys = keys.view(pair.shape).add_(priority << _PAIR_BITS)
+            pair = keys.amax(dim=-1).bitwise_and_(2**_PAIR_BITS - 1).to(torch.int32)
         pair = pair.view(-1)
         magnitude = tables.magnitude(accumulate).index_select(0, pair)
         bins = tables.bins.index_select(0, pair)
@@ -658,7 +665,7 @@ def _l2(blocks: torch.Tensor) -> torch.Tensor:
 
 
 class _Tables:
-    """Magnitude and orientation bin of every 8-bit gradient pair, on a device."""
+    """Magnitude, bin and color key of every 8-bit gradient pair, on a device."""
 
     def __init__(self, orientations: int, device: str):
         g = np.arange(-255, 256, dtype=np.float64)
@@ -667,6 +674,12 @@ class _Tables:
             torch.from_numpy(g_row.ravel()), torch.from_numpy(g_col.ravel())
         )
         bins, counted = _orientation_bins(orientation, orientations)
+        # color images keep the channel of largest float64 magnitude: its rank
+        # among all pairs' magnitudes orders the channels the same way
+        _, rank = np.unique(magnitude.numpy(), return_inverse=True)
+        pairs = np.arange(len(rank), dtype=np.int64)
+        keys = (rank.astype(np.int64) << _RANK_SHIFT) | pairs
+        self.strongest_keys = torch.from_numpy(keys).to(device)
         magnitude = torch.where(counted, magnitude, 0)
         self.magnitude64 = magnitude.to(device)
         self._magnitude32 = magnitude.float().to(device)
