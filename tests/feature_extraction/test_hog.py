@@ -68,6 +68,26 @@ def test_hog_equals_skimage(block_norm, color, dtype):
         np.testing.assert_allclose(ours, reference, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.float64])
+def test_hog_color_ties_go_to_the_first_channel(dtype):
+    # the transposed and the inverted image have gradients of the same magnitude
+    # at every pixel (swapped or negated), in other orientations: skimage keeps
+    # the first channel of largest magnitude
+    rng = np.random.default_rng(6)
+    gray = random_images(rng, (3, 24, 24), dtype)
+    inverted = (255 if dtype == np.uint8 else 1) - gray
+    for channels in [
+        (gray, gray.transpose(0, 2, 1)),
+        (gray.transpose(0, 2, 1), gray),
+        (gray, inverted, gray.transpose(0, 2, 1)),
+    ]:
+        images = np.ascontiguousarray(np.stack(channels, axis=-1))
+        params = {"pixels_per_cell": (4, 4), "cells_per_block": (2, 2)}
+        np.testing.assert_allclose(
+            hog(images, **params), skimage_hog(images, **params), rtol=0, atol=1e-5
+        )
+
+
 def test_hog_defaults_equal_skimage_on_real_digits(shared_data):
     sheet = cv2.imread(
         str(shared_data / "opencv_digits" / "digits.png"), cv2.IMREAD_GRAYSCALE
@@ -150,7 +170,11 @@ def test_hog_on_cuda_equals_skimage(dtype):
     rng = np.random.default_rng(5)
     images = random_images(rng, (4, 37, 29, 3), dtype)
     for block_norm in BLOCK_NORMS:
-        params = {"pixels_per_cell": 4, "cells_per_block": 2, "block_norm": block_norm}
+        params = {
+            "pixels_per_cell": (4, 4),
+            "cells_per_block": (2, 2),
+            "block_norm": block_norm,
+        }
         ours = hog(images, device="cuda", **params)
         np.testing.assert_allclose(
             ours, skimage_hog(images, **params), rtol=0, atol=1e-5
