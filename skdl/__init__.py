@@ -7,6 +7,17 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
-from .neural_network import MLPClassifier, MLPRegressor
+from .neural_network import (
+    DBNTransformer,
+    MLPClassifier,
+    MLPRegressor,
+    RBMTransformer,
+)
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "DBNTransformer",
+    "MLPClassifier",
+    "MLPRegressor",
+    "RBMTransformer",
+    "__version__",
+]

@@ -3,9 +3,12 @@
 from ._activations import ACTIVATIONS, make_activation
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._mlp import MLPModule, glorot_uniform_
+from ._rbm import RBM, ContrastiveDivergence
 
 __all__ = [
     "ACTIVATIONS",
+    "RBM",
+    "ContrastiveDivergence",
     "HalfPoissonLoss",
     "HalfSquaredError",
     "MLPModule",
