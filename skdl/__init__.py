@@ -7,6 +7,7 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
+from .lvq import LVQClassifier
 from .neural_network import (
     DBNTransformer,
     MLPClassifier,
@@ -16,6 +17,7 @@ from .neural_network import (
 
 __all__ = [
     "DBNTransformer",
+    "LVQClassifier",
     "MLPClassifier",
     "MLPRegressor",
     "RBMTransformer",
