@@ -14,6 +14,7 @@ from ._rbm import RBM, ContrastiveDivergence
 
 __all__ = [
     "ACTIVATIONS",
+    "RBM",
     "ContrastiveDivergence",
     "GLVQLoss",
     "HalfPoissonLoss",
@@ -21,7 +22,6 @@ __all__ = [
     "LVQModule",
     "MLPModule",
     "NearestPrototypeError",
-    "RBM",
     "glorot_uniform_",
     "make_activation",
     "relative_distance",
