@@ -15,10 +15,16 @@ from .feature_extraction import (
     ImageResizer,
 )
 from .lvq import LVQClassifier
-from .neural_network import MLPClassifier, MLPRegressor
+from .neural_network import (
+    DBNTransformer,
+    MLPClassifier,
+    MLPRegressor,
+    RBMTransformer,
+)
 
 __all__ = [
     "ColorHistogramTransformer",
+    "DBNTransformer",
     "GrayscaleConverter",
     "HOGTransformer",
     "ImageDeskewer",
@@ -26,5 +32,6 @@ __all__ = [
     "LVQClassifier",
     "MLPClassifier",
     "MLPRegressor",
+    "RBMTransformer",
     "__version__",
 ]

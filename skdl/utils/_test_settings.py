@@ -16,6 +16,20 @@ from __future__ import annotations
 # color histogram a range that holds the checks' values (standardized, negative).
 _ONE_ROW = {"image_shape": (1, -1)}
 CHECK_PARAMS: dict[str, dict] = {
+    # the checks feed real-valued features, which Bernoulli units reject (see
+    # tests/neural_network/test_rbm.py for the Bernoulli path)
+    "RBMTransformer": {
+        "n_components": 8,
+        "n_iter": 2,
+        "visible_units": "gaussian",
+        "learning_rate": 0.01,
+    },
+    "DBNTransformer": {
+        "hidden_layer_sizes": (8, 4),
+        "n_iter": 2,
+        "visible_units": "gaussian",
+        "learning_rate": 0.01,
+    },
     "ColorHistogramTransformer": {
         **_ONE_ROW,
         "color_space": "gray",
