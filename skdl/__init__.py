@@ -7,6 +7,13 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
+from .feature_extraction import (
+    ColorHistogramTransformer,
+    GrayscaleConverter,
+    HOGTransformer,
+    ImageDeskewer,
+    ImageResizer,
+)
 from .lvq import LVQClassifier
 from .neural_network import (
     DBNTransformer,
@@ -16,7 +23,12 @@ from .neural_network import (
 )
 
 __all__ = [
+    "ColorHistogramTransformer",
     "DBNTransformer",
+    "GrayscaleConverter",
+    "HOGTransformer",
+    "ImageDeskewer",
+    "ImageResizer",
     "LVQClassifier",
     "MLPClassifier",
     "MLPRegressor",

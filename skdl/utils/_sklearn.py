@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     Options,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 
@@ -22,4 +23,5 @@ __all__ = [
     "StrOptions",
     "_fit_context",
     "check_sample_weight",
+    "validate_params",
 ]

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 # parameters that keep the checks fast; the tests also set random_state=0 where the
 # estimator has it
+# The image transformers read sklearn's random rows of 1 to 10 features as one-row
+# grayscale images (image_shape=(1, -1)); HOG then needs one-pixel cells, and the
+# color histogram a range that holds the checks' values (standardized, negative).
+_ONE_ROW = {"image_shape": (1, -1)}
 CHECK_PARAMS: dict[str, dict] = {
     # the checks feed real-valued features, which Bernoulli units reject (see
     # tests/neural_network/test_rbm.py for the Bernoulli path)
@@ -26,6 +30,15 @@ CHECK_PARAMS: dict[str, dict] = {
         "visible_units": "gaussian",
         "learning_rate": 0.01,
     },
+    "ColorHistogramTransformer": {
+        **_ONE_ROW,
+        "color_space": "gray",
+        "ranges": (-100.0, 100.0),
+    },
+    "GrayscaleConverter": _ONE_ROW,
+    "HOGTransformer": {**_ONE_ROW, "pixels_per_cell": 1, "cells_per_block": 1},
+    "ImageDeskewer": _ONE_ROW,
+    "ImageResizer": {**_ONE_ROW, "size": (3, 3)},
 }
 
 # parameters for one check only: {estimator name: {check name: params}}
