@@ -7,6 +7,7 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
+from .lvq import LVQClassifier
 from .neural_network import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["LVQClassifier", "MLPClassifier", "MLPRegressor", "__version__"]

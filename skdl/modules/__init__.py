@@ -2,13 +2,25 @@
 
 from ._activations import ACTIVATIONS, make_activation
 from ._losses import HalfPoissonLoss, HalfSquaredError
+from ._lvq import (
+    GLVQLoss,
+    LVQModule,
+    NearestPrototypeError,
+    relative_distance,
+    squared_distances,
+)
 from ._mlp import MLPModule, glorot_uniform_
 
 __all__ = [
     "ACTIVATIONS",
+    "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
+    "LVQModule",
     "MLPModule",
+    "NearestPrototypeError",
     "glorot_uniform_",
     "make_activation",
+    "relative_distance",
+    "squared_distances",
 ]
