@@ -13,6 +13,10 @@ import os
 import sys
 from pathlib import Path
 
+import torch
+from docutils import nodes
+from threadpoolctl import threadpool_limits
+
 import skdl
 
 HERE = Path(__file__).resolve().parent
@@ -20,7 +24,7 @@ sys.path.insert(0, str(HERE / "sphinxext"))
 
 project = "skdl"
 author = "skdl developers"
-copyright = "skdl developers"  # noqa: A001
+copyright = "skdl developers"
 version = release = skdl.__version__
 
 extensions = [
@@ -61,7 +65,37 @@ for _name, _url in _INVENTORIES.items():
     elif _online:
         intersphinx_mapping[_name] = (_url, None)
 
+# sklearn's docstrings that our estimators inherit (set_fit_request...) refer to
+# its glossary and user guide; without sklearn's inventory those links go straight
+# to its site (no download: the URLs are fixed)
+_SKLEARN_FALLBACK = {
+    ("term", "meta-estimator"): "glossary.html#term-meta-estimator",
+    ("ref", "metadata_routing"): "metadata_routing.html",
+}
+
+
+def _link_to_sklearn(app, env, node, contnode):
+    key = (node.get("reftype"), node.get("reftarget", "").lower())
+    if node.get("refdomain") == "std" and key in _SKLEARN_FALLBACK:
+        uri = f"{_INVENTORIES['sklearn']}/{_SKLEARN_FALLBACK[key]}"
+        return nodes.reference("", "", contnode, refuri=uri, internal=False)
+    return None
+
+
+def setup(app):
+    # after intersphinx's handler, which answers first when the inventory is there
+    app.connect("missing-reference", _link_to_sklearn, priority=900)
+
+
 # -- gallery ------------------------------------------------------------------------
+# The examples run in this process. They are small, and on a busy 2-core CI runner
+# PyTorch's and BLAS's thread pools spinning against other jobs made them up to a
+# hundred times slower than with one thread, so the build holds both to
+# SKDL_DOCS_THREADS threads (default 1). The comparison example says so.
+_threads = int(os.environ.get("SKDL_DOCS_THREADS", "1"))
+torch.set_num_threads(_threads)
+_thread_limits = threadpool_limits(limits=_threads)
+
 # one section per folder of examples/; families listed here come first in this
 # order, folders not listed follow alphabetically, and listed folders that do not
 # exist (yet) are skipped
@@ -78,7 +112,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skdl",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skdl": None},
     "plot_gallery": "True",
     "filename_pattern": "/plot_",
     "download_all_examples": False,

@@ -81,7 +81,9 @@ def api_page() -> str:
     for module in public_modules():
         mod = importlib.import_module(module)
         names = [
-            n for n in getattr(mod, "__all__", []) if id(getattr(mod, n)) not in exported
+            n
+            for n in getattr(mod, "__all__", [])
+            if id(getattr(mod, n)) not in exported
         ]
         if names:
             text += _summary(f"``{module}``", sorted(names), module, describe=True)
@@ -109,7 +111,9 @@ class OrderedToctree(SphinxDirective):
         present = sorted(
             doc for doc in self.env.found_docs if doc.startswith(folder + "/")
         )
-        preferred = [f"{folder}/{name.strip()}" for name in self.content if name.strip()]
+        preferred = [
+            f"{folder}/{name.strip()}" for name in self.content if name.strip()
+        ]
         entries = [doc for doc in preferred if doc in present]
         entries += [doc for doc in present if doc not in entries]
         lines = [".. toctree::", f"   :maxdepth: {self.options.get('maxdepth', 2)}", ""]
