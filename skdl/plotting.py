@@ -66,8 +66,8 @@ def plot_history(estimator, *, ax=None):
     >>> from skdl.plotting import plot_history
     >>> X, y = load_iris(return_X_y=True)
     >>> model = MLPClassifier(max_iter=30, early_stopping=True, random_state=0)
-    >>> axes = plot_history(model.fit(X, y))  # doctest: +SKIP
-    >>> [a.get_ylabel() for a in axes]  # doctest: +SKIP
+    >>> axes = plot_history(model.fit(X, y))
+    >>> [a.get_ylabel() for a in axes]
     ['loss', 'validation score']
     """
     records = _history(estimator)
