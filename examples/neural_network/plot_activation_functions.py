@@ -3,11 +3,11 @@
 Activation functions and vanishing gradients
 =============================================
 
-The ``activation`` parameter of :class:`skdl.MLPClassifier` and
-:class:`skdl.MLPRegressor` picks the non-linearity after each hidden layer. This
-example draws the functions and their derivatives, then trains the same deep,
-narrow network on the digits with each of them to show what the derivatives
-mean in practice.
+The ``activation`` parameter of skdl's multi-layer perceptrons picks the
+non-linearity after each hidden layer. This example draws the functions and
+their derivatives, then trains the same deep, narrow
+:class:`skdl.MLPClassifier` on the digits with each of them to show what the
+derivatives mean in practice.
 """
 
 # %%
@@ -72,7 +72,8 @@ for name in names:
         model.fit(X_train, y_train)
     accuracy = model.score(X_test, y_test)
     print(f"{name:>10}: test accuracy {accuracy:.3f}")
-    ax.plot(model.loss_curve_, label=f"{name} ({accuracy:.2f})")
+    epochs = range(1, len(model.loss_curve_) + 1)
+    ax.plot(epochs, model.loss_curve_, label=f"{name} ({accuracy:.2f})")
 ax.set_xlabel("epoch")
 ax.set_ylabel("training loss")
 ax.set_yscale("log")
@@ -81,8 +82,9 @@ ax.legend(fontsize=8)
 fig.tight_layout()
 
 # %%
-# The logistic network's loss hardly moves and it stays at chance level (one
-# digit in ten): its first layers receive almost no gradient. tanh, centred on
+# The logistic network's loss hardly moves (training stops early, as the loss
+# has stopped improving by ``tol``) and it stays at chance level, one digit in
+# ten: its first layers receive almost no gradient. tanh, centred on
 # zero with a slope of up to 1, and the ReLU family all learn in the same 30
 # epochs. ``batch_norm=True`` normalises each layer's inputs, keeping them where
 # the logistic slope is largest, and rescues the logistic network:
