@@ -120,10 +120,36 @@ class OrderedToctree(SphinxDirective):
         lines += [f"   /{doc}" for doc in entries]
         node = nodes.container()
         self.state.nested_parse(StringList(lines, source=self.env.docname), 0, node)
+        _toctree_docs(self.env).add(self.env.docname)
         return node.children
+
+
+# an incremental build re-reads only changed documents; a document with an
+# ordered-toctree is re-read with them, so that it sees documents added or removed
+
+
+def _toctree_docs(env) -> set[str]:
+    if not hasattr(env, "skdl_ordered_toctree_docs"):
+        env.skdl_ordered_toctree_docs = set()
+    return env.skdl_ordered_toctree_docs
+
+
+def _reread_toctrees(app, env, added, changed, removed):
+    return sorted(_toctree_docs(env)) if added or changed or removed else []
+
+
+def _purge(app, env, docname):
+    _toctree_docs(env).discard(docname)
+
+
+def _merge(app, env, docnames, other):
+    _toctree_docs(env).update(_toctree_docs(other) & set(docnames))
 
 
 def setup(app):
     app.connect("config-inited", write_api_page)
     app.add_directive("ordered-toctree", OrderedToctree)
+    app.connect("env-get-outdated", _reread_toctrees)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
