@@ -24,6 +24,8 @@ from pathlib import Path
 from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
+from sphinx.errors import PycodeError
+from sphinx.pycode import ModuleAnalyzer
 from sphinx.util.docutils import SphinxDirective
 
 import skdl
@@ -146,7 +148,35 @@ def _merge(app, env, docnames, other):
     _toctree_docs(env).update(_toctree_docs(other) & set(docnames))
 
 
+def _comment_in_submodules(module_name: str, attr: str) -> list[str]:
+    """The ``#:`` comment of ``attr`` where a package's private submodule defines it."""
+    module = importlib.import_module(module_name)
+    for info in pkgutil.iter_modules(getattr(module, "__path__", [])):
+        try:
+            analyzer = ModuleAnalyzer.for_module(f"{module_name}.{info.name}")
+            comment = analyzer.find_attr_docs().get(("", attr))
+        except PycodeError:
+            continue
+        if comment:
+            return list(comment)
+    return []
+
+
+def _data_docstring(app, what, name, obj, options, lines):
+    """Document a module constant with its ``#:`` comment, also when a package
+    re-exports it from a private submodule, and never with its type's docstring
+    (``int([x]) -> integer``)."""
+    if what != "data":
+        return
+    type_doc = inspect.getdoc(type(obj)) or ""
+    if "\n".join(lines).strip() in ("", type_doc.strip()):
+        module_name, _, attr = name.rpartition(".")
+        lines[:] = _comment_in_submodules(module_name, attr)
+
+
 def setup(app):
+    # before numpydoc (priority 500) rewrites the lines
+    app.connect("autodoc-process-docstring", _data_docstring, priority=400)
     app.connect("config-inited", write_api_page)
     app.add_directive("ordered-toctree", OrderedToctree)
     app.connect("env-get-outdated", _reread_toctrees)
