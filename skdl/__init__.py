@@ -8,6 +8,18 @@ cross-validation and pickling all work.
 __version__ = "0.1.0.dev0"
 
 from .lvq import LVQClassifier
-from .neural_network import MLPClassifier, MLPRegressor
+from .neural_network import (
+    DBNTransformer,
+    MLPClassifier,
+    MLPRegressor,
+    RBMTransformer,
+)
 
-__all__ = ["LVQClassifier", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "DBNTransformer",
+    "LVQClassifier",
+    "MLPClassifier",
+    "MLPRegressor",
+    "RBMTransformer",
+    "__version__",
+]

@@ -10,9 +10,12 @@ from ._lvq import (
     squared_distances,
 )
 from ._mlp import MLPModule, glorot_uniform_
+from ._rbm import RBM, ContrastiveDivergence
 
 __all__ = [
     "ACTIVATIONS",
+    "RBM",
+    "ContrastiveDivergence",
     "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",

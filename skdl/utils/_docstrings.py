@@ -120,6 +120,61 @@ callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     tuple ``(X, y, sample_weight)``. skorch's ``EpochScoring`` and
     ``BatchScoring``, which read skorch datasets, are not supported: the
     validation loss and score are recorded in ``history_`` already.""",
+    "rbm_parameters": """\
+learning_rate : float, default=0.1
+    Step size of the contrastive-divergence updates. It matters more than any
+    other setting: values from 0.001 to 0.1 are usual, and Gaussian visible
+    units need the small end.
+
+batch_size : int, default=10
+    Rows per mini-batch; with ``persistent=True``, also the number of
+    persistent Gibbs chains.
+
+n_iter : int, default=10
+    Epochs (passes over the training data). 0 only initialises the weights.
+
+k : int, default=1
+    Gibbs steps in the negative phase of each update (CD-k, PCD-k).
+
+persistent : bool, default=True
+    Persistent contrastive divergence (PCD, also called stochastic maximum
+    likelihood, scikit-learn's algorithm): the negative chains carry on from
+    where the previous update left them. False gives plain CD, whose chains
+    start at the batch.
+
+visible_units : {'bernoulli', 'gaussian'}, default='bernoulli'
+    'bernoulli' for features in [0, 1] (binary, or probabilities such as
+    min-max scaled pixels); 'gaussian' for real-valued features, modelled with
+    unit variance, so standardize them first (e.g. with ``StandardScaler``).
+
+momentum : float, default=0.0
+    Momentum of the updates, in [0, 1); 0.5 to 0.9 often speeds training up.
+
+weight_decay : float, default=0.0
+    L2 penalty on the weights (not the biases): each update adds
+    ``-learning_rate * weight_decay * W``.
+
+shuffle : bool, default=True
+    Draw a new order of the training rows each epoch. scikit-learn's
+    ``BernoulliRBM`` always visits them in order (``shuffle=False``).
+
+verbose : int, default=0
+    0 is silent, 1 shows a progress bar over epochs, 2 prints a line per epoch
+    with the pseudo-likelihood (Bernoulli units) or the reconstruction error
+    (Gaussian units) of the training data.
+
+random_state : int, RandomState instance or None, default=None
+    Seeds the initial weights, the order of the rows and the Gibbs sampling.
+    With an int, two fits give identical models (bitwise on CPU) and
+    :meth:`score_samples` corrupts the same features as scikit-learn's;
+    torch's and NumPy's global random states are never touched. See
+    :term:`Glossary <random_state>`.
+
+device : str or torch.device, default='cpu'
+    Where to train and transform: 'cpu', 'cuda', 'cuda:N', 'mps', or 'auto'
+    for the first of CUDA, MPS and CPU that the machine has. A requested
+    device that is missing raises a ``ValueError`` at fit. A model fitted on a
+    GPU unpickles on a machine without one (it then runs on the CPU).""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses

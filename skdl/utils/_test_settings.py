@@ -11,7 +11,22 @@ from __future__ import annotations
 
 # parameters that keep the checks fast; the tests also set random_state=0 where the
 # estimator has it
-CHECK_PARAMS: dict[str, dict] = {}
+CHECK_PARAMS: dict[str, dict] = {
+    # the checks feed real-valued features, which Bernoulli units reject (see
+    # tests/neural_network/test_rbm.py for the Bernoulli path)
+    "RBMTransformer": {
+        "n_components": 8,
+        "n_iter": 2,
+        "visible_units": "gaussian",
+        "learning_rate": 0.01,
+    },
+    "DBNTransformer": {
+        "hidden_layer_sizes": (8, 4),
+        "n_iter": 2,
+        "visible_units": "gaussian",
+        "learning_rate": 0.01,
+    },
+}
 
 # parameters for one check only: {estimator name: {check name: params}}
 _FULL_BATCH = {"solver": "lbfgs"}
