@@ -45,8 +45,8 @@ for units in [1, 2, 4, 50]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(x, y)
-    print(f"{units:>2} hidden units: R^2 = {model.score(x, y):.3f}")
-    ax.plot(grid[:, 0], model.predict(grid), label=f"{units} units")
+    print(f"hidden units: {units:>2}, R^2 = {model.score(x, y):.3f}")
+    ax.plot(grid[:, 0], model.predict(grid), label=f"{units} unit{'s' * (units > 1)}")
 ax.plot(grid[:, 0], np.sin(2 * grid[:, 0]), "k--", lw=1, label="sin(2x)")
 ax.set_xlabel("x")
 ax.set_ylabel("y")
