@@ -366,7 +366,13 @@ class SkdlNet(NeuralNet):
         # one device-to-host read per epoch: the size-weighted mean batch loss
         weights = torch.tensor(sizes, dtype=torch.float64, device=losses[0].device)
         epoch_loss = (torch.stack(losses).to(torch.float64) @ weights) / weights.sum()
-        self.history.record(f"{prefix}_loss", epoch_loss.item())
+        epoch_loss = epoch_loss.item()
+        self.history.record(f"{prefix}_loss", epoch_loss)
+        # one summary entry per pass in history "batches": callbacks that read
+        # history[-1, "batches", -1] (skorch's Checkpoint names files from it) need one
+        self.history.new_batch()
+        self.history.record_batch(f"{prefix}_loss", epoch_loss)
+        self.history.record_batch(f"{prefix}_batch_count", len(sizes))
         if training:
             previous = self.history[-2, "samples_seen"] if len(self.history) > 1 else 0
             self.history.record("samples_seen", previous + sum(sizes))

@@ -31,6 +31,7 @@ from ._net import SkdlNet
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT = "skdl-estimator"
+#: Version of the file layout that :func:`save` writes and :func:`load` reads.
 FORMAT_VERSION = 1
 
 # fitted objects that are rebuilt from their JSON-able parts
