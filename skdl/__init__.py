@@ -7,6 +7,19 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
-from .neural_network import MLPClassifier, MLPRegressor
+from .neural_network import (
+    LSTMClassifier,
+    LSTMRegressor,
+    LSTMTextClassifier,
+    MLPClassifier,
+    MLPRegressor,
+)
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "LSTMTextClassifier",
+    "MLPClassifier",
+    "MLPRegressor",
+    "__version__",
+]

@@ -21,7 +21,7 @@ PER_CHECK_PARAMS: dict[str, dict[str, dict]] = {
         "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH,
         "check_sample_weight_equivalence_on_sparse_data": _FULL_BATCH,
     }
-    for name in ("MLPClassifier", "MLPRegressor")
+    for name in ("LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor")
 }
 
 _FLOAT32_WEIGHTS = (
@@ -43,5 +43,5 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
         "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS,
         "check_methods_subset_invariance": _FLOAT32_SUBSETS,
     }
-    for name in ("MLPClassifier", "MLPRegressor")
+    for name in ("LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor")
 }
