@@ -7,6 +7,7 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
+from .lvq import LVQClassifier
 from .neural_network import (
     LSTMClassifier,
     LSTMRegressor,
@@ -19,6 +20,7 @@ __all__ = [
     "LSTMClassifier",
     "LSTMRegressor",
     "LSTMTextClassifier",
+    "LVQClassifier",
     "MLPClassifier",
     "MLPRegressor",
     "__version__",

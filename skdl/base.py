@@ -100,6 +100,18 @@ class BaseTorchEstimator(BaseEstimator):
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
 
+    def _initialize_module(self, module: nn.Module, train: Batches) -> None:
+        """Initialise a new module from the training batches (default: nothing).
+
+        Called once per fresh fit, after the net is initialised and before the
+        first epoch, inside the seeded block: data-dependent initialisations
+        (prototypes at class means, k-means centres) go here.
+        """
+
+    def _make_net(self, **kwargs) -> SkdlNet:
+        """The skorch net that trains the module; a subclass may return its own."""
+        return SkdlNet(**kwargs)
+
     def _validate_X_y(self, X, y, *, reset):
         return validate_data(
             self,
@@ -158,6 +170,8 @@ class BaseTorchEstimator(BaseEstimator):
                         module=None if fresh else self.net_.module_,
                     )
                     net.initialize()
+                    if fresh:
+                        self._initialize_module(net.module_, train)
                 if not fresh and not incremental:
                     net.history = self.net_.history
                 net.criterion_.reduction = "mean" if weight is None else "none"
@@ -256,11 +270,12 @@ class BaseTorchEstimator(BaseEstimator):
     def _new_net(self, device, n_train, mean_weight, incremental, module=None):
         batch_size = self._batch_size(n_train)
         # sklearn divides the L2 penalty by the batch's total sample weight
-        l2 = self.alpha / (batch_size * mean_weight)
+        # estimators without an L2 penalty have no alpha
+        l2 = getattr(self, "alpha", 0.0) / (batch_size * mean_weight)
         optimizer_kwargs = self._optimizer_kwargs(l2)
         autocast_dtype = self._autocast_dtype(device)
         lbfgs = self.solver == "lbfgs"
-        return SkdlNet(
+        return self._make_net(
             module=module if module is not None else self._build_module(),
             criterion=self._make_criterion(),
             optimizer=_SOLVERS[self.solver],

@@ -2,6 +2,13 @@
 
 from ._activations import ACTIVATIONS, make_activation
 from ._losses import HalfPoissonLoss, HalfSquaredError
+from ._lvq import (
+    GLVQLoss,
+    LVQModule,
+    NearestPrototypeError,
+    relative_distance,
+    squared_distances,
+)
 from ._mlp import MLPModule, glorot_uniform_
 from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
 
@@ -9,12 +16,17 @@ __all__ = [
     "ACTIVATIONS",
     "CELLS",
     "POOLINGS",
+    "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
+    "LVQModule",
     "MLPModule",
+    "NearestPrototypeError",
     "RecurrentEncoder",
     "RecurrentModule",
     "glorot_uniform_",
     "make_activation",
     "pool_steps",
+    "relative_distance",
+    "squared_distances",
 ]

@@ -16,8 +16,7 @@ import textwrap
 
 __all__ = ["SECTIONS", "fill_doc"]
 
-SECTIONS: dict[str, str] = {
-    "training_parameters": """\
+_TRAINING_HEAD = """\
 solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad'}, default='adam'
     The torch optimizer. 'lbfgs' (quasi-Newton, full batch, one L-BFGS
     iteration per epoch with a strong-Wolfe line search) often converges faster
@@ -42,8 +41,11 @@ learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
     Used by every solver except 'lbfgs'.
 
 learning_rate_init : float, default=0.001
-    Initial learning rate (not used by 'lbfgs').
+    Initial learning rate (not used by 'lbfgs')."""
 
+# the parameters of the training loop after the learning rate, shared by every
+# estimator trained by epochs (LVQ documents its own solver and learning rate)
+_LOOP_PARAMETERS = """\
 power_t : float, default=0.5
     Exponent of the 'invscaling' schedule.
 
@@ -101,7 +103,11 @@ n_iter_no_change : int, default=10
     lowering the rate, with 'adaptive').
 
 max_fun : int, default=15000
-    Largest number of loss evaluations for 'lbfgs'.""",
+    Largest number of loss evaluations for 'lbfgs'."""
+
+SECTIONS: dict[str, str] = {
+    "training_parameters": _TRAINING_HEAD + "\n\n" + _LOOP_PARAMETERS,
+    "loop_parameters": _LOOP_PARAMETERS,
     "device_parameters": """\
 device : str or torch.device, default='cpu'
     Where to train and predict: 'cpu', 'cuda', 'cuda:N', 'mps', or 'auto' for
