@@ -17,7 +17,6 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
-from sklearn.utils.estimator_checks import check_param_validation
 
 from skdl import LSTMTextClassifier
 from skdl.datasets import load_sentiment_sentences
@@ -319,10 +318,6 @@ def test_estimator_api(negation):
     check_estimator_api(
         LSTMTextClassifier(**{**FAST, "max_iter": 2}), X[:120], y[:120], X[120:160]
     )
-
-
-def test_param_validation():
-    check_param_validation("LSTMTextClassifier", LSTMTextClassifier())
 
 
 def test_pipeline_and_grid_search_on_raw_strings(negation):
