@@ -76,9 +76,7 @@ class HandLoop:
 
     def _ids(self, X):
         analyze = self.analyze
-        return [
-            [self.vocabulary.get(t, 1) for t in analyze(doc)] or [0] for doc in X
-        ]
+        return [[self.vocabulary.get(t, 1) for t in analyze(doc)] or [0] for doc in X]
 
     def _pad(self, sequences):
         lengths = torch.tensor([len(s) for s in sequences])
@@ -189,7 +187,9 @@ def main():
     for label, make in contenders().items():
         fitted = make().fit(X_train, y_train)
         accuracy = float(np.mean(fitted.predict_proba(X_test).argmax(1) == y_test))
-        fit_s = median_time(lambda make=make: make().fit(X_train, y_train), args.repeats)
+        fit_s = median_time(
+            lambda make=make: make().fit(X_train, y_train), args.repeats
+        )
         predict_s = median_time(
             lambda fitted=fitted: fitted.predict_proba(X_predict), args.repeats
         )

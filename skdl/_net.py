@@ -25,6 +25,7 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer
+from skorch.history import History
 from skorch.utils import TeeGenerator
 
 from .callbacks import StopTraining
@@ -171,6 +172,10 @@ class SkdlNet(NeuralNet):
     l2_reported : float
         The same penalty, added only to the recorded ``train_loss`` once per epoch
         (the optimizer applies it as weight decay), so losses read like sklearn's.
+    train_transform : callable or None
+        ``train_transform(X_batch) -> X_batch`` applied to the inputs of every
+        training batch (data augmentation); never to validation batches or at
+        prediction.
     """
 
     def __init__(
@@ -180,6 +185,7 @@ class SkdlNet(NeuralNet):
         autocast_dtype=None,
         l2_in_loss=0.0,
         l2_reported=0.0,
+        train_transform=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -187,6 +193,7 @@ class SkdlNet(NeuralNet):
         self.autocast_dtype = autocast_dtype
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
+        self.train_transform = train_transform
 
     # -- initialisation ---------------------------------------------------------------
     @property
@@ -228,6 +235,21 @@ class SkdlNet(NeuralNet):
             else None
         )
         return self
+
+    # -- persistence (skdl.io) -------------------------------------------------------
+    def io_state(self) -> dict:
+        """Weights, optimizer state and history, as tensors and plain data."""
+        return {
+            "module": self.module_.state_dict(),
+            "optimizer": self.optimizer_.state_dict(),
+            "history": [dict(row) for row in self.history],
+        }
+
+    def load_io_state(self, state: dict) -> None:
+        """Load what :meth:`io_state` returned into an initialised net."""
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history = History(state["history"])
 
     # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
@@ -272,6 +294,8 @@ class SkdlNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         Xi, yi, wi = batch
+        if self.train_transform is not None:
+            Xi = self.train_transform(Xi)
         optimizer = self.optimizer_
         if isinstance(optimizer, torch.optim.LBFGS):
             first = {}

@@ -132,6 +132,14 @@ class BaseTorchEstimator(BaseEstimator):
     def _example_input(self) -> torch.Tensor:
         return torch.zeros((1, self.n_features_in_))
 
+    def _train_transform(self, seed: int):
+        """Per-batch transform of the training inputs (augmentation), or None.
+
+        Called at the start of every fit with that fit's seed; the callable is
+        applied to each training batch only, never to validation batches.
+        """
+        return None
+
     # -- fitting ----------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """Validate, build or reuse the net, train, and set the fitted attributes.
@@ -164,7 +172,7 @@ class BaseTorchEstimator(BaseEstimator):
                 else:  # fresh, or warm start: same module, fresh optimizer
                     net = self._new_net(
                         device,
-                        train.n_samples,
+                        train.batch_size,
                         mean_weight,
                         incremental,
                         module=None if fresh else self.net_.module_,
@@ -175,6 +183,7 @@ class BaseTorchEstimator(BaseEstimator):
                 if not fresh and not incremental:
                     net.history = self.net_.history
                 net.criterion_.reduction = "mean" if weight is None else "none"
+                net.train_transform = self._train_transform(seed)
                 outcome = net.fit_epochs(
                     train, valid, 1 if incremental else self.max_iter
                 )
@@ -186,6 +195,29 @@ class BaseTorchEstimator(BaseEstimator):
             raise
         self._set_fitted_attributes(net, outcome, incremental)
         return self
+
+    def _restore_net(self, state: dict) -> SkdlNet:
+        """Rebuild ``net_`` from :meth:`SkdlNet.io_state` (used by :mod:`skdl.io`).
+
+        The net goes to the estimator's ``device`` when this machine has it, else
+        to the CPU with a warning.
+        """
+        try:
+            device = resolve_device(self.device)
+        except ValueError as exc:
+            warnings.warn(
+                f"{exc} Loading the model on the CPU instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            device = torch.device("cpu")
+        batch_size = self.batch_size if isinstance(self.batch_size, int) else 200
+        net = self._new_net(device, batch_size, 1.0, incremental=True)
+        net.initialize()
+        net.load_io_state(state)
+        net.module_.eval()
+        self.history_ = net.history
+        return net
 
     def _training_snapshot(self):
         net = self.net_
@@ -267,8 +299,7 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _new_net(self, device, n_train, mean_weight, incremental, module=None):
-        batch_size = self._batch_size(n_train)
+    def _new_net(self, device, batch_size, mean_weight, incremental, module=None):
         # sklearn divides the L2 penalty by the batch's total sample weight
         # estimators without an L2 penalty have no alpha
         l2 = getattr(self, "alpha", 0.0) / (batch_size * mean_weight)

@@ -122,7 +122,9 @@ precision : {'float32', 'bfloat16', 'float16'}, default='float32'
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     Extra :mod:`skorch.callbacks` to run during training, e.g.
     ``Checkpoint``, ``LRScheduler`` or ``GradientNormClipping``. A batch is a
-    tuple ``(X, y, sample_weight)``.""",
+    tuple ``(X, y, sample_weight)``. skorch's ``EpochScoring`` and
+    ``BatchScoring``, which read skorch datasets, are not supported: the
+    validation loss and score are recorded in ``history_`` already.""",
     "recurrent_parameters": """\
 num_layers : int, default=1
     Stacked recurrent layers; each reads the whole output sequence of the one
