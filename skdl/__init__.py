@@ -17,6 +17,9 @@ from .feature_extraction import (
 from .lvq import LVQClassifier
 from .neural_network import (
     DBNTransformer,
+    LSTMClassifier,
+    LSTMRegressor,
+    LSTMTextClassifier,
     MLPClassifier,
     MLPRegressor,
     RBMTransformer,
@@ -29,6 +32,9 @@ __all__ = [
     "HOGTransformer",
     "ImageDeskewer",
     "ImageResizer",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "LSTMTextClassifier",
     "LVQClassifier",
     "MLPClassifier",
     "MLPRegressor",

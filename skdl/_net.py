@@ -125,12 +125,20 @@ class Batches:
                     None if a is None else a[start : start + size] for a in self.arrays
                 )
             return
-        order = torch.randperm(n, generator=self.generator)
+        order = self.epoch_order()
         device = getattr(self.arrays[0], "device", order.device)
         order = order.to(device)
         for start in range(0, n, size):
             index = order[start : start + size]
             yield tuple(None if a is None else a[index] for a in self.arrays)
+
+    def epoch_order(self) -> torch.Tensor:
+        """Row order of one shuffled epoch; its ``batch_size`` chunks are the batches.
+
+        A random permutation drawn from ``generator``; subclasses override it to
+        group rows differently (by length, for instance).
+        """
+        return torch.randperm(self.n_samples, generator=self.generator)
 
 
 def _overrides(callback, hook: str) -> bool:

@@ -441,21 +441,30 @@ class BaseTorchEstimator(BaseEstimator):
         return True
 
     # -- inference --------------------------------------------------------------------
+    def _inference_batches(self, X, device: torch.device):
+        """Module inputs for inference, and the order of ``X``'s rows they hold.
+
+        Returns an iterable of batches and a permutation of the rows (None when
+        the batches hold the rows in order). Estimators whose inputs need their own
+        batching (padded token sequences grouped by length) override this.
+        """
+        rows = to_rows(X, device)
+        chunk = self._inference_batch_size
+        batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
+        return batches, None
+
     def _forward(self, X) -> np.ndarray:
         """Module outputs after ``_output_function``, as a float64 numpy array."""
         net = self.net_
         module = net.module_
         if module.training:
             module.eval()
-        rows = to_rows(X, torch.device(net.device))
-        n_samples = len(rows)
-        chunk = self._inference_batch_size
+        batches, order = self._inference_batches(X, torch.device(net.device))
         with torch.inference_mode(), net.autocast():
-            outputs = [
-                self._output_function(module(rows[start : start + chunk]))
-                for start in range(0, n_samples, chunk)
-            ]
+            outputs = [self._output_function(module(batch)) for batch in batches]
         out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        if order is not None:
+            out = out[torch.argsort(order.to(out.device))]
         return out.double().cpu().numpy()
 
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
@@ -473,6 +482,8 @@ class BaseTorchEstimator(BaseEstimator):
 
         def record(name):
             def hook(layer, inputs, output):
+                if isinstance(output, tuple):  # recurrent layers: (output, state)
+                    output = output[0]
                 shape = tuple(output.shape) if torch.is_tensor(output) else "?"
                 if shape != "?":
                     shape = "(None, " + ", ".join(str(s) for s in shape[1:]) + ")"

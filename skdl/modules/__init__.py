@@ -11,9 +11,12 @@ from ._lvq import (
 )
 from ._mlp import MLPModule, glorot_uniform_
 from ._rbm import RBM, ContrastiveDivergence
+from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
 
 __all__ = [
     "ACTIVATIONS",
+    "CELLS",
+    "POOLINGS",
     "RBM",
     "ContrastiveDivergence",
     "GLVQLoss",
@@ -22,8 +25,11 @@ __all__ = [
     "LVQModule",
     "MLPModule",
     "NearestPrototypeError",
+    "RecurrentEncoder",
+    "RecurrentModule",
     "glorot_uniform_",
     "make_activation",
+    "pool_steps",
     "relative_distance",
     "squared_distances",
 ]

@@ -2,5 +2,15 @@
 
 from ._mlp import MLPClassifier, MLPRegressor
 from ._rbm import DBNTransformer, RBMTransformer
+from ._recurrent import LSTMClassifier, LSTMRegressor
+from ._text import LSTMTextClassifier
 
-__all__ = ["DBNTransformer", "MLPClassifier", "MLPRegressor", "RBMTransformer"]
+__all__ = [
+    "DBNTransformer",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "LSTMTextClassifier",
+    "MLPClassifier",
+    "MLPRegressor",
+    "RBMTransformer",
+]

@@ -2,10 +2,15 @@
 
 A docstring line that holds only ``${name}`` (indented like the section around
 it) is replaced by the entry ``name`` of :data:`SECTIONS`, re-indented to match.
+For a class, the defaults the sections state are those of its ``__init__``, so an
+estimator may choose other defaults than the shared text (a text model's
+``batch_size``, say) without its documentation going wrong.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 import textwrap
 
@@ -175,6 +180,43 @@ device : str or torch.device, default='cpu'
     for the first of CUDA, MPS and CPU that the machine has. A requested
     device that is missing raises a ``ValueError`` at fit. A model fitted on a
     GPU unpickles on a machine without one (it then runs on the CPU).""",
+    "recurrent_parameters": """\
+num_layers : int, default=1
+    Stacked recurrent layers; each reads the whole output sequence of the one
+    below (Keras' ``return_sequences=True`` stacking).
+
+bidirectional : bool, default=False
+    Also read each sequence from its end to its start; each layer's output
+    concatenates both directions (``2 * hidden_size`` wide).
+
+cell : {'lstm', 'gru', 'rnn'}, default='lstm'
+    The recurrent unit: long short-term memory, gated recurrent unit, or the
+    plain tanh (Elman) cell. See the user guide on recurrent networks.
+
+dropout : float, default=0.0
+    Dropout probability (training only) on the embeddings (text models), on
+    the output sequence of each recurrent layer and between dense layers.
+
+pooling : {'last', 'max', 'mean'}, default='last'
+    How the output sequence becomes one vector: 'last' takes the state after
+    the last real step (the backward direction's after reading back to the
+    first step); 'max' and 'mean' pool the outputs of the real steps. Padding
+    never enters the result.
+
+dense_layers : tuple of int, default=()
+    Widths of ReLU layers between the pooled vector and the output layer.""",
+    "sequence_attributes": """\
+input_shape_ : tuple of int
+    Shape of one training sample: ``(n_timesteps, n_features)``, or
+    ``(n_timesteps,)`` for 2-D ``X``. ``predict`` takes samples of this shape.
+
+n_features_in_ : int
+    Features per time step (the last axis of 3-D ``X``). For 2-D ``X`` it is
+    the number of columns (time steps), as scikit-learn counts features.
+
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Column names of a 2-D ``X`` given as a DataFrame with string column
+    names; absent otherwise.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
@@ -250,9 +292,33 @@ def fill_doc(obj):
     >>> "device : str" in Example.__doc__
     True
     """
+    defaults = _init_defaults(obj)
+
+    def state_default(line):
+        name, stated = line["name"], line["default"]
+        if name not in defaults:
+            return line[0]
+        try:
+            same = ast.literal_eval(stated) == defaults[name]
+        except (ValueError, SyntaxError):
+            same = False
+        return line[0] if same else f"{line['head']}{defaults[name]!r}"
 
     def expand(match):
-        return textwrap.indent(SECTIONS[match["name"]], match["indent"])
+        section = _DEFAULT_LINE.sub(state_default, SECTIONS[match["name"]])
+        return textwrap.indent(section, match["indent"])
 
     obj.__doc__ = _PLACEHOLDER.sub(expand, obj.__doc__)
     return obj
+
+
+_DEFAULT_LINE = re.compile(
+    r"^(?P<head>(?P<name>\w+) : .*default=)(?P<default>.*)$", re.M
+)
+
+
+def _init_defaults(obj) -> dict:
+    if not inspect.isclass(obj):
+        return {}
+    parameters = inspect.signature(obj.__init__).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not p.empty}
