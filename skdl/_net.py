@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
+import mmap
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +32,7 @@ from skorch.utils import TeeGenerator
 from .callbacks import StopTraining
 from .exceptions import DivergenceError
 
-__all__ = ["Batches", "SkdlNet", "to_rows"]
+__all__ = ["Batches", "HostRows", "SkdlNet", "is_memory_mapped", "to_rows"]
 
 _HOOKS = (
     "on_train_begin",
@@ -44,34 +45,55 @@ _HOOKS = (
 )
 
 
-class SparseRows:
-    """Rows of a scipy sparse matrix, densified on the device one batch at a time.
+class HostRows:
+    """Rows of a host array read one batch at a time, onto ``device``.
 
-    Only the batch is ever dense, so a wide TF-IDF matrix trains in the memory of
-    its sparse form.
+    For data that should not be copied whole: a scipy sparse matrix (only the
+    batch is densified) or a memory-mapped array (only the batch's rows are read
+    from disk). ``index`` restricts the rows to a subset without copying them
+    (a training or validation split). On CUDA the batch goes through pinned
+    memory with a non-blocking copy.
     """
 
-    def __init__(self, X, device: torch.device):
-        self.X = sp.csr_matrix(X)
+    def __init__(self, X, device: torch.device, index: np.ndarray | None = None):
+        self.X = sp.csr_matrix(X) if sp.issparse(X) else X
         self.device = device
+        self.index = index
 
     def __len__(self) -> int:
-        return self.X.shape[0]
+        return self.X.shape[0] if self.index is None else len(self.index)
 
     def __getitem__(self, index) -> torch.Tensor:
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
-        dense = np.asarray(self.X[index].todense(), dtype=np.float32)
-        return torch.from_numpy(dense).to(self.device, non_blocking=True)
+        if self.index is not None:
+            index = self.index[index]
+        rows = self.X[index]
+        if sp.issparse(rows):
+            rows = rows.toarray()
+        batch = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+        if self.device.type == "cuda":
+            batch = batch.pin_memory()
+        return batch.to(self.device, non_blocking=True)
+
+
+def is_memory_mapped(X) -> bool:
+    """Whether ``X`` is a numpy array whose memory is a file mapping."""
+    while isinstance(X, np.ndarray):
+        if isinstance(X, np.memmap):
+            return True
+        X = X.base
+    return isinstance(X, mmap.mmap)
 
 
 def to_rows(X, device: torch.device, dtype: torch.dtype | None = None):
-    """Make ``X`` indexable by row on ``device``: a tensor, or sparse rows.
+    """Make ``X`` indexable by row on ``device``: a tensor, or :class:`HostRows`.
 
-    A C-contiguous float32 array on the CPU becomes a tensor that shares its memory.
+    A C-contiguous float32 array on the CPU becomes a tensor that shares its
+    memory; sparse matrices and memory-mapped arrays are read batch by batch.
     """
-    if sp.issparse(X):
-        return SparseRows(X, device)
+    if sp.issparse(X) or is_memory_mapped(X):
+        return HostRows(X, device)
     tensor = torch.as_tensor(np.asarray(X))
     if dtype is not None:
         tensor = tensor.to(dtype)
@@ -84,7 +106,7 @@ class Batches:
     Parameters
     ----------
     X, y, sample_weight
-        Tensors (or :class:`SparseRows`) with the same number of rows; ``y`` and
+        Tensors (or :class:`HostRows`) with the same number of rows; ``y`` and
         ``sample_weight`` may be None.
     batch_size : int
         Rows per batch; the last batch may be smaller.

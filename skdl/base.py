@@ -16,6 +16,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -26,7 +27,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from ._net import Batches, SkdlNet, to_rows
+from ._net import Batches, HostRows, SkdlNet, is_memory_mapped, to_rows
 from .callbacks import (
     Convergence,
     EpochProgressBar,
@@ -34,7 +35,12 @@ from .callbacks import (
     LBFGSConvergence,
 )
 from .modules import HalfPoissonLoss, HalfSquaredError
-from .utils import resolve_device, seed_from_random_state, torch_seeded
+from .utils import (
+    resolve_device,
+    seed_from_random_state,
+    torch_seeded,
+    torch_threads,
+)
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
@@ -90,6 +96,11 @@ class BaseTorchEstimator(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "precision": [StrOptions(set(_PRECISIONS))],
+        "n_threads": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            None,
+        ],
         "callbacks": [list, None],
     }
 
@@ -162,7 +173,7 @@ class BaseTorchEstimator(BaseEstimator):
             )
             salt = 0 if fresh else self.n_iter_
             seed = seed_from_random_state(self.random_state, salt=salt)
-            with torch_seeded(seed, device):
+            with torch_seeded(seed, device), torch_threads(self.n_threads):
                 train, valid = self._make_batches(
                     X, y, weight, device, seed, incremental=incremental
                 )
@@ -276,8 +287,12 @@ class BaseTorchEstimator(BaseEstimator):
     ):
         whole = len(index) == X.shape[0]
         take = (lambda a: a) if whole else (lambda a: a[index])
+        # sparse and memory-mapped X stay where they are: batches read their rows
+        lazy = sp.issparse(X) or is_memory_mapped(X)
         return Batches(
-            to_rows(take(X), device),
+            HostRows(X, device, None if whole else index)
+            if lazy
+            else to_rows(take(X), device),
             to_rows(take(y), device),
             None if weight is None else to_rows(take(weight), device),
             batch_size=batch_size,
@@ -460,7 +475,7 @@ class BaseTorchEstimator(BaseEstimator):
         if module.training:
             module.eval()
         batches, order = self._inference_batches(X, torch.device(net.device))
-        with torch.inference_mode(), net.autocast():
+        with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
             outputs = [self._output_function(module(batch)) for batch in batches]
         out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
         if order is not None:
