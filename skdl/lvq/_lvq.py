@@ -437,6 +437,7 @@ default='linear'
         class_weight=None,
         device="cpu",
         precision="float32",
+        n_threads=None,
         callbacks=None,
     ):
         self.variant = variant
@@ -470,6 +471,7 @@ default='linear'
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
         self.callbacks = callbacks
 
     # -- fitting --------------------------------------------------------------------

@@ -35,9 +35,14 @@ from torch.nn import functional as F
 from .._net import to_rows
 from ..exceptions import DivergenceError
 from ..modules import RBM, ContrastiveDivergence
-from ..utils import resolve_device, seed_from_random_state, torch_seeded
+from ..utils import (
+    resolve_device,
+    seed_from_random_state,
+    torch_seeded,
+    torch_threads,
+)
 from ..utils._docstrings import fill_doc
-from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._sklearn import Interval, Options, StrOptions, _fit_context
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
 
@@ -54,6 +59,11 @@ _TRAINING_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "random_state": ["random_state"],
     "device": [str, torch.device],
+    "n_threads": [
+        Interval(Integral, 1, None, closed="left"),
+        Options(Integral, {-1}),
+        None,
+    ],
 }
 
 # rows per forward pass when transforming or scoring
@@ -126,20 +136,14 @@ def _run_epoch(trainer: ContrastiveDivergence, rows, order, noise: _Noise) -> No
 
 
 @contextlib.contextmanager
-def _threads_for(work: int, device: torch.device):
-    """Run torch on one CPU thread while the matrix products are small."""
-    before = torch.get_num_threads()
-    if device.type != "cpu" or work >= _SINGLE_THREAD_WORK or before == 1:
+def _threads_for(work: int, device: torch.device, n_threads: int | None):
+    """``n_threads`` torch threads, or, when None, one while the products are small."""
+    small = device.type == "cpu" and work < _SINGLE_THREAD_WORK
+    with torch_threads(1 if n_threads is None and small else n_threads):
         yield
-        return
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
-def _map_rows(X, modules: list[RBM], function) -> np.ndarray:
+def _map_rows(X, modules: list[RBM], function, n_threads) -> np.ndarray:
     """``function(rows, start)`` over chunks of ``X``, concatenated.
 
     The chunks go to the device of ``modules`` (the RBMs that ``function`` runs);
@@ -149,7 +153,7 @@ def _map_rows(X, modules: list[RBM], function) -> np.ndarray:
     rows = to_rows(_as_float32(X), device)
     chunk = min(len(rows), _CHUNK)
     work = chunk * sum(module.n_visible * module.n_hidden for module in modules)
-    with torch.inference_mode(), _threads_for(work, device):
+    with torch.inference_mode(), _threads_for(work, device, n_threads):
         outputs = [
             function(rows[start : start + chunk], start)
             for start in range(0, len(rows), chunk)
@@ -307,6 +311,7 @@ class RBMTransformer(_RBMBase):
         verbose=0,
         random_state=None,
         device="cpu",
+        n_threads=None,
     ):
         self.n_components = n_components
         self.learning_rate = learning_rate
@@ -321,6 +326,7 @@ class RBMTransformer(_RBMBase):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
 
     # -- fitting ----------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -434,7 +440,7 @@ class RBMTransformer(_RBMBase):
         noise = _Noise(seed, device)
         work = (self.batch_size + len(module.chain)) * X.shape[1] * self.n_components
         progress = self._progress(epochs)
-        with _threads_for(work, device):
+        with _threads_for(work, device, self.n_threads):
             for _ in range(epochs):
                 begin = time.perf_counter()
                 if self.shuffle:
@@ -545,7 +551,9 @@ class RBMTransformer(_RBMBase):
             The features; float32 for float32 input, float64 otherwise.
         """
         X = self._prepare(X)
-        out = _map_rows(X, [self.module_], lambda rows, _: self.module_(rows))
+        out = _map_rows(
+            X, [self.module_], lambda rows, _: self.module_(rows), self.n_threads
+        )
         return out.astype(X.dtype, copy=False)
 
     def reconstruct(self, X) -> np.ndarray:
@@ -565,7 +573,10 @@ class RBMTransformer(_RBMBase):
         X = self._prepare(X)
         module = self.module_
         out = _map_rows(
-            X, [self.module_], lambda rows, _: module.visible_mean(module(rows))
+            X,
+            [self.module_],
+            lambda rows, _: module.visible_mean(module(rows)),
+            self.n_threads,
         )
         return out.astype(X.dtype, copy=False)
 
@@ -599,7 +610,9 @@ class RBMTransformer(_RBMBase):
                 noise = rng.standard_normal((n, module.n_visible), np.float32)
             return module.sample_visible(h, torch.from_numpy(noise).to(rows.device))
 
-        return _map_rows(v, [module], gibbs_step).astype(v.dtype, copy=False)
+        return _map_rows(v, [module], gibbs_step, self.n_threads).astype(
+            v.dtype, copy=False
+        )
 
     def free_energy(self, X) -> np.ndarray:
         """Free energy ``F(v) = -log sum_h exp(-E(v, h))`` of each row.
@@ -616,7 +629,9 @@ class RBMTransformer(_RBMBase):
         """
         X = self._prepare(X)
         module = self.module_
-        return _map_rows(X, [module], lambda rows, _: module.free_energy(rows))
+        return _map_rows(
+            X, [module], lambda rows, _: module.free_energy(rows), self.n_threads
+        )
 
     def score_samples(self, X) -> np.ndarray:
         """Pseudo-likelihood of each row (Bernoulli units), or ``-F(v)`` (Gaussian).
@@ -644,7 +659,9 @@ class RBMTransformer(_RBMBase):
         X = self._prepare(X)
         module = self.module_
         if module.visible_units == "gaussian":
-            return _map_rows(X, [module], lambda rows, _: -module.free_energy(rows))
+            return _map_rows(
+                X, [module], lambda rows, _: -module.free_energy(rows), self.n_threads
+            )
         n_samples, n_features = X.shape
         flipped = _numpy_random_state(self.random_state).randint(
             0, n_features, n_samples
@@ -659,7 +676,7 @@ class RBMTransformer(_RBMBase):
             gap = module.free_energy(corrupted) - module.free_energy(rows)
             return -n_features * F.softplus(-gap)
 
-        return _map_rows(X, [module], pseudo_likelihood)
+        return _map_rows(X, [module], pseudo_likelihood, self.n_threads)
 
     # -- pickling --------------------------------------------------------------------
     def __getstate__(self):
@@ -746,6 +763,7 @@ class DBNTransformer(_RBMBase):
         verbose=0,
         random_state=None,
         device="cpu",
+        n_threads=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.learning_rate = learning_rate
@@ -760,6 +778,7 @@ class DBNTransformer(_RBMBase):
         self.verbose = verbose
         self.random_state = random_state
         self.device = device
+        self.n_threads = n_threads
 
     def _layer_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
@@ -846,5 +865,5 @@ class DBNTransformer(_RBMBase):
                 rows = module(rows)
             return rows
 
-        out = _map_rows(X, modules, up)
+        out = _map_rows(X, modules, up, self.n_threads)
         return out.astype(X.dtype, copy=False)

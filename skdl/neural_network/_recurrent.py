@@ -254,6 +254,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         class_weight=None,
         device="cpu",
         precision="float32",
+        n_threads=None,
         callbacks=None,
     ):
         self.hidden_size = hidden_size
@@ -287,6 +288,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
         self.callbacks = callbacks
 
     def predict(self, X) -> np.ndarray:
@@ -417,6 +419,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         max_fun=15000,
         device="cpu",
         precision="float32",
+        n_threads=None,
         callbacks=None,
     ):
         self.hidden_size = hidden_size
@@ -449,6 +452,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.max_fun = max_fun
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
         self.callbacks = callbacks
 
     def predict(self, X) -> np.ndarray:

@@ -216,6 +216,7 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         class_weight=None,
         device="cpu",
         precision="float32",
+        n_threads=None,
         callbacks=None,
     ):
         self.hidden_size = hidden_size
@@ -260,6 +261,7 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -119,6 +119,13 @@ precision : {'float32', 'bfloat16', 'float16'}, default='float32'
     Mixed precision (``torch.autocast``; a gradient scaler for 'float16') on
     CUDA devices. Elsewhere training stays in float32, with a warning.
 
+n_threads : int or None, default=None
+    CPU threads of torch during ``fit`` and ``predict``; -1 uses every core.
+    None keeps torch's setting: every core, unless the process was given
+    fewer through ``OMP_NUM_THREADS``, as Dask workers (1 each) and joblib's
+    process workers (``cores // n_jobs``) are, so parallel searches do not
+    oversubscribe the machine. See the user guide on scaling out.
+
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     Extra :mod:`skorch.callbacks` to run during training, e.g.
     ``Checkpoint``, ``LRScheduler`` or ``GradientNormClipping``. A batch is a
@@ -179,7 +186,13 @@ device : str or torch.device, default='cpu'
     Where to train and transform: 'cpu', 'cuda', 'cuda:N', 'mps', or 'auto'
     for the first of CUDA, MPS and CPU that the machine has. A requested
     device that is missing raises a ``ValueError`` at fit. A model fitted on a
-    GPU unpickles on a machine without one (it then runs on the CPU).""",
+    GPU unpickles on a machine without one (it then runs on the CPU).
+
+n_threads : int or None, default=None
+    CPU threads of torch; -1 uses every core. None keeps torch's setting
+    (every core unless ``OMP_NUM_THREADS`` says fewer, as in Dask and joblib
+    process workers), except that small products run on one thread, which is
+    faster for them. See the user guide on scaling out.""",
     "recurrent_parameters": """\
 num_layers : int, default=1
     Stacked recurrent layers; each reads the whole output sequence of the one
