@@ -163,6 +163,10 @@ class SkdlNet(NeuralNet):
     l2_reported : float
         The same penalty, added only to the recorded ``train_loss`` once per epoch
         (the optimizer applies it as weight decay), so losses read like sklearn's.
+    train_transform : callable or None
+        ``train_transform(X_batch) -> X_batch`` applied to the inputs of every
+        training batch (data augmentation); never to validation batches or at
+        prediction.
     """
 
     def __init__(
@@ -172,6 +176,7 @@ class SkdlNet(NeuralNet):
         autocast_dtype=None,
         l2_in_loss=0.0,
         l2_reported=0.0,
+        train_transform=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -179,6 +184,7 @@ class SkdlNet(NeuralNet):
         self.autocast_dtype = autocast_dtype
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
+        self.train_transform = train_transform
 
     # -- initialisation -----------------------------------------------------------
     @property
@@ -264,6 +270,8 @@ class SkdlNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         Xi, yi, wi = batch
+        if self.train_transform is not None:
+            Xi = self.train_transform(Xi)
         optimizer = self.optimizer_
         if isinstance(optimizer, torch.optim.LBFGS):
             first = {}

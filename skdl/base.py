@@ -120,6 +120,14 @@ class BaseTorchEstimator(BaseEstimator):
     def _example_input(self) -> torch.Tensor:
         return torch.zeros((1, self.n_features_in_))
 
+    def _train_transform(self, seed: int):
+        """Per-batch transform of the training inputs (augmentation), or None.
+
+        Called at the start of every fit with that fit's seed; the callable is
+        applied to each training batch only, never to validation batches.
+        """
+        return None
+
     # -- fitting ----------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """Validate, build or reuse the net, train, and set the fitted attributes.
@@ -161,6 +169,7 @@ class BaseTorchEstimator(BaseEstimator):
                 if not fresh and not incremental:
                     net.history = self.net_.history
                 net.criterion_.reduction = "mean" if weight is None else "none"
+                net.train_transform = self._train_transform(seed)
                 outcome = net.fit_epochs(
                     train, valid, 1 if incremental else self.max_iter
                 )
