@@ -39,8 +39,10 @@ def check_images(
     image_shape : tuple, 'auto' or None, default=None
         Shape of one image, used for flat rows only: ``(height, width)`` for
         grayscale, ``(height, width, channels)`` (``'channels_last'``) or
-        ``(channels, height, width)`` (``'channels_first'``) for color. ``'auto'``
-        (or None) accepts square grayscale rows only.
+        ``(channels, height, width)`` (``'channels_first'``) for color. One entry
+        may be -1, inferred from the row length as in :func:`numpy.reshape`
+        (``(1, -1)`` reads each row as a one-pixel-high image). ``'auto'`` (or
+        None) accepts square grayscale rows only.
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Where the channel axis of 4-D input and of ``image_shape`` is.
     owner : str, default='This estimator'
@@ -69,6 +71,8 @@ def check_images(
     (5, 8, 8, 1)
     >>> check_images(np.zeros((5, 3, 8, 8)), data_format="channels_first").shape
     (5, 8, 8, 3)
+    >>> check_images(np.zeros((5, 10)), image_shape=(1, -1)).shape
+    (5, 1, 10, 1)
     """
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
@@ -128,13 +132,23 @@ def _row_shape(n_features, image_shape, owner):
             )
         return (side, side)
     shape = tuple(image_shape)
-    if len(shape) not in (2, 3) or not all(
-        isinstance(s, numbers.Integral) and s >= 1 for s in shape
+    if (
+        len(shape) not in (2, 3)
+        or not all(isinstance(s, numbers.Integral) and s >= -1 and s != 0 for s in shape)
+        or shape.count(-1) > 1
     ):
         raise ValueError(
             "image_shape must be (height, width) or a 3-tuple with the channels, "
-            f"of positive ints; got {image_shape!r}."
+            f"of positive ints (one may be -1); got {image_shape!r}."
         )
+    if -1 in shape:
+        known = -math.prod(shape)
+        if n_features % known:
+            raise ValueError(
+                f"image_shape={shape} needs a multiple of {known} features per "
+                f"row, got {n_features}."
+            )
+        shape = tuple(n_features // known if s == -1 else s for s in shape)
     if math.prod(shape) != n_features:
         raise ValueError(
             f"image_shape={shape} needs {math.prod(shape)} features per row, "
