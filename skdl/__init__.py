@@ -7,6 +7,6 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
-from .neural_network import MLPClassifier, MLPRegressor
+from .neural_network import CNNClassifier, MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["CNNClassifier", "MLPClassifier", "MLPRegressor", "__version__"]

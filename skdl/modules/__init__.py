@@ -1,14 +1,17 @@
 """``torch.nn.Module`` definitions used by skdl's estimators (no sklearn here)."""
 
 from ._activations import ACTIVATIONS, make_activation
+from ._cnn import CNNModule, conv_output_size
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._mlp import MLPModule, glorot_uniform_
 
 __all__ = [
     "ACTIVATIONS",
+    "CNNModule",
     "HalfPoissonLoss",
     "HalfSquaredError",
     "MLPModule",
+    "conv_output_size",
     "glorot_uniform_",
     "make_activation",
 ]

@@ -134,7 +134,9 @@ def _row_shape(n_features, image_shape, owner):
     shape = tuple(image_shape)
     if (
         len(shape) not in (2, 3)
-        or not all(isinstance(s, numbers.Integral) and s >= -1 and s != 0 for s in shape)
+        or not all(
+            isinstance(s, numbers.Integral) and s >= -1 and s != 0 for s in shape
+        )
         or shape.count(-1) > 1
     ):
         raise ValueError(
