@@ -7,6 +7,13 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
+from .lvq import LVQClassifier
 from .neural_network import CNNClassifier, MLPClassifier, MLPRegressor
 
-__all__ = ["CNNClassifier", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "CNNClassifier",
+    "LVQClassifier",
+    "MLPClassifier",
+    "MLPRegressor",
+    "__version__",
+]

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer
+from skorch.history import History
 from skorch.utils import TeeGenerator
 
 from .callbacks import StopTraining
@@ -186,7 +187,7 @@ class SkdlNet(NeuralNet):
         self.l2_reported = l2_reported
         self.train_transform = train_transform
 
-    # -- initialisation -----------------------------------------------------------
+    # -- initialisation ---------------------------------------------------------------
     @property
     def _default_callbacks(self):
         # epoch losses are recorded by run_single_epoch, not from batch records
@@ -227,7 +228,22 @@ class SkdlNet(NeuralNet):
         )
         return self
 
-    # -- callbacks ------------------------------------------------------------------
+    # -- persistence (skdl.io) -------------------------------------------------------
+    def io_state(self) -> dict:
+        """Weights, optimizer state and history, as tensors and plain data."""
+        return {
+            "module": self.module_.state_dict(),
+            "optimizer": self.optimizer_.state_dict(),
+            "history": [dict(row) for row in self.history],
+        }
+
+    def load_io_state(self, state: dict) -> None:
+        """Load what :meth:`io_state` returned into an initialised net."""
+        self.module_.load_state_dict(state["module"])
+        self.optimizer_.load_state_dict(state["optimizer"])
+        self.history = History(state["history"])
+
+    # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)
         for name, cb in self.hooked_[method_name]:
@@ -242,7 +258,7 @@ class SkdlNet(NeuralNet):
                 training=True,
             )
 
-    # -- one step -------------------------------------------------------------------
+    # -- one step ---------------------------------------------------------------------
     def autocast(self):
         """Context for forward passes: autocast when mixed precision is on."""
         if self.autocast_dtype is None:
@@ -312,7 +328,7 @@ class SkdlNet(NeuralNet):
             loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=False)
         return {"loss": loss, "y_pred": y_pred}
 
-    # -- epochs ---------------------------------------------------------------------
+    # -- epochs -----------------------------------------------------------------------
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """One pass over ``iterator``; records ``<prefix>_loss``, returns outputs.
 

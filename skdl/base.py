@@ -96,9 +96,21 @@ class BaseTorchEstimator(BaseEstimator):
     # rows per forward pass at predict time; image and text estimators lower it
     _inference_batch_size = 8192
 
-    # -- hooks for subclasses ---------------------------------------------------
+    # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
+
+    def _initialize_module(self, module: nn.Module, train: Batches) -> None:
+        """Initialise a new module from the training batches (default: nothing).
+
+        Called once per fresh fit, after the net is initialised and before the
+        first epoch, inside the seeded block: data-dependent initialisations
+        (prototypes at class means, k-means centres) go here.
+        """
+
+    def _make_net(self, **kwargs) -> SkdlNet:
+        """The skorch net that trains the module; a subclass may return its own."""
+        return SkdlNet(**kwargs)
 
     def _validate_X_y(self, X, y, *, reset):
         return validate_data(
@@ -128,7 +140,7 @@ class BaseTorchEstimator(BaseEstimator):
         """
         return None
 
-    # -- fitting ----------------------------------------------------------------
+    # -- fitting ----------------------------------------------------------------------
     def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
         """Validate, build or reuse the net, train, and set the fitted attributes.
 
@@ -160,12 +172,14 @@ class BaseTorchEstimator(BaseEstimator):
                 else:  # fresh, or warm start: same module, fresh optimizer
                     net = self._new_net(
                         device,
-                        train.n_samples,
+                        train.batch_size,
                         mean_weight,
                         incremental,
                         module=None if fresh else self.net_.module_,
                     )
                     net.initialize()
+                    if fresh:
+                        self._initialize_module(net.module_, train)
                 if not fresh and not incremental:
                     net.history = self.net_.history
                 net.criterion_.reduction = "mean" if weight is None else "none"
@@ -181,6 +195,29 @@ class BaseTorchEstimator(BaseEstimator):
             raise
         self._set_fitted_attributes(net, outcome, incremental)
         return self
+
+    def _restore_net(self, state: dict) -> SkdlNet:
+        """Rebuild ``net_`` from :meth:`SkdlNet.io_state` (used by :mod:`skdl.io`).
+
+        The net goes to the estimator's ``device`` when this machine has it, else
+        to the CPU with a warning.
+        """
+        try:
+            device = resolve_device(self.device)
+        except ValueError as exc:
+            warnings.warn(
+                f"{exc} Loading the model on the CPU instead.",
+                UserWarning,
+                stacklevel=3,
+            )
+            device = torch.device("cpu")
+        batch_size = self.batch_size if isinstance(self.batch_size, int) else 200
+        net = self._new_net(device, batch_size, 1.0, incremental=True)
+        net.initialize()
+        net.load_io_state(state)
+        net.module_.eval()
+        self.history_ = net.history
+        return net
 
     def _training_snapshot(self):
         net = self.net_
@@ -262,14 +299,14 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _new_net(self, device, n_train, mean_weight, incremental, module=None):
-        batch_size = self._batch_size(n_train)
+    def _new_net(self, device, batch_size, mean_weight, incremental, module=None):
         # sklearn divides the L2 penalty by the batch's total sample weight
-        l2 = self.alpha / (batch_size * mean_weight)
+        # estimators without an L2 penalty have no alpha
+        l2 = getattr(self, "alpha", 0.0) / (batch_size * mean_weight)
         optimizer_kwargs = self._optimizer_kwargs(l2)
         autocast_dtype = self._autocast_dtype(device)
         lbfgs = self.solver == "lbfgs"
-        return SkdlNet(
+        return self._make_net(
             module=module if module is not None else self._build_module(),
             criterion=self._make_criterion(),
             optimizer=_SOLVERS[self.solver],
@@ -312,6 +349,8 @@ class BaseTorchEstimator(BaseEstimator):
             return {"eps": self.epsilon, "weight_decay": decay}
         return {
             "max_iter": 1,
+            # room for the line search inside the one iteration of each epoch
+            "max_eval": 25,
             "tolerance_grad": self.tol,
             "history_size": 10,
             "line_search_fn": "strong_wolfe",
@@ -401,7 +440,7 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return True
 
-    # -- inference --------------------------------------------------------------
+    # -- inference --------------------------------------------------------------------
     def _forward(self, X) -> np.ndarray:
         """Module outputs after ``_output_function``, as a float64 numpy array."""
         net = self.net_
@@ -504,8 +543,8 @@ class TorchClassifierMixin(ClassifierMixin):
             np.unique(classes), self.classes_
         ):
             raise ValueError(
-                f"classes={list(classes)} differs from the classes of the first "
-                f"partial_fit call, classes_={list(self.classes_)}."
+                f"classes={np.unique(classes).tolist()} differs from the classes of "
+                f"the first partial_fit call, classes_={self.classes_.tolist()}."
             )
         if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
             if target_type != "multilabel-indicator" or y.shape[1] != self.n_outputs_:
@@ -524,8 +563,8 @@ class TorchClassifierMixin(ClassifierMixin):
             unseen = np.setdiff1d(unique_labels(y), self.classes_)
             if len(unseen):
                 raise ValueError(
-                    f"y contains labels that were not seen before: {list(unseen)}; "
-                    f"classes_ is {list(self.classes_)}. Pass every label in "
+                    f"y contains labels that were not seen before: {unseen.tolist()}; "
+                    f"classes_ is {self.classes_.tolist()}. Pass every label in "
                     "`classes` on the first partial_fit call, or refit."
                 )
             encoded = self._label_encoder.transform(y)
@@ -553,7 +592,7 @@ class TorchClassifierMixin(ClassifierMixin):
         if len(labels) < 2:
             raise ValueError(
                 f"{name} needs samples of at least 2 classes in y; got 1 class: "
-                f"{list(labels)}."
+                f"{labels.tolist()}."
             )
         self._label_encoder = LabelEncoder().fit(labels)
         self.classes_ = self._label_encoder.classes_
@@ -571,7 +610,9 @@ class TorchClassifierMixin(ClassifierMixin):
                 )
             weight = compute_sample_weight(self.class_weight, y)
         if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+            sample_weight = check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
             weight = sample_weight if weight is None else weight * sample_weight
         return _checked_weights(weight)
 
@@ -677,7 +718,9 @@ class TorchRegressorMixin(RegressorMixin):
             )
         weight = None
         if sample_weight is not None:
-            weight = check_sample_weight(sample_weight, X, dtype=np.float64)
+            weight = check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
         return y, _checked_weights(weight)
 
     @property

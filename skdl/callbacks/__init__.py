@@ -6,12 +6,13 @@ Pass your own skorch callbacks (``Checkpoint``, ``LRScheduler``,
 
 from ._convergence import Convergence, LBFGSConvergence, StopTraining
 from ._progress import EpochProgressBar
-from ._schedules import InverseScalingLR
+from ._schedules import InverseScalingLR, LinearDecayLR
 
 __all__ = [
     "Convergence",
     "EpochProgressBar",
     "InverseScalingLR",
     "LBFGSConvergence",
+    "LinearDecayLR",
     "StopTraining",
 ]

@@ -3,15 +3,27 @@
 from ._activations import ACTIVATIONS, make_activation
 from ._cnn import CNNModule, conv_output_size
 from ._losses import HalfPoissonLoss, HalfSquaredError
+from ._lvq import (
+    GLVQLoss,
+    LVQModule,
+    NearestPrototypeError,
+    relative_distance,
+    squared_distances,
+)
 from ._mlp import MLPModule, glorot_uniform_
 
 __all__ = [
     "ACTIVATIONS",
     "CNNModule",
+    "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
+    "LVQModule",
     "MLPModule",
+    "NearestPrototypeError",
     "conv_output_size",
     "glorot_uniform_",
     "make_activation",
+    "relative_distance",
+    "squared_distances",
 ]

@@ -167,7 +167,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     >>> from skdl import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
     >>> model = make_pipeline(
-    ...     StandardScaler(), MLPClassifier((32,), max_iter=150, random_state=0)
+    ...     StandardScaler(),
+    ...     MLPClassifier((32,), learning_rate_init=0.01, max_iter=150, random_state=0),
     ... ).fit(X, y)
     >>> model.score(X, y) > 0.95
     True
@@ -339,7 +340,9 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(-1, 1, size=(200, 2))
     >>> y = X[:, 0] ** 2 + X[:, 1]
-    >>> model = MLPRegressor((32,), solver="lbfgs", max_iter=300, random_state=0)
+    >>> model = MLPRegressor(
+    ...     hidden_layer_sizes=(32,), solver="lbfgs", max_iter=300, random_state=0
+    ... )
     >>> model.fit(X, y).score(X, y) > 0.95
     True
     """

@@ -11,8 +11,7 @@ import textwrap
 
 __all__ = ["SECTIONS", "fill_doc"]
 
-SECTIONS: dict[str, str] = {
-    "training_parameters": """\
+_TRAINING_HEAD = """\
 solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad'}, default='adam'
     The torch optimizer. 'lbfgs' (quasi-Newton, full batch, one L-BFGS
     iteration per epoch with a strong-Wolfe line search) often converges faster
@@ -37,8 +36,11 @@ learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
     Used by every solver except 'lbfgs'.
 
 learning_rate_init : float, default=0.001
-    Initial learning rate (not used by 'lbfgs').
+    Initial learning rate (not used by 'lbfgs')."""
 
+# the parameters of the training loop after the learning rate, shared by every
+# estimator trained by epochs (LVQ documents its own solver and learning rate)
+_LOOP_PARAMETERS = """\
 power_t : float, default=0.5
     Exponent of the 'invscaling' schedule.
 
@@ -96,7 +98,11 @@ n_iter_no_change : int, default=10
     lowering the rate, with 'adaptive').
 
 max_fun : int, default=15000
-    Largest number of loss evaluations for 'lbfgs'.""",
+    Largest number of loss evaluations for 'lbfgs'."""
+
+SECTIONS: dict[str, str] = {
+    "training_parameters": _TRAINING_HEAD + "\n\n" + _LOOP_PARAMETERS,
+    "loop_parameters": _LOOP_PARAMETERS,
     "device_parameters": """\
 device : str or torch.device, default='cpu'
     Where to train and predict: 'cpu', 'cuda', 'cuda:N', 'mps', or 'auto' for
@@ -111,7 +117,9 @@ precision : {'float32', 'bfloat16', 'float16'}, default='float32'
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     Extra :mod:`skorch.callbacks` to run during training, e.g.
     ``Checkpoint``, ``LRScheduler`` or ``GradientNormClipping``. A batch is a
-    tuple ``(X, y, sample_weight)``.""",
+    tuple ``(X, y, sample_weight)``. skorch's ``EpochScoring`` and
+    ``BatchScoring``, which read skorch datasets, are not supported: the
+    validation loss and score are recorded in ``history_`` already.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses

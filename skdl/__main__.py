@@ -1,0 +1,5 @@
+"""Run the demo: ``python -m skdl``."""
+
+from ._demo import main
+
+main()

@@ -1,0 +1,461 @@
+"""MLPClassifier and MLPRegressor: parity with scikit-learn and the sklearn contract."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
+from sklearn.datasets import load_diabetes, load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_validate, train_test_split
+from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skdl import MLPClassifier, MLPRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+# iris has 150 rows: one batch per epoch, so a larger step than sklearn's default
+FAST = {"learning_rate_init": 0.01}
+
+
+@pytest.fixture(scope="module")
+def digits_split():
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+# -- parity with scikit-learn --------------------------------------------------------
+@pytest.mark.slow
+def test_classifier_matches_sklearn_accuracy_on_digits(digits_split):
+    X_train, X_test, y_train, y_test = digits_split
+    ours, theirs = [], []
+    for seed in range(3):
+        ours.append(
+            MLPClassifier(random_state=seed).fit(X_train, y_train).score(X_test, y_test)
+        )
+        theirs.append(
+            SklearnMLPClassifier(random_state=seed)
+            .fit(X_train, y_train)
+            .score(X_test, y_test)
+        )
+    assert np.mean(ours) >= 0.96
+    assert abs(np.mean(ours) - np.mean(theirs)) <= 0.01
+
+
+@pytest.mark.slow
+def test_regressor_matches_sklearn_r2_on_diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+
+    def r2(regressor):
+        model = TransformedTargetRegressor(
+            make_pipeline(StandardScaler(), regressor), transformer=StandardScaler()
+        )
+        return model.fit(X_train, y_train).score(X_test, y_test)
+
+    params = {"hidden_layer_sizes": (20,), "alpha": 1.0}
+    ours = np.mean([r2(MLPRegressor(random_state=s, **params)) for s in range(3)])
+    theirs = np.mean(
+        [r2(SklearnMLPRegressor(random_state=s, **params)) for s in range(3)]
+    )
+    assert ours > 0.25
+    assert abs(ours - theirs) <= 0.03
+
+
+def test_same_parameters_and_defaults_as_sklearn():
+    for ours, theirs in [
+        (MLPClassifier(), SklearnMLPClassifier()),
+        (MLPRegressor(), SklearnMLPRegressor()),
+    ]:
+        their_params = theirs.get_params()
+        our_params = ours.get_params()
+        for name, value in their_params.items():
+            assert our_params[name] == value, name
+
+
+def test_fitted_attributes_follow_sklearn_shapes(iris):
+    X, y = iris
+    ours = MLPClassifier((7, 5), max_iter=20, random_state=0).fit(X, y)
+    theirs = SklearnMLPClassifier((7, 5), max_iter=20, random_state=0).fit(X, y)
+    assert [c.shape for c in ours.coefs_] == [c.shape for c in theirs.coefs_]
+    assert [b.shape for b in ours.intercepts_] == [b.shape for b in theirs.intercepts_]
+    for name in ("n_layers_", "n_outputs_", "out_activation_", "n_iter_", "t_"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert len(ours.loss_curve_) == ours.n_iter_ == 20
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+
+
+def test_coefs_are_the_trained_weights(iris):
+    X, y = iris
+    model = MLPClassifier((6,), activation="tanh", max_iter=30, random_state=0)
+    model.fit(X, y)
+    hidden = np.tanh(X @ model.coefs_[0] + model.intercepts_[0])
+    logits = hidden @ model.coefs_[1] + model.intercepts_[1]
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
+
+
+# -- targets -------------------------------------------------------------------------
+def test_string_labels_binary_and_multiclass(iris):
+    X, y = iris
+    names = np.array(["setosa", "versicolor", "virginica"])[y]
+    model = MLPClassifier((16,), max_iter=100, random_state=0, **FAST).fit(X, names)
+    assert set(model.predict(X)) <= set(names)
+    assert model.score(X, names) > 0.9
+    binary = np.where(y == 0, "yes", "no")
+    model = MLPClassifier((16,), max_iter=50, random_state=0, **FAST).fit(X, binary)
+    assert model.out_activation_ == "logistic" and model.n_outputs_ == 1
+    assert model.predict_proba(X).shape == (len(X), 2)
+    assert model.score(X, binary) == 1.0
+
+
+def test_arbitrary_integer_labels(iris):
+    X, y = iris
+    labels = np.array([-7, 40, 1000])[y]
+    model = MLPClassifier((16,), max_iter=100, random_state=0, **FAST).fit(X, labels)
+    np.testing.assert_array_equal(model.classes_, [-7, 40, 1000])
+    assert model.score(X, labels) > 0.9
+
+
+def test_multilabel_targets(iris):
+    X, y = iris
+    Y = np.c_[y == 0, y == 2, X[:, 0] > 0].astype(int)
+    model = MLPClassifier((32,), max_iter=200, random_state=0, **FAST).fit(X, Y)
+    assert model.out_activation_ == "logistic" and model.n_outputs_ == 3
+    predicted = model.predict(X)
+    assert predicted.shape == Y.shape and set(np.unique(predicted)) <= {0, 1}
+    assert model.predict_proba(X).shape == (len(X), 3)
+    assert (predicted == Y).mean() > 0.9
+
+
+def test_multioutput_regression():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, (300, 3))
+    Y = np.c_[X[:, 0] + X[:, 1], X[:, 2] ** 2]
+    model = MLPRegressor(
+        hidden_layer_sizes=(32,), solver="lbfgs", max_iter=300, random_state=0
+    )
+    model.fit(X, Y)
+    assert model.predict(X).shape == (300, 2)
+    assert model.score(X, Y) > 0.9
+
+
+def test_poisson_loss_predicts_positive_rates():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 1, (400, 2))
+    y = rng.poisson(np.exp(1 + X[:, 0])).astype(float)
+    model = MLPRegressor(
+        loss="poisson",
+        hidden_layer_sizes=(8,),
+        solver="lbfgs",
+        max_iter=200,
+        random_state=0,
+    ).fit(X, y)
+    assert model.out_activation_ == "exp"
+    predicted = model.predict(X)
+    assert (predicted > 0).all()
+    assert np.corrcoef(predicted, np.exp(1 + X[:, 0]))[0, 1] > 0.9
+    with pytest.raises(ValueError, match="non-negative"):
+        MLPRegressor(loss="poisson").fit(X, -y)
+
+
+# -- inputs --------------------------------------------------------------------------
+def test_pandas_dataframe_keeps_feature_names(iris):
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = MLPClassifier((8,), max_iter=20, random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c", "d"])
+    np.testing.assert_array_equal(model.predict(frame), model.predict(X))
+    with pytest.raises(ValueError, match="feature names should match"):
+        model.predict(frame.rename(columns={"a": "z"}))
+
+
+def test_sparse_input_is_densified_per_batch_and_matches_dense(iris):
+    X, y = iris
+    dense = MLPClassifier((8,), max_iter=10, random_state=0).fit(X, y)
+    sparse = MLPClassifier((8,), max_iter=10, random_state=0).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(
+        dense.predict_proba(X), sparse.predict_proba(sp.csc_matrix(X)), rtol=1e-5
+    )
+
+
+def test_sample_weight_equals_repeated_rows_with_full_batch(iris):
+    X, y = iris
+    weights = np.random.RandomState(0).randint(0, 3, len(X))
+    repeated = np.repeat(np.arange(len(X)), weights)
+    # 20 L-BFGS iterations: long after the first step, short of the point where
+    # float32 rounding makes the two (identical in exact arithmetic) paths diverge
+    params = {
+        "hidden_layer_sizes": (5,),
+        "solver": "lbfgs",
+        "max_iter": 20,
+        "random_state": 0,
+        "alpha": 0.1,
+    }
+    weighted = MLPClassifier(**params).fit(X, y, sample_weight=weights)
+    copied = MLPClassifier(**params).fit(X[repeated], y[repeated])
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), copied.predict_proba(X), atol=1e-4
+    )
+    unweighted = MLPClassifier(**params).fit(X, y)
+    assert np.abs(unweighted.predict_proba(X) - copied.predict_proba(X)).max() > 1e-2
+
+
+def test_class_weight_balanced_raises_minority_recall():
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    keep = (y != 1) | (np.arange(len(y)) % 12 == 0)  # digit 1 becomes rare
+    X, y = X[keep], (y[keep] == 1).astype(int)
+    params = {"hidden_layer_sizes": (4,), "max_iter": 15, "random_state": 0}
+    plain = MLPClassifier(**params).fit(X, y)
+    balanced = MLPClassifier(class_weight="balanced", **params).fit(X, y)
+    recall = lambda model: model.predict(X)[y == 1].mean()  # noqa: E731
+    assert recall(balanced) > recall(plain)
+
+
+# -- sklearn tools -------------------------------------------------------------------
+def test_pipeline_grid_search_and_cross_validate(iris):
+    X, y = iris
+    pipe = make_pipeline(
+        StandardScaler(), MLPClassifier(max_iter=30, random_state=0, **FAST)
+    )
+    search = GridSearchCV(
+        pipe, {"mlpclassifier__hidden_layer_sizes": [(4,), (16,)]}, cv=3, n_jobs=2
+    ).fit(X, y)
+    assert search.best_params_["mlpclassifier__hidden_layer_sizes"] in [(4,), (16,)]
+    scores = cross_validate(pipe, X, y, cv=3)["test_score"]
+    assert scores.mean() > 0.8
+
+
+def test_grid_search_in_two_processes_is_reproducible(iris):
+    X, y = iris
+    grid = {"alpha": [1e-4, 1e-1]}
+    estimator = MLPClassifier((8,), max_iter=15, random_state=0)
+    serial = GridSearchCV(estimator, grid, cv=3).fit(X, y)
+    parallel = GridSearchCV(estimator, grid, cv=3, n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(
+        serial.cv_results_["mean_test_score"], parallel.cv_results_["mean_test_score"]
+    )
+
+
+def test_pickle_and_joblib_round_trips(iris, tmp_path):
+    X, y = iris
+    model = MLPClassifier((8,), max_iter=20, random_state=0).fit(X, y)
+    expected = model.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    joblib.dump(model, tmp_path / "model.joblib")
+    np.testing.assert_array_equal(
+        joblib.load(tmp_path / "model.joblib").predict_proba(X), expected
+    )
+    # a restored model keeps training
+    restored.set_params(warm_start=True, max_iter=2).fit(X, y)
+    assert restored.n_iter_ == 22
+
+
+def test_clone_gives_an_unfitted_copy(iris):
+    X, y = iris
+    model = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    copy = clone(model)
+    assert not hasattr(copy, "net_")
+    assert copy.get_params() == model.get_params()
+
+
+# -- seeds ---------------------------------------------------------------------------
+def test_same_seed_same_model_different_seed_different_weights(iris):
+    X, y = iris
+    first = MLPClassifier((8,), max_iter=10, random_state=3).fit(X, y)
+    second = MLPClassifier((8,), max_iter=10, random_state=3).fit(X, y)
+    third = MLPClassifier((8,), max_iter=10, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    for a, b in zip(first.coefs_, second.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first.coefs_[0], third.coefs_[0])
+
+
+def test_dropout_and_batch_norm_train_and_are_reproducible(iris):
+    X, y = iris
+    params = {
+        "hidden_layer_sizes": (16, 16),
+        "dropout": 0.2,
+        "batch_norm": True,
+        "max_iter": 60,
+        "random_state": 0,
+        "activation": "gelu",
+        **FAST,
+    }
+    first = MLPClassifier(**params).fit(X, y)
+    second = MLPClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    assert first.score(X, y) > 0.9
+    # predictions use the running statistics and no dropout: deterministic
+    np.testing.assert_array_equal(first.predict_proba(X), first.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "activation",
+    [
+        "identity",
+        "logistic",
+        "tanh",
+        "relu",
+        "elu",
+        "leaky_relu",
+        "prelu",
+        "selu",
+        "gelu",
+        "silu",
+        "mish",
+    ],
+)
+def test_every_activation_learns(iris, activation):
+    X, y = iris
+    model = MLPClassifier(
+        (16,), activation=activation, max_iter=150, random_state=0, **FAST
+    )
+    assert model.fit(X, y).score(X, y) > 0.85
+
+
+@pytest.mark.parametrize(
+    "solver, params",
+    [
+        ("sgd", {"learning_rate_init": 0.1}),
+        ("adam", {"learning_rate_init": 0.01}),
+        ("adamw", {"learning_rate_init": 0.01}),
+        ("rmsprop", {"learning_rate_init": 0.01}),
+        ("adagrad", {"learning_rate_init": 0.1}),
+        ("lbfgs", {}),
+    ],
+)
+def test_every_solver_learns(iris, solver, params):
+    X, y = iris
+    model = MLPClassifier((16,), solver=solver, max_iter=100, random_state=0, **params)
+    assert model.fit(X, y).score(X, y) > 0.9
+
+
+# -- partial_fit and warm_start ------------------------------------------------------
+def test_partial_fit_trains_one_epoch_per_call(iris):
+    X, y = iris
+    model = MLPClassifier((16,), random_state=0, batch_size=32, **FAST)
+    for _ in range(30):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    assert model.n_iter_ == 30 and len(model.loss_curve_) == 30
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    assert model.score(X, y) > 0.9
+
+
+def test_partial_fit_needs_classes_and_rejects_unseen_labels(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="classes must be passed"):
+        MLPClassifier().partial_fit(X, y)
+    model = MLPClassifier((4,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"not seen before: \[7\]"):
+        model.partial_fit(X[:3], [0, 1, 7])
+    regressor = MLPRegressor(hidden_layer_sizes=(4,), random_state=0)
+    regressor.partial_fit(X, y)
+    assert regressor.n_iter_ == 1
+
+
+def test_partial_fit_is_not_available_for_lbfgs():
+    assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert hasattr(MLPClassifier(solver="adam"), "partial_fit")
+
+
+def test_warm_start_continues_from_the_trained_weights(iris):
+    X, y = iris
+    model = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0)
+    model.fit(X, y)
+    loss_after_first = model.loss_curve_[-1]
+    model.fit(X, y)
+    assert model.n_iter_ == 10
+    assert model.loss_curve_[5] < loss_after_first + 0.05
+    cold = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == 5
+
+
+def test_warm_start_rejects_new_classes(iris):
+    X, y = iris
+    model = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0)
+    model.fit(X, y)
+    with pytest.raises(ValueError, match="not seen before"):
+        model.fit(X, np.where(y == 2, 5, y))
+
+
+# -- bad input -----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fitted(iris):
+    X, y = iris
+    return MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        (np.full((4, 4), np.nan), "Input X contains NaN"),
+        (np.full((4, 4), np.inf), "Input X contains infinity"),
+        (np.full((4, 4), 1e40), "too large for dtype"),
+        (np.zeros((4, 3)), "X has 3 features, but MLPClassifier is expecting 4"),
+        (np.zeros((4, 4, 2)), "Found array with dim 3"),
+        (np.zeros((0, 4)), "0 sample"),
+    ],
+)
+def test_bad_input_at_predict_is_a_clear_value_error(fitted, iris, X, message):
+    X_ok = iris[0]
+    before = fitted.predict_proba(X_ok)
+    with pytest.raises(ValueError, match=message):
+        fitted.predict(X)
+    np.testing.assert_array_equal(fitted.predict_proba(X_ok), before)
+
+
+@pytest.mark.parametrize(
+    "X, y, message",
+    [
+        (np.full((6, 2), np.nan), [0, 1] * 3, "Input X contains NaN"),
+        (np.zeros((6, 2, 2)), [0, 1] * 3, "Found array with dim 3"),
+        (np.zeros((0, 2)), [], "0 sample"),
+        (np.zeros((6, 2)), [1] * 6, "at least 2 classes"),
+        (np.zeros((6, 2)), [0, 1] * 2, "inconsistent numbers of samples"),
+        (np.zeros((6, 2)), [0.5, 1.5] * 3, "Unknown label type"),
+    ],
+)
+def test_bad_training_data_is_a_clear_value_error(X, y, message):
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(max_iter=2).fit(X, y)
+
+
+def test_failed_refit_keeps_the_previous_model(fitted, iris):
+    X, y = iris
+    model = clone(fitted).fit(X, y)
+    before = model.predict_proba(X)
+    with pytest.raises(ValueError):
+        model.fit(X[:, :3], np.ones(len(X)))
+    assert model.n_features_in_ == 4
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_convergence_warning_when_max_iter_is_reached(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning, match="max_iter=3"):
+            MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)

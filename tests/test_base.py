@@ -1,0 +1,333 @@
+"""The shared machinery of BaseTorchEstimator, exercised through MLPClassifier."""
+
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import load_iris
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+
+from skdl import MLPClassifier, MLPRegressor
+from skdl.exceptions import DivergenceError
+from skdl.utils import resolve_device
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def small(**params):
+    defaults = {
+        "hidden_layer_sizes": (8,),
+        "max_iter": 10,
+        "random_state": 0,
+        "learning_rate_init": 0.01,
+    }
+    return MLPClassifier(**{**defaults, **params})
+
+
+# -- device --------------------------------------------------------------------------
+def test_device_names_resolve():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type in (expected, "mps")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_missing_cuda_is_a_clear_error(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"sees no CUDA GPU.*device='cpu'"):
+        small(device="cuda").fit(X, y)
+    with pytest.raises(ValueError, match="sees no CUDA GPU"):
+        small(device="cuda:1").fit(X, y)
+
+
+def test_unknown_device_name_is_a_clear_error(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="device must be 'cpu', 'cuda'"):
+        small(device="gpu").fit(X, y)
+
+
+def test_mixed_precision_on_cpu_warns_and_trains_in_float32(iris):
+    X, y = iris
+    with pytest.warns(UserWarning, match="runs on CUDA devices only"):
+        model = small(precision="bfloat16").fit(X, y)
+    reference = small().fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+
+
+# -- random state --------------------------------------------------------------------
+def test_fit_leaves_global_random_states_alone(iris):
+    X, y = iris
+    torch_state = torch.random.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()
+    small(early_stopping=True, dropout=0.1).fit(X, y)
+    small(random_state=None).fit(X, y)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], numpy_state)
+
+
+def test_random_state_instance_and_none_are_accepted(iris):
+    X, y = iris
+    a = small(random_state=np.random.RandomState(1)).fit(X, y)
+    b = small(random_state=np.random.RandomState(1)).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    c = small(random_state=None).fit(X, y)
+    d = small(random_state=None).fit(X, y)
+    assert not np.array_equal(c.coefs_[0], d.coefs_[0])
+
+
+def test_shuffle_order_and_validation_split_follow_the_seed(iris):
+    X, y = iris
+    params = {"early_stopping": True, "batch_size": 16, "max_iter": 5}
+    a = small(**params, random_state=5).fit(X, y)
+    b = small(**params, random_state=5).fit(X, y)
+    assert a.validation_scores_ == b.validation_scores_
+    assert a.loss_curve_ == b.loss_curve_
+
+
+# -- stopping and schedules ----------------------------------------------------------
+def test_training_loss_plateau_stops_like_sklearn(iris):
+    X, y = iris
+    model = small(max_iter=500, tol=1e-2, n_iter_no_change=3).fit(X, y)
+    assert model.n_iter_ < 500
+    curve = np.array(model.loss_curve_)
+    running_best = np.minimum.accumulate(curve)
+    # each of the last n_iter_no_change + 1 epochs failed to beat the best loss
+    # before it by tol, and the epoch before them did
+    improved = curve[1:] <= running_best[:-1] - 1e-2
+    assert not improved[-4:].any() and improved[-5]
+
+
+def test_early_stopping_restores_the_best_validation_weights(iris):
+    X, y = iris
+    model = small(
+        early_stopping=True,
+        validation_fraction=0.3,
+        max_iter=200,
+        n_iter_no_change=5,
+        batch_size=16,
+    )
+    model.fit(X, y)
+    assert model.best_loss_ is None
+    assert len(model.validation_scores_) == model.n_iter_ < 200
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    # the restored weights score best_validation_score_ on the validation rows
+    split_check = small(
+        early_stopping=True, validation_fraction=0.3, max_iter=1, batch_size=16
+    ).fit(X, y)
+    assert split_check.validation_scores_[0] == model.validation_scores_[0]
+
+
+def test_early_stopping_split_is_stratified_and_too_small_is_an_error(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="validation set is too small"):
+        small(early_stopping=True, validation_fraction=0.01).fit(
+            X[:40], np.arange(40) % 2
+        )
+    model = small(early_stopping=True, validation_fraction=0.2, max_iter=1)
+    model.fit(X, y)
+    n_valid = round(0.2 * len(X))
+    assert model.history_[-1, "valid_score"] * n_valid == pytest.approx(
+        round(model.history_[-1, "valid_score"] * n_valid)
+    )
+
+
+def test_invscaling_sets_sklearn_learning_rate(iris):
+    X, y = iris
+    model = small(solver="sgd", learning_rate="invscaling", power_t=0.5, max_iter=3)
+    model.fit(X, y)
+    lr = model.net_.optimizer_.param_groups[0]["lr"]
+    assert lr == pytest.approx(0.01 / (3 * len(X) + 1) ** 0.5)
+
+
+def test_adaptive_divides_the_learning_rate_by_five_on_a_plateau(iris):
+    X, y = iris
+    model = small(
+        solver="sgd", learning_rate="adaptive", tol=10.0, n_iter_no_change=2, max_iter=7
+    )
+    model.fit(X, y)
+    # every epoch is a plateau with tol=10: lr drops after epochs 3 and 6
+    lr = model.net_.optimizer_.param_groups[0]["lr"]
+    assert lr == pytest.approx(0.01 / 25)
+    assert model.n_iter_ == 7
+
+
+def test_lbfgs_stops_when_converged(iris):
+    X, y = iris
+    model = small(solver="lbfgs", max_iter=1000, tol=1e-3, alpha=1.0).fit(X, y)
+    assert model.n_iter_ < 1000
+    grads = torch.autograd.grad(
+        model.net_.get_loss(
+            model.net_.module_(torch.as_tensor(X, dtype=torch.float32)),
+            (torch.as_tensor(y), None),
+            training=True,
+        ),
+        list(model.net_.module_.parameters()),
+    )
+    assert max(float(g.abs().max()) for g in grads) < 1e-2
+
+
+# -- history and reporting -----------------------------------------------------------
+def test_history_is_a_table_of_epochs(iris):
+    X, y = iris
+    model = small(early_stopping=True, max_iter=4, n_iter_no_change=10).fit(X, y)
+    frame = pd.DataFrame(model.history_)
+    assert list(frame["epoch"]) == [1, 2, 3, 4]
+    for column in ("train_loss", "valid_loss", "valid_score", "dur", "samples_seen"):
+        assert column in frame
+    assert list(frame["train_loss"]) == model.loss_curve_
+    assert list(frame["valid_score"]) == model.validation_scores_
+    assert model.t_ == frame["samples_seen"].iloc[-1]
+
+
+def test_verbose_one_shows_a_progress_bar_and_two_a_table(iris, capsys):
+    X, y = iris
+    small(verbose=0, max_iter=3).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    small(verbose=1, max_iter=3).fit(X, y)
+    assert "3/3" in capsys.readouterr().err
+    small(verbose=2, max_iter=3).fit(X, y)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and len(re.findall(r"^ +\d ", out, re.M)) == 3
+
+
+def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):
+    X, y = iris
+    small(hidden_layer_sizes=(8, 5), batch_norm=True, max_iter=1).fit(X, y).summary()
+    out = capsys.readouterr().out
+    assert "(None, 8)" in out and "(None, 3)" in out
+    assert "BatchNorm1d" in out
+    total = 4 * 8 + 8 + 2 * 8 + 8 * 5 + 5 + 2 * 5 + 5 * 3 + 3
+    assert f"Total params: {total:,}" in out
+    assert "Non-trainable params: 0" in out
+
+
+# -- callbacks and faults ------------------------------------------------------------
+class CountBatches(Callback):
+    def initialize(self):
+        self.batches_ = 0
+        return self
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        self.batches_ += training
+
+
+def test_user_skorch_callbacks_run(iris):
+    X, y = iris
+    counter = CountBatches()
+    model = small(callbacks=[("count", counter)], batch_size=50, max_iter=3)
+    model.fit(X, y)
+    assert dict(model.net_.callbacks_)["count"].batches_ == 9
+    scheduled = small(
+        callbacks=[LRScheduler("StepLR", step_size=1, gamma=0.5)],
+        max_iter=3,
+        solver="sgd",
+    ).fit(X, y)
+    assert scheduled.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01 / 8)
+
+
+def test_skorch_early_stopping_ends_training_without_an_interrupt_warning(iris):
+    X, y = iris
+    stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = small(callbacks=[stopper], max_iter=50, tol=0.0).fit(X, y)
+    assert model.n_iter_ < 50
+    assert not any("interrupted" in str(w.message) for w in record)
+
+
+class Explodes(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            raise ValueError("boom")
+
+
+def test_an_error_in_a_callback_names_the_callback(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"boom \[raised in callback 'explodes'"):
+        small(callbacks=[("explodes", Explodes())]).fit(X, y)
+
+
+class Interrupts(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 3:
+            raise KeyboardInterrupt
+
+
+def test_keyboard_interrupt_keeps_the_weights_so_far(iris):
+    X, y = iris
+    with pytest.warns(UserWarning, match="interrupted after 3 epochs"):
+        model = small(callbacks=[Interrupts()], max_iter=50).fit(X, y)
+    assert model.n_iter_ == 3
+    assert model.predict(X).shape == (len(X),)
+
+
+def test_divergence_is_a_clear_error_and_keeps_the_previous_model(iris):
+    X, y = iris
+    model = small(solver="sgd", warm_start=True, max_iter=3).fit(X, y)
+    before = model.predict_proba(X)
+    n_iter = model.n_iter_
+    model.set_params(learning_rate_init=1e12)
+    with pytest.raises(DivergenceError, match="Lower learning_rate_init"):
+        model.fit(X * 1e3, y)
+    assert model.n_iter_ == n_iter and len(model.history_) == n_iter
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    # a fresh estimator that diverges stays unfitted
+    fresh = small(solver="sgd", learning_rate_init=1e12)
+    with pytest.raises(DivergenceError):
+        fresh.fit(X * 1e3, y)
+    assert not hasattr(fresh, "net_")
+
+
+def test_sample_weight_must_have_positive_mass(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        small().fit(X, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="Negative values in data"):
+        small().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match=r"sample_weight.shape"):
+        small().fit(X, y, sample_weight=np.ones(3))
+
+
+def test_regressor_rejects_a_different_number_of_outputs_on_partial_fit(iris):
+    X, y = iris
+    model = MLPRegressor(hidden_layer_sizes=(4,), random_state=0).partial_fit(X, y)
+    with pytest.raises(ValueError, match="y has 2 outputs"):
+        model.partial_fit(X, np.c_[y, y])
+
+
+# -- GPU (run where CUDA exists) -----------------------------------------------------
+@needs_cuda
+@pytest.mark.gpu
+def test_gpu_fit_matches_cpu_closely_and_unpickles_to_cpu(iris):
+    X, y = iris
+    gpu = small(device="cuda", max_iter=20).fit(X, y)
+    cpu = small(device="cpu", max_iter=20).fit(X, y)
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-3)
+    restored = pickle.loads(pickle.dumps(gpu))
+    np.testing.assert_allclose(
+        restored.predict_proba(X), gpu.predict_proba(X), atol=1e-6
+    )
+
+
+@needs_cuda
+@pytest.mark.gpu
+@pytest.mark.parametrize("precision", ["bfloat16", "float16"])
+def test_gpu_mixed_precision_trains(iris, precision):
+    X, y = iris
+    model = small(device="cuda", precision=precision, max_iter=100).fit(X, y)
+    assert model.score(X, y) > 0.9

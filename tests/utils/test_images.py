@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from skdl.utils import check_images
+
+
+def test_every_layout_becomes_channels_last():
+    rgb = np.arange(2 * 4 * 5 * 3, dtype=np.uint8).reshape(2, 4, 5, 3)
+    assert check_images(rgb) is not None
+    np.testing.assert_array_equal(check_images(rgb), rgb)
+    first = np.moveaxis(rgb, -1, 1)
+    np.testing.assert_array_equal(
+        check_images(first, data_format="channels_first"), rgb
+    )
+    np.testing.assert_array_equal(
+        check_images(rgb.reshape(2, -1), image_shape=(4, 5, 3)), rgb
+    )
+    np.testing.assert_array_equal(
+        check_images(
+            first.reshape(2, -1), image_shape=(3, 4, 5), data_format="channels_first"
+        ),
+        rgb,
+    )
+    gray = rgb[..., 0]
+    np.testing.assert_array_equal(check_images(gray), gray[..., None])
+    square = np.zeros((3, 64))
+    assert check_images(square, image_shape="auto").shape == (3, 8, 8, 1)
+    assert check_images(square).dtype == square.dtype
+
+
+@pytest.mark.parametrize(
+    "X, kwargs, error, message",
+    [
+        (np.zeros((2, 63)), {}, ValueError, "not a square grayscale image"),
+        (
+            np.zeros((2, 63)),
+            {"image_shape": (8, 8)},
+            ValueError,
+            r"image_shape=\(8, 8\) needs 64 features per row, got 63",
+        ),
+        (np.zeros((2, 64)), {"image_shape": (8, -8)}, ValueError, "positive ints"),
+        (np.zeros((2, 3, 3, 3, 3)), {}, ValueError, "got an array with shape"),
+        (np.zeros((0, 8, 8)), {}, ValueError, "got 0 images"),
+        (np.full((1, 4, 4), np.nan), {}, ValueError, "contains NaN"),
+        (np.array([["a"]]), {}, TypeError, "numeric images"),
+        (sp.csr_matrix(np.zeros((2, 4))), {}, TypeError, "sparse"),
+        (np.zeros((2, 4, 4)), {"data_format": "nhwc"}, ValueError, "data_format"),
+    ],
+)
+def test_bad_images_say_what_to_change(X, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        check_images(X, **kwargs)

@@ -1,0 +1,41 @@
+import numpy as np
+import torch
+
+from skdl.utils import seed_from_random_state, torch_seeded
+from skdl.utils._docstrings import SECTIONS, fill_doc
+
+
+def test_seeds_are_reproducible_salted_and_leave_numpy_alone():
+    state = np.random.get_state()[1].copy()
+    assert seed_from_random_state(3) == seed_from_random_state(3)
+    assert seed_from_random_state(3) != seed_from_random_state(4)
+    assert seed_from_random_state(3, salt=1) != seed_from_random_state(3)
+    assert seed_from_random_state(None) != seed_from_random_state(None)
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    rng = np.random.RandomState(0)
+    assert seed_from_random_state(rng) != seed_from_random_state(rng)
+    assert 0 <= seed_from_random_state(2**32 - 1) < 2**63
+
+
+def test_torch_seeded_restores_the_global_generator():
+    before = torch.random.get_rng_state()
+    with torch_seeded(1, torch.device("cpu")):
+        inside = torch.rand(3)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    with torch_seeded(1, torch.device("cpu")):
+        assert torch.equal(torch.rand(3), inside)
+
+
+def test_fill_doc_inserts_sections_with_the_surrounding_indent():
+    @fill_doc
+    def documented():
+        """Summary.
+
+        Parameters
+        ----------
+        ${device_parameters}
+        """
+
+    first_line = SECTIONS["device_parameters"].splitlines()[0]
+    assert f"\n        {first_line}\n" in documented.__doc__
+    assert "${" not in documented.__doc__
