@@ -315,7 +315,7 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
     def _validate_X(self, X):
         return self._validate_images(X, reset=False)
 
-    def _validate_images(self, X, y=None, *, reset):
+    def _validate_images(self, X, y="no_validation", *, reset):
         """Check images (and labels); return float32 ``(n, C, H, W)`` (and y).
 
         Flat rows go through sklearn's ``validate_data`` first, for its
@@ -323,10 +323,13 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         against ``image_shape_`` and then validated as flat rows.
         """
         name = type(self).__name__
-        labels = {} if y is None else {"y": y, "multi_output": True}
-        if sp.issparse(X) or np.ndim(X) <= 2:
+        with_y = not (isinstance(y, str) and y == "no_validation")
+        labels = {"y": y, "multi_output": True} if with_y else {}
+        # np.ndim would dispatch to __array_function__ of array-likes
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if sp.issparse(X) or ndim <= 2:
             out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
-            X = out if y is None else out[0]
+            X = out[0] if with_y else out
             if reset:
                 row_shape = self.image_shape
             else:  # the fitted shape, in the order of data_format
@@ -361,7 +364,7 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
             tensor_layout = np.multiply(tensor_layout, scale, dtype=np.float32)
         elif not tensor_layout.flags.writeable:
             tensor_layout = tensor_layout.copy()
-        return tensor_layout if y is None else (tensor_layout, out[1])
+        return (tensor_layout, out[1]) if with_y else tensor_layout
 
     def _scale(self, dtype):
         if self.rescale == "auto":

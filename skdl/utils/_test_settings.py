@@ -71,3 +71,10 @@ EXPECTED_FAILED_CHECKS["LVQClassifier"] = {
     ),
     "check_methods_subset_invariance": _FLOAT32_SUBSETS,
 }
+EXPECTED_FAILED_CHECKS["CNNClassifier"] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "training runs in float32: the check's rows fit in one batch, and the fits "
+        "with weights and with repeated rows agree to ~1e-7, just above the check's "
+        "tolerance (tests/neural_network/test_cnn.py checks them to 1e-5)"
+    ),
+}
