@@ -161,7 +161,8 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
     >>> from skdl import CNNClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> clf = CNNClassifier((8, 16), dense_layers=(32,), batch_norm=True,
-    ...                     rescale=1 / 16, max_iter=10, random_state=0)
+    ...                     rescale=1 / 16, batch_size=32, max_iter=10,
+    ...                     random_state=0)
     >>> clf.fit(X[:1000], y[:1000]).score(X[1000:], y[1000:]) > 0.9
     True
     """
