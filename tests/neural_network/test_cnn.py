@@ -273,6 +273,10 @@ def test_summary_shows_the_layers(few_digits, capsys):
     assert "(None, 16, 2, 2)" in out  # after the second pooling
     n_params = sum(p.numel() for p in clf.net_.module_.parameters())
     assert f"Total params: {n_params:,}" in out
+    # the built-in stack runs channels-last (faster convolutions)
+    convs = [m for m in clf.net_.module_ if isinstance(m, nn.Conv2d)]
+    assert convs[1].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not convs[1].weight.is_contiguous()
 
 
 class TinyNet(nn.Module):
