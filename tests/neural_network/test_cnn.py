@@ -449,3 +449,20 @@ def test_pipeline_and_grid_search(digits):
     assert search.best_params_["cnnclassifier__learning_rate_init"] == 3e-3
     assert search.cv_results_["mean_test_score"].shape == (4,)
     assert search.score(X_test, y_test) > 0.8
+
+
+def test_save_and_load_without_pickle(few_digits, tmp_path):
+    from skdl.io import load, save
+
+    images, y = few_digits
+    augmenter = ImageAugmenter(rotation_range=10)
+    clf = CNNClassifier(**SMALL, augment=augmenter).fit(images, y)
+    save(clf, tmp_path / "cnn.skdl")
+    # the augmenter is a Python object: load asks for it by name
+    with pytest.raises(ValueError, match=r"load\(path, augment=\.\.\.\)"):
+        load(tmp_path / "cnn.skdl")
+    restored = load(tmp_path / "cnn.skdl", augment=augmenter)
+    np.testing.assert_array_equal(
+        restored.predict_proba(images), clf.predict_proba(images)
+    )
+    assert restored.image_shape_ == (8, 8, 1)
