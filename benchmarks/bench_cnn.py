@@ -17,9 +17,9 @@ On a CUDA device (when there is one) the three also run there, and skdl with
 ``precision='bfloat16'`` next to the hand loop with bfloat16 autocast and
 channels-last tensors.
 
-Prints the median of ``--repeats`` runs, training and prediction images per
-second, and ratios taken in the same run.
-Run: ``python benchmarks/bench_cnn.py`` (about 3 minutes on 2 CPU cores).
+Prints the median of ``--repeats`` rounds (each contender in turn), training and
+prediction images per second, and ratios taken in the same run.
+Run: ``python benchmarks/bench_cnn.py`` (about 5 minutes on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -165,20 +165,17 @@ def contenders(device):
     return found
 
 
-def median_time(fn, repeats, device):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if device != "cpu":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+def timed(fn, device):
+    start = time.perf_counter()
+    fn()
+    if device != "cpu":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
@@ -189,19 +186,29 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
     print(f"MNIST t10k: {len(X_train)} train / {len(X_test)} test, {EPOCHS} epochs\n")
     for device in devices:
-        results = {}
-        for label, make in contenders(device).items():
-            fitted = make().fit(X_train, y_train)
-            fit_s = median_time(
-                lambda make=make: make().fit(X_train, y_train), args.repeats, device
+        makers = contenders(device)
+        fitted = {label: make().fit(X_train, y_train) for label, make in makers.items()}
+        # rounds over all contenders in turn, so that a busy spell of the machine
+        # slows every contender alike; medians over the rounds
+        fit_times = {label: [] for label in makers}
+        predict_times = {label: [] for label in makers}
+        for _ in range(args.repeats):
+            for label, make in makers.items():
+                fit_times[label].append(
+                    timed(lambda make=make: make().fit(X_train, y_train), device)
+                )
+                model = fitted[label]
+                predict_times[label].append(
+                    timed(lambda model=model: model.predict_proba(X_test), device)
+                )
+        results = {
+            label: (
+                float(np.median(fit_times[label])),
+                float(np.mean(model.predict_proba(X_test).argmax(axis=1) == y_test)),
+                float(np.median(predict_times[label])),
             )
-            accuracy = float(
-                np.mean(fitted.predict_proba(X_test).argmax(axis=1) == y_test)
-            )
-            predict_s = median_time(
-                lambda fitted=fitted: fitted.predict_proba(X_test), 5, device
-            )
-            results[label] = (fit_s, accuracy, predict_s)
+            for label, model in fitted.items()
+        }
         # ratios to the fastest float32 hand loop
         hand_fit = min(results["hand loop"][0], results["hand loop CL"][0])
         hand_predict = min(results["hand loop"][2], results["hand loop CL"][2])
