@@ -7,13 +7,39 @@ cross-validation and pickling all work.
 
 __version__ = "0.1.0.dev0"
 
+from .feature_extraction import (
+    ColorHistogramTransformer,
+    GrayscaleConverter,
+    HOGTransformer,
+    ImageDeskewer,
+    ImageResizer,
+)
 from .lvq import LVQClassifier
-from .neural_network import CNNClassifier, MLPClassifier, MLPRegressor
+from .neural_network import (
+    CNNClassifier,
+    DBNTransformer,
+    LSTMClassifier,
+    LSTMRegressor,
+    LSTMTextClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    RBMTransformer,
+)
 
 __all__ = [
     "CNNClassifier",
+    "ColorHistogramTransformer",
+    "DBNTransformer",
+    "GrayscaleConverter",
+    "HOGTransformer",
+    "ImageDeskewer",
+    "ImageResizer",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "LSTMTextClassifier",
     "LVQClassifier",
     "MLPClassifier",
     "MLPRegressor",
+    "RBMTransformer",
     "__version__",
 ]

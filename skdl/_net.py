@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
+import mmap
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,7 +32,7 @@ from skorch.utils import TeeGenerator
 from .callbacks import StopTraining
 from .exceptions import DivergenceError
 
-__all__ = ["Batches", "SkdlNet", "to_rows"]
+__all__ = ["Batches", "HostRows", "SkdlNet", "is_memory_mapped", "to_rows"]
 
 _HOOKS = (
     "on_train_begin",
@@ -44,34 +45,55 @@ _HOOKS = (
 )
 
 
-class SparseRows:
-    """Rows of a scipy sparse matrix, densified on the device one batch at a time.
+class HostRows:
+    """Rows of a host array read one batch at a time, onto ``device``.
 
-    Only the batch is ever dense, so a wide TF-IDF matrix trains in the memory of
-    its sparse form.
+    For data that should not be copied whole: a scipy sparse matrix (only the
+    batch is densified) or a memory-mapped array (only the batch's rows are read
+    from disk). ``index`` restricts the rows to a subset without copying them
+    (a training or validation split). On CUDA the batch goes through pinned
+    memory with a non-blocking copy.
     """
 
-    def __init__(self, X, device: torch.device):
-        self.X = sp.csr_matrix(X)
+    def __init__(self, X, device: torch.device, index: np.ndarray | None = None):
+        self.X = sp.csr_matrix(X) if sp.issparse(X) else X
         self.device = device
+        self.index = index
 
     def __len__(self) -> int:
-        return self.X.shape[0]
+        return self.X.shape[0] if self.index is None else len(self.index)
 
     def __getitem__(self, index) -> torch.Tensor:
         if isinstance(index, torch.Tensor):
             index = index.cpu().numpy()
-        dense = np.asarray(self.X[index].todense(), dtype=np.float32)
-        return torch.from_numpy(dense).to(self.device, non_blocking=True)
+        if self.index is not None:
+            index = self.index[index]
+        rows = self.X[index]
+        if sp.issparse(rows):
+            rows = rows.toarray()
+        batch = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+        if self.device.type == "cuda":
+            batch = batch.pin_memory()
+        return batch.to(self.device, non_blocking=True)
+
+
+def is_memory_mapped(X) -> bool:
+    """Whether ``X`` is a numpy array whose memory is a file mapping."""
+    while isinstance(X, np.ndarray):
+        if isinstance(X, np.memmap):
+            return True
+        X = X.base
+    return isinstance(X, mmap.mmap)
 
 
 def to_rows(X, device: torch.device, dtype: torch.dtype | None = None):
-    """Make ``X`` indexable by row on ``device``: a tensor, or sparse rows.
+    """Make ``X`` indexable by row on ``device``: a tensor, or :class:`HostRows`.
 
-    A C-contiguous float32 array on the CPU becomes a tensor that shares its memory.
+    A C-contiguous float32 array on the CPU becomes a tensor that shares its
+    memory; sparse matrices and memory-mapped arrays are read batch by batch.
     """
-    if sp.issparse(X):
-        return SparseRows(X, device)
+    if sp.issparse(X) or is_memory_mapped(X):
+        return HostRows(X, device)
     tensor = torch.as_tensor(np.asarray(X))
     if dtype is not None:
         tensor = tensor.to(dtype)
@@ -84,7 +106,7 @@ class Batches:
     Parameters
     ----------
     X, y, sample_weight
-        Tensors (or :class:`SparseRows`) with the same number of rows; ``y`` and
+        Tensors (or :class:`HostRows`) with the same number of rows; ``y`` and
         ``sample_weight`` may be None.
     batch_size : int
         Rows per batch; the last batch may be smaller.
@@ -125,12 +147,20 @@ class Batches:
                     None if a is None else a[start : start + size] for a in self.arrays
                 )
             return
-        order = torch.randperm(n, generator=self.generator)
+        order = self.epoch_order()
         device = getattr(self.arrays[0], "device", order.device)
         order = order.to(device)
         for start in range(0, n, size):
             index = order[start : start + size]
             yield tuple(None if a is None else a[index] for a in self.arrays)
+
+    def epoch_order(self) -> torch.Tensor:
+        """Row order of one shuffled epoch; its ``batch_size`` chunks are the batches.
+
+        A random permutation drawn from ``generator``; subclasses override it to
+        group rows differently (by length, for instance).
+        """
+        return torch.randperm(self.n_samples, generator=self.generator)
 
 
 def _overrides(callback, hook: str) -> bool:
@@ -168,6 +198,10 @@ class SkdlNet(NeuralNet):
         ``train_transform(X_batch) -> X_batch`` applied to the inputs of every
         training batch (data augmentation); never to validation batches or at
         prediction.
+    compile_options : dict or None
+        Keyword arguments of :func:`torch.compile` for the forward passes, or
+        None to run the module eagerly. The compiled module is rebuilt on first
+        use after unpickling; ``module_`` itself stays a plain module.
     """
 
     def __init__(
@@ -178,6 +212,7 @@ class SkdlNet(NeuralNet):
         l2_in_loss=0.0,
         l2_reported=0.0,
         train_transform=None,
+        compile_options=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -186,6 +221,7 @@ class SkdlNet(NeuralNet):
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
         self.train_transform = train_transform
+        self.compile_options = compile_options
 
     # -- initialisation ---------------------------------------------------------------
     @property
@@ -265,8 +301,24 @@ class SkdlNet(NeuralNet):
             return contextlib.nullcontext()
         return torch.autocast(torch.device(self.device).type, self.autocast_dtype)
 
+    def forward_module(self) -> torch.nn.Module:
+        """``module_``, or its :func:`torch.compile` form with ``compile_options``."""
+        if self.compile_options is None:
+            return self.module_
+        # (module, compiled module): a tuple, so skorch does not register it
+        cached = getattr(self, "_compiled", None)
+        if cached is None or cached[0] is not self.module_:
+            cached = (self.module_, torch.compile(self.module_, **self.compile_options))
+            self._compiled = cached
+        return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_compiled", None)
+        return state
+
     def infer(self, x, **fit_params):
-        return self.module_(x, **fit_params)
+        return self.forward_module()(x, **fit_params)
 
     def l2_penalty(self):
         """``0.5 * sum(w ** 2)`` over the weight matrices (biases excluded)."""
@@ -366,7 +418,13 @@ class SkdlNet(NeuralNet):
         # one device-to-host read per epoch: the size-weighted mean batch loss
         weights = torch.tensor(sizes, dtype=torch.float64, device=losses[0].device)
         epoch_loss = (torch.stack(losses).to(torch.float64) @ weights) / weights.sum()
-        self.history.record(f"{prefix}_loss", epoch_loss.item())
+        epoch_loss = epoch_loss.item()
+        self.history.record(f"{prefix}_loss", epoch_loss)
+        # one summary entry per pass in history "batches": callbacks that read
+        # history[-1, "batches", -1] (skorch's Checkpoint names files from it) need one
+        self.history.new_batch()
+        self.history.record_batch(f"{prefix}_loss", epoch_loss)
+        self.history.record_batch(f"{prefix}_batch_count", len(sizes))
         if training:
             previous = self.history[-2, "samples_seen"] if len(self.history) > 1 else 0
             self.history.record("samples_seen", previous + sum(sizes))

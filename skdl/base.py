@@ -16,6 +16,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -26,7 +27,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from ._net import Batches, SkdlNet, to_rows
+from ._net import Batches, HostRows, SkdlNet, is_memory_mapped, to_rows
 from .callbacks import (
     Convergence,
     EpochProgressBar,
@@ -34,7 +35,12 @@ from .callbacks import (
     LBFGSConvergence,
 )
 from .modules import HalfPoissonLoss, HalfSquaredError
-from .utils import resolve_device, seed_from_random_state, torch_seeded
+from .utils import (
+    resolve_device,
+    seed_from_random_state,
+    torch_seeded,
+    torch_threads,
+)
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
@@ -90,6 +96,12 @@ class BaseTorchEstimator(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "precision": [StrOptions(set(_PRECISIONS))],
+        "n_threads": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Integral, {-1}),
+            None,
+        ],
+        "compile": ["boolean", dict],
         "callbacks": [list, None],
     }
 
@@ -162,7 +174,7 @@ class BaseTorchEstimator(BaseEstimator):
             )
             salt = 0 if fresh else self.n_iter_
             seed = seed_from_random_state(self.random_state, salt=salt)
-            with torch_seeded(seed, device):
+            with torch_seeded(seed, device), torch_threads(self.n_threads):
                 train, valid = self._make_batches(
                     X, y, weight, device, seed, incremental=incremental
                 )
@@ -276,8 +288,12 @@ class BaseTorchEstimator(BaseEstimator):
     ):
         whole = len(index) == X.shape[0]
         take = (lambda a: a) if whole else (lambda a: a[index])
+        # sparse and memory-mapped X stay where they are: batches read their rows
+        lazy = sp.issparse(X) or is_memory_mapped(X)
         return Batches(
-            to_rows(take(X), device),
+            HostRows(X, device, None if whole else index)
+            if lazy
+            else to_rows(take(X), device),
             to_rows(take(y), device),
             None if weight is None else to_rows(take(weight), device),
             batch_size=batch_size,
@@ -319,10 +335,16 @@ class BaseTorchEstimator(BaseEstimator):
             device=str(device),
             score_fn=self._score_fn,
             autocast_dtype=autocast_dtype,
+            compile_options=self._compile_options(),
             l2_in_loss=l2 if lbfgs else 0.0,
             l2_reported=0.0 if lbfgs else l2,
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
+
+    def _compile_options(self) -> dict | None:
+        if self.compile is False:
+            return None
+        return {} if self.compile is True else dict(self.compile)
 
     def _optimizer_kwargs(self, decay: float) -> dict:
         """Keyword arguments of the torch optimizer named by ``solver``.
@@ -441,21 +463,31 @@ class BaseTorchEstimator(BaseEstimator):
         return True
 
     # -- inference --------------------------------------------------------------------
+    def _inference_batches(self, X, device: torch.device):
+        """Module inputs for inference, and the order of ``X``'s rows they hold.
+
+        Returns an iterable of batches and a permutation of the rows (None when
+        the batches hold the rows in order). Estimators whose inputs need their own
+        batching (padded token sequences grouped by length) override this.
+        """
+        rows = to_rows(X, device)
+        chunk = self._inference_batch_size
+        batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
+        return batches, None
+
     def _forward(self, X) -> np.ndarray:
         """Module outputs after ``_output_function``, as a float64 numpy array."""
         net = self.net_
         module = net.module_
         if module.training:
             module.eval()
-        rows = to_rows(X, torch.device(net.device))
-        n_samples = len(rows)
-        chunk = self._inference_batch_size
-        with torch.inference_mode(), net.autocast():
-            outputs = [
-                self._output_function(module(rows[start : start + chunk]))
-                for start in range(0, n_samples, chunk)
-            ]
+        batches, order = self._inference_batches(X, torch.device(net.device))
+        with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
+            forward = net.forward_module()
+            outputs = [self._output_function(forward(batch)) for batch in batches]
         out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        if order is not None:
+            out = out[torch.argsort(order.to(out.device))]
         return out.double().cpu().numpy()
 
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
@@ -473,6 +505,8 @@ class BaseTorchEstimator(BaseEstimator):
 
         def record(name):
             def hook(layer, inputs, output):
+                if isinstance(output, tuple):  # recurrent layers: (output, state)
+                    output = output[0]
                 shape = tuple(output.shape) if torch.is_tensor(output) else "?"
                 if shape != "?":
                     shape = "(None, " + ", ".join(str(s) for s in shape[1:]) + ")"

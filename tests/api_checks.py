@@ -6,6 +6,7 @@ raw text or image tensors run these hand-written equivalents on their own data.
 
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone, is_classifier
@@ -15,16 +16,20 @@ from sklearn.exceptions import NotFittedError
 def check_estimator_api(estimator, X, y, X_test=None):
     """Run the sklearn contract on ``estimator`` with data it accepts.
 
-    Checks: clone and get/set_params round trip, not-fitted errors, fit returns
-    self, fitting twice gives the same predictions, pickling keeps predictions,
-    and classifiers return labels from ``classes_`` and probabilities that sum
-    to 1.
+    Checks: clone and get/set_params round trip, ``__init__`` stores only its
+    parameters, not-fitted errors, fit returns self and leaves the parameters
+    as they were, fitting twice gives the same predictions, pickling keeps
+    predictions, and classifiers return labels from ``classes_`` and
+    probabilities that sum to 1.
     """
     X_test = X if X_test is None else X_test
     params = estimator.get_params()
     cloned = clone(estimator)
     assert cloned.get_params().keys() == params.keys()
     assert cloned.set_params(**params) is cloned
+    assert set(vars(cloned)) == set(estimator.get_params(deep=False)), (
+        "__init__ must store its parameters and nothing else"
+    )
 
     methods = [
         m for m in ("predict", "predict_proba", "transform") if hasattr(estimator, m)
@@ -34,7 +39,11 @@ def check_estimator_api(estimator, X, y, X_test=None):
             getattr(clone(estimator), method)(X_test)
 
     fitted = clone(estimator)
+    before = joblib.hash(fitted.get_params(deep=False))
     assert fitted.fit(X, y) is fitted
+    assert joblib.hash(fitted.get_params(deep=False)) == before, (
+        "fit changed a parameter"
+    )
     first = {m: getattr(fitted, m)(X_test) for m in methods}
     fitted.fit(X, y)
     for method in methods:

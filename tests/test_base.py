@@ -10,7 +10,7 @@ import pytest
 import torch
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
 
 from skdl import MLPClassifier, MLPRegressor
 from skdl.exceptions import DivergenceError
@@ -238,6 +238,24 @@ def test_user_skorch_callbacks_run(iris):
         solver="sgd",
     ).fit(X, y)
     assert scheduled.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01 / 8)
+
+
+def test_skorch_checkpoint_saves_the_best_epochs_with_formatted_names(iris, tmp_path):
+    # Checkpoint formats file names from history[-1, "batches", -1]
+    X, y = iris
+    checkpoint = Checkpoint(
+        dirname=tmp_path,
+        monitor="train_loss_best",
+        f_params="epoch{last_epoch[epoch]}_{last_batch[train_loss]:.2f}.pt",
+        f_optimizer=None,
+        f_criterion=None,
+        f_history=None,
+    )
+    model = small(callbacks=[checkpoint], max_iter=3).fit(X, y)
+    losses = model.loss_curve_
+    assert losses[0] > losses[1] > losses[2]
+    expected = {f"epoch{i + 1}_{loss:.2f}.pt" for i, loss in enumerate(losses)}
+    assert {p.name for p in tmp_path.iterdir()} == expected
 
 
 def test_skorch_early_stopping_ends_training_without_an_interrupt_warning(iris):

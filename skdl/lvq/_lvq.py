@@ -437,6 +437,8 @@ default='linear'
         class_weight=None,
         device="cpu",
         precision="float32",
+        n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.variant = variant
@@ -470,6 +472,8 @@ default='linear'
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     # -- fitting --------------------------------------------------------------------

@@ -11,19 +11,28 @@ from ._lvq import (
     squared_distances,
 )
 from ._mlp import MLPModule, glorot_uniform_
+from ._rbm import RBM, ContrastiveDivergence
+from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
 
 __all__ = [
     "ACTIVATIONS",
+    "CELLS",
+    "POOLINGS",
+    "RBM",
     "CNNModule",
+    "ContrastiveDivergence",
     "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
     "LVQModule",
     "MLPModule",
     "NearestPrototypeError",
+    "RecurrentEncoder",
+    "RecurrentModule",
     "conv_output_size",
     "glorot_uniform_",
     "make_activation",
+    "pool_steps",
     "relative_distance",
     "squared_distances",
 ]

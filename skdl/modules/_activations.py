@@ -4,6 +4,7 @@ from torch import nn
 
 __all__ = ["ACTIVATIONS", "make_activation"]
 
+#: The ``activation`` names skdl accepts, each mapped to its ``torch.nn`` module class.
 ACTIVATIONS = {
     "identity": nn.Identity,
     "logistic": nn.Sigmoid,

@@ -2,5 +2,17 @@
 
 from ._cnn import CNNClassifier
 from ._mlp import MLPClassifier, MLPRegressor
+from ._rbm import DBNTransformer, RBMTransformer
+from ._recurrent import LSTMClassifier, LSTMRegressor
+from ._text import LSTMTextClassifier
 
-__all__ = ["CNNClassifier", "MLPClassifier", "MLPRegressor"]
+__all__ = [
+    "CNNClassifier",
+    "DBNTransformer",
+    "LSTMClassifier",
+    "LSTMRegressor",
+    "LSTMTextClassifier",
+    "MLPClassifier",
+    "MLPRegressor",
+    "RBMTransformer",
+]

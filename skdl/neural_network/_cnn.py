@@ -240,6 +240,8 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         class_weight=None,
         device="cpu",
         precision="float32",
+        n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.conv_filters = conv_filters
@@ -283,6 +285,8 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -210,6 +210,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         class_weight=None,
         device="cpu",
         precision="float32",
+        n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -240,6 +242,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     @available_if(lambda est: est._check_solver())
@@ -383,6 +387,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         batch_norm=False,
         device="cpu",
         precision="float32",
+        n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.loss = loss
@@ -413,6 +419,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.batch_norm = batch_norm
         self.device = device
         self.precision = precision
+        self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     @available_if(lambda est: est._check_solver())

@@ -2,10 +2,15 @@
 
 A docstring line that holds only ``${name}`` (indented like the section around
 it) is replaced by the entry ``name`` of :data:`SECTIONS`, re-indented to match.
+For a class, the defaults the sections state are those of its ``__init__``, so an
+estimator may choose other defaults than the shared text (a text model's
+``batch_size``, say) without its documentation going wrong.
 """
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 import textwrap
 
@@ -114,12 +119,123 @@ precision : {'float32', 'bfloat16', 'float16'}, default='float32'
     Mixed precision (``torch.autocast``; a gradient scaler for 'float16') on
     CUDA devices. Elsewhere training stays in float32, with a warning.
 
+n_threads : int or None, default=None
+    CPU threads of torch during ``fit`` and ``predict``; -1 uses every core.
+    None keeps torch's setting: every core, unless the process was given
+    fewer through ``OMP_NUM_THREADS``, as Dask workers (1 each) and joblib's
+    process workers (``cores // n_jobs``) are, so parallel searches do not
+    oversubscribe the machine. See the user guide on scaling out.
+
+compile : bool or dict, default=False
+    Run the forward passes through :func:`torch.compile` (a dict gives its
+    keyword arguments, e.g. ``{"mode": "max-autotune"}``). Compiling takes
+    seconds to minutes on the first batches and pays off on GPUs and long
+    trainings; the fitted ``module_`` stays a plain module, so it pickles.
+
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     Extra :mod:`skorch.callbacks` to run during training, e.g.
     ``Checkpoint``, ``LRScheduler`` or ``GradientNormClipping``. A batch is a
     tuple ``(X, y, sample_weight)``. skorch's ``EpochScoring`` and
     ``BatchScoring``, which read skorch datasets, are not supported: the
     validation loss and score are recorded in ``history_`` already.""",
+    "rbm_parameters": """\
+learning_rate : float, default=0.1
+    Step size of the contrastive-divergence updates. It matters more than any
+    other setting: values from 0.001 to 0.1 are usual, and Gaussian visible
+    units need the small end.
+
+batch_size : int, default=10
+    Rows per mini-batch; with ``persistent=True``, also the number of
+    persistent Gibbs chains.
+
+n_iter : int, default=10
+    Epochs (passes over the training data). 0 only initialises the weights.
+
+k : int, default=1
+    Gibbs steps in the negative phase of each update (CD-k, PCD-k).
+
+persistent : bool, default=True
+    Persistent contrastive divergence (PCD, also called stochastic maximum
+    likelihood, scikit-learn's algorithm): the negative chains carry on from
+    where the previous update left them. False gives plain CD, whose chains
+    start at the batch.
+
+visible_units : {'bernoulli', 'gaussian'}, default='bernoulli'
+    'bernoulli' for features in [0, 1] (binary, or probabilities such as
+    min-max scaled pixels); 'gaussian' for real-valued features, modelled with
+    unit variance, so standardize them first (e.g. with ``StandardScaler``).
+
+momentum : float, default=0.0
+    Momentum of the updates, in [0, 1); 0.5 to 0.9 often speeds training up.
+
+weight_decay : float, default=0.0
+    L2 penalty on the weights (not the biases): each update adds
+    ``-learning_rate * weight_decay * W``.
+
+shuffle : bool, default=True
+    Draw a new order of the training rows each epoch. scikit-learn's
+    ``BernoulliRBM`` always visits them in order (``shuffle=False``).
+
+verbose : int, default=0
+    0 is silent, 1 shows a progress bar over epochs, 2 prints a line per epoch
+    with the pseudo-likelihood (Bernoulli units) or the reconstruction error
+    (Gaussian units) of the training data.
+
+random_state : int, RandomState instance or None, default=None
+    Seeds the initial weights, the order of the rows and the Gibbs sampling.
+    With an int, two fits give identical models (bitwise on CPU) and
+    :meth:`score_samples` corrupts the same features as scikit-learn's;
+    torch's and NumPy's global random states are never touched. See
+    :term:`Glossary <random_state>`.
+
+device : str or torch.device, default='cpu'
+    Where to train and transform: 'cpu', 'cuda', 'cuda:N', 'mps', or 'auto'
+    for the first of CUDA, MPS and CPU that the machine has. A requested
+    device that is missing raises a ``ValueError`` at fit. A model fitted on a
+    GPU unpickles on a machine without one (it then runs on the CPU).
+
+n_threads : int or None, default=None
+    CPU threads of torch; -1 uses every core. None keeps torch's setting
+    (every core unless ``OMP_NUM_THREADS`` says fewer, as in Dask and joblib
+    process workers), except that small products run on one thread, which is
+    faster for them. See the user guide on scaling out.""",
+    "recurrent_parameters": """\
+num_layers : int, default=1
+    Stacked recurrent layers; each reads the whole output sequence of the one
+    below (Keras' ``return_sequences=True`` stacking).
+
+bidirectional : bool, default=False
+    Also read each sequence from its end to its start; each layer's output
+    concatenates both directions (``2 * hidden_size`` wide).
+
+cell : {'lstm', 'gru', 'rnn'}, default='lstm'
+    The recurrent unit: long short-term memory, gated recurrent unit, or the
+    plain tanh (Elman) cell. See the user guide on recurrent networks.
+
+dropout : float, default=0.0
+    Dropout probability (training only) on the embeddings (text models), on
+    the output sequence of each recurrent layer and between dense layers.
+
+pooling : {'last', 'max', 'mean'}, default='last'
+    How the output sequence becomes one vector: 'last' takes the state after
+    the last real step (the backward direction's after reading back to the
+    first step); 'max' and 'mean' pool the outputs of the real steps. Padding
+    never enters the result.
+
+dense_layers : tuple of int, default=()
+    Widths of ReLU layers between the pooled vector and the output layer.""",
+    "sequence_attributes": """\
+input_shape_ : tuple of int
+    Shape of one training sample: ``(n_timesteps, n_features)``, or
+    ``(n_timesteps,)`` for 2-D ``X``. ``predict`` takes samples of this shape.
+
+n_features_in_ : int
+    Features per time step (the last axis of 3-D ``X``). For 2-D ``X`` it is
+    the number of columns (time steps), as scikit-learn counts features.
+
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Column names of a 2-D ``X`` given as a DataFrame with string column
+    names; absent otherwise.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
@@ -195,9 +311,33 @@ def fill_doc(obj):
     >>> "device : str" in Example.__doc__
     True
     """
+    defaults = _init_defaults(obj)
+
+    def state_default(line):
+        name, stated = line["name"], line["default"]
+        if name not in defaults:
+            return line[0]
+        try:
+            same = ast.literal_eval(stated) == defaults[name]
+        except (ValueError, SyntaxError):
+            same = False
+        return line[0] if same else f"{line['head']}{defaults[name]!r}"
 
     def expand(match):
-        return textwrap.indent(SECTIONS[match["name"]], match["indent"])
+        section = _DEFAULT_LINE.sub(state_default, SECTIONS[match["name"]])
+        return textwrap.indent(section, match["indent"])
 
     obj.__doc__ = _PLACEHOLDER.sub(expand, obj.__doc__)
     return obj
+
+
+_DEFAULT_LINE = re.compile(
+    r"^(?P<head>(?P<name>\w+) : .*default=)(?P<default>.*)$", re.M
+)
+
+
+def _init_defaults(obj) -> dict:
+    if not inspect.isclass(obj):
+        return {}
+    parameters = inspect.signature(obj.__init__).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not p.empty}

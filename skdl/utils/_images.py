@@ -23,6 +23,8 @@ def check_images(
     data_format: str = "channels_last",
     owner: str = "This estimator",
     ensure_finite: bool = True,
+    channels: int | tuple[int, ...] | None = None,
+    expected_shape: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
     """Validate images and return them as ``(n_samples, height, width, channels)``.
 
@@ -49,6 +51,11 @@ def check_images(
         Name used in error messages.
     ensure_finite : bool, default=True
         Raise if a float image holds NaN or infinity.
+    channels : int, tuple of int or None, default=None
+        The channel counts the caller accepts; None accepts any.
+    expected_shape : tuple of (height, width, channels) or None, default=None
+        The image shape an estimator was fitted on; images of another shape
+        raise an error that shows both.
 
     Returns
     -------
@@ -73,6 +80,10 @@ def check_images(
     (5, 8, 8, 3)
     >>> check_images(np.zeros((5, 10)), image_shape=(1, -1)).shape
     (5, 1, 10, 1)
+    >>> check_images(np.zeros((5, 8, 8)), channels=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: This estimator needs images with 3 channels; got 1 channel ...
     """
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
@@ -110,6 +121,13 @@ def check_images(
         )
     if min(X.shape[1:3]) < 1 or X.shape[3] < 1:
         raise ValueError(f"{owner} got images of empty size {X.shape[1:]}.")
+    _check_channels(X.shape[1:], channels, owner)
+    if expected_shape is not None and X.shape[1:] != tuple(expected_shape):
+        raise ValueError(
+            f"{owner} was fitted on images of shape {tuple(expected_shape)} "
+            f"(height, width, channels); got images of shape {X.shape[1:]}. "
+            "Give it images of the size and channel count seen in fit."
+        )
     if ensure_finite and np.issubdtype(X.dtype, np.floating):
         if not np.isfinite(X).all():
             what = "NaN" if np.isnan(X).any() else "infinity"
@@ -118,6 +136,21 @@ def check_images(
                 "impute or drop those images first."
             )
     return X
+
+
+def _check_channels(shape, channels, owner):
+    if channels is None:
+        return
+    allowed = (channels,) if isinstance(channels, numbers.Integral) else channels
+    if shape[2] in allowed:
+        return
+    wanted = " or ".join(str(c) for c in allowed)
+    got = "1 channel" if shape[2] == 1 else f"{shape[2]} channels"
+    raise ValueError(
+        f"{owner} needs images with {wanted} channels; got {got} (one image "
+        f"has shape {shape}, height x width x channels). For flat rows, set "
+        "image_shape to a 3-tuple that includes the channels."
+    )
 
 
 def _row_shape(n_features, image_shape, owner):

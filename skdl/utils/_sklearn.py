@@ -10,16 +10,22 @@ from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
     Options,
+    RealNotInt,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight
+from sklearn.utils.validation import _check_y as check_y
 
 __all__ = [
     "Hidden",
     "Interval",
     "InvalidParameterError",
     "Options",
+    "RealNotInt",
     "StrOptions",
     "_fit_context",
     "check_sample_weight",
+    "check_y",
+    "validate_params",
 ]

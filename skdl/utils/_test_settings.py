@@ -11,16 +11,42 @@ from __future__ import annotations
 
 # parameters that keep the checks fast; the tests also set random_state=0 where the
 # estimator has it
+# The image transformers read sklearn's random rows of 1 to 10 features as one-row
+# grayscale images (image_shape=(1, -1)); HOG then needs one-pixel cells, and the
+# color histogram a range that holds the checks' values (standardized, negative).
+_ONE_ROW = {"image_shape": (1, -1)}
 CHECK_PARAMS: dict[str, dict] = {
-    # the checks' random rows have any width: read each row as a 1-pixel-high
-    # image, with a small net that cannot pool a height of 1
+    # a one-row image: a small net that cannot pool a height of 1
     "CNNClassifier": {
-        "image_shape": (1, -1),
+        **_ONE_ROW,
         "conv_filters": (4,),
         "pool_size": None,
         "dense_layers": (16,),
         "max_iter": 100,
     },
+    # the checks feed real-valued features, which Bernoulli units reject (see
+    # tests/neural_network/test_rbm.py for the Bernoulli path)
+    "RBMTransformer": {
+        "n_components": 8,
+        "n_iter": 2,
+        "visible_units": "gaussian",
+        "learning_rate": 0.01,
+    },
+    "DBNTransformer": {
+        "hidden_layer_sizes": (8, 4),
+        "n_iter": 2,
+        "visible_units": "gaussian",
+        "learning_rate": 0.01,
+    },
+    "ColorHistogramTransformer": {
+        **_ONE_ROW,
+        "color_space": "gray",
+        "ranges": (-100.0, 100.0),
+    },
+    "GrayscaleConverter": _ONE_ROW,
+    "HOGTransformer": {**_ONE_ROW, "pixels_per_cell": 1, "cells_per_block": 1},
+    "ImageDeskewer": _ONE_ROW,
+    "ImageResizer": {**_ONE_ROW, "size": (3, 3)},
 }
 
 # parameters for one check only: {estimator name: {check name: params}}
@@ -71,6 +97,15 @@ EXPECTED_FAILED_CHECKS["LVQClassifier"] = {
     ),
     "check_methods_subset_invariance": _FLOAT32_SUBSETS,
 }
+for name in ("LSTMClassifier", "LSTMRegressor"):
+    # recurrent models on the checks' 2-D data: (n_samples, n_timesteps) series
+    PER_CHECK_PARAMS[name] = {
+        "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH
+    }
+    EXPECTED_FAILED_CHECKS[name] = {
+        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
+        "check_methods_subset_invariance": _FLOAT32_SUBSETS,
+    }
 EXPECTED_FAILED_CHECKS["CNNClassifier"] = {
     "check_sample_weight_equivalence_on_dense_data": (
         "training runs in float32: the check's rows fit in one batch, and the fits "

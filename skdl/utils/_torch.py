@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 
-__all__ = ["resolve_device", "seed_from_random_state", "torch_seeded"]
+__all__ = ["resolve_device", "seed_from_random_state", "torch_seeded", "torch_threads"]
 
 _DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d+)?)$")
 
@@ -151,3 +152,46 @@ def torch_seeded(seed: int, device: torch.device) -> Iterator[None]:
             with torch.cuda.device(device):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Run torch's CPU kernels on ``n_threads`` threads inside the block.
+
+    None leaves the current setting: by default torch uses every core, and it
+    reads ``OMP_NUM_THREADS`` at start-up, which Dask's worker processes set to
+    1 and joblib's process workers to ``cores // n_jobs``, so parallel fits do
+    not oversubscribe the machine. -1 uses every core this process may run on.
+    The setting is process-wide; the caller's value is restored after the block.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads for the block, -1 for all cores, None for no change.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdl.utils import torch_threads
+    >>> before = torch.get_num_threads()
+    >>> with torch_threads(1):
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    if n_threads == -1:
+        n_threads = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else os.cpu_count()
+        )
+    before = torch.get_num_threads()
+    if n_threads is None or n_threads == before:
+        yield
+        return
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

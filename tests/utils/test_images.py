@@ -51,3 +51,15 @@ def test_every_layout_becomes_channels_last():
 def test_bad_images_say_what_to_change(X, kwargs, error, message):
     with pytest.raises(error, match=message):
         check_images(X, **kwargs)
+
+
+def test_channels_and_expected_shape():
+    rgb = np.zeros((2, 4, 5, 3))
+    assert check_images(rgb, channels=(1, 3)).shape == (2, 4, 5, 3)
+    assert check_images(rgb, expected_shape=(4, 5, 3)).shape == (2, 4, 5, 3)
+    with pytest.raises(ValueError, match="needs images with 1 or 4 channels; got 3"):
+        check_images(rgb, channels=(1, 4))
+    with pytest.raises(
+        ValueError, match=r"fitted on images of shape \(4, 4, 3\).*got images of "
+    ):
+        check_images(rgb, expected_shape=(4, 4, 3), owner="HOGTransformer")

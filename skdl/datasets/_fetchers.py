@@ -1,0 +1,515 @@
+"""Fetchers for the data sets Keras ships loaders for: downloaded once, then cached.
+
+The files are the ones ``keras.datasets`` downloads, from the same addresses, and are
+checked against the checksums Keras publishes for them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+from ._download import RemoteFile, fetch_file, get_data_home, load_npz, safe_unpickle
+
+__all__ = ["fetch_cifar10", "fetch_fashion_mnist", "fetch_imdb", "fetch_mnist"]
+
+_KERAS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+# {data set: files}; the checksums are those in keras/src/datasets (SHA-256, except
+# for imdb_word_index.json, for which Keras publishes only an MD5 digest)
+REMOTE: dict[str, tuple[RemoteFile, ...]] = {
+    "mnist": (
+        RemoteFile(
+            "mnist.npz",
+            _KERAS + "mnist.npz",
+            "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+        ),
+    ),
+    "fashion_mnist": tuple(
+        RemoteFile(name, _KERAS + name, checksum)
+        for name, checksum in (
+            (
+                "train-images-idx3-ubyte.gz",
+                "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84",
+            ),
+            (
+                "train-labels-idx1-ubyte.gz",
+                "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845",
+            ),
+            (
+                "t10k-images-idx3-ubyte.gz",
+                "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
+            ),
+            (
+                "t10k-labels-idx1-ubyte.gz",
+                "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5",
+            ),
+        )
+    ),
+    "cifar10": (
+        RemoteFile(
+            "cifar-10-python.tar.gz",
+            "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+            "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+        ),
+    ),
+    "imdb": (
+        RemoteFile(
+            "imdb.npz",
+            _KERAS + "imdb.npz",
+            "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+        ),
+        RemoteFile(
+            "imdb_word_index.json",
+            _KERAS + "imdb_word_index.json",
+            "bfafd718b763782e994055a2d397834f",
+        ),
+    ),
+}
+
+_SUBSETS = ("train", "test", "all")
+
+_FASHION_NAMES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+
+_CIFAR10_NAMES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
+
+_MNIST_DESCR = """\
+MNIST handwritten digits
+------------------------
+
+70000 grayscale images of handwritten digits, 28x28 pixels, 10 classes: 60000 for
+training and 10000 for testing (the standard split). Pixels are ints 0
+(background) to 255 (ink).
+
+Source: Yann LeCun, Corinna Cortes and Christopher J.C. Burges,
+http://yann.lecun.com/exdb/mnist/, as the file ``mnist.npz`` that Keras serves.
+License: Yann LeCun and Corinna Cortes hold the copyright of MNIST, a derivative
+work of NIST data; it is made available under the Creative Commons
+Attribution-Share Alike 3.0 license (as stated in the Keras documentation).
+"""
+
+_FASHION_DESCR = """\
+Fashion-MNIST
+-------------
+
+70000 grayscale 28x28 images of clothing in 10 classes (T-shirt/top, Trouser,
+Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot): 60000 for
+training and 10000 for testing. A harder drop-in replacement for MNIST.
+
+Source: Han Xiao, Kashif Rasul and Roland Vollgraf, "Fashion-MNIST: a Novel Image
+Dataset for Benchmarking Machine Learning Algorithms" (2017),
+https://github.com/zalandoresearch/fashion-mnist, as the IDX files Keras serves.
+License: MIT, copyright Zalando SE.
+"""
+
+_CIFAR10_DESCR = """\
+CIFAR-10
+--------
+
+60000 color images of 32x32 pixels in 10 classes (airplane, automobile, bird, cat,
+deer, dog, frog, horse, ship, truck), 6000 per class: 50000 for training (five
+batches) and 10000 for testing. ``images`` are channels-last uint8 arrays.
+
+Source: Alex Krizhevsky, "Learning Multiple Layers of Features from Tiny Images"
+(2009), https://www.cs.toronto.edu/~kriz/cifar.html (the Python version).
+License: none is stated; the authors ask that work using the data set cite the
+report above.
+"""
+
+_IMDB_DESCR = """\
+IMDB movie reviews
+------------------
+
+50000 movie reviews from IMDB labelled by sentiment (0 negative, 1 positive), 25000
+for training and 25000 for testing, in the preprocessed form Keras serves: each
+review is a sequence of word ids, the id being the word's frequency rank in the
+training reviews (1 is the most frequent word). With ``as_text=True`` the ids are
+turned back into words with Keras' word index, which gives lowercased text without
+punctuation (HTML line breaks remain as the word "br"). Samples may be grouped by
+label: shuffle or stratify before taking a part of them.
+
+Source: Andrew L. Maas et al., "Learning Word Vectors for Sentiment Analysis"
+(ACL 2011), https://ai.stanford.edu/~amaas/data/sentiment/, as the files
+``imdb.npz`` and ``imdb_word_index.json`` that Keras serves.
+License: none is stated; the authors ask that work using the data set cite the
+paper above.
+"""
+
+
+def _check_subset(subset):
+    if subset not in _SUBSETS:
+        raise ValueError(f"subset must be 'train', 'test' or 'all'; got {subset!r}.")
+
+
+def _fetch(
+    dataset: str, data_home, download_if_missing: bool, n_files: int | None = None
+) -> list[Path]:
+    """Paths of the first ``n_files`` (default all) files of ``dataset``."""
+    folder = get_data_home(data_home) / dataset
+    return [
+        fetch_file(
+            remote, folder, dataset=dataset, download_if_missing=download_if_missing
+        )
+        for remote in REMOTE[dataset][:n_files]
+    ]
+
+
+def _select(train, test, subset):
+    """Pick ``train``, ``test`` or both from pairs ``(X, y)``."""
+    if subset == "train":
+        return train
+    if subset == "test":
+        return test
+    return tuple(np.concatenate([a, b]) for a, b in zip(train, test, strict=True))
+
+
+def _image_bunch(images, target, *, target_names, descr, return_X_y):
+    target = np.asarray(target, dtype=np.int64)
+    data = images.reshape(len(images), -1)
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        images=images,
+        target=target,
+        target_names=list(target_names),
+        DESCR=descr,
+    )
+
+
+def fetch_mnist(
+    subset: str = "train",
+    *,
+    data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Load MNIST, the 70000 handwritten digits (28x28 grayscale, 10 classes).
+
+    Downloaded once (11 MB) into ``data_home`` and checked against its SHA-256.
+
+    =================   ======================
+    Classes                                 10
+    Samples             60000 train, 10000 test
+    Dimensionality               784 (28 x 28)
+    Features                     ints 0 to 255
+    =================   ======================
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        The standard training or test split, or both (training samples first).
+    data_home : str or path-like, default=None
+        Cache folder; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download the data if they are not cached; if False, raise ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With ``data`` (uint8, shape (n_samples, 784), one flat image per row),
+        ``images`` (uint8, shape (n_samples, 28, 28)), ``target`` (int, shape
+        (n_samples,)), ``target_names`` and ``DESCR`` (source and license).
+    (data, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails (no internet connection, for instance).
+
+    Examples
+    --------
+    >>> from skdl.datasets import fetch_mnist
+    >>> X, y = fetch_mnist(return_X_y=True)  # doctest: +SKIP
+    >>> X.shape  # doctest: +SKIP
+    (60000, 784)
+    """
+    _check_subset(subset)
+    (path,) = _fetch("mnist", data_home, download_if_missing)
+    arrays = load_npz(path)
+    images, target = _select(
+        (arrays["x_train"], arrays["y_train"]),
+        (arrays["x_test"], arrays["y_test"]),
+        subset,
+    )
+    return _image_bunch(
+        images,
+        target,
+        target_names=range(10),
+        descr=_MNIST_DESCR,
+        return_X_y=return_X_y,
+    )
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Read a gzipped IDX file of unsigned bytes (the MNIST file format)."""
+    with gzip.open(path, "rb") as file:
+        raw = file.read()
+    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+        raise OSError(f"{path} is not an IDX file of unsigned bytes.")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int(n) for n in np.frombuffer(raw[4:header], dtype=">u4"))
+    if len(raw) != header + int(np.prod(shape)):
+        raise OSError(f"{path} is truncated: its header announces shape {shape}.")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def fetch_fashion_mnist(
+    subset: str = "train",
+    *,
+    data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Load Fashion-MNIST: 70000 28x28 grayscale images of clothing, 10 classes.
+
+    Downloaded once (30 MB, four IDX files) into ``data_home`` and checked against
+    their SHA-256.
+
+    =================   ======================
+    Classes                                 10
+    Samples             60000 train, 10000 test
+    Dimensionality               784 (28 x 28)
+    Features                     ints 0 to 255
+    =================   ======================
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        The standard training or test split, or both (training samples first).
+    data_home : str or path-like, default=None
+        Cache folder; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download the data if they are not cached; if False, raise ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With ``data`` (uint8, shape (n_samples, 784)), ``images`` (uint8, shape
+        (n_samples, 28, 28)), ``target`` (int, shape (n_samples,)),
+        ``target_names`` (the clothing names) and ``DESCR``.
+    (data, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails (no internet connection, for instance).
+
+    Examples
+    --------
+    >>> from skdl.datasets import fetch_fashion_mnist
+    >>> clothes = fetch_fashion_mnist(subset="test")  # doctest: +SKIP
+    >>> clothes.target_names[clothes.target[0]]  # doctest: +SKIP
+    'Ankle boot'
+    """
+    _check_subset(subset)
+    paths = _fetch("fashion_mnist", data_home, download_if_missing)
+    x_train, y_train, x_test, y_test = (_read_idx(path) for path in paths)
+    images, target = _select((x_train, y_train), (x_test, y_test), subset)
+    return _image_bunch(
+        images,
+        target,
+        target_names=_FASHION_NAMES,
+        descr=_FASHION_DESCR,
+        return_X_y=return_X_y,
+    )
+
+
+def _read_cifar_batches(path: Path, names: list[str]):
+    images, labels = [], []
+    with tarfile.open(path, "r:gz") as archive:
+        for name in names:
+            member = archive.extractfile(f"cifar-10-batches-py/{name}")
+            if member is None:
+                raise OSError(f"{path} has no batch {name!r}.")
+            with member:
+                batch = safe_unpickle(member, encoding="bytes")
+            data = np.asarray(batch[b"data"], dtype=np.uint8)
+            images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            labels.append(np.asarray(batch[b"labels"]))
+    return np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
+
+
+def fetch_cifar10(
+    subset: str = "train",
+    *,
+    data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Load CIFAR-10: 60000 32x32 color images in 10 classes.
+
+    Downloaded once (163 MB) into ``data_home`` and checked against its SHA-256.
+
+    =================   ======================
+    Classes                                 10
+    Samples             50000 train, 10000 test
+    Dimensionality          3072 (32 x 32 x 3)
+    Features                     ints 0 to 255
+    =================   ======================
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        The standard training or test split, or both (training samples first).
+    data_home : str or path-like, default=None
+        Cache folder; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download the data if they are not cached; if False, raise ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With ``images`` (uint8, shape (n_samples, 32, 32, 3), channels last),
+        ``data`` (the same pixels as rows of 3072), ``target`` (int, shape
+        (n_samples,)), ``target_names`` and ``DESCR``.
+    (data, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails (no internet connection, for instance).
+
+    Examples
+    --------
+    >>> from skdl.datasets import fetch_cifar10
+    >>> cifar = fetch_cifar10(subset="test")  # doctest: +SKIP
+    >>> cifar.images.shape  # doctest: +SKIP
+    (10000, 32, 32, 3)
+    """
+    _check_subset(subset)
+    (path,) = _fetch("cifar10", data_home, download_if_missing)
+    names = {
+        "train": [f"data_batch_{i}" for i in range(1, 6)],
+        "test": ["test_batch"],
+    }
+    names["all"] = names["train"] + names["test"]
+    images, target = _read_cifar_batches(path, names[subset])
+    return _image_bunch(
+        images,
+        target,
+        target_names=_CIFAR10_NAMES,
+        descr=_CIFAR10_DESCR,
+        return_X_y=return_X_y,
+    )
+
+
+def fetch_imdb(
+    subset: str = "train",
+    *,
+    as_text: bool = True,
+    data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Load the IMDB movie reviews labelled by sentiment (25000 train, 25000 test).
+
+    Downloaded once (17 MB, plus 1.6 MB for the word index when ``as_text``) into
+    ``data_home`` and checked against the checksums Keras publishes.
+
+    =================   ======================
+    Classes                  2 (0 neg, 1 pos)
+    Samples             25000 train, 25000 test
+    Features            text, or word-id arrays
+    =================   ======================
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        The standard training or test split, or both (training samples first).
+    as_text : bool, default=True
+        Return each review as a string (words separated by spaces) for text
+        pipelines; if False, as an int array of word ids (frequency ranks, 1 is
+        the most frequent word), as Keras does before its offsets.
+    data_home : str or path-like, default=None
+        Cache folder; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download the data if they are not cached; if False, raise ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With ``data`` (a list of str, or an object array of int arrays),
+        ``target`` (int, shape (n_samples,)), ``target_names``
+        (``['negative', 'positive']``) and ``DESCR``.
+    (data, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails (no internet connection, for instance).
+
+    Examples
+    --------
+    >>> from skdl.datasets import fetch_imdb
+    >>> reviews, sentiment = fetch_imdb(return_X_y=True)  # doctest: +SKIP
+    >>> len(reviews), sentiment[:4]  # doctest: +SKIP
+    (25000, array([1, 0, 0, 1]))
+    """
+    _check_subset(subset)
+    paths = _fetch("imdb", data_home, download_if_missing, None if as_text else 1)
+    arrays = load_npz(paths[0])
+    sequences, target = _select(
+        (arrays["x_train"], arrays["y_train"]),
+        (arrays["x_test"], arrays["y_test"]),
+        subset,
+    )
+    target = np.asarray(target, dtype=np.int64)
+    if as_text:
+        word_index = json.loads(paths[1].read_text(encoding="utf-8"))
+        words = {rank: word for word, rank in word_index.items()}
+        data = [
+            " ".join(words[i] for i in sequence if i in words) for sequence in sequences
+        ]
+    else:
+        data = np.empty(len(sequences), dtype=object)
+        data[:] = [np.asarray(sequence, dtype=np.int64) for sequence in sequences]
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        target=target,
+        target_names=["negative", "positive"],
+        DESCR=_IMDB_DESCR,
+    )

@@ -1,0 +1,150 @@
+"""What every image transformer of this package shares: input checks and layouts.
+
+The transformers learn nothing from the data. ``fit`` validates the parameters and
+records the image shape, so that ``transform`` can refuse images of another size
+(their features would not line up with the ones a downstream model was fitted on).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ..utils import check_images
+from ..utils._sklearn import StrOptions, _fit_context
+
+LAYOUT_CONSTRAINTS: dict = {
+    "image_shape": [tuple, list, StrOptions({"auto"}), None],
+    "data_format": [StrOptions({"channels_last", "channels_first"})],
+}
+
+
+def read_images(X, *, image_shape, data_format, owner, channels=None):
+    """``check_images`` for the functions of this package (no fitted state)."""
+    return check_images(
+        X,
+        image_shape=image_shape,
+        data_format=data_format,
+        owner=owner,
+        channels=channels,
+    )
+
+
+def as_layout(images: np.ndarray, ndim: int, data_format: str) -> np.ndarray:
+    """Return ``(n, height, width, channels)`` images in the layout of the input.
+
+    Flat rows stay flat rows (in ``data_format`` order), 3-D grayscale input stays
+    3-D when the output has one channel, 4-D input stays 4-D.
+    """
+    channels_first = data_format == "channels_first"
+    if ndim == 2:
+        if channels_first:
+            images = np.moveaxis(images, -1, 1)
+        return np.ascontiguousarray(images).reshape(len(images), -1)
+    if ndim == 3 and images.shape[-1] == 1:
+        return np.ascontiguousarray(images[..., 0])
+    if channels_first:
+        images = np.moveaxis(images, -1, 1)
+    return np.ascontiguousarray(images)
+
+
+class ImageTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Base of the image transformers (not used directly).
+
+    Subclasses implement ``_transform(images, ndim)`` on channels-last images and
+    ``_n_output_features(shape)``; they may restrict the channel counts with
+    ``_channels()`` and check the image size at fit with ``_check_image_size``.
+    """
+
+    _parameter_constraints: dict = dict(LAYOUT_CONSTRAINTS)
+
+    def _channels(self):
+        return None
+
+    def _check_image_size(self, shape: tuple[int, int, int]) -> None:
+        """Raise if images of ``shape`` (height, width, channels) cannot be used."""
+
+    def _n_output_features(self, shape: tuple[int, int, int]) -> int:
+        raise NotImplementedError
+
+    def _transform(self, images: np.ndarray, ndim: int) -> np.ndarray:
+        raise NotImplementedError
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the parameters and record the shape of the images.
+
+        Parameters
+        ----------
+        X : array-like
+            Images: flat rows ``(n_samples, n_features)`` read with
+            ``image_shape``, grayscale ``(n_samples, height, width)``, or
+            ``(n_samples, height, width, channels)`` (``(n_samples, channels,
+            height, width)`` with ``data_format='channels_first'``).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        self._validate_images(X, reset=True)
+        self._check_image_size(self.image_shape_)
+        self._n_features_out = self._n_output_features(self.image_shape_)
+        return self
+
+    def transform(self, X):
+        """Transform the images.
+
+        Parameters
+        ----------
+        X : array-like
+            Images of the shape seen in :meth:`fit`, in any layout :meth:`fit`
+            accepts.
+
+        Returns
+        -------
+        ndarray
+            See the class description for the shape and dtype.
+        """
+        check_is_fitted(self)
+        images, ndim = self._validate_images(X, reset=False)
+        return self._transform(images, ndim)
+
+    def _validate_images(self, X, *, reset: bool):
+        owner = type(self).__name__
+        if sp.issparse(X):
+            raise TypeError(
+                f"{owner} takes dense images; got a sparse matrix. Convert it with "
+                "X.toarray() first."
+            )
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if ndim <= 2:
+            # sklearn's checks: feature names, object dtype, NaN, feature count,
+            # and its message for 1-D input
+            X = validate_data(self, X, reset=reset, dtype="numeric")
+        images = check_images(
+            X,
+            image_shape=self.image_shape,
+            data_format=self.data_format,
+            owner=owner,
+            channels=self._channels(),
+            expected_shape=None if reset else self.image_shape_,
+        )
+        if reset:
+            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+            if ndim != 2:
+                self.n_features_in_ = math.prod(self.image_shape_)
+                self.__dict__.pop("feature_names_in_", None)
+        return images, ndim

@@ -1,0 +1,299 @@
+"""Recurrent modules behind LSTMTextClassifier, LSTMClassifier and LSTMRegressor.
+
+Batches of variable-length sequences arrive right-padded. A recurrent layer that
+reads left to right never sees the padding before a sequence's last real step, but
+the right-to-left half of a bidirectional layer would read the padding first. So
+each direction is its own single-layer ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN``, and the
+backward one reads every sequence reversed *within its length* (padding stays at
+the end). The outputs at real steps are then exactly what packed sequences give,
+whatever the padding of the batch; packing (``pack=True``) only skips the compute
+spent on padding, which pays on a GPU but not on a CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from ._mlp import MLPModule
+
+__all__ = ["CELLS", "POOLINGS", "RecurrentEncoder", "RecurrentModule", "pool_steps"]
+
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+POOLINGS = ("last", "max", "mean")
+
+
+class _RecurrentLayer(nn.Module):
+    """One layer: a forward recurrent cell and, if bidirectional, a backward one."""
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, bidirectional):
+        super().__init__()
+        cell_class = CELLS[cell]
+        self.forward_cell = cell_class(input_size, hidden_size, batch_first=True)
+        self.backward_cell = (
+            cell_class(input_size, hidden_size, batch_first=True)
+            if bidirectional
+            else None
+        )
+
+
+class RecurrentEncoder(nn.Module):
+    """A stack of (bidirectional) recurrent layers over right-padded batches.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per time step.
+    hidden_size : int
+        Hidden units per direction of each layer.
+    num_layers : int, default=1
+        Number of stacked layers; layer ``i + 1`` reads the output sequence of
+        layer ``i`` (Keras' ``return_sequences=True`` stacking).
+    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
+        The recurrent unit (``nn.RNN`` is the tanh Elman cell).
+    bidirectional : bool, default=False
+        Add a right-to-left reading of each layer; outputs concatenate the
+        forward and backward hidden states, ``2 * hidden_size`` wide.
+    dropout : float, default=0.0
+        Dropout on the output of every layer (training only).
+
+    Examples
+    --------
+    >>> import torch
+    >>> encoder = RecurrentEncoder(3, 8, num_layers=2, bidirectional=True)
+    >>> x = torch.zeros(4, 5, 3)
+    >>> encoder(x, torch.tensor([5, 3, 1, 2])).shape
+    torch.Size([4, 5, 16])
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.bidirectional = bidirectional
+        self.output_size = hidden_size * (2 if bidirectional else 1)
+        sizes = [input_size] + [self.output_size] * (num_layers - 1)
+        self.layers = nn.ModuleList(
+            _RecurrentLayer(cell, size, hidden_size, bidirectional) for size in sizes
+        )
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        *,
+        pack: bool = False,
+    ) -> torch.Tensor:
+        """Output sequence ``(batch, steps, output_size)`` of the last layer.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, steps, input_size)
+            Right-padded input.
+        lengths : Tensor of shape (batch,) or None, default=None
+            Real steps of each sequence (at least 1); None when none is padded.
+        pack : bool, default=False
+            Run each layer on packed sequences (skips the padding; same outputs).
+
+        Returns
+        -------
+        Tensor
+            Outputs at steps past a sequence's length are unspecified: pool with
+            :func:`pool_steps`, which masks them.
+        """
+        reverse = _reverser(x, lengths)
+        pack = pack and lengths is not None
+        for layer in self.layers:
+            out = _run(layer.forward_cell, x, lengths, pack)
+            if layer.backward_cell is not None:
+                back = _run(layer.backward_cell, reverse(x), lengths, pack)
+                out = torch.cat([out, reverse(back)], dim=2)
+            x = self.dropout(out)
+        return x
+
+
+def _reverser(x: torch.Tensor, lengths: torch.Tensor | None):
+    """Function that reverses each sequence within its length (an involution)."""
+    if lengths is None:
+        return lambda seq: seq.flip(1)
+    steps = torch.arange(x.shape[1], device=x.device)
+    last = lengths.to(x.device).unsqueeze(1) - 1
+    index = torch.where(steps <= last, last - steps, steps).unsqueeze(2)
+
+    def reverse(seq):
+        return seq.gather(1, index.expand(-1, -1, seq.shape[2]))
+
+    return reverse
+
+
+def _run(cell: nn.Module, x: torch.Tensor, lengths, pack: bool) -> torch.Tensor:
+    if not pack:
+        return cell(x)[0]
+    packed = pack_padded_sequence(
+        x, lengths.cpu(), batch_first=True, enforce_sorted=False
+    )
+    out, _ = pad_packed_sequence(cell(packed)[0], batch_first=True)
+    if out.shape[1] < x.shape[1]:  # no sequence reached the padded width
+        out = nn.functional.pad(out, (0, 0, 0, x.shape[1] - out.shape[1]))
+    return out
+
+
+def pool_steps(
+    outputs: torch.Tensor,
+    lengths: torch.Tensor | None,
+    pooling: str,
+    bidirectional: bool,
+) -> torch.Tensor:
+    """Reduce an output sequence to one vector per sequence, ignoring padding.
+
+    Parameters
+    ----------
+    outputs : Tensor of shape (batch, steps, width)
+        Encoder outputs; a bidirectional encoder's backward half is the second
+        half of ``width``.
+    lengths : Tensor of shape (batch,) or None
+        Real steps of each sequence; None when none is padded.
+    pooling : {'last', 'max', 'mean'}
+        'last' takes the forward state after the last real step and the
+        backward state after reading back to the first step (what Keras'
+        ``Bidirectional(LSTM(...))`` returns); 'max' and 'mean' pool over the
+        real steps.
+    bidirectional : bool
+        Whether ``outputs`` holds two directions.
+
+    Returns
+    -------
+    Tensor of shape (batch, width)
+
+    Examples
+    --------
+    >>> import torch
+    >>> out = torch.arange(6.0).reshape(1, 3, 2)
+    >>> pool_steps(out, torch.tensor([2]), "max", False)
+    tensor([[2., 3.]])
+    """
+    batch, steps, width = outputs.shape
+    if pooling == "last":
+        last = (
+            torch.full((batch,), steps - 1, device=outputs.device)
+            if lengths is None
+            else lengths.to(outputs.device) - 1
+        )
+        pooled = outputs[torch.arange(batch, device=outputs.device), last]
+        if bidirectional:
+            half = width // 2
+            pooled = torch.cat([pooled[:, :half], outputs[:, 0, half:]], dim=1)
+        return pooled
+    if lengths is None:
+        return outputs.amax(dim=1) if pooling == "max" else outputs.mean(dim=1)
+    lengths = lengths.to(outputs.device)
+    valid = torch.arange(steps, device=outputs.device) < lengths.unsqueeze(1)
+    valid = valid.unsqueeze(2)
+    if pooling == "max":
+        return outputs.masked_fill(~valid, float("-inf")).amax(dim=1)
+    total = outputs.masked_fill(~valid, 0.0).sum(dim=1)
+    return total / lengths.unsqueeze(1).to(outputs.dtype)
+
+
+class RecurrentModule(nn.Module):
+    """Embedding (optional) -> recurrent encoder -> pooling -> dense head.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per time step; with ``vocabulary_size`` the embedding width.
+    hidden_size : int
+        Hidden units per direction of each recurrent layer.
+    n_outputs : int
+        Width of the output layer (logits or regression outputs).
+    num_layers : int, default=1
+        Stacked recurrent layers.
+    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
+        Recurrent unit.
+    bidirectional : bool, default=False
+        Read each sequence in both directions.
+    dropout : float, default=0.0
+        Dropout on the embeddings, on each recurrent layer's output and between
+        dense layers.
+    pooling : {'last', 'max', 'mean'}, default='last'
+        How the output sequence becomes one vector (see :func:`pool_steps`).
+    dense_layers : sequence of int, default=()
+        Widths of ReLU layers between the pooled vector and the output layer.
+    vocabulary_size : int or None, default=None
+        When given, the input is a ``(batch, steps)`` tensor of token ids,
+        right-padded with id 0 (whose embedding is zero), embedded into
+        ``input_size`` dimensions (initial vectors drawn from N(0, 0.1**2));
+        otherwise it is a float tensor
+        ``(batch, steps, input_size)`` without padding.
+    pack : bool or None, default=None
+        Run the recurrent layers on packed sequences; None packs on CUDA only.
+        Outputs are the same either way.
+
+    Examples
+    --------
+    >>> import torch
+    >>> module = RecurrentModule(8, 16, 3, bidirectional=True, vocabulary_size=50)
+    >>> ids = torch.tensor([[5, 7, 9], [4, 0, 0]])
+    >>> module(ids).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        n_outputs: int,
+        *,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        pooling: str = "last",
+        dense_layers: Sequence[int] = (),
+        vocabulary_size: int | None = None,
+        pack: bool | None = None,
+    ):
+        super().__init__()
+        self.embedding = None
+        if vocabulary_size is not None:
+            self.embedding = nn.Embedding(vocabulary_size, input_size, padding_idx=0)
+            # N(0, 0.1): torch's N(0, 1) saturates the gates of the first layer
+            # (5-fold CV accuracy on the sentiment sentences 0.81 -> 0.84)
+            with torch.no_grad():
+                self.embedding.weight.mul_(0.1)
+        self.embedding_dropout = (
+            nn.Dropout(dropout)
+            if dropout > 0 and vocabulary_size is not None
+            else nn.Identity()
+        )
+        self.encoder = RecurrentEncoder(
+            input_size, hidden_size, num_layers, cell, bidirectional, dropout
+        )
+        self.pooling = pooling
+        self.pack = pack
+        self.head = MLPModule(
+            self.encoder.output_size, dense_layers, n_outputs, dropout=dropout
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits (or regression outputs) of shape ``(batch, n_outputs)``."""
+        lengths = None
+        if self.embedding is not None:
+            # right padding with id 0: the real steps are the non-zero ids; an
+            # empty sequence is read as one padding step
+            lengths = (x != 0).sum(dim=1).clamp(min=1)
+            x = self.embedding_dropout(self.embedding(x))
+        pack = x.is_cuda if self.pack is None else self.pack
+        outputs = self.encoder(x, lengths, pack=pack)
+        pooled = pool_steps(outputs, lengths, self.pooling, self.encoder.bidirectional)
+        return self.head(pooled)

@@ -1,0 +1,582 @@
+"""LSTMTextClassifier: a recurrent network that reads raw text in order."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils.validation import check_array, check_consistent_length
+
+from .._net import to_rows
+from .._sequences import BucketedBatches, TokenRows, inference_chunks
+from ..base import TorchClassifierMixin
+from ..modules import RecurrentModule
+from ..utils._docstrings import fill_doc
+from ..utils._sklearn import Interval, RealNotInt, StrOptions, _fit_context, check_y
+from ._recurrent import _BaseRecurrent
+
+__all__ = ["LSTMTextClassifier"]
+
+# embedding rows 0 and 1: padding and out-of-vocabulary tokens
+_PADDING, _OOV = 0, 1
+
+
+@fill_doc
+class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
+    r"""Recurrent neural network text classifier (LSTM, GRU or RNN) on raw strings.
+
+    Takes what :class:`~sklearn.feature_extraction.text.CountVectorizer` takes,
+    an iterable of strings (list, numpy array, pandas Series), and, unlike a bag
+    of words, reads the words in order, so "not good" and "good, not bad" differ.
+    ``fit`` learns a vocabulary with CountVectorizer's tokenization options,
+    turns each document into token ids, embeds them and reads them with a stack
+    of recurrent layers; the output sequence is pooled (padding excluded) and a
+    dense head gives the class scores.
+
+    Documents may also be given already split into tokens (lists of strings) or
+    as sequences of integer ids (lists or arrays of ints, e.g. from another
+    tokenizer); ids are then tokens of their own, counted and limited like
+    words.
+
+    Batches group documents of similar length and pad them at the end; every
+    layer reads exactly the real tokens of each document (the right-to-left
+    direction reads each document reversed within its length), so a document's
+    prediction does not depend on the batch it is in. On CUDA the layers run on
+    packed sequences.
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+        Hidden units of each recurrent layer, per direction.
+
+    embedding_dim : int, default=100
+        Width of the learned token embeddings. Ignored with
+        ``pretrained_embeddings``, whose vectors set the width.
+
+    ${recurrent_parameters}
+
+    analyzer : {'word', 'char'} or callable, default='word'
+        Split documents into words (with ``token_pattern``) or characters, or
+        call ``analyzer(document) -> list of tokens``; as in
+        :class:`~sklearn.feature_extraction.text.CountVectorizer`, whose
+        tokenizer is used.
+
+    lowercase : bool, default=True
+        Lowercase the text before splitting it (not for a callable analyzer).
+
+    token_pattern : str or None, default=r"(?u)\b\w\w+\b"
+        Regular expression of a word for ``analyzer='word'``; the default keeps
+        runs of 2 or more alphanumeric characters.
+
+    stop_words : {'english'}, list or None, default=None
+        Words dropped from the documents (``analyzer='word'`` only).
+
+    max_features : int or None, default=None
+        Keep only the ``max_features`` most frequent tokens of the training
+        documents; the others read as the out-of-vocabulary token.
+
+    min_df : float in [0.0, 1.0] or int, default=1
+        Keep tokens that occur in at least this many training documents (a
+        float: this share of them); the others read as out-of-vocabulary.
+
+    max_length : int or None, default=None
+        Keep at most this many tokens of each document (None keeps all).
+
+    truncating : {'pre', 'post'}, default='pre'
+        With ``max_length``, drop tokens from the start ('pre', keeping the
+        end, as Keras' ``pad_sequences``) or from the end ('post').
+
+    pretrained_embeddings : dict, array-like or None, default=None
+        Initial token vectors: a dict ``{token: vector}``, or, for integer id
+        input, an array of shape ``(n_ids, dim)`` whose row ``i`` is the vector
+        of id ``i``. Vocabulary
+        tokens without a vector get random ones (of the pretrained vectors'
+        scale); the out-of-vocabulary and padding vectors start at zero.
+
+    freeze_embeddings : bool, default=False
+        Keep the embeddings fixed during training (with
+        ``pretrained_embeddings``, the pretrained vectors are kept as given).
+
+    ${training_parameters}
+
+    ${class_weight_parameter}
+
+    ${device_parameters}
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Token -> row of the embedding matrix. Rows 0 (padding) and 1 (tokens
+        not in the vocabulary) are not listed; the tokens are strings, or ints
+        for id input.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, as given in ``y`` (indices 0..n_labels-1 for multilabel).
+
+    n_outputs_ : int
+        Number of output units (1 for binary targets).
+
+    out_activation_ : str
+        Output function: 'softmax' (multiclass) or 'logistic' (binary and
+        multilabel).
+
+    ${history_attributes}
+
+    See Also
+    --------
+    LSTMClassifier : The same network on numeric sequences.
+    sklearn.feature_extraction.text.TfidfVectorizer : Bag-of-words features for
+        a linear model, the usual baseline.
+
+    Notes
+    -----
+    An empty document (or one whose tokens were all dropped) reads as a single
+    padding step. Unseen tokens at predict time read as the out-of-vocabulary
+    token, whose vector starts at zero and is learned only from tokens that
+    ``min_df`` or ``max_features`` leave out of the vocabulary.
+
+    Examples
+    --------
+    >>> from skdl import LSTMTextClassifier
+    >>> X = ["good movie", "not good", "bad movie", "not bad", "great fun",
+    ...      "not great"] * 10
+    >>> y = ["pos", "neg", "neg", "pos", "pos", "neg"] * 10
+    >>> model = LSTMTextClassifier(16, embedding_dim=8, max_iter=30,
+    ...                            learning_rate_init=0.02, random_state=0)
+    >>> model.fit(X, y).predict(["not good", "good movie"])
+    array(['neg', 'pos'], dtype='<U3')
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseRecurrent._parameter_constraints,
+        **TorchClassifierMixin._parameter_constraints,
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "analyzer": [StrOptions({"word", "char"}), callable],
+        "lowercase": ["boolean"],
+        "token_pattern": [str, None],
+        "stop_words": [StrOptions({"english"}), list, None],
+        "max_features": [Interval(Integral, 1, None, closed="left"), None],
+        "min_df": [
+            Interval(RealNotInt, 0, 1, closed="both"),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "truncating": [StrOptions({"pre", "post"})],
+        "pretrained_embeddings": ["array-like", dict, None],
+        "freeze_embeddings": ["boolean"],
+    }
+
+    # padded ids per inference batch: rows * longest document
+    _inference_tokens = 65536
+
+    def __init__(
+        self,
+        hidden_size=64,
+        *,
+        embedding_dim=100,
+        num_layers=1,
+        bidirectional=True,
+        cell="lstm",
+        dropout=0.3,
+        pooling="max",
+        dense_layers=(),
+        analyzer="word",
+        lowercase=True,
+        token_pattern=r"(?u)\b\w\w+\b",
+        stop_words=None,
+        max_features=None,
+        min_df=1,
+        max_length=None,
+        truncating="pre",
+        pretrained_embeddings=None,
+        freeze_embeddings=False,
+        solver="adam",
+        alpha=0.0001,
+        batch_size=32,
+        learning_rate="constant",
+        learning_rate_init=0.003,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=True,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=3,
+        max_fun=15000,
+        class_weight=None,
+        device="cpu",
+        precision="float32",
+        n_threads=None,
+        compile=False,
+        callbacks=None,
+    ):
+        self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.cell = cell
+        self.dropout = dropout
+        self.pooling = pooling
+        self.dense_layers = dense_layers
+        self.analyzer = analyzer
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.stop_words = stop_words
+        self.max_features = max_features
+        self.min_df = min_df
+        self.max_length = max_length
+        self.truncating = truncating
+        self.pretrained_embeddings = pretrained_embeddings
+        self.freeze_embeddings = freeze_embeddings
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.class_weight = class_weight
+        self.device = device
+        self.precision = precision
+        self.n_threads = n_threads
+        self.compile = compile
+        self.callbacks = callbacks
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Learn the vocabulary and train the network on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : iterable of str, of token lists or of integer id sequences
+            Training documents: raw strings (list, numpy array, pandas Series),
+            lists of string tokens, or sequences of integer ids (a 2-D integer
+            array is read row by row, every entry a token).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (a label indicator matrix for multilabel targets).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each document in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    def predict(self, X) -> np.ndarray:
+        """Predict class labels (an indicator matrix for multilabel targets).
+
+        Parameters
+        ----------
+        X : iterable of str, of token lists or of integer id sequences
+            Documents of the kind given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_``.
+        """
+        return super().predict(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of each class (each label, for multilabel targets).
+
+        Parameters
+        ----------
+        X : iterable of str, of token lists or of integer id sequences
+            Documents of the kind given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return super().predict_proba(X)
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : iterable of str, of token lists or of integer id sequences
+            Documents of the kind given to ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return super().predict_log_proba(X)
+
+    # -- documents -> token ids -----------------------------------------------------
+    def _validate_X_y(self, X, y, *, reset):
+        tokens, ids_input = self._tokenize(X)
+        y = check_y(y, multi_output=True, estimator=self)
+        check_consistent_length(tokens, y)
+        if reset:
+            self._learn_vocabulary(tokens, ids_input)
+        return self._encode(tokens, ids_input), y
+
+    def _validate_X(self, X):
+        return self._encode(*self._tokenize(X))
+
+    def _tokenize(self, X):
+        """Tokens of each document, and whether they are integer ids."""
+        name = type(self).__name__
+        documents = _documents(X, name)
+        kinds = [_kind(doc, i, name) for i, doc in enumerate(documents)]
+        # None when every document is empty: either kind then
+        ids_input = "ids" in kinds if set(kinds) != {"empty"} else None
+        if ids_input and ("text" in kinds or "tokens" in kinds):
+            first = kinds.index("text" if "text" in kinds else "tokens")
+            raise TypeError(
+                f"{name} got integer id sequences and strings in the same input "
+                f"(document {first} is a {kinds[first]}); pass one kind."
+            )
+        analyze = self._analyzer() if "text" in kinds else None
+        tokens = []
+        for doc, kind in zip(documents, kinds, strict=True):
+            if kind == "text":
+                tokens.append(analyze(doc))
+            elif kind == "ids":
+                tokens.append([int(t) for t in doc])
+            else:
+                tokens.append(list(doc))
+        return tokens, ids_input
+
+    def _analyzer(self):
+        return CountVectorizer(
+            analyzer=self.analyzer,
+            lowercase=self.lowercase,
+            token_pattern=self.token_pattern,
+            stop_words=self.stop_words,
+        ).build_analyzer()
+
+    def _learn_vocabulary(self, tokens, ids_input):
+        counter = CountVectorizer(
+            analyzer=list,
+            lowercase=False,
+            token_pattern=None,
+            min_df=self.min_df,
+            max_features=self.max_features,
+        )
+        try:
+            counter.fit(tokens)
+        except ValueError as error:
+            raise ValueError(
+                f"{type(self).__name__} found no tokens to learn a vocabulary "
+                f"from ({error}). Check analyzer, token_pattern, stop_words and "
+                "min_df."
+            ) from None
+        first = _OOV + 1
+        self.vocabulary_ = {
+            token: int(column) + first
+            for token, column in sorted(counter.vocabulary_.items(), key=_by_column)
+        }
+        self._ids_input = bool(ids_input)
+
+    def _encode(self, tokens, ids_input) -> TokenRows:
+        name = type(self).__name__
+        if ids_input is not None and ids_input != self._ids_input:
+            fitted, given = ("integer ids", "strings")[:: 1 if self._ids_input else -1]
+            raise TypeError(
+                f"{name} was fitted on {fitted}, but X holds {given}; pass "
+                "documents of the kind given to fit."
+            )
+        if not tokens:
+            raise ValueError(f"{name} got 0 documents; at least 1 is required.")
+        vocabulary, limit = self.vocabulary_, self.max_length
+        sequences = []
+        for doc in tokens:
+            if limit is not None and len(doc) > limit:
+                doc = doc[-limit:] if self.truncating == "pre" else doc[:limit]
+            sequences.append([vocabulary.get(token, _OOV) for token in doc])
+        return TokenRows.from_sequences(sequences)
+
+    # -- network --------------------------------------------------------------------
+    def _build_module(self) -> RecurrentModule:
+        pretrained = self._pretrained_matrix()
+        dim = self.embedding_dim if pretrained is None else pretrained.shape[1]
+        module = RecurrentModule(
+            dim,
+            self.hidden_size,
+            self.n_outputs_,
+            vocabulary_size=len(self.vocabulary_) + _OOV + 1,
+            **self._module_kwargs(),
+        )
+        weight = module.embedding.weight
+        with torch.no_grad():
+            if pretrained is not None:
+                weight.copy_(pretrained)
+            weight[_OOV] = 0.0
+        weight.requires_grad_(not self.freeze_embeddings)
+        return module
+
+    def _pretrained_matrix(self):
+        """Embedding matrix from ``pretrained_embeddings`` (or None)."""
+        given = self.pretrained_embeddings
+        if given is None:
+            return None
+        name = type(self).__name__
+        if isinstance(given, dict):
+            vectors = {
+                token: np.asarray(vector, dtype=np.float32)
+                for token, vector in given.items()
+            }
+            widths = {vector.shape for vector in vectors.values()}
+            if len(widths) != 1 or len(next(iter(widths))) != 1:
+                raise ValueError(
+                    "pretrained_embeddings must map tokens to 1-D vectors of one "
+                    f"length; got vectors of shapes {sorted(widths)[:3]}."
+                )
+            lookup = vectors.get
+            dim = next(iter(widths))[0]
+        else:
+            matrix = check_array(
+                given, dtype=np.float32, input_name="pretrained_embeddings"
+            )
+            if not self._ids_input:
+                raise ValueError(
+                    "An array of pretrained_embeddings gives the vector of integer "
+                    "id i in row i, but X holds strings; pass a dict "
+                    "{token: vector} instead."
+                )
+
+            def lookup(token):
+                return matrix[token] if 0 <= token < len(matrix) else None
+
+            dim = matrix.shape[1]
+        found = [(row, lookup(token)) for token, row in self.vocabulary_.items()]
+        found = [(row, vector) for row, vector in found if vector is not None]
+        if not found:
+            raise ValueError(
+                f"None of the {len(self.vocabulary_)} vocabulary tokens has a vector "
+                "in pretrained_embeddings; check that both are tokenized (and "
+                "lowercased) the same way."
+            )
+        rows = torch.tensor([row for row, _ in found])
+        vectors = torch.from_numpy(np.stack([vector for _, vector in found]))
+        if not torch.isfinite(vectors).all():
+            raise ValueError(f"pretrained_embeddings for {name} hold NaN or inf.")
+        scale = float(vectors.std()) if vectors.numel() > 1 else 1.0
+        matrix = torch.randn(len(self.vocabulary_) + _OOV + 1, dim) * scale
+        matrix[rows] = vectors
+        matrix[_PADDING] = 0.0
+        return matrix
+
+    def _example_input(self) -> torch.Tensor:
+        return torch.full((1, 12), _OOV, dtype=torch.int64)
+
+    # -- batching -------------------------------------------------------------------
+    def _batches(
+        self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None
+    ):
+        rows = X.take(index)
+        if not shuffle:  # in length order, so that batches pad little
+            order = torch.argsort(rows.lengths, stable=True)
+            index, rows = index[order.numpy()], rows.take(order)
+        return BucketedBatches(
+            rows.to(device),
+            to_rows(y[index], device),
+            None if weight is None else to_rows(weight[index], device),
+            lengths=rows.lengths,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=generator,
+        )
+
+    def _inference_batches(self, X, device):
+        order = torch.argsort(X.lengths, stable=True)
+        rows = X.to(device).take(order)
+        chunks = inference_chunks(
+            rows.lengths, self._inference_tokens, self._inference_batch_size
+        )
+        return (rows[start:stop] for start, stop in chunks), order
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.sparse = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _by_column(item):
+    return item[1]
+
+
+def _documents(X, name: str) -> list:
+    if isinstance(X, str | bytes):
+        raise TypeError(
+            f"{name} expects an iterable of documents, but got a single "
+            f"{type(X).__name__}; wrap it in a list: [text]."
+        )
+    if getattr(X, "ndim", 1) == 2:
+        if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.integer):
+            return list(X)  # rows of integer ids
+        raise TypeError(
+            f"{name} expects one document per row, but got a 2-D "
+            f"{type(X).__name__} of shape {X.shape}; pass one column of text "
+            "(a list, 1-D array or pandas Series)."
+        )
+    if getattr(X, "ndim", 1) != 1:
+        raise TypeError(
+            f"{name} expects a 1-D iterable of documents; got an array of shape "
+            f"{X.shape}."
+        )
+    try:
+        return list(X)
+    except TypeError:
+        raise TypeError(
+            f"{name} expects an iterable of documents (strings, token lists or "
+            f"integer id sequences); got {type(X).__name__}."
+        ) from None
+
+
+def _kind(doc, index: int, name: str) -> str:
+    """'text', 'tokens', 'ids' or 'empty' (an empty sequence) for one document."""
+    if isinstance(doc, str | bytes):
+        return "text"
+    if isinstance(doc, list | tuple | np.ndarray) and np.ndim(doc) == 1:
+        if len(doc) == 0:
+            return "empty"
+        if isinstance(doc, np.ndarray) and np.issubdtype(doc.dtype, np.integer):
+            return "ids"
+        if all(isinstance(t, str) for t in doc):
+            return "tokens"
+        if all(isinstance(t, Integral) and not isinstance(t, bool) for t in doc):
+            return "ids"
+    raise TypeError(
+        f"{name} expects documents as strings, lists of string tokens or sequences "
+        f"of integer ids; document {index} is a {type(doc).__name__}: "
+        f"{_short(doc)}."
+    )
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

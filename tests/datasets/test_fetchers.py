@@ -1,0 +1,370 @@
+"""The fetchers against a local HTTP server that serves small files in the real
+formats (npz, IDX, CIFAR pickle batches); nothing here reaches the internet."""
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import pickle
+import socket
+import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from skdl.datasets import (
+    _fetchers,
+    fetch_cifar10,
+    fetch_fashion_mnist,
+    fetch_imdb,
+    fetch_mnist,
+    get_data_home,
+)
+from skdl.datasets._download import RemoteFile
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        server = self.server
+        server.requests.append((self.path, self.headers.get("Range")))
+        body = server.files.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        start = 0
+        requested = self.headers.get("Range")
+        if requested and server.ranges:
+            start = int(requested.removeprefix("bytes=").rstrip("-"))
+            if start >= len(body):
+                self.send_response(416)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header(
+                "Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}"
+            )
+        else:
+            self.send_response(200)
+        payload = body[start:]
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        cut = server.cut_after.pop(self.path, None)
+        self.wfile.write(payload if cut is None else payload[:cut])
+        self.close_connection = cut is not None
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(monkeypatch):
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.files, httpd.requests, httpd.cut_after, httpd.ranges = {}, [], {}, True
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def serve(monkeypatch, server, dataset, files):
+    """Serve ``{filename: bytes}`` and point ``dataset`` at them."""
+    host, port = server.server_address
+    remotes = []
+    for name, body in files.items():
+        server.files[f"/{dataset}/{name}"] = body
+        url = f"http://{host}:{port}/{dataset}/{name}"
+        remotes.append(RemoteFile(name, url, hashlib.sha256(body).hexdigest()))
+    monkeypatch.setitem(_fetchers.REMOTE, dataset, tuple(remotes))
+    return remotes
+
+
+def npz_bytes(**arrays):
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def idx_bytes(array):
+    magic = bytes([0, 0, 8, array.ndim])
+    dims = np.asarray(array.shape, dtype=">u4").tobytes()
+    return gzip.compress(magic + dims + array.astype(np.uint8).tobytes())
+
+
+def images(n, shape, seed):
+    return np.random.default_rng(seed).integers(0, 256, (n, *shape), dtype=np.uint8)
+
+
+def test_fetch_mnist_caches_and_reads_the_npz(monkeypatch, server, tmp_path):
+    x_train, x_test = images(6, (28, 28), 0), images(4, (28, 28), 1)
+    y_train, y_test = np.arange(6, dtype=np.uint8), np.arange(4, dtype=np.uint8)
+    body = npz_bytes(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
+    serve(monkeypatch, server, "mnist", {"mnist.npz": body})
+
+    train = fetch_mnist(data_home=tmp_path)
+    np.testing.assert_array_equal(train.images, x_train)
+    np.testing.assert_array_equal(train.data, x_train.reshape(6, 784))
+    np.testing.assert_array_equal(train.target, y_train)
+    assert train.target.dtype == np.int64
+    assert "LeCun" in train.DESCR and "License" in train.DESCR
+    assert (tmp_path / "mnist" / "mnist.npz").read_bytes() == body
+    assert len(server.requests) == 1
+
+    X, y = fetch_mnist("test", data_home=tmp_path, return_X_y=True)
+    assert X.shape == (4, 784) and list(y) == [0, 1, 2, 3]
+    X_all, y_all = fetch_mnist("all", data_home=tmp_path, return_X_y=True)
+    assert X_all.shape == (10, 784)
+    np.testing.assert_array_equal(y_all, np.r_[y_train, y_test])
+    assert len(server.requests) == 1, "a cached file must not be downloaded again"
+
+
+def test_fetch_fashion_mnist_reads_idx_files(monkeypatch, server, tmp_path):
+    x_train, x_test = images(5, (28, 28), 2), images(3, (28, 28), 3)
+    y_train, y_test = np.array([9, 0, 1, 2, 3]), np.array([4, 5, 9])
+    serve(
+        monkeypatch,
+        server,
+        "fashion_mnist",
+        {
+            "train-images-idx3-ubyte.gz": idx_bytes(x_train),
+            "train-labels-idx1-ubyte.gz": idx_bytes(y_train),
+            "t10k-images-idx3-ubyte.gz": idx_bytes(x_test),
+            "t10k-labels-idx1-ubyte.gz": idx_bytes(y_test),
+        },
+    )
+    test = fetch_fashion_mnist("test", data_home=tmp_path)
+    np.testing.assert_array_equal(test.images, x_test)
+    np.testing.assert_array_equal(test.target, y_test)
+    assert test.target_names[test.target[-1]] == "Ankle boot"
+    X, y = fetch_fashion_mnist(data_home=tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(X, x_train.reshape(5, -1))
+    np.testing.assert_array_equal(y, y_train)
+
+
+def test_fetch_fashion_mnist_rejects_a_truncated_idx_file(
+    monkeypatch, server, tmp_path
+):
+    good = idx_bytes(images(2, (28, 28), 0))
+    truncated = gzip.compress(gzip.decompress(good)[:-5])
+    labels = idx_bytes(np.zeros(2))
+    serve(
+        monkeypatch,
+        server,
+        "fashion_mnist",
+        {
+            "train-images-idx3-ubyte.gz": truncated,
+            "train-labels-idx1-ubyte.gz": labels,
+            "t10k-images-idx3-ubyte.gz": good,
+            "t10k-labels-idx1-ubyte.gz": labels,
+        },
+    )
+    with pytest.raises(OSError, match="truncated"):
+        fetch_fashion_mnist(data_home=tmp_path)
+
+
+def cifar_archive(batches):
+    """A cifar-10-python.tar.gz with ``{member name: batch dict}``."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, batch in batches.items():
+            raw = pickle.dumps(batch, protocol=2)
+            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info.size = len(raw)
+            archive.addfile(info, io.BytesIO(raw))
+    return buffer.getvalue()
+
+
+def cifar_batch(pictures, labels):
+    rows = pictures.transpose(0, 3, 1, 2).reshape(len(pictures), 3072)
+    return {
+        b"batch_label": b"batch",
+        b"labels": [int(v) for v in labels],
+        b"data": rows,
+    }
+
+
+def test_fetch_cifar10_reads_the_pickled_batches(monkeypatch, server, tmp_path):
+    pictures = images(12, (32, 32, 3), 4)
+    labels = np.arange(12) % 10
+    batches = {
+        f"data_batch_{i}": cifar_batch(
+            pictures[2 * i - 2 : 2 * i], labels[2 * i - 2 : 2 * i]
+        )
+        for i in range(1, 6)
+    }
+    batches["test_batch"] = cifar_batch(pictures[10:], labels[10:])
+    serve(
+        monkeypatch,
+        server,
+        "cifar10",
+        {"cifar-10-python.tar.gz": cifar_archive(batches)},
+    )
+
+    train = fetch_cifar10(data_home=tmp_path)
+    assert train.images.shape == (10, 32, 32, 3)
+    np.testing.assert_array_equal(train.images, pictures[:10])
+    np.testing.assert_array_equal(train.data, pictures[:10].reshape(10, -1))
+    np.testing.assert_array_equal(train.target, labels[:10])
+    assert train.target_names[3] == "cat"
+    X, y = fetch_cifar10("all", data_home=tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(X, pictures.reshape(12, -1))
+    np.testing.assert_array_equal(y, labels)
+
+
+class _Gadget:
+    def __reduce__(self):
+        return (os.getcwd, ())
+
+
+def test_pickled_code_in_a_data_file_is_refused(monkeypatch, server, tmp_path):
+    batches = {"test_batch": {b"data": _Gadget(), b"labels": [0]}}
+    serve(
+        monkeypatch,
+        server,
+        "cifar10",
+        {"cifar-10-python.tar.gz": cifar_archive(batches)},
+    )
+    with pytest.raises(pickle.UnpicklingError, match=r"Refusing to load \w+\.getcwd"):
+        fetch_cifar10("test", data_home=tmp_path)
+
+
+def imdb_files():
+    ragged = np.empty(3, dtype=object)
+    ragged[:] = [[1, 2, 3], [4, 2], [3, 99, 1]]  # 99 is not in the word index
+    test = np.empty(1, dtype=object)
+    test[:] = [[2, 4]]
+    npz = npz_bytes(
+        x_train=ragged, y_train=np.array([1, 0, 1]), x_test=test, y_test=np.array([0])
+    )
+    word_index = {"the": 1, "movie": 2, "great": 3, "dull": 4}
+    return {"imdb.npz": npz, "imdb_word_index.json": json.dumps(word_index).encode()}
+
+
+def test_fetch_imdb_as_text_and_as_word_ids(monkeypatch, server, tmp_path):
+    serve(monkeypatch, server, "imdb", imdb_files())
+    train = fetch_imdb(data_home=tmp_path)
+    assert train.data == ["the movie great", "dull movie", "great the"]
+    np.testing.assert_array_equal(train.target, [1, 0, 1])
+    assert train.target_names == ["negative", "positive"]
+
+    ids, y = fetch_imdb("all", as_text=False, data_home=tmp_path, return_X_y=True)
+    assert ids.dtype == object and len(ids) == 4
+    np.testing.assert_array_equal(ids[2], [3, 99, 1])
+    np.testing.assert_array_equal(y, [1, 0, 1, 0])
+
+
+def test_word_ids_alone_do_not_download_the_word_index(monkeypatch, server, tmp_path):
+    serve(monkeypatch, server, "imdb", imdb_files())
+    fetch_imdb(as_text=False, data_home=tmp_path)
+    assert [path for path, _ in server.requests] == ["/imdb/imdb.npz"]
+
+
+def test_data_home_comes_from_skdl_data(monkeypatch, tmp_path):
+    monkeypatch.setenv("SKDL_DATA", str(tmp_path / "cache"))
+    assert get_data_home() == tmp_path / "cache"
+    assert (tmp_path / "cache").is_dir()
+    assert get_data_home(tmp_path / "other") == tmp_path / "other"
+
+
+def test_a_corrupted_download_is_deleted(monkeypatch, server, tmp_path):
+    (remote,) = serve(
+        monkeypatch, server, "mnist", {"mnist.npz": b"not what was published"}
+    )
+    monkeypatch.setitem(
+        _fetchers.REMOTE, "mnist", (RemoteFile(remote.filename, remote.url, "0" * 64),)
+    )
+    with pytest.raises(OSError, match="corrupted or has changed"):
+        fetch_mnist(data_home=tmp_path)
+    assert list((tmp_path / "mnist").iterdir()) == []
+
+
+def test_an_md5_checksum_is_checked_too(monkeypatch, server, tmp_path):
+    files = imdb_files()
+    remotes = serve(monkeypatch, server, "imdb", files)
+    md5 = hashlib.md5(files["imdb_word_index.json"]).hexdigest()
+    bad_md5 = md5[::-1]
+    monkeypatch.setitem(
+        _fetchers.REMOTE,
+        "imdb",
+        (remotes[0], RemoteFile(remotes[1].filename, remotes[1].url, bad_md5)),
+    )
+    with pytest.raises(OSError, match=f"expected {bad_md5}"):
+        fetch_imdb(data_home=tmp_path)
+    monkeypatch.setitem(
+        _fetchers.REMOTE,
+        "imdb",
+        (remotes[0], RemoteFile(remotes[1].filename, remotes[1].url, md5)),
+    )
+    assert len(fetch_imdb(data_home=tmp_path).data) == 3
+
+
+@pytest.mark.parametrize("ranges", [True, False], ids=["resumed", "restarted"])
+def test_a_broken_download_is_resumed(monkeypatch, server, tmp_path, ranges):
+    x = images(50, (28, 28), 5)
+    body = npz_bytes(x_train=x, y_train=np.zeros(50), x_test=x[:2], y_test=np.zeros(2))
+    serve(monkeypatch, server, "mnist", {"mnist.npz": body})
+    server.ranges = ranges
+    server.cut_after["/mnist/mnist.npz"] = len(body) // 2
+
+    with pytest.raises(ConnectionError, match="next call resumes") as error:
+        fetch_mnist(data_home=tmp_path)
+    assert str(tmp_path / "mnist") in str(error.value)
+    part = tmp_path / "mnist" / "mnist.npz.part"
+    assert part.stat().st_size == len(body) // 2
+    assert not (tmp_path / "mnist" / "mnist.npz").exists()
+
+    np.testing.assert_array_equal(fetch_mnist(data_home=tmp_path).images, x)
+    expected_range = f"bytes={len(body) // 2}-"
+    assert server.requests[-1] == ("/mnist/mnist.npz", expected_range)
+    assert not part.exists()
+    assert (tmp_path / "mnist" / "mnist.npz").read_bytes() == body
+
+
+def test_a_complete_partial_file_is_accepted(monkeypatch, server, tmp_path):
+    body = npz_bytes(
+        x_train=images(2, (28, 28), 6),
+        y_train=np.zeros(2),
+        x_test=images(1, (28, 28), 7),
+        y_test=np.zeros(1),
+    )
+    serve(monkeypatch, server, "mnist", {"mnist.npz": body})
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "mnist.npz.part").write_bytes(body)
+    assert fetch_mnist("test", data_home=tmp_path).images.shape == (1, 28, 28)
+    assert server.requests == [("/mnist/mnist.npz", f"bytes={len(body)}-")]
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_offline_gives_a_clear_error(monkeypatch, tmp_path):
+    url = f"http://127.0.0.1:{closed_port()}/mnist.npz"
+    monkeypatch.setitem(
+        _fetchers.REMOTE, "mnist", (RemoteFile("mnist.npz", url, "0" * 64),)
+    )
+    with pytest.raises(ConnectionError, match="Could not download mnist") as error:
+        fetch_mnist(data_home=tmp_path)
+    message = str(error.value)
+    assert "internet connection" in message and str(tmp_path / "mnist") in message
+
+
+def test_download_if_missing_false(tmp_path):
+    with pytest.raises(OSError, match="download_if_missing=False"):
+        fetch_cifar10(data_home=tmp_path, download_if_missing=False)
+
+
+@pytest.mark.parametrize(
+    "fetch", [fetch_mnist, fetch_fashion_mnist, fetch_cifar10, fetch_imdb]
+)
+def test_unknown_subset(fetch, tmp_path):
+    with pytest.raises(ValueError, match="subset must be 'train', 'test' or 'all'"):
+        fetch("validation", data_home=tmp_path)

@@ -1,0 +1,167 @@
+"""color_histogram and ColorHistogramTransformer: the counts of cv2.calcHist."""
+
+import cv2
+import numpy as np
+import pytest
+from api_checks import check_estimator_api
+
+from skdl.feature_extraction import ColorHistogramTransformer, color_histogram
+
+CONVERSIONS = {
+    "rgb": None,
+    "hsv": cv2.COLOR_RGB2HSV,
+    "lab": cv2.COLOR_RGB2Lab,
+    "gray": cv2.COLOR_RGB2GRAY,
+}
+# the value range of each color space as documented in color_histogram
+RANGES_8BIT = {
+    "rgb": [(0, 256)] * 3,
+    "hsv": [(0, 180), (0, 256), (0, 256)],
+    "lab": [(0, 256)] * 3,
+    "gray": [(0, 256)],
+}
+
+
+def calc_hist(images, color_space, bins, ranges, joint):
+    """``cv2.calcHist`` of each image after ``cv2.cvtColor``, as a float array."""
+    out = []
+    for image in images:
+        code = CONVERSIONS[color_space]
+        if code is not None and image.shape[-1] == 3:
+            image = cv2.cvtColor(image, code)
+        image = image.reshape(*image.shape[:2], -1)
+        if joint:
+            flat_ranges = [v for pair in ranges for v in pair]
+            hist = cv2.calcHist(
+                [image], list(range(len(bins))), None, list(bins), flat_ranges
+            ).ravel()
+        else:
+            hist = np.concatenate(
+                [
+                    cv2.calcHist([image], [c], None, [b], list(r)).ravel()
+                    for c, (b, r) in enumerate(zip(bins, ranges, strict=True))
+                ]
+            )
+        out.append(hist)
+    return np.array(out)
+
+
+# small images are counted in one batch, large ones (1024 pixels and more) by
+# cv2.calcHist image by image
+SIZES = pytest.mark.parametrize("size", [(13, 11), (40, 33)], ids=["small", "large"])
+
+
+@SIZES
+@pytest.mark.parametrize("color_space", ["rgb", "hsv", "lab", "gray"])
+@pytest.mark.parametrize("joint", [True, False], ids=["joint", "per-channel"])
+def test_counts_equal_calc_hist_8bit(color_space, joint, size):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(6, *size, 3), dtype=np.uint8)
+    bins = (7,) if color_space == "gray" else (6, 4, 5)
+    ours = color_histogram(
+        images, bins=bins, color_space=color_space, joint=joint, normalize=None
+    )
+    reference = calc_hist(images, color_space, bins, RANGES_8BIT[color_space], joint)
+    np.testing.assert_array_equal(ours, reference)
+    assert ours.dtype == np.float32
+    n_pixels = size[0] * size[1]
+    assert ours.sum(axis=1).tolist() == [n_pixels * (1 if joint else len(bins))] * 6
+
+
+@pytest.mark.parametrize("joint", [True, False], ids=["joint", "per-channel"])
+def test_explicit_ranges_drop_values_outside_as_calc_hist(joint):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(4, 9, 10, 3), dtype=np.uint8)
+    ranges = [(10, 200), (0, 128), (37.5, 255.5)]
+    ours = color_histogram(
+        images, bins=(5, 3, 4), joint=joint, ranges=ranges, normalize=None
+    )
+    reference = calc_hist(images, "rgb", (5, 3, 4), ranges, joint)
+    np.testing.assert_array_equal(ours, reference)
+    # fewer pixels are counted than the image holds
+    assert ours.sum(axis=1).max() < 90 * (1 if joint else 3)
+
+
+@SIZES
+@pytest.mark.parametrize("color_space", ["rgb", "hsv", "lab", "gray"])
+def test_float_images_in_unit_range(color_space, size):
+    rng = np.random.default_rng(2)
+    images = rng.random((5, *size, 3), dtype=np.float32)
+    images[0, 0, 0] = 1.0  # the top of the range is counted
+    images[0, 0, 1] = 0.0
+    ours = color_histogram(images, bins=4, color_space=color_space, normalize=None)
+    float_ranges = {
+        "rgb": [(0, 1.0000001)] * 3,
+        "hsv": [(0, 360), (0, 1.0000001), (0, 1.0000001)],
+        "lab": [(0, 100.00001), (-127, 127.00001), (-127, 127.00001)],
+        "gray": [(0, 1.0000001)],
+    }[color_space]
+    bins = (4,) * len(float_ranges)
+    reference = calc_hist(images, color_space, bins, float_ranges, True)
+    np.testing.assert_array_equal(ours, reference)
+    assert ours.sum(axis=1).tolist() == [size[0] * size[1]] * 5
+    # 8-bit images and the same values as floats / 255 give the same RGB counts
+    as_uint8 = rng.integers(0, 256, size=(3, 8, 8, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(
+        color_histogram(as_uint8 / 255, bins=4),
+        color_histogram(as_uint8, bins=4),
+    )
+
+
+def test_normalization_and_layouts():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, size=(4, 10, 10, 3), dtype=np.uint8)
+    counts = color_histogram(images, bins=3, normalize=None)
+    l1 = color_histogram(images, bins=3)
+    l2 = color_histogram(images, bins=3, normalize="l2")
+    np.testing.assert_allclose(l1, counts / 100, rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(l2, axis=1), 1, rtol=1e-6)
+    flat = images.reshape(4, -1)
+    np.testing.assert_array_equal(
+        color_histogram(flat, bins=3, image_shape=(10, 10, 3)), l1
+    )
+    first = np.moveaxis(images, -1, 1)
+    np.testing.assert_array_equal(
+        color_histogram(first, bins=3, data_format="channels_first"), l1
+    )
+    # grayscale color_space takes one-channel images as they are
+    gray = images[..., 0]
+    np.testing.assert_array_equal(
+        color_histogram(gray, bins=8, color_space="gray", normalize=None),
+        calc_hist(gray[..., None], "gray", (8,), [(0, 256)], True),
+    )
+
+
+def test_errors_say_what_to_change():
+    rgb = np.zeros((2, 8, 8, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="needs images with 3 channels; got 1"):
+        color_histogram(np.zeros((2, 8, 8), dtype=np.uint8), color_space="hsv")
+    with pytest.raises(ValueError, match="3 positive ints"):
+        color_histogram(rgb, bins=(4, 4))
+    with pytest.raises(ValueError, match="ranges must be a pair"):
+        color_histogram(rgb, ranges=[(0, 256), (0, 256)])
+    with pytest.raises(ValueError, match="low < high"):
+        color_histogram(rgb, ranges=(5, 5))
+    with pytest.raises(
+        ValueError, match="8-bit values 0-255; got values from 1000 to 1000"
+    ):
+        color_histogram(np.full((1, 4, 4, 3), 1000), bins=2)
+    with pytest.raises(ValueError, match=r"floats? .*\[0, 1\].*set ranges"):
+        color_histogram(np.full((1, 4, 4, 3), 3.0), bins=2)
+    with pytest.raises(ValueError, match="color_space"):
+        color_histogram(rgb, color_space="yuv")
+
+
+def test_transformer_contract():
+    rng = np.random.default_rng(4)
+    images = rng.integers(0, 256, size=(5, 9, 9, 3), dtype=np.uint8)
+    transformer = ColorHistogramTransformer(bins=(4, 3, 2), color_space="hsv")
+    fitted = check_estimator_api(transformer, images, None)
+    features = fitted.transform(images)
+    assert features.shape == (5, 24)
+    np.testing.assert_array_equal(
+        features, color_histogram(images, bins=(4, 3, 2), color_space="hsv")
+    )
+    assert fitted.get_feature_names_out().shape == (24,)
+    with pytest.raises(ValueError, match=r"fitted on images of shape \(9, 9, 3\)"):
+        fitted.transform(images[:, :8])

@@ -1,0 +1,207 @@
+"""Scaling out: data larger than memory, threads, Dask."""
+
+import pickle
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from skorch.callbacks import Callback
+
+from skdl import MLPClassifier, MLPRegressor
+from skdl.parallel import predict_blocks
+
+
+@pytest.fixture(scope="module")
+def memmap_data(tmp_path_factory):
+    """A 25.6 MB float32 array on disk, opened read-only as numpy.load does."""
+    path = tmp_path_factory.mktemp("memmap") / "X.npy"
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((25_000, 256), dtype=np.float32)
+    np.save(path, X)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    return np.load(path, mmap_mode="r"), X, y
+
+
+def _peak_numpy_bytes(function):
+    """Peak of the memory allocated through Python and NumPy while ``function`` runs."""
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_memmap_trains_without_copying_and_equals_in_memory(
+    memmap_data, early_stopping
+):
+    X_disk, X_memory, y = memmap_data
+    params = dict(
+        hidden_layer_sizes=(8,),
+        max_iter=2,
+        batch_size=500,
+        early_stopping=early_stopping,
+        random_state=0,
+    )
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    MLPClassifier(**params).fit(X_memory[:1000], y[:1000])  # one-time imports
+    on_disk = MLPClassifier(**params)
+    peak = _peak_numpy_bytes(lambda: on_disk.fit(X_disk, y))
+    # the rows are read batch by batch: far less than the array is ever copied
+    # (what is allocated is per-row bookkeeping: labels, the split, an order)
+    assert peak < 0.15 * X_memory.nbytes
+    in_memory = MLPClassifier(**params).fit(X_memory, y)
+    np.testing.assert_array_equal(
+        on_disk.predict_proba(X_disk), in_memory.predict_proba(X_memory)
+    )
+    assert _peak_numpy_bytes(lambda: on_disk.predict(X_disk)) < 0.15 * X_memory.nbytes
+
+
+def test_in_memory_split_copies_so_the_measure_sees_copies(memmap_data):
+    """The check above can fail: the in-memory path copies the training split."""
+    _, X_memory, y = memmap_data
+    model = MLPRegressor(
+        hidden_layer_sizes=(4,), max_iter=1, early_stopping=True, random_state=0
+    )
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    assert _peak_numpy_bytes(lambda: model.fit(X_memory, y)) > 0.5 * X_memory.nbytes
+
+
+# -- threads -------------------------------------------------------------------------
+class _ThreadsSeen(Callback):
+    def on_epoch_begin(self, net, **kwargs):
+        net.threads_seen = torch.get_num_threads()
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_n_threads_sets_torch_threads_during_fit_only(n_threads):
+    X, y = load_iris(return_X_y=True)
+    before = torch.get_num_threads()
+    model = MLPClassifier(
+        max_iter=1, n_threads=n_threads, callbacks=[_ThreadsSeen()], random_state=0
+    )
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model.fit(X, y)
+    assert model.net_.threads_seen == n_threads
+    assert torch.get_num_threads() == before
+    unlimited = MLPClassifier(max_iter=1, callbacks=[_ThreadsSeen()]).fit(X, y)
+    assert unlimited.net_.threads_seen == before
+
+
+# -- Dask ----------------------------------------------------------------------------
+def _fit_and_report_threads(n_threads):
+    """Runs on a worker: the threads torch had there during a fit."""
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model = MLPClassifier(
+        max_iter=1, n_threads=n_threads, callbacks=[_ThreadsSeen()], random_state=0
+    ).fit(X, y)
+    return model.net_.threads_seen
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.mark.slow
+def test_grid_search_on_a_dask_cluster_equals_the_serial_run(dask_client):
+    from joblib import parallel_backend
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600] / 16, y[:600]
+    search = GridSearchCV(
+        MLPClassifier(max_iter=15, random_state=0),
+        {"hidden_layer_sizes": [(16,), (32,)], "alpha": [1e-4, 1e-1]},
+        cv=3,
+    )
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    serial = clone(search).fit(X, y)
+    with parallel_backend("dask"):
+        distributed = clone(search).set_params(n_jobs=-1).fit(X, y)
+    np.testing.assert_array_equal(
+        distributed.cv_results_["mean_test_score"],
+        serial.cv_results_["mean_test_score"],
+    )
+    np.testing.assert_array_equal(distributed.predict_proba(X), serial.predict_proba(X))
+    # each worker process was given one thread: its fits use one, not every core
+    assert dask_client.submit(_fit_and_report_threads, None).result() == 1
+    assert dask_client.submit(_fit_and_report_threads, 2).result() == 2
+
+
+@pytest.mark.slow
+def test_predict_blocks_on_a_dask_cluster(dask_client):
+    import dask.array as da
+
+    X, y = load_digits(return_X_y=True)
+    model = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
+    lazy = da.from_array(X, chunks=(300, 32))
+    proba = predict_blocks(model, lazy, "predict_proba")
+    assert proba.chunks[0] == lazy.chunks[0]
+    np.testing.assert_array_equal(proba.compute(), model.predict_proba(X))
+    np.testing.assert_array_equal(
+        predict_blocks(model, lazy).compute(), model.predict(X)
+    )
+
+
+def test_predict_blocks_needs_a_dask_array_and_a_known_method():
+    pytest.importorskip("dask")
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model = MLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(TypeError, match=r"dask\.array\.from_array"):
+        predict_blocks(model, X)
+    import dask.array as da
+
+    with pytest.raises(ValueError, match="method must be one of"):
+        predict_blocks(model, da.from_array(X), "fit")
+
+
+# -- torch.compile ---------------------------------------------------------------------
+def test_compile_runs_the_forward_passes_compiled_and_still_pickles():
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    eager = MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+    # the 'eager' backend traces with dynamo without generating kernels: it is fast
+    # and, unlike the default inductor, exactly equal to running without compile
+    compiled = MLPClassifier(
+        max_iter=3, random_state=0, compile={"backend": "eager"}
+    ).fit(X, y)
+    forward = compiled.net_.forward_module()
+    assert forward is not compiled.net_.module_
+    assert forward is compiled.net_.forward_module()  # compiled once per module
+    np.testing.assert_array_equal(compiled.predict_proba(X), eager.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(compiled))
+    assert type(restored.net_.module_) is type(eager.net_.module_)
+    np.testing.assert_array_equal(restored.predict_proba(X), eager.predict_proba(X))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_compile_true_on_cuda_matches_eager():
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    params = dict(max_iter=5, random_state=0, device="cuda")
+    eager = MLPClassifier(**params).fit(X, y)
+    compiled = MLPClassifier(**params, compile=True).fit(X, y)
+    np.testing.assert_allclose(
+        compiled.predict_proba(X), eager.predict_proba(X), atol=1e-4
+    )
