@@ -16,6 +16,7 @@ from .feature_extraction import (
 )
 from .lvq import LVQClassifier
 from .neural_network import (
+    CNNClassifier,
     DBNTransformer,
     LSTMClassifier,
     LSTMRegressor,
@@ -26,6 +27,7 @@ from .neural_network import (
 )
 
 __all__ = [
+    "CNNClassifier",
     "ColorHistogramTransformer",
     "DBNTransformer",
     "GrayscaleConverter",

@@ -1,6 +1,7 @@
 """``torch.nn.Module`` definitions used by skdl's estimators (no sklearn here)."""
 
 from ._activations import ACTIVATIONS, make_activation
+from ._cnn import CNNModule, conv_output_size
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
     GLVQLoss,
@@ -18,6 +19,7 @@ __all__ = [
     "CELLS",
     "POOLINGS",
     "RBM",
+    "CNNModule",
     "ContrastiveDivergence",
     "GLVQLoss",
     "HalfPoissonLoss",
@@ -27,6 +29,7 @@ __all__ = [
     "NearestPrototypeError",
     "RecurrentEncoder",
     "RecurrentModule",
+    "conv_output_size",
     "glorot_uniform_",
     "make_activation",
     "pool_steps",

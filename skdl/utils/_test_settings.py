@@ -16,6 +16,14 @@ from __future__ import annotations
 # color histogram a range that holds the checks' values (standardized, negative).
 _ONE_ROW = {"image_shape": (1, -1)}
 CHECK_PARAMS: dict[str, dict] = {
+    # a one-row image: a small net that cannot pool a height of 1
+    "CNNClassifier": {
+        **_ONE_ROW,
+        "conv_filters": (4,),
+        "pool_size": None,
+        "dense_layers": (16,),
+        "max_iter": 100,
+    },
     # the checks feed real-valued features, which Bernoulli units reject (see
     # tests/neural_network/test_rbm.py for the Bernoulli path)
     "RBMTransformer": {
@@ -98,3 +106,10 @@ for name in ("LSTMClassifier", "LSTMRegressor"):
         "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
         "check_methods_subset_invariance": _FLOAT32_SUBSETS,
     }
+EXPECTED_FAILED_CHECKS["CNNClassifier"] = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "training runs in float32: the check's rows fit in one batch, and the fits "
+        "with weights and with repeated rows agree to ~1e-7, just above the check's "
+        "tolerance (tests/neural_network/test_cnn.py checks them to 1e-5)"
+    ),
+}

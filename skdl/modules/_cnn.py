@@ -1,0 +1,219 @@
+"""The convolutional network module behind CNNClassifier."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from numbers import Real
+
+import numpy as np
+from torch import nn
+
+from ._activations import make_activation
+
+__all__ = ["CNNModule", "conv_output_size"]
+
+
+def conv_output_size(
+    size: int, kernel_size: int, stride: int = 1, padding: str = "valid", dilation=1
+) -> int:
+    """Length of one spatial axis after a convolution (or pooling) layer.
+
+    With ``padding='valid'`` (no padding) it is
+    ``floor((size - dilation * (kernel_size - 1) - 1) / stride) + 1``; with
+    ``'same'`` the input is zero-padded so that it is ``ceil(size / stride)``,
+    as in Keras. A pooling layer is a ``'valid'`` layer whose stride is its size.
+
+    Parameters
+    ----------
+    size : int
+        Input height or width.
+    kernel_size : int
+        Kernel (or pooling window) size along this axis.
+    stride : int, default=1
+        Step between windows.
+    padding : {'valid', 'same'}, default='valid'
+        Padding scheme.
+    dilation : int, default=1
+        Spacing between kernel taps.
+
+    Returns
+    -------
+    int
+        Output size; 0 or less means the input is too small for the layer.
+
+    Examples
+    --------
+    >>> conv_output_size(28, 3, padding="valid")
+    26
+    >>> conv_output_size(28, 3, stride=2, padding="same")
+    14
+    >>> conv_output_size(26, 2, stride=2)  # 2x2 max pooling
+    13
+    """
+    if padding == "same":
+        return math.ceil(size / stride)
+    return (size - dilation * (kernel_size - 1) - 1) // stride + 1
+
+
+def _same_padding(size, kernel_size, stride, dilation):
+    """(before, after) zero padding that makes a layer's output ceil(size/stride)."""
+    out = math.ceil(size / stride)
+    total = max((out - 1) * stride + dilation * (kernel_size - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def _per_layer(value, n_layers, name, allow_none=False):
+    values = [value] * n_layers if value is None or np.ndim(value) == 0 else list(value)
+    if len(values) != n_layers:
+        raise ValueError(
+            f"{name}={value!r} has {len(values)} entries, but conv_filters has "
+            f"{n_layers} layers: give one value per conv layer, or a single int."
+        )
+    for v in values:
+        if v is None and allow_none:
+            continue
+        if isinstance(v, bool) or not isinstance(v, Real) or int(v) != v or v < 1:
+            raise ValueError(f"{name} must hold positive ints; got {value!r}.")
+    return [None if v is None else int(v) for v in values]
+
+
+class CNNModule(nn.Sequential):
+    """Convolutional network: conv blocks, then a fully connected head.
+
+    Each conv block is ``Conv2d -> (BatchNorm2d) -> activation -> (pooling)``.
+    The feature maps are then flattened (or averaged over space, with
+    ``global_pooling``) and go through ``[(Dropout) -> Linear -> (BatchNorm1d)
+    -> activation]`` per dense layer and a final ``(Dropout) -> Linear`` that
+    returns logits. Layers use PyTorch's default initialisation.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(channels, height, width)`` of one image.
+    n_outputs : int
+        Number of logits.
+    conv_filters : sequence of int, default=(32, 64)
+        Output channels of each conv layer.
+    kernel_size, strides, dilation : int or sequence of int, default=3, 1, 1
+        Square kernel size, stride and dilation, for all conv layers or per layer.
+    padding : {'same', 'valid'}, default='same'
+        'same' zero-pads so that a layer's output size is ``ceil(size / stride)``
+        (extra padding at the bottom and right when it is odd, as in Keras);
+        'valid' does not pad.
+    pool_size : int, sequence of (int or None), or None, default=2
+        Square pooling window (stride equal to the window) after each conv
+        layer; None or 1 skips pooling.
+    pooling : {'max', 'avg'}, default='max'
+        Pooling operation.
+    batch_norm : bool, default=False
+        Batch normalisation after each conv and dense linear layer (those then
+        have no bias).
+    activation : str, default='relu'
+        Name of the hidden activation (see ``skdl.modules.ACTIVATIONS``).
+    dropout : float, default=0.0
+        Dropout probability before each fully connected layer.
+    dense_layers : sequence of int, default=(128,)
+        Width of each hidden fully connected layer.
+    global_pooling : bool, default=False
+        Average each feature map over space instead of flattening it.
+
+    Attributes
+    ----------
+    feature_shape : tuple of int
+        ``(channels, height, width)`` of the last conv block's output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> module = CNNModule((1, 28, 28), 10, conv_filters=(8, 16))
+    >>> module.feature_shape
+    (16, 7, 7)
+    >>> module(torch.zeros(5, 1, 28, 28)).shape
+    torch.Size([5, 10])
+    """
+
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_outputs: int,
+        conv_filters: Sequence[int] = (32, 64),
+        kernel_size: int | Sequence[int] = 3,
+        strides: int | Sequence[int] = 1,
+        padding: str = "same",
+        dilation: int | Sequence[int] = 1,
+        pool_size: int | Sequence[int | None] | None = 2,
+        pooling: str = "max",
+        batch_norm: bool = False,
+        activation: str = "relu",
+        dropout: float = 0.0,
+        dense_layers: Sequence[int] = (128,),
+        global_pooling: bool = False,
+    ):
+        filters = _per_layer(list(conv_filters), len(conv_filters), "conv_filters")
+        n = len(filters)
+        kernels = _per_layer(kernel_size, n, "kernel_size")
+        strides = _per_layer(strides, n, "strides")
+        dilations = _per_layer(dilation, n, "dilation")
+        pools = _per_layer(pool_size, n, "pool_size", allow_none=True)
+        pool_class = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+        channels, height, width = input_shape
+        features: list[nn.Module] = []
+        for i, (out_channels, k, s, d, p) in enumerate(
+            zip(filters, kernels, strides, dilations, pools, strict=True)
+        ):
+            shape = (height, width)
+            if padding == "same":
+                (top, bottom), (left, right) = (
+                    _same_padding(size, k, s, d) for size in shape
+                )
+                if (top, left) != (bottom, right):
+                    features.append(nn.ZeroPad2d((left, right, top, bottom)))
+                    top = left = 0
+                pad = (top, left)
+            else:
+                pad = (0, 0)
+            height, width = (conv_output_size(x, k, s, padding, d) for x in shape)
+            _check_size(shape, (height, width), f"conv layer {i + 1}")
+            features.append(
+                nn.Conv2d(channels, out_channels, k, s, pad, d, bias=not batch_norm)
+            )
+            if batch_norm:
+                features.append(nn.BatchNorm2d(out_channels))
+            features.append(make_activation(activation))
+            if p is not None and p > 1:
+                shape = (height, width)
+                height, width = (conv_output_size(x, p, p) for x in shape)
+                _check_size(shape, (height, width), f"pooling after conv layer {i + 1}")
+                features.append(pool_class(p))
+            channels = out_channels
+        feature_shape = (channels, height, width)
+        if global_pooling:
+            head: list[nn.Module] = [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
+            width_in = channels
+        else:
+            head = [nn.Flatten()]
+            width_in = channels * height * width
+        for size in _per_layer(list(dense_layers), len(dense_layers), "dense_layers"):
+            if dropout > 0:
+                head.append(nn.Dropout(dropout))
+            head.append(nn.Linear(width_in, size, bias=not batch_norm))
+            if batch_norm:
+                head.append(nn.BatchNorm1d(size))
+            head.append(make_activation(activation))
+            width_in = size
+        if dropout > 0:
+            head.append(nn.Dropout(dropout))
+        head.append(nn.Linear(width_in, n_outputs))
+        super().__init__(*features, *head)
+        self.feature_shape = feature_shape
+
+
+def _check_size(before, after, where):
+    if min(after) < 1:
+        raise ValueError(
+            f"The images are too small for this network: {where} turns feature "
+            f"maps of {before[0]}x{before[1]} into {after[0]}x{after[1]}. Use "
+            "padding='same', fewer conv layers, or smaller kernel_size, strides, "
+            "dilation or pool_size."
+        )

@@ -1,0 +1,466 @@
+"""Convolutional neural network classifier for images, on PyTorch."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.validation import validate_data
+from torch import nn
+
+from ..augmentation import ImageAugmenter
+from ..base import BaseTorchEstimator, TorchClassifierMixin
+from ..modules import ACTIVATIONS, CNNModule
+from ..utils import check_images, seed_from_random_state
+from ..utils._docstrings import fill_doc
+from ..utils._sklearn import Interval, StrOptions, _fit_context
+
+__all__ = ["CNNClassifier"]
+
+_PER_LAYER = [Interval(Integral, 1, None, closed="left"), "array-like"]
+
+
+@fill_doc
+class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
+    """Convolutional neural network classifier for images, trained with PyTorch.
+
+    A stack of convolution blocks (``Conv2d -> (BatchNorm) -> activation ->
+    (pooling)``) followed by fully connected layers, built from Keras-style
+    parameters and the shape of the training images, trained with skorch and
+    skdl's training loop. Images may come as flat rows (so ``load_digits().data``
+    and Pipeline outputs work), ``(n, height, width)`` grayscale arrays or 4-D
+    arrays. An :class:`~skdl.augmentation.ImageAugmenter` given as ``augment``
+    transforms every training batch on the training device (never validation
+    batches, never predictions). Binary targets use two logits and a softmax,
+    like any number of classes.
+
+    Read more in the user guide page on convolutional networks
+    (``docs/user_guide/cnn.rst``) and the gallery example
+    ``examples/neural_network/plot_cnn_digits.py``.
+
+    Parameters
+    ----------
+    conv_filters : array-like of int, default=(32, 64)
+        Output channels (filters) of each convolution layer; its length is the
+        number of conv blocks.
+
+    kernel_size : int or array-like of int, default=3
+        Side of the square kernels, for every conv layer or one per layer.
+
+    strides : int or array-like of int, default=1
+        Step of each convolution, for every layer or one per layer.
+
+    padding : {'same', 'valid'}, default='same'
+        'same' zero-pads so that a conv layer outputs ``ceil(size / stride)``
+        pixels per side (as Keras); 'valid' does not pad and outputs
+        ``floor((size - dilation * (kernel_size - 1) - 1) / stride) + 1``.
+
+    dilation : int or array-like of int, default=1
+        Spacing between kernel taps, for every layer or one per layer.
+
+    pool_size : int, array-like of (int or None), or None, default=2
+        Side of the pooling window (its stride too) after each conv layer, or
+        one per layer; None or 1 skips pooling. Pooling outputs
+        ``floor(size / pool_size)`` pixels per side.
+
+    pooling : {'max', 'avg'}, default='max'
+        Max or average pooling.
+
+    batch_norm : bool, default=False
+        Batch normalisation after each conv and hidden dense layer, before the
+        activation.
+
+    activation : str, default='relu'
+        Hidden activation: 'identity', 'logistic', 'tanh', 'relu', 'elu',
+        'leaky_relu', 'prelu', 'selu', 'gelu', 'silu' or 'mish'.
+
+    dropout : float, default=0.0
+        Dropout probability before each fully connected layer (training only).
+
+    dense_layers : array-like of int, default=(128,)
+        Width of each hidden fully connected layer after the conv blocks.
+
+    global_pooling : bool, default=False
+        Average each feature map over space (global average pooling) instead of
+        flattening the last conv block's output.
+
+    module : callable or None, default=None
+        Your own ``nn.Module`` class (or a function returning a module) to train
+        instead of the built-in stack; the architecture parameters above are then
+        ignored. It is called as ``module(n_classes=..., input_shape=(channels,
+        height, width))`` and its ``forward`` must map float tensors of shape
+        ``(n, channels, height, width)`` to ``(n, n_classes)`` logits;
+        ``n_classes`` is the number of classes (2 for binary targets) or of
+        labels for multilabel targets. Pass the class, not an instance, so that
+        every fit (and every clone) starts from fresh weights.
+
+    image_shape : tuple of int or 'auto', default='auto'
+        How to read flat 2-D rows: ``(height, width)``, ``(height, width,
+        channels)`` or, with ``data_format='channels_first'``, ``(channels,
+        height, width)``; one entry may be -1 (inferred from the row length).
+        'auto' reads rows as square grayscale images and raises otherwise.
+        Not used for 3-D and 4-D input.
+
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Layout of 4-D input: ``(n, height, width, channels)`` or ``(n, channels,
+        height, width)``; also the channel position in a 3-tuple
+        ``image_shape``.
+
+    rescale : 'auto', float or None, default='auto'
+        Factor applied to the pixel values before the network sees them (at fit
+        and predict). 'auto' scales uint8 images by 1/255 and uses other images
+        as given; None never rescales.
+
+    augment : ImageAugmenter or None, default=None
+        Random augmentation of each training batch (see
+        :class:`~skdl.augmentation.ImageAugmenter`). Its draws are seeded by
+        this estimator's ``random_state``.
+
+    ${training_parameters}
+
+    ${class_weight_parameter}
+
+    ${device_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, as given in ``y`` (indices 0..n_labels-1 for multilabel).
+
+    image_shape_ : tuple of int
+        ``(height, width, channels)`` of the training images; inputs at predict
+        time must have this shape (or this many features per flat row).
+
+    n_outputs_ : int
+        Number of logits: the number of classes (2 for binary targets) or of
+        labels.
+
+    out_activation_ : str
+        Output function: 'softmax', or 'logistic' for multilabel targets.
+
+    ${history_attributes}
+
+    n_features_in_ : int
+        Number of pixel values per image (``height * width * channels``), the
+        number of features of flat rows.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` is a
+        DataFrame whose column names are all strings.
+
+    See Also
+    --------
+    skdl.augmentation.ImageAugmenter : Train-time image augmentation.
+    MLPClassifier : Fully connected network for tabular data.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skdl import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNClassifier((8, 16), dense_layers=(32,), batch_norm=True,
+    ...                     rescale=1 / 16, batch_size=32, max_iter=10,
+    ...                     random_state=0)
+    >>> clf.fit(X[:1000], y[:1000]).score(X[1000:], y[1000:]) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
+        **TorchClassifierMixin._parameter_constraints,
+        "conv_filters": ["array-like"],
+        "kernel_size": _PER_LAYER,
+        "strides": _PER_LAYER,
+        "padding": [StrOptions({"same", "valid"})],
+        "dilation": _PER_LAYER,
+        "pool_size": [*_PER_LAYER, None],
+        "pooling": [StrOptions({"max", "avg"})],
+        "batch_norm": ["boolean"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "dense_layers": ["array-like"],
+        "global_pooling": ["boolean"],
+        "module": [callable, None],
+        "image_shape": [StrOptions({"auto"}), tuple],
+        "data_format": [StrOptions({"channels_last", "channels_first"})],
+        "rescale": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+            None,
+        ],
+        "augment": [ImageAugmenter, None],
+    }
+
+    # images per forward pass at predict time: conv activations are large
+    _inference_batch_size = 256
+
+    def __init__(
+        self,
+        conv_filters=(32, 64),
+        kernel_size=3,
+        *,
+        strides=1,
+        padding="same",
+        dilation=1,
+        pool_size=2,
+        pooling="max",
+        batch_norm=False,
+        activation="relu",
+        dropout=0.0,
+        dense_layers=(128,),
+        global_pooling=False,
+        module=None,
+        image_shape="auto",
+        data_format="channels_last",
+        rescale="auto",
+        augment=None,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        class_weight=None,
+        device="cpu",
+        precision="float32",
+        n_threads=None,
+        compile=False,
+        callbacks=None,
+    ):
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.padding = padding
+        self.dilation = dilation
+        self.pool_size = pool_size
+        self.pooling = pooling
+        self.batch_norm = batch_norm
+        self.activation = activation
+        self.dropout = dropout
+        self.dense_layers = dense_layers
+        self.global_pooling = global_pooling
+        self.module = module
+        self.image_shape = image_shape
+        self.data_format = data_format
+        self.rescale = rescale
+        self.augment = augment
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.class_weight = class_weight
+        self.device = device
+        self.precision = precision
+        self.n_threads = n_threads
+        self.compile = compile
+        self.callbacks = callbacks
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on images ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training images: flat rows ``(n_samples, n_features)`` read with
+            ``image_shape``, ``(n_samples, height, width)`` grayscale, or 4-D in
+            ``data_format``. uint8 images are scaled to [0, 1] (see
+            ``rescale``).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels (any ints or strings), or a multilabel indicator
+            matrix.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    # -- input --------------------------------------------------------------------
+    def _validate_X_y(self, X, y, *, reset):
+        return self._validate_images(X, y, reset=reset)
+
+    def _validate_X(self, X):
+        return self._validate_images(X, reset=False)
+
+    def _validate_images(self, X, y="no_validation", *, reset):
+        """Check images (and labels); return float32 ``(n, C, H, W)`` (and y).
+
+        Flat rows go through sklearn's ``validate_data`` first, for its
+        feature-count and feature-name checks; 3-D and 4-D arrays are checked
+        against ``image_shape_`` and then validated as flat rows.
+        """
+        name = type(self).__name__
+        with_y = not (isinstance(y, str) and y == "no_validation")
+        labels = {"y": y, "multi_output": True} if with_y else {}
+        # np.ndim would dispatch to __array_function__ of array-likes
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if sp.issparse(X) or ndim <= 2:
+            out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
+            X = out[0] if with_y else out
+            if reset:
+                row_shape = self.image_shape
+            else:  # the fitted shape, in the order of data_format
+                height, width, channels = self.image_shape_
+                row_shape = (
+                    (height, width, channels)
+                    if self.data_format == "channels_last"
+                    else (channels, height, width)
+                )
+            images = check_images(
+                X, image_shape=row_shape, data_format=self.data_format, owner=name
+            )
+        else:
+            images = check_images(X, data_format=self.data_format, owner=name)
+            if not reset and images.shape[1:] != self.image_shape_:
+                expected = self._in_layout(self.image_shape_)
+                got = self._in_layout(images.shape[1:])
+                raise ValueError(
+                    f"{name} expected images of shape {expected}, got {got} "
+                    f"({self._layout_name()})."
+                )
+            out = validate_data(
+                self, images.reshape(len(images), -1), reset=reset, **labels
+            )
+        if reset:
+            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+        tensor_layout = np.ascontiguousarray(
+            images.transpose(0, 3, 1, 2), dtype=np.float32
+        )
+        scale = self._scale(images.dtype)
+        if scale is not None:
+            tensor_layout = np.multiply(tensor_layout, scale, dtype=np.float32)
+        elif not tensor_layout.flags.writeable:
+            tensor_layout = tensor_layout.copy()
+        return (tensor_layout, out[1]) if with_y else tensor_layout
+
+    def _scale(self, dtype):
+        if self.rescale == "auto":
+            return 1 / 255 if dtype == np.uint8 else None
+        return self.rescale
+
+    def _in_layout(self, shape):
+        height, width, channels = shape
+        if self.data_format == "channels_first":
+            return (channels, height, width)
+        return (height, width, channels)
+
+    def _layout_name(self):
+        if self.data_format == "channels_first":
+            return "channels, height, width"
+        return "height, width, channels"
+
+    def _set_classes(self, y, target_type, classes):
+        super()._set_classes(y, target_type, classes)
+        if self.out_activation_ == "logistic" and target_type != "multilabel-indicator":
+            # binary: two logits and a softmax, so that any classification module
+            # built with n_classes outputs fits
+            self.n_outputs_ = 2
+            self.out_activation_ = "softmax"
+
+    # -- network ------------------------------------------------------------------
+    def _build_module(self) -> nn.Module:
+        height, width, channels = self.image_shape_
+        input_shape = (channels, height, width)
+        if self.module is None:
+            module = CNNModule(
+                input_shape,
+                self.n_outputs_,
+                conv_filters=list(self.conv_filters),
+                kernel_size=self.kernel_size,
+                strides=self.strides,
+                padding=self.padding,
+                dilation=self.dilation,
+                pool_size=self.pool_size,
+                pooling=self.pooling,
+                batch_norm=self.batch_norm,
+                activation=self.activation,
+                dropout=self.dropout,
+                dense_layers=list(self.dense_layers),
+                global_pooling=self.global_pooling,
+            )
+            # channels-last weights make the convolutions (and the activations
+            # after them) channels-last: 1.5x faster training and prediction on
+            # CPU in benchmarks/bench_cnn.py, and what cuDNN wants in bfloat16.
+            # User modules keep their layout: their forward may call .view().
+            return module.to(memory_format=torch.channels_last)
+        return self._user_module(input_shape)
+
+    def _user_module(self, input_shape) -> nn.Module:
+        name = getattr(self.module, "__name__", repr(self.module))
+        if isinstance(self.module, nn.Module):
+            raise TypeError(
+                f"module must be an nn.Module class (or a function that builds "
+                f"one), not an instance; pass module={type(self.module).__name__}."
+            )
+        module = self.module(n_classes=self.n_outputs_, input_shape=input_shape)
+        if not isinstance(module, nn.Module):
+            raise TypeError(
+                f"module={name} returned {type(module).__name__}, not a "
+                "torch.nn.Module."
+            )
+        was_training = module.training
+        module.eval()
+        with torch.no_grad():
+            out = module(torch.zeros((1, *input_shape)))
+        module.train(was_training)
+        if not torch.is_tensor(out) or tuple(out.shape) != (1, self.n_outputs_):
+            shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
+            raise ValueError(
+                f"module={name} maps one image of shape {input_shape} to {shape}; "
+                f"CNNClassifier needs logits of shape (1, {self.n_outputs_}): build "
+                "the last layer with n_classes outputs."
+            )
+        return module
+
+    def _example_input(self) -> torch.Tensor:
+        height, width, channels = self.image_shape_
+        return torch.zeros((1, channels, height, width))
+
+    def _train_transform(self, seed: int):
+        if self.augment is None:
+            return None
+        generator = torch.Generator().manual_seed(seed_from_random_state(seed, salt=1))
+        return self.augment._batch_transform(generator)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
