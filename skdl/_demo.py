@@ -24,7 +24,7 @@ from . import __version__
 from .datasets import load_digit_sheet
 from .feature_extraction import HOGTransformer
 from .lvq import LVQClassifier
-from .neural_network import MLPClassifier, RBMTransformer
+from .neural_network import CNNClassifier, MLPClassifier, RBMTransformer
 from .utils import resolve_device
 
 
@@ -36,6 +36,16 @@ def models(device: str) -> dict:
         ),
         "sklearn MLPClassifier (reference)": SklearnMLPClassifier(
             (256,), early_stopping=True, random_state=0
+        ),
+        "skdl CNNClassifier (2 conv layers)": CNNClassifier(
+            conv_filters=(16, 32),
+            dense_layers=(64,),
+            batch_norm=True,
+            learning_rate_init=0.003,
+            max_iter=8,
+            image_shape=(20, 20),
+            random_state=0,
+            device=device,
         ),
         "skdl LVQClassifier (GLVQ, 3 prototypes/class)": make_pipeline(
             StandardScaler(),
