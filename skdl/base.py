@@ -36,6 +36,7 @@ from .callbacks import (
 )
 from .modules import HalfPoissonLoss, HalfSquaredError
 from .utils import (
+    out_of_memory_error,
     resolve_device,
     seed_from_random_state,
     torch_seeded,
@@ -198,11 +199,18 @@ class BaseTorchEstimator(BaseEstimator):
                 outcome = net.fit_epochs(
                     train, valid, 1 if incremental else self.max_iter
                 )
-        except BaseException:
+        except BaseException as exc:
             self.__dict__.clear()
             self.__dict__.update(saved_attributes)
             if saved_training is not None:
                 self._restore_training(saved_training)
+            if isinstance(exc, torch.OutOfMemoryError):
+                raise out_of_memory_error(
+                    exc,
+                    f"{type(self).__name__} ran out of memory while training "
+                    f"(batch_size={self.batch_size!r}). Lower batch_size, or use a "
+                    "smaller model.",
+                ) from exc
             raise
         self._set_fitted_attributes(net, outcome, incremental)
         return self
@@ -475,8 +483,16 @@ class BaseTorchEstimator(BaseEstimator):
         if module.training:
             module.eval()
         batches, order = self._inference_batches(X, torch.device(net.device))
-        with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
-            outputs = [self._output_function(module(batch)) for batch in batches]
+        try:
+            with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
+                outputs = [self._output_function(module(batch)) for batch in batches]
+        except torch.OutOfMemoryError as exc:
+            raise out_of_memory_error(
+                exc,
+                f"{type(self).__name__} ran out of memory on {net.device} while "
+                f"predicting in batches of up to {self._inference_batch_size} rows. "
+                "Pass fewer rows per call.",
+            ) from exc
         out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
         if order is not None:
             out = out[torch.argsort(order.to(out.device))]

@@ -85,7 +85,7 @@ def _texts(seed=0):
     docs, labels = [], []
     for i in range(30):
         words = good if i % 2 else bad
-        docs.append(" ".join(rng.choice(words + ["the", "film"], size=4)))
+        docs.append(" ".join(rng.choice([*words, "the", "film"], size=4)))
         labels.append(["neg", "pos"][i % 2])
     return docs, np.array(labels)
 
@@ -94,10 +94,12 @@ _MLP = {"hidden_layer_sizes": (5,), "max_iter": 3, "random_state": 0}
 _RNN = {"hidden_size": 4, "max_iter": 2, "random_state": 0}
 
 CASES: dict[str, Case] = {
-    "MLPClassifier": Case(lambda **p: skdl.MLPClassifier(**{**_MLP, **p}),
-                          _tabular_classes, "tabular"),
-    "MLPRegressor": Case(lambda **p: skdl.MLPRegressor(**{**_MLP, **p}),
-                         _tabular_regression, "tabular"),
+    "MLPClassifier": Case(
+        lambda **p: skdl.MLPClassifier(**{**_MLP, **p}), _tabular_classes, "tabular"
+    ),
+    "MLPRegressor": Case(
+        lambda **p: skdl.MLPRegressor(**{**_MLP, **p}), _tabular_regression, "tabular"
+    ),
     "LVQClassifier": Case(
         lambda **p: skdl.LVQClassifier(**{"max_iter": 3, "random_state": 0, **p}),
         _tabular_classes,
@@ -117,8 +119,9 @@ CASES: dict[str, Case] = {
         _unit_interval,
         "tabular",
     ),
-    "LSTMClassifier": Case(lambda **p: skdl.LSTMClassifier(**{**_RNN, **p}),
-                           _sequences, "sequences"),
+    "LSTMClassifier": Case(
+        lambda **p: skdl.LSTMClassifier(**{**_RNN, **p}), _sequences, "sequences"
+    ),
     "LSTMRegressor": Case(
         lambda **p: skdl.LSTMRegressor(**{**_RNN, **p}),
         lambda: _sequences(regression=True),
