@@ -496,7 +496,9 @@ class BaseTorchEstimator(BaseEstimator):
         out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
         if order is not None:
             out = out[torch.argsort(order.to(out.device))]
-        return out.double().cpu().numpy()
+        out = out.double().cpu().numpy()
+        _check_finite_outputs(out, X, type(self).__name__)
+        return out
 
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
         return raw
@@ -802,6 +804,28 @@ class TorchRegressorMixin(RegressorMixin):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:
+    """Refuse to turn NaN or infinite network outputs into predictions.
+
+    Finite inputs far outside the training range (1e30 fits in float32) can
+    overflow the float32 arithmetic of the network; argmax or thresholds would
+    then return an arbitrary label without a word.
+    """
+    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if finite.all():
+        return
+    bad = np.flatnonzero(~finite)
+    largest = ""
+    if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.number):
+        largest = f" (the largest absolute value in X is {np.abs(X).max():.3g})"
+    raise ValueError(
+        f"{name} computed NaN or infinite outputs for {len(bad)} of {len(out)} "
+        f"samples (the first is row {bad[0]}): their values overflow the float32 "
+        f"arithmetic of the model{largest}. Scale X as the training data were "
+        "scaled, and check it for values far outside the training range."
+    )
 
 
 def _checked_weights(weight):

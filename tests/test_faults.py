@@ -164,3 +164,24 @@ def test_rbm_interrupt_leaves_the_estimator_as_it_was(name, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         estimator.fit(X)
     np.testing.assert_array_equal(estimator.transform(X), before)
+
+
+# -- non-finite outputs --------------------------------------------------------------
+@pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
+def test_outputs_that_overflow_float32_are_an_error_not_a_label(name, case):
+    X, y = case.data()
+    estimator = case.make().fit(X, y)
+    before = estimator.predict(X)
+    estimator.net_.module_.register_forward_hook(
+        lambda module, inputs, output: output * float("nan")
+    )
+    for method in ("predict", "predict_proba"):
+        if hasattr(estimator, method):
+            with pytest.raises(
+                ValueError,
+                match=rf"{name} computed NaN or infinite outputs for {len(y)} of "
+                rf"{len(y)} samples \(the first is row 0\).*Scale X",
+            ):
+                getattr(estimator, method)(X)
+    estimator.net_.module_._forward_hooks.clear()
+    np.testing.assert_array_equal(estimator.predict(X), before)
