@@ -170,6 +170,16 @@ def _map_rows(X, modules: list[RBM], function, n_threads) -> np.ndarray:
 
 
 def _as_float32(X):
+    """``X`` in float32, where the RBM computes; values beyond its range raise."""
+    values = X.data if sp.issparse(X) else X
+    if values.dtype == np.float64 and values.size:
+        largest = float(np.abs(values).max())
+        if largest > float(np.finfo(np.float32).max):
+            raise ValueError(
+                f"X holds values up to {largest:.3g} in absolute value, beyond "
+                f"float32's range ({np.finfo(np.float32).max:.3g}), in which the "
+                "RBM computes. Scale X first (e.g. with MinMaxScaler)."
+            )
     return X.astype(np.float32, copy=False)
 
 
