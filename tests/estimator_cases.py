@@ -1,9 +1,12 @@
 """One entry per public skdl estimator: a small fast instance and valid data for it.
 
-The reliability tests (``test_bad_input.py``, ``test_properties.py``,
-``test_reproducibility.py``) run over this registry. ``test_every_public_estimator
-_has_a_case`` fails when a class in ``skdl.__all__`` has no entry here, so a new
-estimator gets these tests by adding one ``Case``.
+The reliability tests (``test_bad_input.py``, ``test_faults.py``,
+``test_properties.py``, ``test_reproducibility.py``) run over this registry. A
+test in ``test_bad_input.py`` fails when an estimator class in ``skdl.__all__``
+has no entry here: a new estimator gets all these tests from one ``Case``.
+``make(**params)`` builds the small estimator with ``params`` overriding its
+test defaults; ``data()`` returns ``(X, y)`` it trains on (``y`` None for
+unsupervised transformers).
 
 ``kind`` says what ``X`` is, and so which bad inputs apply:
 
@@ -22,6 +25,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, is_classifier, is_regressor
 
 import skdl
+from skdl.utils.discovery import all_estimators
 
 
 @dataclass(frozen=True)
@@ -162,12 +166,8 @@ CASES: dict[str, Case] = {
     ),
 }
 
-PUBLIC_ESTIMATORS = sorted(
-    name
-    for name in skdl.__all__
-    if isinstance(getattr(skdl, name), type)
-    and issubclass(getattr(skdl, name), BaseEstimator)
-)
+# what tests/test_common.py checks: every estimator class in skdl.__all__
+PUBLIC_ESTIMATORS = [name for name, _ in all_estimators()]
 
 
 def cases(*, kinds=None, tasks=None, seeded=None) -> list:
