@@ -66,12 +66,10 @@ def rejects(name, call, error, match):
     np.testing.assert_array_equal(output(estimator, X), before)
 
 
-def in_both(name, make_bad, error, match, *, y=None):
+def in_both(name, make_bad, error, match):
     """The same bad X is refused by ``fit`` (of a fitted estimator) and at predict."""
-    rejects(
-        name, lambda e, X, y_: e.fit(make_bad(X), y_ if y is None else y), error, match
-    )
-    rejects(name, lambda e, X, y_: output(e, make_bad(X)), error, match)
+    rejects(name, lambda e, X, y: e.fit(make_bad(X), y), error, match)
+    rejects(name, lambda e, X, y: output(e, make_bad(X)), error, match)
 
 
 def with_value(X, value, index=1):
