@@ -46,7 +46,7 @@ def nudged_digits():
     images = X.reshape(-1, 8, 8)
     shifted = [
         shift(images, (0, *offset), mode="constant", order=0)
-        for offset in ((0, 1), (0, -1), (1, 0), (-1, 0))
+        for offset in ((-1, 0), (0, -1), (0, 1), (1, 0))  # up, left, right, down
     ]
     X = minmax_scale(np.concatenate([images, *shifted]).reshape(-1, 64))
     return train_test_split(X, np.tile(y, 5), test_size=0.2, random_state=0)

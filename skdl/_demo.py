@@ -13,12 +13,18 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 from . import __version__
 from .datasets import load_digit_sheet
-from .neural_network import MLPClassifier
+from .feature_extraction import HOGTransformer
+from .lvq import LVQClassifier
+from .neural_network import MLPClassifier, RBMTransformer
 from .utils import resolve_device
 
 
@@ -31,7 +37,40 @@ def models(device: str) -> dict:
         "sklearn MLPClassifier (reference)": SklearnMLPClassifier(
             (256,), early_stopping=True, random_state=0
         ),
+        "skdl LVQClassifier (GLVQ, 3 prototypes/class)": make_pipeline(
+            StandardScaler(),
+            LVQClassifier(
+                prototypes_per_class=3, max_iter=50, random_state=0, device=device
+            ),
+        ),
+        "skdl RBMTransformer + LogisticRegression": make_pipeline(
+            RBMTransformer(
+                256, learning_rate=0.05, n_iter=10, random_state=0, device=device
+            ),
+            LogisticRegression(C=100, max_iter=500),
+        ),
+        "skdl HOGTransformer + SVC": make_pipeline(
+            HOGTransformer(
+                pixels_per_cell=(5, 5), cells_per_block=(2, 2), image_shape=(20, 20)
+            ),
+            SVC(),
+        ),
     }
+
+
+def _device_of(model) -> str:
+    """Where a model (or the torch step of a Pipeline) computes."""
+    steps = (
+        [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
+    )
+    for step in steps:
+        if hasattr(step, "net_"):
+            return str(step.net_.device)
+        if hasattr(step, "module_"):
+            return str(next(step.module_.buffers()).device)
+        if "device" in step.get_params():  # torch computations without a net
+            return str(resolve_device(step.device))
+    return "cpu (numpy)"
 
 
 def run(device: str = "cpu") -> list[tuple[str, float, float, float, str]]:
@@ -49,16 +88,7 @@ def run(device: str = "cpu") -> list[tuple[str, float, float, float, str]]:
         start = time.perf_counter()
         accuracy = float(np.mean(model.predict(X_test) == y_test))
         predict_s = time.perf_counter() - start
-        where = getattr(model, "net_", None)
-        rows.append(
-            (
-                name,
-                accuracy,
-                fit_s,
-                predict_s,
-                where.device if where is not None else "cpu (numpy)",
-            )
-        )
+        rows.append((name, accuracy, fit_s, predict_s, _device_of(model)))
     return rows
 
 

@@ -198,6 +198,10 @@ class SkdlNet(NeuralNet):
         ``train_transform(X_batch) -> X_batch`` applied to the inputs of every
         training batch (data augmentation); never to validation batches or at
         prediction.
+    compile_options : dict or None
+        Keyword arguments of :func:`torch.compile` for the forward passes, or
+        None to run the module eagerly. The compiled module is rebuilt on first
+        use after unpickling; ``module_`` itself stays a plain module.
     """
 
     def __init__(
@@ -208,6 +212,7 @@ class SkdlNet(NeuralNet):
         l2_in_loss=0.0,
         l2_reported=0.0,
         train_transform=None,
+        compile_options=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -216,6 +221,7 @@ class SkdlNet(NeuralNet):
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
         self.train_transform = train_transform
+        self.compile_options = compile_options
 
     # -- initialisation ---------------------------------------------------------------
     @property
@@ -295,8 +301,24 @@ class SkdlNet(NeuralNet):
             return contextlib.nullcontext()
         return torch.autocast(torch.device(self.device).type, self.autocast_dtype)
 
+    def forward_module(self) -> torch.nn.Module:
+        """``module_``, or its :func:`torch.compile` form with ``compile_options``."""
+        if self.compile_options is None:
+            return self.module_
+        # (module, compiled module): a tuple, so skorch does not register it
+        cached = getattr(self, "_compiled", None)
+        if cached is None or cached[0] is not self.module_:
+            cached = (self.module_, torch.compile(self.module_, **self.compile_options))
+            self._compiled = cached
+        return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_compiled", None)
+        return state
+
     def infer(self, x, **fit_params):
-        return self.module_(x, **fit_params)
+        return self.forward_module()(x, **fit_params)
 
     def l2_penalty(self):
         """``0.5 * sum(w ** 2)`` over the weight matrices (biases excluded)."""

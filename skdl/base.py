@@ -102,6 +102,7 @@ class BaseTorchEstimator(BaseEstimator):
             Options(Integral, {-1}),
             None,
         ],
+        "compile": ["boolean", dict],
         "callbacks": [list, None],
     }
 
@@ -342,10 +343,16 @@ class BaseTorchEstimator(BaseEstimator):
             device=str(device),
             score_fn=self._score_fn,
             autocast_dtype=autocast_dtype,
+            compile_options=self._compile_options(),
             l2_in_loss=l2 if lbfgs else 0.0,
             l2_reported=0.0 if lbfgs else l2,
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
+
+    def _compile_options(self) -> dict | None:
+        if self.compile is False:
+            return None
+        return {} if self.compile is True else dict(self.compile)
 
     def _optimizer_kwargs(self, decay: float) -> dict:
         """Keyword arguments of the torch optimizer named by ``solver``.
@@ -485,7 +492,8 @@ class BaseTorchEstimator(BaseEstimator):
         batches, order = self._inference_batches(X, torch.device(net.device))
         try:
             with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
-                outputs = [self._output_function(module(batch)) for batch in batches]
+                forward = net.forward_module()
+                outputs = [self._output_function(forward(batch)) for batch in batches]
         except torch.OutOfMemoryError as exc:
             raise out_of_memory_error(
                 exc,

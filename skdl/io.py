@@ -24,8 +24,9 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.preprocessing import LabelEncoder
+from torch import nn
 
-from . import __version__
+from . import __version__, modules
 from ._net import SkdlNet
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
@@ -36,6 +37,7 @@ FORMAT_VERSION = 1
 
 # fitted objects that are rebuilt from their JSON-able parts
 _JSON_SCALARS = (type(None), bool, int, float, str)
+_BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
 
 
 class _Encoder:
@@ -92,6 +94,19 @@ class _Encoder:
             return {"__device__": str(value)}
         if isinstance(value, SkdlNet):
             return {"__net__": self.encode(value.io_state(), where)}
+        if isinstance(value, nn.Module) and hasattr(value, "io_config"):
+            return {
+                "__module__": type(value).__name__,
+                "config": self.encode(value.io_config(), where),
+                "state": self.encode(dict(value.state_dict()), where),
+            }
+        if isinstance(value, np.random.Generator):
+            return {
+                "__generator__": type(value.bit_generator).__name__,
+                "state": self.encode(value.bit_generator.state, where),
+            }
+        if isinstance(value, BaseEstimator):
+            return {"__estimator__": _estimator_state(value, self)}
         raise TypeError(
             f"skdl.io.save cannot store {where} (a {type(value).__name__}): only "
             "numbers, strings, arrays, tensors and lists/dicts of them can be "
@@ -133,6 +148,21 @@ def _decode(value, tensors):
         return torch.device(payload)
     if tag == "__net__":
         return _NetState(_decode(payload, tensors))
+    if tag == "__module__":
+        module_class = getattr(modules, payload, None)
+        if not (isinstance(module_class, type) and hasattr(module_class, "io_config")):
+            raise ValueError(f"unknown module {payload!r} in the model file")
+        module = module_class(**_decode(value["config"], tensors))
+        module.load_state_dict(_decode(value["state"], tensors))
+        return module
+    if tag == "__generator__":
+        if payload not in _BIT_GENERATORS:
+            raise ValueError(f"unknown random generator {payload!r} in the model file")
+        generator = np.random.Generator(getattr(np.random, payload)())
+        generator.bit_generator.state = _decode(value["state"], tensors)
+        return generator
+    if tag == "__estimator__":
+        return _rebuild(payload, tensors, {}, where="a nested estimator")
     raise ValueError(f"unknown entry {tag!r} in the model file")
 
 
@@ -181,38 +211,12 @@ def save(estimator: BaseEstimator, path) -> None:
     >>> (load(path).predict(X) == model.predict(X)).all()
     np.True_
     """
-    name = type(estimator).__name__
-    if _public_estimators().get(name) is not type(estimator):
-        raise TypeError(
-            f"skdl.io.save stores skdl's public estimators only; got {name}."
-        )
     encoder = _Encoder()
-    params, external = {}, []
-    for key, value in estimator.get_params(deep=False).items():
-        n_tensors = len(encoder.tensors)
-        try:
-            params[key] = encoder.encode(value, f"parameter {key!r}")
-        except TypeError:  # a Python object: the caller passes it to load()
-            external.append(key)
-            for extra in list(encoder.tensors)[n_tensors:]:
-                del encoder.tensors[extra]
-    net = getattr(estimator, "net_", None)
-    derived = {"_sklearn_version"}
-    if net is not None and getattr(estimator, "history_", None) is net.history:
-        derived.add("history_")  # rebuilt with the net
-    attributes = {
-        key: encoder.encode(value, f"fitted attribute {key!r}")
-        for key, value in vars(estimator).items()
-        if key not in params and key not in external and key not in derived
-    }
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "skdl_version": __version__,
-        "estimator": name,
-        "params": params,
-        "external_params": external,
-        "attributes": attributes,
+        **_estimator_state(estimator, encoder),
     }
     payload = {
         "header": json.dumps(header),
@@ -279,22 +283,60 @@ def load(path, **params):
             f"{header['format_version']}; this skdl ({__version__}) reads format "
             f"{FORMAT_VERSION} and older. Upgrade skdl."
         )
-    cls = _public_estimators().get(header["estimator"])
+    return _rebuild(header, tensors, params, where=str(path))
+
+
+def _estimator_state(estimator: BaseEstimator, encoder: _Encoder) -> dict:
+    """The JSON-able description of ``estimator``; its tensors go to ``encoder``."""
+    name = type(estimator).__name__
+    if _public_estimators().get(name) is not type(estimator):
+        raise TypeError(
+            f"skdl.io.save stores skdl's public estimators only; got {name}."
+        )
+    params, external = {}, []
+    for key, value in estimator.get_params(deep=False).items():
+        n_tensors = len(encoder.tensors)
+        try:
+            params[key] = encoder.encode(value, f"parameter {key!r}")
+        except TypeError:  # a Python object: the caller passes it to load()
+            external.append(key)
+            for extra in list(encoder.tensors)[n_tensors:]:
+                del encoder.tensors[extra]
+    net = getattr(estimator, "net_", None)
+    derived = {"_sklearn_version"}
+    if net is not None and getattr(estimator, "history_", None) is net.history:
+        derived.add("history_")  # rebuilt with the net
+    attributes = {
+        key: encoder.encode(value, f"fitted attribute {key!r}")
+        for key, value in vars(estimator).items()
+        if key not in params and key not in external and key not in derived
+    }
+    return {
+        "estimator": name,
+        "params": params,
+        "external_params": external,
+        "attributes": attributes,
+    }
+
+
+def _rebuild(state: dict, tensors: dict, params: dict, *, where: str):
+    """The estimator that :func:`_estimator_state` described."""
+    cls = _public_estimators().get(state["estimator"])
     if cls is None:
-        raise ValueError(f"{path} holds an unknown estimator {header['estimator']!r}.")
-    missing = sorted(set(header["external_params"]) - set(params))
+        raise ValueError(f"{where} holds an unknown estimator {state['estimator']!r}.")
+    missing = sorted(set(state["external_params"]) - set(params))
     if missing:
         raise ValueError(
-            f"{path} could not store the parameters {missing} (Python objects); "
+            f"{where} could not store the parameters {missing} (Python objects); "
             f"pass them to load, e.g. load(path, {missing[0]}=...)."
         )
-    stored = {key: _decode(value, tensors) for key, value in header["params"].items()}
+    stored = {key: _decode(value, tensors) for key, value in state["params"].items()}
     estimator = cls(**{**stored, **params})
     attributes = {
-        key: _decode(value, tensors) for key, value in header["attributes"].items()
+        key: _decode(value, tensors) for key, value in state["attributes"].items()
     }
     nets = {k: v for k, v in attributes.items() if isinstance(v, _NetState)}
     estimator.__dict__.update({k: v for k, v in attributes.items() if k not in nets})
-    for key, state in nets.items():  # built from the attributes set above
-        setattr(estimator, key, estimator._restore_net(state))
+    for key, net_state in nets.items():  # built from the attributes set above
+        setattr(estimator, key, estimator._restore_net(net_state))
     return estimator

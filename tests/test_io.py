@@ -6,10 +6,21 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_digits, load_iris
 from skorch.callbacks import LRScheduler
 
-from skdl import LVQClassifier, MLPClassifier, MLPRegressor
+from skdl import (
+    ColorHistogramTransformer,
+    DBNTransformer,
+    HOGTransformer,
+    LSTMClassifier,
+    LSTMRegressor,
+    LSTMTextClassifier,
+    LVQClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    RBMTransformer,
+)
 from skdl.io import FORMAT_VERSION, load, save
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -146,3 +157,53 @@ def test_a_gpu_model_loads_and_predicts_on_cpu(iris, tmp_path, monkeypatch):
     np.testing.assert_allclose(
         loaded.predict_proba(X), model.predict_proba(X), atol=1e-6
     )
+
+
+def _round_trip_cases():
+    """One small fitted-able case per public estimator family not covered above."""
+    digits = load_digits()
+    X, y = digits.data[:200] / 16, digits.target[:200]
+    images = X.reshape(-1, 8, 8)
+    texts = ["a good film", "a bad film", "not good", "great fun", "dull"] * 8
+    labels = ["pos", "neg", "neg", "pos", "neg"] * 8
+    return {
+        "MLPRegressor": (
+            MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0),
+            X,
+            y * 1.0,
+        ),
+        "RBMTransformer": (RBMTransformer(8, n_iter=2, random_state=0), X, None),
+        "DBNTransformer": (DBNTransformer((8, 4), n_iter=1, random_state=0), X, None),
+        "LSTMTextClassifier": (
+            LSTMTextClassifier(hidden_size=8, max_iter=2, random_state=0),
+            texts,
+            labels,
+        ),
+        "LSTMClassifier": (LSTMClassifier(hidden_size=8, max_iter=2), images, y),
+        "LSTMRegressor": (LSTMRegressor(hidden_size=8, max_iter=2), images, y * 1.0),
+        "HOGTransformer": (
+            HOGTransformer(pixels_per_cell=(4, 4), cells_per_block=(1, 1)),
+            images,
+            None,
+        ),
+        "ColorHistogramTransformer": (
+            ColorHistogramTransformer(bins=8, color_space="gray"),
+            (images * 255).astype(np.uint8),
+            None,
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_round_trip_cases()))
+def test_every_family_round_trips(tmp_path, name):
+    estimator, X, y = _round_trip_cases()[name]
+    model = estimator.fit(X, y)
+    save(model, tmp_path / "model.skdl")
+    loaded = load(tmp_path / "model.skdl")
+    for method in ("predict_proba", "predict", "transform"):
+        if hasattr(model, method):
+            np.testing.assert_array_equal(
+                getattr(loaded, method)(X), getattr(model, method)(X)
+            )
+    if name == "RBMTransformer":  # the Gibbs sampler's generator continues too
+        np.testing.assert_array_equal(loaded.gibbs(X[:5]), model.gibbs(X[:5]))

@@ -1,5 +1,6 @@
 """Scaling out: data larger than memory, threads, Dask."""
 
+import pickle
 import tracemalloc
 import warnings
 
@@ -172,3 +173,35 @@ def test_predict_blocks_needs_a_dask_array_and_a_known_method():
 
     with pytest.raises(ValueError, match="method must be one of"):
         predict_blocks(model, da.from_array(X), "fit")
+
+
+# -- torch.compile ---------------------------------------------------------------------
+def test_compile_runs_the_forward_passes_compiled_and_still_pickles():
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    eager = MLPClassifier(max_iter=3, random_state=0).fit(X, y)
+    # the 'eager' backend traces with dynamo without generating kernels: it is fast
+    # and, unlike the default inductor, exactly equal to running without compile
+    compiled = MLPClassifier(
+        max_iter=3, random_state=0, compile={"backend": "eager"}
+    ).fit(X, y)
+    forward = compiled.net_.forward_module()
+    assert forward is not compiled.net_.module_
+    assert forward is compiled.net_.forward_module()  # compiled once per module
+    np.testing.assert_array_equal(compiled.predict_proba(X), eager.predict_proba(X))
+    restored = pickle.loads(pickle.dumps(compiled))
+    assert type(restored.net_.module_) is type(eager.net_.module_)
+    np.testing.assert_array_equal(restored.predict_proba(X), eager.predict_proba(X))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_compile_true_on_cuda_matches_eager():
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    params = dict(max_iter=5, random_state=0, device="cuda")
+    eager = MLPClassifier(**params).fit(X, y)
+    compiled = MLPClassifier(**params, compile=True).fit(X, y)
+    np.testing.assert_allclose(
+        compiled.predict_proba(X), eager.predict_proba(X), atol=1e-4
+    )

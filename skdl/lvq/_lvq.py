@@ -438,6 +438,7 @@ default='linear'
         device="cpu",
         precision="float32",
         n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.variant = variant
@@ -472,6 +473,7 @@ default='linear'
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     # -- fitting --------------------------------------------------------------------

@@ -72,6 +72,15 @@ class RBM(nn.Module):
         self.register_buffer("velocity", torch.zeros(size))
         self.register_buffer("chain", torch.zeros(n_chains, n_hidden))
 
+    def io_config(self) -> dict:
+        """Constructor arguments that rebuild this module (used by :mod:`skdl.io`)."""
+        return {
+            "n_visible": self.n_visible,
+            "n_hidden": self.n_hidden,
+            "visible_units": self.visible_units,
+            "n_chains": len(self.chain),
+        }
+
     def split(self, flat: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """Views ``(W, c, b)`` of a flat vector laid out like ``flat``."""
         n_weights = self.n_hidden * self.n_visible

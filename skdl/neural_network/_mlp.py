@@ -211,6 +211,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         device="cpu",
         precision="float32",
         n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -242,6 +243,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     @available_if(lambda est: est._check_solver())
@@ -386,6 +388,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         device="cpu",
         precision="float32",
         n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.loss = loss
@@ -417,6 +420,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     @available_if(lambda est: est._check_solver())

@@ -248,7 +248,7 @@ class RBMTransformer(_RBMBase):
     ``P(h = 1 | v)``, to feed a linear classifier, for instance.
 
     Read more in the :ref:`User Guide <rbm>`, and see the gallery example
-    :ref:`sphx_glr_auto_examples_rbm_plot_rbm_digits.py`.
+    :ref:`sphx_glr_auto_examples_rbm_plot_rbm_logistic_digits.py`.
 
     Parameters
     ----------

@@ -255,6 +255,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         device="cpu",
         precision="float32",
         n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.hidden_size = hidden_size
@@ -289,6 +290,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     def predict(self, X) -> np.ndarray:
@@ -420,6 +422,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         device="cpu",
         precision="float32",
         n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.hidden_size = hidden_size
@@ -453,6 +456,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     def predict(self, X) -> np.ndarray:

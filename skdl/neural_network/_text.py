@@ -217,6 +217,7 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         device="cpu",
         precision="float32",
         n_threads=None,
+        compile=False,
         callbacks=None,
     ):
         self.hidden_size = hidden_size
@@ -262,6 +263,7 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
+        self.compile = compile
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -126,6 +126,12 @@ n_threads : int or None, default=None
     process workers (``cores // n_jobs``) are, so parallel searches do not
     oversubscribe the machine. See the user guide on scaling out.
 
+compile : bool or dict, default=False
+    Run the forward passes through :func:`torch.compile` (a dict gives its
+    keyword arguments, e.g. ``{"mode": "max-autotune"}``). Compiling takes
+    seconds to minutes on the first batches and pays off on GPUs and long
+    trainings; the fitted ``module_`` stays a plain module, so it pickles.
+
 callbacks : list of skorch callbacks or (name, callback) tuples, default=None
     Extra :mod:`skorch.callbacks` to run during training, e.g.
     ``Checkpoint``, ``LRScheduler`` or ``GradientNormClipping``. A batch is a

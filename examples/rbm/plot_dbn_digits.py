@@ -1,0 +1,114 @@
+"""
+=========================================
+A deep belief network on nudged digits
+=========================================
+
+A deep belief network (DBN) is a stack of restricted Boltzmann machines trained
+greedily: the first RBM models the pixels, the second models the first one's
+hidden probabilities, and so on. :class:`skdl.DBNTransformer` builds such a
+stack and returns the top layer's probabilities as features. This example
+
+1. trains a two-layer DBN on the nudged digits and feeds each layer's features
+   to logistic regression, next to a single RBM and the raw pixels;
+2. draws what the units of the second layer respond to in pixel space.
+"""
+
+# %%
+# Data
+# ----
+# The digits and their copies moved by one pixel up, left, right and down, min-
+# max scaled to [0, 1] for Bernoulli visible units (as in
+# :ref:`sphx_glr_auto_examples_rbm_plot_rbm_logistic_digits.py`).
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+from scipy.ndimage import shift
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import minmax_scale
+
+from skdl import DBNTransformer, RBMTransformer
+
+X, y = load_digits(return_X_y=True)
+images = X.reshape(-1, 8, 8)
+nudged = [
+    shift(images, (0, *offset), mode="constant", order=0)
+    for offset in ((-1, 0), (0, -1), (0, 1), (1, 0))
+]
+X = minmax_scale(np.concatenate([images, *nudged]).reshape(-1, 64))
+y = np.tile(y, 5)
+X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=0)
+
+# %%
+# A two-layer stack
+# -----------------
+# 256 hidden units, then 128 on top of them; every layer is an
+# :class:`~skdl.RBMTransformer` with the same settings, trained for 10 epochs of
+# persistent contrastive divergence. The fitted layers are in ``rbms_``:
+# ``rbms_[0].transform`` gives the first layer's features, and
+# :meth:`~skdl.DBNTransformer.transform` the top layer's.
+settings = dict(learning_rate=0.06, n_iter=10, random_state=0)
+dbn = DBNTransformer((256, 128), **settings).fit(X_train)
+rbm = RBMTransformer(256, **settings).fit(X_train)
+first = dbn.rbms_[0]
+
+
+def features(X):
+    """Each candidate feature set for the rows of ``X``."""
+    bottom, top = first.transform(X), dbn.transform(X)
+    return {
+        "raw pixels (64)": X,
+        "one RBM (256)": rbm.transform(X),
+        "DBN layer 1 (256)": bottom,
+        "DBN layer 2 (128)": top,
+        "DBN layers 1 + 2 (384)": np.hstack([bottom, top]),
+    }
+
+
+scores = {}
+train_features, test_features = features(X_train), features(X_test)
+for name, train in train_features.items():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lbfgs may stop at max_iter
+        classifier = LogisticRegression(C=100, max_iter=1000).fit(train, y_train)
+    scores[name] = classifier.score(test_features[name], y_test)
+    print(f"{name:24} test accuracy {scores[name]:.3f}")
+
+fig, ax = plt.subplots(figsize=(6.4, 2.8))
+ax.barh(list(scores), list(scores.values()), color="tab:blue")
+ax.set_xlim(0.5, 1)
+ax.invert_yaxis()
+ax.set_xlabel("test accuracy of logistic regression on the features")
+plt.tight_layout()
+plt.show()
+
+# %%
+# Each RBM layer lifts logistic regression far above the raw pixels, but the
+# top layer alone scores below the first: 128 binary units that model the first
+# layer's probabilities keep less of what tells digits apart than the 256 below
+# them, and nothing in the greedy, unsupervised training asks them to keep it.
+# Joining both layers scores about as well as the first layer alone. A DBN's
+# stack is most useful as a starting point for supervised fine-tuning, or where
+# labels are too few to train a deep model from scratch; for features under a
+# linear model, one wide RBM is the simpler choice.
+#
+# What the second layer responds to
+# ---------------------------------
+# A second-layer unit reads the first layer's probabilities. Multiplying its
+# weights by the first layer's weights, ``W2 @ W1``, gives a rough pixel-space
+# picture of what drives it (rough, as it ignores the sigmoid between the
+# layers). They are broad patterns over the whole image rather than single
+# strokes: combinations of the first layer's filters.
+W1, W2 = first.components_, dbn.rbms_[1].components_
+fields = W2 @ W1
+fig, axes = plt.subplots(4, 8, figsize=(6.4, 3.4))
+for ax, weights in zip(axes.ravel(), fields, strict=False):
+    limit = np.abs(weights).max()
+    ax.imshow(weights.reshape(8, 8), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_xticks([])
+    ax.set_yticks([])
+fig.suptitle("32 second-layer units in pixel space (W2 @ W1; red: positive)")
+plt.tight_layout()
+plt.show()
