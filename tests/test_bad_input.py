@@ -106,6 +106,7 @@ _HUGE = (
 )
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
 @pytest.mark.parametrize("value", [1e30, -1e39])
 def test_huge_values_give_finite_output_or_a_clear_error(name, case, value):
@@ -307,6 +308,7 @@ def test_object_arrays(name, case):
         )
 
 
+@pytest.mark.filterwarnings("ignore:X has feature names:UserWarning")
 @pytest.mark.parametrize(("name", "case"), TABULAR, ids=case_ids(TABULAR))
 def test_dataframes(name, case):
     """Integer column names are no feature names (as in sklearn); mixed int and
