@@ -437,16 +437,20 @@ class SkdlNet(NeuralNet):
         -------
         {'max_iter', 'converged', 'interrupted'}
             ``'converged'`` when a callback stopped training, ``'interrupted'`` on
-            KeyboardInterrupt (the weights so far are kept).
+            KeyboardInterrupt after at least one finished epoch (the weights so
+            far are kept; an unfinished epoch is dropped from the history).
 
         Raises
         ------
         DivergenceError
             When the training loss is NaN or infinite after an epoch.
+        KeyboardInterrupt
+            When interrupted before the first epoch of this call finished.
         """
         epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
         self.notify("on_train_begin", X=train, y=None)
         outcome = "max_iter"
+        n_before = len(self.history)
         try:
             for _ in range(epochs):
                 self.notify("on_epoch_begin", **epoch_kwargs)
@@ -469,7 +473,13 @@ class SkdlNet(NeuralNet):
         except StopTraining:
             outcome = "converged"
         except KeyboardInterrupt:
-            outcome = "converged" if self._skorch_stopped() else "interrupted"
+            if self._skorch_stopped():
+                outcome = "converged"
+            else:
+                self._drop_unfinished_epoch()
+                if len(self.history) == n_before:
+                    raise  # no epoch finished: the caller restores its state
+                outcome = "interrupted"
         finally:
             self.notify("on_train_end", X=train, y=None)
         return outcome
@@ -486,6 +496,15 @@ class SkdlNet(NeuralNet):
             "gradients (skorch's GradientNormClipping callback). The estimator was "
             "left as it was before this call."
         )
+
+    def _drop_unfinished_epoch(self) -> None:
+        """Remove the history row of an epoch interrupted before its loss was read.
+
+        The weights keep that epoch's first updates; the history (and so
+        ``n_iter_``) lists the finished epochs only.
+        """
+        if len(self.history) and "samples_seen" not in self.history[-1]:
+            del self.history[-1]
 
     def _skorch_stopped(self) -> bool:
         # skorch's EarlyStopping ends training by raising KeyboardInterrupt

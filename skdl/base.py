@@ -36,6 +36,7 @@ from .callbacks import (
 )
 from .modules import HalfPoissonLoss, HalfSquaredError
 from .utils import (
+    out_of_memory_error,
     resolve_device,
     seed_from_random_state,
     torch_seeded,
@@ -199,11 +200,18 @@ class BaseTorchEstimator(BaseEstimator):
                 outcome = net.fit_epochs(
                     train, valid, 1 if incremental else self.max_iter
                 )
-        except BaseException:
+        except BaseException as exc:
             self.__dict__.clear()
             self.__dict__.update(saved_attributes)
             if saved_training is not None:
                 self._restore_training(saved_training)
+            if isinstance(exc, torch.OutOfMemoryError):
+                raise out_of_memory_error(
+                    exc,
+                    f"{type(self).__name__} ran out of memory while training "
+                    f"(batch_size={self.batch_size!r}). Lower batch_size, or use a "
+                    "smaller model.",
+                ) from exc
             raise
         self._set_fitted_attributes(net, outcome, incremental)
         return self
@@ -482,13 +490,23 @@ class BaseTorchEstimator(BaseEstimator):
         if module.training:
             module.eval()
         batches, order = self._inference_batches(X, torch.device(net.device))
-        with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
-            forward = net.forward_module()
-            outputs = [self._output_function(forward(batch)) for batch in batches]
+        try:
+            with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
+                forward = net.forward_module()
+                outputs = [self._output_function(forward(batch)) for batch in batches]
+        except torch.OutOfMemoryError as exc:
+            raise out_of_memory_error(
+                exc,
+                f"{type(self).__name__} ran out of memory on {net.device} while "
+                f"predicting in batches of up to {self._inference_batch_size} rows. "
+                "Pass fewer rows per call.",
+            ) from exc
         out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
         if order is not None:
             out = out[torch.argsort(order.to(out.device))]
-        return out.double().cpu().numpy()
+        out = out.double().cpu().numpy()
+        _check_finite_outputs(out, X, type(self).__name__)
+        return out
 
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
         return raw
@@ -794,6 +812,28 @@ class TorchRegressorMixin(RegressorMixin):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:
+    """Refuse to turn NaN or infinite network outputs into predictions.
+
+    Finite inputs far outside the training range (1e30 fits in float32) can
+    overflow the float32 arithmetic of the network; argmax or thresholds would
+    then return an arbitrary label without a word.
+    """
+    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
+    if finite.all():
+        return
+    bad = np.flatnonzero(~finite)
+    largest = ""
+    if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.number):
+        largest = f" (the largest absolute value in X is {np.abs(X).max():.3g})"
+    raise ValueError(
+        f"{name} computed NaN or infinite outputs for {len(bad)} of {len(out)} "
+        f"samples (the first is row {bad[0]}): their values overflow the float32 "
+        f"arithmetic of the model{largest}. Scale X as the training data were "
+        "scaled, and check it for values far outside the training range."
+    )
 
 
 def _checked_weights(weight):

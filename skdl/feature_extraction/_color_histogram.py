@@ -115,8 +115,10 @@ def color_histogram(
         images [0, 1] (1.0 included), hue [0, 360), L [0, 100], a and b
         [-127, 127].
     normalize : {'l1', 'l2'} or None, default='l1'
-        Divide each histogram by its sum ('l1', so that it sums to 1 whatever
-        the image size) or its Euclidean norm ('l2'); None keeps the counts.
+        Divide each image's histogram (with ``joint=False``, the concatenated
+        channel histograms together) by its sum ('l1', so that it sums to 1
+        whatever the image size) or its Euclidean norm ('l2'); None keeps the
+        counts.
     image_shape : tuple, 'auto' or None, default=None
         Shape of one image for flat rows: ``(height, width)`` or with the
         channels; None or 'auto' reads square grayscale rows.
@@ -188,8 +190,9 @@ class ColorHistogramTransformer(ImageTransformer):
         not counted. None uses the range of the color space (see
         :func:`color_histogram`): 8-bit images 0-255, float images [0, 1].
     normalize : {'l1', 'l2'} or None, default='l1'
-        Divide each histogram by its sum or its Euclidean norm; None keeps the
-        counts.
+        Divide each image's histogram (with ``joint=False``, the concatenated
+        channel histograms together) by its sum or its Euclidean norm; None
+        keeps the counts.
     image_shape : tuple, 'auto' or None, default=None
         Shape of one image for flat rows: ``(height, width)`` or with the
         channels (placed as ``data_format`` says); None or 'auto' reads square

@@ -696,7 +696,7 @@ default='linear'
         return module
 
     def _initialize_module(self, module, train) -> None:
-        X, y, weight = (None if a is None else a.cpu().numpy() for a in train.arrays)
+        X, y, weight = (None if a is None else _host_array(a) for a in train.arrays)
         # numpy draws (k-means, random picks) seeded from the seeded torch stream
         rng = np.random.RandomState(int(torch.randint(2**31 - 1, ())))
         prototypes = self._initial_prototypes(X, y, weight, rng)
@@ -866,6 +866,15 @@ default='linear'
         tags.input_tags.sparse = False
         tags.classifier_tags.multi_label = False
         return tags
+
+
+def _host_array(rows) -> np.ndarray:
+    """All rows of a training array in NumPy: a tensor, or the ``HostRows`` that
+    memory-mapped training data are read through.
+    """
+    if isinstance(rows, torch.Tensor):
+        return rows.cpu().numpy()
+    return rows[np.arange(len(rows))].cpu().numpy()
 
 
 def _class_prototypes(X_class, weight, count, init, rng) -> np.ndarray:

@@ -36,6 +36,7 @@ from .._net import to_rows
 from ..exceptions import DivergenceError
 from ..modules import RBM, ContrastiveDivergence
 from ..utils import (
+    out_of_memory_error,
     resolve_device,
     seed_from_random_state,
     torch_seeded,
@@ -153,15 +154,32 @@ def _map_rows(X, modules: list[RBM], function, n_threads) -> np.ndarray:
     rows = to_rows(_as_float32(X), device)
     chunk = min(len(rows), _CHUNK)
     work = chunk * sum(module.n_visible * module.n_hidden for module in modules)
-    with torch.inference_mode(), _threads_for(work, device, n_threads):
-        outputs = [
-            function(rows[start : start + chunk], start)
-            for start in range(0, len(rows), chunk)
-        ]
+    try:
+        with torch.inference_mode(), _threads_for(work, device, n_threads):
+            outputs = [
+                function(rows[start : start + chunk], start)
+                for start in range(0, len(rows), chunk)
+            ]
+    except torch.OutOfMemoryError as exc:
+        raise out_of_memory_error(
+            exc,
+            f"Ran out of memory on {device} while processing chunks of "
+            f"{chunk} rows. Pass fewer rows per call.",
+        ) from exc
     return torch.cat(outputs).cpu().numpy()
 
 
 def _as_float32(X):
+    """``X`` in float32, where the RBM computes; values beyond its range raise."""
+    values = X.data if sp.issparse(X) else X
+    if values.dtype == np.float64 and values.size:
+        largest = float(np.abs(values).max())
+        if largest > float(np.finfo(np.float32).max):
+            raise ValueError(
+                f"X holds values up to {largest:.3g} in absolute value, beyond "
+                f"float32's range ({np.finfo(np.float32).max:.3g}), in which the "
+                "RBM computes. Scale X first (e.g. with MinMaxScaler)."
+            )
     return X.astype(np.float32, copy=False)
 
 
@@ -402,11 +420,18 @@ class RBMTransformer(_RBMBase):
                 self.module_ = module
                 self._n_features_out = self.n_components
                 self._train(X, seed, 1 if incremental else self.n_iter)
-        except BaseException:
+        except BaseException as exc:
             self.__dict__.clear()
             self.__dict__.update(saved_attributes)
             if saved_state is not None:
                 self.module_.load_state_dict(saved_state)
+            if isinstance(exc, torch.OutOfMemoryError):
+                raise out_of_memory_error(
+                    exc,
+                    f"{type(self).__name__} ran out of memory while training "
+                    f"(batch_size={self.batch_size}). Lower batch_size or "
+                    "n_components.",
+                ) from exc
             raise
         self._gibbs_rng = np.random.Generator(np.random.PCG64(seed))
         return self

@@ -10,7 +10,13 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-__all__ = ["resolve_device", "seed_from_random_state", "torch_seeded", "torch_threads"]
+__all__ = [
+    "out_of_memory_error",
+    "resolve_device",
+    "seed_from_random_state",
+    "torch_seeded",
+    "torch_threads",
+]
 
 _DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d+)?)$")
 
@@ -195,3 +201,38 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def out_of_memory_error(
+    exc: torch.OutOfMemoryError, advice: str
+) -> torch.OutOfMemoryError:
+    """The error to raise for ``exc``: what ran out and what to change first.
+
+    PyTorch's own message (allocation sizes, allocator settings) follows the
+    advice. The type stays :class:`torch.OutOfMemoryError`, so code that
+    catches it still does.
+
+    Parameters
+    ----------
+    exc : torch.OutOfMemoryError
+        The error PyTorch raised.
+    advice : str
+        Which estimator ran out of memory doing what, and the parameter to
+        change (usually a smaller ``batch_size``).
+
+    Returns
+    -------
+    torch.OutOfMemoryError
+        The error to raise, ``from exc``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdl.utils import out_of_memory_error
+    >>> error = out_of_memory_error(
+    ...     torch.OutOfMemoryError("CUDA out of memory."), "Lower batch_size."
+    ... )
+    >>> str(error)
+    'Lower batch_size. PyTorch: CUDA out of memory.'
+    """
+    return torch.OutOfMemoryError(f"{advice} PyTorch: {exc}")

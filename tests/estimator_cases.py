@@ -1,0 +1,185 @@
+"""One entry per public skdl estimator: a small fast instance and valid data for it.
+
+The reliability tests (``test_bad_input.py``, ``test_faults.py``,
+``test_properties.py``, ``test_reproducibility.py``) run over this registry. A
+test in ``test_bad_input.py`` fails when an estimator class in ``skdl.__all__``
+has no entry here: a new estimator gets all these tests from one ``Case``.
+``make(**params)`` builds the small estimator with ``params`` overriding its
+test defaults; ``data()`` returns ``(X, y)`` it trains on (``y`` None for
+unsupervised transformers).
+
+``kind`` says what ``X`` is, and so which bad inputs apply:
+
+- ``'tabular'``: a 2-D float array ``(n_samples, n_features)``;
+- ``'images'``: ``(n_samples, height, width[, channels])`` arrays;
+- ``'sequences'``: ``(n_samples, n_timesteps, n_features)`` float arrays;
+- ``'text'``: a list of strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier, is_regressor
+
+import skdl
+from skdl.utils.discovery import all_estimators
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to build a small estimator and data it accepts."""
+
+    make: Callable[..., BaseEstimator]
+    data: Callable[[], tuple]
+    kind: str
+    #: seeded estimators train (and must reproduce bitwise under random_state)
+    seeded: bool = True
+
+    @property
+    def task(self) -> str:
+        estimator = self.make()
+        if is_classifier(estimator):
+            return "classifier"
+        return "regressor" if is_regressor(estimator) else "transformer"
+
+
+def _tabular_classes(n=60, n_features=4, n_classes=3, seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % n_classes
+    centers = rng.normal(scale=3.0, size=(n_classes, n_features))
+    X = centers[y] + rng.normal(size=(n, n_features))
+    return X.astype(np.float64), y
+
+
+def _tabular_regression(n=60, n_features=4, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, n_features))
+    return X, X @ rng.normal(size=n_features) + 0.1 * rng.normal(size=n)
+
+
+def _unit_interval(n=40, n_features=6, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.uniform(size=(n, n_features)), None
+
+
+def _gray_images(n=6, side=16, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.uniform(size=(n, side, side)), None
+
+
+def _rgb_images(n=6, side=8, seed=0):
+    rng = np.random.RandomState(seed)
+    return rng.randint(0, 256, size=(n, side, side, 3)).astype(np.uint8), None
+
+
+def _sequences(n=40, steps=6, n_features=2, seed=0, regression=False):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, steps, n_features)).astype(np.float32)
+    if regression:
+        return X, X[:, :, 0].sum(axis=1)
+    return X, (X[:, 0, 0] > X[:, -1, 0]).astype(int)
+
+
+def _texts(seed=0):
+    rng = np.random.RandomState(seed)
+    good, bad = ["good", "great", "fine"], ["bad", "awful", "poor"]
+    docs, labels = [], []
+    for i in range(30):
+        words = good if i % 2 else bad
+        docs.append(" ".join(rng.choice([*words, "the", "film"], size=4)))
+        labels.append(["neg", "pos"][i % 2])
+    return docs, np.array(labels)
+
+
+_MLP = {"hidden_layer_sizes": (5,), "max_iter": 3, "random_state": 0}
+_RNN = {"hidden_size": 4, "max_iter": 2, "random_state": 0}
+
+CASES: dict[str, Case] = {
+    "MLPClassifier": Case(
+        lambda **p: skdl.MLPClassifier(**{**_MLP, **p}), _tabular_classes, "tabular"
+    ),
+    "MLPRegressor": Case(
+        lambda **p: skdl.MLPRegressor(**{**_MLP, **p}), _tabular_regression, "tabular"
+    ),
+    "LVQClassifier": Case(
+        lambda **p: skdl.LVQClassifier(**{"max_iter": 3, "random_state": 0, **p}),
+        _tabular_classes,
+        "tabular",
+    ),
+    "RBMTransformer": Case(
+        lambda **p: skdl.RBMTransformer(
+            **{"n_components": 3, "n_iter": 2, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
+    "DBNTransformer": Case(
+        lambda **p: skdl.DBNTransformer(
+            **{"hidden_layer_sizes": (4, 3), "n_iter": 2, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
+    "LSTMClassifier": Case(
+        lambda **p: skdl.LSTMClassifier(**{**_RNN, **p}), _sequences, "sequences"
+    ),
+    "LSTMRegressor": Case(
+        lambda **p: skdl.LSTMRegressor(**{**_RNN, **p}),
+        lambda: _sequences(regression=True),
+        "sequences",
+    ),
+    "LSTMTextClassifier": Case(
+        lambda **p: skdl.LSTMTextClassifier(
+            **{**_RNN, "embedding_dim": 4, "batch_size": 8, **p}
+        ),
+        _texts,
+        "text",
+    ),
+    "HOGTransformer": Case(
+        lambda **p: skdl.HOGTransformer(
+            **{"pixels_per_cell": 4, "cells_per_block": 2, **p}
+        ),
+        _gray_images,
+        "images",
+        seeded=False,
+    ),
+    "ColorHistogramTransformer": Case(
+        lambda **p: skdl.ColorHistogramTransformer(**{"bins": 4, **p}),
+        _rgb_images,
+        "images",
+        seeded=False,
+    ),
+    "ImageResizer": Case(
+        lambda **p: skdl.ImageResizer(**{"size": (5, 7), **p}),
+        _gray_images,
+        "images",
+        seeded=False,
+    ),
+    "GrayscaleConverter": Case(
+        lambda **p: skdl.GrayscaleConverter(**p), _rgb_images, "images", seeded=False
+    ),
+    "ImageDeskewer": Case(
+        lambda **p: skdl.ImageDeskewer(**p), _gray_images, "images", seeded=False
+    ),
+}
+
+# what tests/test_common.py checks: every estimator class in skdl.__all__
+PUBLIC_ESTIMATORS = [name for name, _ in all_estimators()]
+
+
+def cases(*, kinds=None, tasks=None, seeded=None) -> list:
+    """``pytest.param``-ready ``(name, case)`` pairs, filtered."""
+    return [
+        (name, case)
+        for name, case in sorted(CASES.items())
+        if (kinds is None or case.kind in kinds)
+        and (tasks is None or case.task in tasks)
+        and (seeded is None or case.seeded == seeded)
+    ]
+
+
+def case_ids(pairs) -> list[str]:
+    return [name for name, _ in pairs]

@@ -1,0 +1,401 @@
+"""Bad input to every public estimator: a clear error, or a documented handling.
+
+Each test feeds one kind of bad input to every estimator of ``estimator_cases``
+that can receive it, and asserts the exception type and a message that names the
+problem. Bad input given to ``fit`` or ``predict``/``transform`` of a fitted
+estimator must leave it as it was: it still returns exactly the same output on
+its training data afterwards (``rejects`` checks that for every case).
+
+Per-family details stay in the family's tests (image layouts in
+``tests/utils/test_images.py``, documents in ``tests/neural_network/test_text.py``);
+sample weights in ``tests/test_base.py``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from estimator_cases import CASES, PUBLIC_ESTIMATORS, case_ids, cases
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:batch_size=.*is larger than"),
+]
+
+NUMERIC = cases(kinds={"tabular", "sequences", "images"})
+TABULAR = cases(kinds={"tabular"})
+SEQUENCES = cases(kinds={"sequences"})
+IMAGES = cases(kinds={"images"})
+SUPERVISED = cases(tasks={"classifier", "regressor"})
+CLASSIFIERS = cases(tasks={"classifier"})
+TEXT = cases(kinds={"text"})
+
+_FITTED: dict[str, tuple] = {}
+
+
+def output(estimator, X):
+    if hasattr(estimator, "predict"):
+        return estimator.predict(X)
+    return estimator.transform(X)
+
+
+def fitted(name):
+    """A fitted estimator of the case, its data and its output on them (cached).
+
+    Every test that uses it checks that the output has not changed, so sharing
+    the estimator between tests is safe.
+    """
+    if name not in _FITTED:
+        case = CASES[name]
+        X, y = case.data()
+        estimator = case.make().fit(X, y)
+        _FITTED[name] = (estimator, X, y, output(estimator, X))
+    return _FITTED[name]
+
+
+def rejects(name, call, error, match):
+    """``call(estimator, X, y)`` raises ``error`` matching ``match`` and changes
+    nothing."""
+    estimator, X, y, before = fitted(name)
+    with pytest.raises(error, match=match):
+        call(estimator, X, y)
+    np.testing.assert_array_equal(output(estimator, X), before)
+
+
+def in_both(name, make_bad, error, match):
+    """The same bad X is refused by ``fit`` (of a fitted estimator) and at predict."""
+    rejects(name, lambda e, X, y: e.fit(make_bad(X), y), error, match)
+    rejects(name, lambda e, X, y: output(e, make_bad(X)), error, match)
+
+
+def with_value(X, value, index=1):
+    X = np.array(X, dtype=np.float64)
+    X.flat[index] = value
+    return X
+
+
+def test_every_public_estimator_has_a_case():
+    missing = sorted(set(PUBLIC_ESTIMATORS) - set(CASES))
+    assert not missing, (
+        f"{missing} in skdl.__all__ have no entry in tests/estimator_cases.py: add "
+        "a Case (small estimator, valid data, kind) so the reliability tests cover "
+        "them."
+    )
+    assert set(CASES) <= set(PUBLIC_ESTIMATORS)
+
+
+# -- values ------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+@pytest.mark.parametrize(
+    ("value", "match"), [(np.nan, "Input X contains NaN"), (np.inf, "infinity")]
+)
+def test_nan_and_inf_are_refused(name, case, value, match):
+    in_both(name, lambda X: with_value(X, value), ValueError, match)
+
+
+# what an error about huge values must say: the float32 overflow, non-finite
+# outputs, the value range the estimator models, or divergence of training
+_HUGE = (
+    r"too large for dtype\('float32'\)|beyond float32's range"
+    r"|NaN or infinite outputs|values in \[0, 1\]|features in \[0, 1\]"
+    r"|Training diverged"
+)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+@pytest.mark.parametrize("value", [1e30, -1e39])
+def test_huge_values_give_finite_output_or_a_clear_error(name, case, value):
+    """Never NaN or infinite output from finite input.
+
+    1e30 fits in float32 but can overflow a model's float32 arithmetic; 1e39 is
+    finite in float64 and infinite in float32, where the models compute.
+    """
+    estimator, X, y, before = fitted(name)
+    huge = with_value(X, value, index=slice(None, None, 7))
+    for call in (
+        lambda: output(estimator, huge),
+        lambda: output(case.make().fit(huge, y), X),
+    ):
+        try:
+            result = call()
+        except ValueError as error:  # DivergenceError is a ValueError too
+            assert re.search(_HUGE, str(error)), str(error)
+        else:
+            assert np.isfinite(np.asarray(result, dtype=float)).all()
+    np.testing.assert_array_equal(output(estimator, X), before)
+
+
+# -- shapes ------------------------------------------------------------------------
+def _one_more_feature(X):
+    return np.concatenate([X, X[..., :1]], axis=-1)
+
+
+_WRONG_WIDTH = {
+    "tabular": r"X has 5 features, but {name} is expecting 4 features|"
+    r"X has 7 features, but {name} is expecting 6 features",
+    "sequences": r"X has samples of shape \(6, 3\), but {name} was fitted on "
+    r"samples of shape \(6, 2\)",
+    "images": r"{name} (was fitted on images of shape \(\d+, \d+, \d\) \(height, "
+    r"width, channels\); got images of shape|needs images with 3 channels; got 4)",
+}
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_wrong_number_of_features_or_image_shape_at_predict(name, case):
+    match = _WRONG_WIDTH[case.kind].format(name=name)
+    rejects(name, lambda e, X, y: output(e, _one_more_feature(X)), ValueError, match)
+    if case.kind == "images":
+        rejects(
+            name,
+            lambda e, X, y: output(e, X[:, 1:]),
+            ValueError,
+            rf"{name} was fitted on images of shape .*got images of shape",
+        )
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_one_dimensional_X_is_refused(name, case):
+    in_both(
+        name,
+        lambda X: np.asarray(X, dtype=float).ravel()[:10],
+        ValueError,
+        r"Expected 2D array, got 1D array instead",
+    )
+
+
+_TOO_MANY_DIMS = {
+    "tabular": r"Found array with dim 3, while dim <= 2 is required by {name}",
+    "sequences": r"{name} takes arrays of shape \(n_samples, n_timesteps, "
+    r"n_features\).*got an array of shape \(\d+, 6, 2, 1\)",
+    "images": r"{name} expects images as a 2-D array of flat rows, 3-D .* or 4-D "
+    r".*got an array with shape",
+}
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_too_many_dimensions_are_refused(name, case):
+    def more_dims(X):
+        X = np.asarray(X, dtype=float)
+        return (
+            X[..., None] if X.ndim != 3 or case.kind != "images" else X[..., None, None]
+        )
+
+    in_both(name, more_dims, ValueError, _TOO_MANY_DIMS[case.kind].format(name=name))
+
+
+@pytest.mark.parametrize(("name", "case"), SEQUENCES, ids=case_ids(SEQUENCES))
+def test_sequence_models_fitted_on_3d_refuse_2d(name, case):
+    rejects(
+        name,
+        lambda e, X, y: output(e, X[:, :, 0]),
+        ValueError,
+        rf"{name} was fitted on samples of shape \(6, 2\); got X of shape \(\d+, 6\)",
+    )
+
+
+@pytest.mark.parametrize(("name", "case"), sorted(CASES.items()), ids=sorted(CASES))
+def test_empty_X_is_refused(name, case):
+    match = r"0 sample\(s\)|got 0 images|got 0 documents; at least 1 is required"
+
+    def empty(X):
+        return [] if case.kind == "text" else np.asarray(X)[:0]
+
+    def empty_y(y):
+        return None if y is None else y[:0]
+
+    rejects(name, lambda e, X, y: e.fit(empty(X), empty_y(y)), ValueError, match)
+    rejects(name, lambda e, X, y: output(e, empty(X)), ValueError, match)
+
+
+@pytest.mark.parametrize(("name", "case"), sorted(CASES.items()), ids=sorted(CASES))
+def test_a_single_sample(name, case):
+    """Predicting one sample gives that sample's prediction; fitting on one works
+    except where one sample holds one class."""
+    estimator, X, y, before = fitted(name)
+    single = X[:1]
+    one = output(estimator, single)
+    assert len(one) == 1
+    if case.task != "classifier":  # float32 rounding depends on the batch size
+        np.testing.assert_allclose(one, before[:1], rtol=1e-5, atol=1e-6)
+    if case.task == "classifier":
+        assert one[0] == before[0]
+        rejects(
+            name,
+            lambda e, X, y: e.fit(X[:1], y[:1]),
+            ValueError,
+            rf"{name} needs samples of at least 2 classes in y; got 1 class",
+        )
+    else:
+        alone = case.make().fit(single, None if y is None else y[:1])
+        assert np.isfinite(np.asarray(output(alone, single), dtype=float)).all()
+
+
+@pytest.mark.parametrize(("name", "case"), SUPERVISED, ids=case_ids(SUPERVISED))
+def test_y_of_the_wrong_length_is_refused(name, case):
+    rejects(
+        name,
+        lambda e, X, y: e.fit(X, y[:-1]),
+        ValueError,
+        rf"inconsistent numbers of samples: \[{len(case.data()[1])}, "
+        rf"{len(case.data()[1]) - 1}\]",
+    )
+
+
+# -- labels ------------------------------------------------------------------------
+@pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
+def test_a_single_class_is_refused(name, case):
+    first = case.data()[1][0]
+    rejects(
+        name,
+        lambda e, X, y: e.fit(X, np.full(len(y), first)),
+        ValueError,
+        rf"{name} needs samples of at least 2 classes in y; got 1 class: "
+        + re.escape(repr(np.asarray([first]).tolist())),
+    )
+
+
+@pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
+def test_labels_unseen_in_fit(name, case):
+    """Scoring counts an unseen label as an error (it cannot be predicted);
+    partial_fit refuses it, since the output layer has no unit for it."""
+    estimator, X, y, before = fitted(name)
+    unseen = "unseen" if y.dtype.kind == "U" else 99
+    y_test = np.array(y, dtype=object)
+    y_test[::2] = unseen
+    y_test = y_test.astype(y.dtype) if y.dtype.kind != "U" else y_test.astype(str)
+    assert estimator.score(X, y_test) == pytest.approx(np.mean(before == y_test))
+    assert np.mean(before == y_test) <= 0.5
+    assert set(np.unique(before)) <= set(estimator.classes_)
+    if hasattr(estimator, "partial_fit"):
+        rejects(
+            name,
+            lambda e, X, y: e.partial_fit(X, y_test),
+            ValueError,
+            rf"y contains labels that were not seen before: \[{unseen!r}\]",
+        )
+    np.testing.assert_array_equal(output(estimator, X), before)
+
+
+# -- dtypes and containers -----------------------------------------------------------
+_STRINGS_IN_X = {
+    "tabular": r"could not convert string to float: 'a'",
+    "sequences": r"could not convert string to float: 'a'",
+    "images": r"{name} takes numeric images; got an array of dtype object",
+}
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_object_arrays(name, case):
+    """Numbers in an object array are read as numbers (images excepted: their
+    dtype sets the value range); a string among them is an error naming it."""
+
+    def with_string(X):
+        X = np.asarray(X).astype(object)
+        X.flat[0] = "a"
+        return X
+
+    error = TypeError if case.kind == "images" else ValueError
+    in_both(name, with_string, error, _STRINGS_IN_X[case.kind].format(name=name))
+    estimator, X, _y, before = fitted(name)
+    if case.kind != "images":
+        np.testing.assert_array_equal(
+            output(estimator, np.asarray(X).astype(object)), before
+        )
+
+
+@pytest.mark.filterwarnings("ignore:X has feature names:UserWarning")
+@pytest.mark.parametrize(("name", "case"), TABULAR, ids=case_ids(TABULAR))
+def test_dataframes(name, case):
+    """Integer column names are no feature names (as in sklearn); mixed int and
+    str names and a text column are errors."""
+    estimator, X, y, before = fitted(name)
+    np.testing.assert_array_equal(output(estimator, pd.DataFrame(X)), before)
+    assert not hasattr(case.make().fit(pd.DataFrame(X), y), "feature_names_in_")
+
+    def mixed_names(X):
+        return pd.DataFrame(X, columns=[0, *(f"x{i}" for i in range(1, X.shape[1]))])
+
+    def text_column(X):
+        frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+        frame["x0"] = "red"
+        return frame
+
+    rejects(
+        name,
+        lambda e, X, y: e.fit(mixed_names(X), y),
+        TypeError,
+        r"Feature names are only supported if all input features have string names",
+    )
+    in_both(name, text_column, ValueError, r"could not convert string to float: 'red'")
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_sparse_matrices_are_used_or_refused_clearly(name, case):
+    """Estimators whose tags accept sparse input give the dense results; the
+    others raise a TypeError that says to convert (or a shape error for models
+    fitted on 3-D sequences)."""
+    estimator, X, y, before = fitted(name)
+    flat = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    matrix = sp.csr_matrix(flat)
+    if estimator.__sklearn_tags__().input_tags.sparse:
+        np.testing.assert_allclose(output(estimator, matrix), before, rtol=1e-6)
+        refit = case.make().fit(matrix, y)
+        np.testing.assert_allclose(output(refit, flat), before, rtol=1e-5, atol=1e-6)
+        return
+    match = r"Sparse data was passed for X, but dense data is required|takes dense "
+    match += r"images; got a sparse matrix. Convert it with X.toarray\(\)"
+    rejects(name, lambda e, X, y: e.fit(matrix, y), TypeError, match)
+    if case.kind == "sequences":
+        match = rf"{name} was fitted on samples of shape \(6, 2\)"
+        rejects(name, lambda e, X, y: output(e, matrix), ValueError, match)
+    else:
+        rejects(name, lambda e, X, y: output(e, matrix), TypeError, match)
+
+
+# -- text and images -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "case"), TEXT, ids=case_ids(TEXT))
+@pytest.mark.parametrize(
+    ("documents", "error", "match"),
+    [
+        ([1, 2, 3] * 10, TypeError, r"document 0 is a int: 1"),
+        ([None] * 30, TypeError, r"document 0 is a NoneType: None"),
+        ([np.nan, "good"] * 15, TypeError, r"document 0 is a float: nan"),
+        (np.ones((30, 4)), TypeError, r"expects one document per row, but got a 2-D "),
+        (sp.csr_matrix(np.ones((30, 4))), TypeError, r"2-D csr_matrix of shape"),
+        ("one long string", TypeError, r"got a single str; wrap it in a list"),
+    ],
+    ids=["ints", "none", "nan", "2-D floats", "sparse", "one string"],
+)
+def test_text_input_that_is_not_strings(name, case, documents, error, match):
+    rejects(name, lambda e, X, y: e.fit(documents, y), error, match)
+    rejects(name, lambda e, X, y: output(e, documents), error, match)
+
+
+@pytest.mark.parametrize(("name", "case"), IMAGES, ids=case_ids(IMAGES))
+def test_images_with_the_wrong_channel_count(name, case):
+    """Transformers that need some channel counts say which; all refuse, at
+    transform, a channel count other than the one fitted."""
+    estimator, X, _y, _before = fitted(name)
+    channels = estimator._channels()
+    two = np.repeat(np.asarray(X).reshape(*X.shape[:3], -1)[..., :1], 2, axis=-1)
+    if channels is not None:
+        rejects(
+            name,
+            lambda e, X_, y_: e.fit(two),
+            ValueError,
+            rf"{name} needs images with [\d or]+ channels; got 2 channels",
+        )
+    rejects(
+        name,
+        lambda e, X_, y_: output(e, two),
+        ValueError,
+        rf"{name} (needs images with [\d or]+ channels; got 2 channels|was fitted "
+        r"on images of shape .*got images of shape \(\d+, \d+, 2\))",
+    )

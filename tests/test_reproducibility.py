@@ -1,0 +1,126 @@
+"""Same ``random_state``, same result, bit for bit, on the CPU, for every estimator.
+
+Also across processes (``GridSearchCV(n_jobs=2)`` against ``n_jobs=1``), with the
+thread count held by ``n_threads=1``: float32 reductions may round differently
+with another number of threads (docs/user_guide/reliability.rst lists what is
+and is not reproducible). And fitting never moves the global random states of
+torch, NumPy or Python's ``random``.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+from estimator_cases import CASES, case_ids, cases
+from sklearn.base import is_classifier, is_regressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+    pytest.mark.filterwarnings("ignore:batch_size=.*is larger than"),
+]
+
+ALL = sorted(CASES.items())
+SEEDED = cases(seeded=True)
+
+
+def outputs(estimator, X) -> dict:
+    """Every output method's result on ``X``."""
+    methods = ("predict", "predict_proba", "decision_function", "transform")
+    return {m: getattr(estimator, m)(X) for m in methods if hasattr(estimator, m)}
+
+
+def assert_same_outputs(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for method in a:
+        np.testing.assert_array_equal(a[method], b[method], err_msg=method)
+
+
+@pytest.mark.parametrize(("name", "case"), ALL, ids=[n for n, _ in ALL])
+def test_same_random_state_gives_bitwise_identical_outputs(name, case):
+    X, y = case.data()
+    first = outputs(case.make().fit(X, y), X)
+    assert_same_outputs(outputs(case.make().fit(X, y), X), first)
+    if case.seeded:
+        # an int and a RandomState instance seeded alike agree too
+        twin = case.make(random_state=np.random.RandomState(3))
+        again = case.make(random_state=np.random.RandomState(3))
+        assert_same_outputs(outputs(twin.fit(X, y), X), outputs(again.fit(X, y), X))
+
+
+@pytest.mark.parametrize(("name", "case"), SEEDED, ids=case_ids(SEEDED))
+def test_another_random_state_gives_another_model(name, case):
+    """The seed is used: without it the bitwise test above could pass vacuously.
+
+    Small batches, so that the seed-derived shuffling matters also for estimators
+    whose initialisation is deterministic (LVQ's class means).
+    """
+    X, y = case.data()
+    params = {"batch_size": 8}
+    a = outputs(case.make(**params, random_state=0).fit(X, y), X)
+    b = outputs(case.make(**params, random_state=1).fit(X, y), X)
+    method = next(m for m in ("predict_proba", "transform", "predict") if m in a)
+    assert not np.array_equal(a[method], b[method])
+
+
+def _grid(case):
+    """A GridSearchCV over two seeds of the case's estimator, on one thread."""
+    X, y = case.data()
+    estimator = case.make(n_threads=1)
+    grid = {"random_state": [0, 1]}
+    if not (is_classifier(estimator) or is_regressor(estimator)):
+        # transformers are scored through a classifier on their features
+        y = (np.asarray(X).mean(axis=1) > np.median(np.asarray(X).mean(axis=1))).astype(
+            int
+        )
+        estimator = make_pipeline(estimator, LogisticRegression())
+        step = estimator.steps[0][0]
+        grid = {f"{step}__random_state": [0, 1]}
+    return estimator, grid, X, y
+
+
+@pytest.mark.parametrize(("name", "case"), SEEDED, ids=case_ids(SEEDED))
+def test_grid_search_in_two_processes_matches_one(name, case):
+    estimator, grid, X, y = _grid(case)
+    cv = KFold(2, shuffle=True, random_state=0)
+    searches = [
+        GridSearchCV(estimator, grid, cv=cv, n_jobs=n_jobs).fit(X, y)
+        for n_jobs in (1, 2)
+    ]
+    one, two = searches
+    np.testing.assert_array_equal(
+        one.cv_results_["mean_test_score"], two.cv_results_["mean_test_score"]
+    )
+    assert one.best_params_ == two.best_params_
+    assert_same_outputs(
+        outputs(one.best_estimator_, X), outputs(two.best_estimator_, X)
+    )
+
+
+def _global_states():
+    return (
+        torch.random.get_rng_state(),
+        np.random.get_state()[1].copy(),
+        random.getstate(),
+    )
+
+
+@pytest.mark.parametrize(("name", "case"), ALL, ids=[n for n, _ in ALL])
+@pytest.mark.parametrize("random_state", [0, None])
+def test_fit_and_predict_leave_the_global_random_states_alone(name, case, random_state):
+    X, y = case.data()
+    params = {"random_state": random_state} if case.seeded else {}
+    torch_state, numpy_state, python_state = _global_states()
+    estimator = case.make(**params).fit(X, y)
+    outputs(estimator, X)
+    if hasattr(estimator, "partial_fit") and case.task != "classifier":
+        estimator.partial_fit(X, y)
+    after = _global_states()
+    assert torch.equal(after[0], torch_state)
+    np.testing.assert_array_equal(after[1], numpy_state)
+    assert after[2] == python_state
