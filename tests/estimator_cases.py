@@ -70,6 +70,15 @@ def _gray_images(n=6, side=16, seed=0):
     return rng.uniform(size=(n, side, side)), None
 
 
+def _labelled_images(n=24, side=8, seed=0):
+    """Gray images whose label is whether their left half is brighter."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(n, side, side)).astype(np.float32)
+    y = np.arange(n) % 2
+    X[y == 1, :, : side // 2] += 1.0
+    return X, y
+
+
 def _rgb_images(n=6, side=8, seed=0):
     rng = np.random.RandomState(seed)
     return rng.randint(0, 256, size=(n, side, side, 3)).astype(np.uint8), None
@@ -137,6 +146,20 @@ CASES: dict[str, Case] = {
         ),
         _texts,
         "text",
+    ),
+    "CNNClassifier": Case(
+        lambda **p: skdl.CNNClassifier(
+            **{
+                "conv_filters": (2,),
+                "dense_layers": (),
+                "batch_size": 8,
+                "max_iter": 2,
+                "random_state": 0,
+                **p,
+            }
+        ),
+        _labelled_images,
+        "images",
     ),
     "HOGTransformer": Case(
         lambda **p: skdl.HOGTransformer(
