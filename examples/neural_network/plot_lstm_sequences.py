@@ -1,7 +1,7 @@
 """
-======================================
+=======================================
 Recurrent networks on numeric sequences
-======================================
+=======================================
 
 :class:`skdl.LSTMClassifier` and :class:`skdl.LSTMRegressor` take arrays shaped
 ``(n_samples, n_timesteps, n_features)``, Keras' ``(batch, timesteps,
