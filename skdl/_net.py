@@ -243,9 +243,13 @@ class SkdlNet(NeuralNet):
         kwargs = self.get_params_for("optimizer")
         kwargs.setdefault("lr", self.lr)
         weight_decay = kwargs.pop("weight_decay", None)
-        if weight_decay is None:  # L-BFGS: one group, the penalty goes in the loss
+        # the L2 gradient of the weight matrices (not the biases) is added before
+        # each step for the optimizers whose weight decay is that gradient, so
+        # that all parameters stay in one group: one fused kernel call per step
+        self.l2_gradient_ = 0.0
+        if not weight_decay:  # none, or L-BFGS (the penalty is in its loss)
             groups = [p for _, p in named]
-        else:
+        elif issubclass(self.optimizer, torch.optim.AdamW):  # decoupled decay
             decayed_ids = {id(p) for p in decayed}
             rest = [p for _, p in named if id(p) not in decayed_ids]
             groups = [
@@ -253,8 +257,9 @@ class SkdlNet(NeuralNet):
                 for params, wd in ((decayed, weight_decay), (rest, 0.0))
                 if params
             ]
-            if weight_decay == 0:  # one group: one fused kernel call per step
-                groups = [p for _, p in named]
+        else:
+            groups = [p for _, p in named]
+            self.l2_gradient_ = weight_decay
         self.decayed_params_ = decayed
         self.optimizer_ = make_optimizer(self.optimizer, groups, kwargs)
         self.grad_scaler_ = (
@@ -292,6 +297,11 @@ class SkdlNet(NeuralNet):
                 named_parameters=TeeGenerator(self.get_all_learnable_params()),
                 batch=batch,
                 training=True,
+            )
+        if self.l2_gradient_:
+            decayed = [p for p in self.decayed_params_ if p.grad is not None]
+            torch._foreach_add_(
+                [p.grad for p in decayed], decayed, alpha=self.l2_gradient_
             )
 
     # -- one step ---------------------------------------------------------------------
