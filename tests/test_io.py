@@ -3,24 +3,15 @@
 import os
 import pickle
 
+import joblib
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits, load_iris
+from estimator_cases import CASES
+from sklearn.datasets import load_iris
 from skorch.callbacks import LRScheduler
 
-from skdl import (
-    ColorHistogramTransformer,
-    DBNTransformer,
-    HOGTransformer,
-    LSTMClassifier,
-    LSTMRegressor,
-    LSTMTextClassifier,
-    LVQClassifier,
-    MLPClassifier,
-    MLPRegressor,
-    RBMTransformer,
-)
+from skdl import LVQClassifier, MLPClassifier, MLPRegressor
 from skdl.io import FORMAT_VERSION, load, save
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -159,51 +150,31 @@ def test_a_gpu_model_loads_and_predicts_on_cpu(iris, tmp_path, monkeypatch):
     )
 
 
-def _round_trip_cases():
-    """One small fitted-able case per public estimator family not covered above."""
-    digits = load_digits()
-    X, y = digits.data[:200] / 16, digits.target[:200]
-    images = X.reshape(-1, 8, 8)
-    texts = ["a good film", "a bad film", "not good", "great fun", "dull"] * 8
-    labels = ["pos", "neg", "neg", "pos", "neg"] * 8
-    return {
-        "MLPRegressor": (
-            MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0),
-            X,
-            y * 1.0,
-        ),
-        "RBMTransformer": (RBMTransformer(8, n_iter=2, random_state=0), X, None),
-        "DBNTransformer": (DBNTransformer((8, 4), n_iter=1, random_state=0), X, None),
-        "LSTMTextClassifier": (
-            LSTMTextClassifier(hidden_size=8, max_iter=2, random_state=0),
-            texts,
-            labels,
-        ),
-        "LSTMClassifier": (LSTMClassifier(hidden_size=8, max_iter=2), images, y),
-        "LSTMRegressor": (LSTMRegressor(hidden_size=8, max_iter=2), images, y * 1.0),
-        "HOGTransformer": (
-            HOGTransformer(pixels_per_cell=(4, 4), cells_per_block=(1, 1)),
-            images,
-            None,
-        ),
-        "ColorHistogramTransformer": (
-            ColorHistogramTransformer(bins=8, color_space="gray"),
-            (images * 255).astype(np.uint8),
-            None,
-        ),
-    }
+def _outputs(estimator, X) -> list:
+    return [
+        getattr(estimator, method)(X)
+        for method in ("predict_proba", "predict", "transform")
+        if hasattr(estimator, method)
+    ]
 
 
-@pytest.mark.parametrize("name", sorted(_round_trip_cases()))
-def test_every_family_round_trips(tmp_path, name):
-    estimator, X, y = _round_trip_cases()[name]
-    model = estimator.fit(X, y)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_estimator_round_trips_through_io_pickle_and_joblib(tmp_path, name):
+    X, y = CASES[name].data()
+    model = CASES[name].make().fit(X, y)
+    expected = _outputs(model, X)
     save(model, tmp_path / "model.skdl")
-    loaded = load(tmp_path / "model.skdl")
-    for method in ("predict_proba", "predict", "transform"):
-        if hasattr(model, method):
-            np.testing.assert_array_equal(
-                getattr(loaded, method)(X), getattr(model, method)(X)
-            )
+    joblib.dump(model, tmp_path / "model.joblib")
+    copies = {
+        "skdl.io": load(tmp_path / "model.skdl"),
+        "pickle": pickle.loads(pickle.dumps(model)),
+        "joblib": joblib.load(tmp_path / "model.joblib"),
+    }
+    for how, copy in copies.items():
+        assert type(copy) is type(model), how
+        for got, want in zip(_outputs(copy, X), expected, strict=True):
+            np.testing.assert_array_equal(got, want, err_msg=how)
     if name == "RBMTransformer":  # the Gibbs sampler's generator continues too
-        np.testing.assert_array_equal(loaded.gibbs(X[:5]), model.gibbs(X[:5]))
+        np.testing.assert_array_equal(
+            copies["skdl.io"].gibbs(X[:5]), model.gibbs(X[:5])
+        )
