@@ -32,7 +32,14 @@ from skorch.utils import TeeGenerator
 from .callbacks import StopTraining
 from .exceptions import DivergenceError
 
-__all__ = ["Batches", "HostRows", "SkdlNet", "is_memory_mapped", "to_rows"]
+__all__ = [
+    "Batches",
+    "HostRows",
+    "SkdlNet",
+    "is_memory_mapped",
+    "reads_lazily",
+    "to_rows",
+]
 
 _HOOKS = (
     "on_train_begin",
@@ -86,18 +93,30 @@ def is_memory_mapped(X) -> bool:
     return isinstance(X, mmap.mmap)
 
 
-def to_rows(X, device: torch.device, dtype: torch.dtype | None = None):
+def reads_lazily(X, device: torch.device) -> bool:
+    """Whether batches of ``X`` are read from the host one at a time.
+
+    True for sparse matrices, memory-mapped arrays, and arrays that would take
+    more than half of the free memory of the CUDA device they are meant for;
+    other arrays move to the device once per fit.
+    """
+    if sp.issparse(X) or is_memory_mapped(X):
+        return True
+    if device.type != "cuda":
+        return False
+    free, _ = torch.cuda.mem_get_info(device)
+    return np.asarray(X).nbytes > free // 2
+
+
+def to_rows(X, device: torch.device):
     """Make ``X`` indexable by row on ``device``: a tensor, or :class:`HostRows`.
 
     A C-contiguous float32 array on the CPU becomes a tensor that shares its
-    memory; sparse matrices and memory-mapped arrays are read batch by batch.
+    memory; what :func:`reads_lazily` picks is read batch by batch.
     """
-    if sp.issparse(X) or is_memory_mapped(X):
+    if reads_lazily(X, device):
         return HostRows(X, device)
-    tensor = torch.as_tensor(np.asarray(X))
-    if dtype is not None:
-        tensor = tensor.to(dtype)
-    return tensor.to(device)
+    return torch.as_tensor(np.asarray(X)).to(device)
 
 
 class Batches:

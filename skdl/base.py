@@ -16,7 +16,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -27,7 +26,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from torch import nn
 
-from ._net import Batches, HostRows, SkdlNet, is_memory_mapped, to_rows
+from ._net import Batches, HostRows, SkdlNet, reads_lazily, to_rows
 from .callbacks import (
     Convergence,
     EpochProgressBar,
@@ -296,11 +295,11 @@ class BaseTorchEstimator(BaseEstimator):
     ):
         whole = len(index) == X.shape[0]
         take = (lambda a: a) if whole else (lambda a: a[index])
-        # sparse and memory-mapped X stay where they are: batches read their rows
-        lazy = sp.issparse(X) or is_memory_mapped(X)
+        # X that stays on the host (sparse, memory-mapped, too big for the GPU):
+        # batches read their rows, and a split keeps indices instead of copies
         return Batches(
             HostRows(X, device, None if whole else index)
-            if lazy
+            if reads_lazily(X, device)
             else to_rows(take(X), device),
             to_rows(take(y), device),
             None if weight is None else to_rows(take(weight), device),

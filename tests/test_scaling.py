@@ -205,3 +205,17 @@ def test_compile_true_on_cuda_matches_eager():
     np.testing.assert_allclose(
         compiled.predict_proba(X), eager.predict_proba(X), atol=1e-4
     )
+
+
+def test_arrays_too_big_for_the_gpu_stay_on_the_host(monkeypatch):
+    """An array over half of the device's free memory is read batch by batch."""
+    from skdl import _net
+
+    X = np.zeros((100, 8), dtype=np.float32)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (6000, 10**9))
+    assert not _net.reads_lazily(X[:50], torch.device("cuda"))  # 1600 bytes
+    assert _net.reads_lazily(X, torch.device("cuda"))  # 3200 bytes > 6000 / 2
+    assert not _net.reads_lazily(X, torch.device("cpu"))
+    rows = _net.HostRows(X, torch.device("cpu"), index=np.arange(10, 20))
+    assert len(rows) == 10
+    np.testing.assert_array_equal(rows[2:4].numpy(), X[12:14])
