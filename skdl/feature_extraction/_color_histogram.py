@@ -19,6 +19,7 @@ from numbers import Integral, Real
 import cv2
 import numpy as np
 
+from ..utils._docstrings import fill_doc
 from ..utils._sklearn import StrOptions, validate_params
 from ._base import LAYOUT_CONSTRAINTS, ImageTransformer, read_images
 
@@ -165,6 +166,7 @@ def color_histogram(
     return spec.compute(images, owner="color_histogram")
 
 
+@fill_doc
 class ColorHistogramTransformer(ImageTransformer):
     """Color histograms of images, with the counts of ``cv2.calcHist``.
 
@@ -193,12 +195,7 @@ class ColorHistogramTransformer(ImageTransformer):
         Divide each image's histogram (with ``joint=False``, the concatenated
         channel histograms together) by its sum or its Euclidean norm; None
         keeps the counts.
-    image_shape : tuple, 'auto' or None, default=None
-        Shape of one image for flat rows: ``(height, width)`` or with the
-        channels (placed as ``data_format`` says); None or 'auto' reads square
-        grayscale rows.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
-        Where the channel axis of 4-D input and of ``image_shape`` is.
+    ${image_layout_parameters}
 
     Attributes
     ----------

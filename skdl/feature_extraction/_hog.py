@@ -40,6 +40,7 @@ import torch
 from joblib import effective_n_jobs
 
 from ..utils import resolve_device
+from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, validate_params
 from ._base import LAYOUT_CONSTRAINTS, ImageTransformer, read_images
 
@@ -251,6 +252,7 @@ def visualize_hog(
     return glyphs
 
 
+@fill_doc
 class HOGTransformer(ImageTransformer):
     """Histogram-of-oriented-gradients features of images, as scikit-image's.
 
@@ -276,12 +278,7 @@ class HOGTransformer(ImageTransformer):
     transform_sqrt : bool, default=False
         Take the square root of the pixel values first (power-law compression).
         The images must not be negative.
-    image_shape : tuple, 'auto' or None, default=None
-        Shape of one image for flat rows: ``(height, width)`` or with the
-        channels (placed as ``data_format`` says); None or 'auto' reads square
-        grayscale rows.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
-        Where the channel axis of 4-D input and of ``image_shape`` is.
+    ${image_layout_parameters}
     batch_size : int or 'auto', default='auto'
         Images computed together; 'auto' takes about 262,000 pixels per batch
         on the CPU and 16.7 million on a GPU.

@@ -15,6 +15,7 @@ from numbers import Integral
 import cv2
 import numpy as np
 
+from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions
 from ._base import ImageTransformer, as_layout
 
@@ -48,6 +49,7 @@ def _opencv_dtype(images: np.ndarray, supported) -> np.ndarray:
     return images.astype(np.float64 if wide else np.float32)
 
 
+@fill_doc
 class ImageResizer(ImageTransformer):
     """Resize images with ``cv2.resize``.
 
@@ -59,24 +61,11 @@ class ImageResizer(ImageTransformer):
     interpolation : {'area', 'linear', 'nearest', 'cubic', 'lanczos'}, default='area'
         OpenCV's interpolation: 'area' (pixel-area averaging) is best for
         shrinking, 'linear' or 'cubic' for enlarging.
-    image_shape : tuple, 'auto' or None, default=None
-        Shape of one image for flat rows: ``(height, width)`` or with the
-        channels (placed as ``data_format`` says); None or 'auto' reads square
-        grayscale rows.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
-        Where the channel axis of 4-D input and of ``image_shape`` is.
+    ${image_layout_parameters}
 
     Attributes
     ----------
-    image_shape_ : tuple of (height, width, channels)
-        Shape of the images seen in :term:`fit`.
-
-    n_features_in_ : int
-        Number of values per image seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
-        feature names that are all strings.
+    ${image_attributes}
 
     Notes
     -----
@@ -154,6 +143,7 @@ class ImageResizer(ImageTransformer):
         return tags
 
 
+@fill_doc
 class GrayscaleConverter(ImageTransformer):
     """Convert RGB (or RGBA) images to grayscale with ``cv2.cvtColor``.
 
@@ -172,15 +162,7 @@ class GrayscaleConverter(ImageTransformer):
 
     Attributes
     ----------
-    image_shape_ : tuple of (height, width, channels)
-        Shape of the images seen in :term:`fit`.
-
-    n_features_in_ : int
-        Number of values per image seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
-        feature names that are all strings.
+    ${image_attributes}
 
     Notes
     -----
@@ -235,6 +217,7 @@ class GrayscaleConverter(ImageTransformer):
         return tags
 
 
+@fill_doc
 class ImageDeskewer(ImageTransformer):
     """Straighten slanted handwriting with a shear, as OpenCV's digits sample.
 
@@ -247,23 +230,11 @@ class ImageDeskewer(ImageTransformer):
 
     Parameters
     ----------
-    image_shape : tuple, 'auto' or None, default=None
-        Shape of one image for flat rows; None or 'auto' reads square
-        grayscale rows.
-    data_format : {'channels_last', 'channels_first'}, default='channels_last'
-        Where the channel axis of 4-D input and of ``image_shape`` is.
+    ${image_layout_parameters}
 
     Attributes
     ----------
-    image_shape_ : tuple of (height, width, channels)
-        Shape of the images seen in :term:`fit`.
-
-    n_features_in_ : int
-        Number of values per image seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X` has
-        feature names that are all strings.
+    ${image_attributes}
 
     Notes
     -----

@@ -236,6 +236,24 @@ n_features_in_ : int
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Column names of a 2-D ``X`` given as a DataFrame with string column
     names; absent otherwise.""",
+    "image_layout_parameters": """\
+image_shape : tuple, 'auto' or None, default=None
+    Shape of one image for flat rows: ``(height, width)`` or with the
+    channels (placed as ``data_format`` says); None or 'auto' reads square
+    grayscale rows.
+
+data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    Where the channel axis of 4-D input and of ``image_shape`` is.""",
+    "image_attributes": """\
+image_shape_ : tuple of (height, width, channels)
+    Shape of the images seen in :term:`fit`.
+
+n_features_in_ : int
+    Number of values per image seen during :term:`fit`.
+
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during :term:`fit`. Defined only when `X` has
+    feature names that are all strings.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
