@@ -64,6 +64,14 @@ class BaseTorchEstimator(BaseEstimator):
     parameters and the fitted input attributes) and may override
     ``_validate_X_y`` / ``_validate_X`` for inputs other than 2-D arrays and
     ``_example_input`` for ``summary()``.
+
+    Examples
+    --------
+    >>> from skdl import CNNClassifier, LVQClassifier, MLPRegressor
+    >>> from skdl.base import BaseTorchEstimator
+    >>> all(issubclass(c, BaseTorchEstimator)
+    ...     for c in (CNNClassifier, LVQClassifier, MLPRegressor))
+    True
     """
 
     _parameter_constraints: dict = {
@@ -578,6 +586,17 @@ class TorchClassifierMixin(ClassifierMixin):
     multilabel indicator matrices one logistic output per label, as in
     scikit-learn's MLPClassifier. ``classes_`` holds the labels as given (strings
     or any ints).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl import MLPClassifier
+    >>> X = np.array([[0.0], [0.1], [0.9], [1.0]])
+    >>> model = MLPClassifier(solver="lbfgs", random_state=0)
+    >>> model.fit(X, ["low", "low", "high", "high"]).classes_
+    array(['high', 'low'], dtype='<U4')
+    >>> model.out_activation_
+    'logistic'
     """
 
     _parameter_constraints: dict = {
@@ -750,7 +769,18 @@ class TorchClassifierMixin(ClassifierMixin):
 
 
 class TorchRegressorMixin(RegressorMixin):
-    """Targets, outputs and losses for regressors (one or several outputs)."""
+    """Targets, outputs and losses for regressors (one or several outputs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl import MLPRegressor
+    >>> X = np.linspace(0, 1, 20).reshape(-1, 1)
+    >>> Y = np.hstack([X, 2 * X])  # two outputs
+    >>> model = MLPRegressor(solver="lbfgs", random_state=0).fit(X, Y)
+    >>> model.n_outputs_, model.predict(X).shape
+    (2, (20, 2))
+    """
 
     def _encode_targets(self, y, *, X, sample_weight, reset, classes):
         y = np.asarray(y, dtype=np.float32)

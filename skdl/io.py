@@ -249,6 +249,22 @@ def load(path, **params):
     ValueError
         If the file is not an skdl model file, is truncated or altered, comes from
         a newer format, or needs parameters that were not given.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from sklearn.datasets import load_iris
+    >>> from skorch.callbacks import GradientNormClipping
+    >>> from skdl import MLPClassifier
+    >>> from skdl.io import load, save
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clip = [GradientNormClipping(1.0)]
+    >>> model = MLPClassifier(max_iter=5, callbacks=clip, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.skdl")
+    >>> save(model, path)  # the callbacks are Python objects: not stored
+    >>> loaded = load(path, callbacks=clip)
+    >>> (loaded.predict_proba(X) == model.predict_proba(X)).all()
+    np.True_
     """
     raw = Path(path).read_bytes()
     try:

@@ -13,6 +13,22 @@ class StopTraining(Exception):
     """Raised by a callback to end training after the current epoch.
 
     skdl's training loop catches it; it never reaches the user.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skorch.callbacks import Callback
+    >>> from skdl import MLPClassifier
+    >>> from skdl.callbacks import StopTraining
+    >>> class StopBelow(Callback):
+    ...     def on_epoch_end(self, net, **kwargs):
+    ...         if net.history[-1, "train_loss"] < 0.8:
+    ...             raise StopTraining
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = MLPClassifier(learning_rate_init=0.01, callbacks=[StopBelow()],
+    ...                       random_state=0).fit(X, y)
+    >>> model.n_iter_ < 200, model.loss_ < 0.8
+    (True, True)
     """
 
 
