@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 from numbers import Integral
 
 import numpy as np
@@ -584,17 +585,21 @@ def _magnitudes_and_bins(g_row, g_col, n_bins: int, dtype: torch.dtype):
     The float64 orientation scikit-image compares with the bin edges is costly;
     a float32 one decides the bin of every pixel that is not within
     ``_EDGE_MARGIN_DEGREES`` of an edge, and only the others get the float64
-    orientation computed as scikit-image computes it.
+    orientation computed as scikit-image computes it. A zero row gradient needs
+    neither: its orientation is exactly 0 (bin 0) and its magnitude ``|g_col|``.
     """
     row32, col32 = g_row.float(), g_col.float()
     magnitude = torch.hypot(col32, row32) if dtype == torch.float32 else None
-    orientation = torch.rad2deg(torch.atan2(row32, col32)).remainder_(180)
-    width = 180.0 / n_bins
-    position = orientation / width
+    # position on the bin axis: the angle folded into [0, pi], in bin widths
+    position = torch.atan2(row32, col32)
+    position = torch.where(position < 0, position + math.pi, position)
+    position.mul_(n_bins / math.pi)
     bins = position.floor().clamp_(0, n_bins - 1).to(torch.int32)
-    near = (position - position.round()).abs_().mul_(width) < _EDGE_MARGIN_DEGREES
-    # a zero gradient adds nothing to any bin (flat regions are common)
-    near &= (row32 != 0) | (col32 != 0)
+    margin = _EDGE_MARGIN_DEGREES * n_bins / 180.0  # in bin widths
+    near = (position - position.round()).abs_() < margin
+    flat = row32 == 0
+    near &= ~flat
+    bins.masked_fill_(flat, 0)
     near = near.nonzero().view(-1)
     if magnitude is None:
         magnitude = torch.hypot(g_col.double(), g_row.double())
