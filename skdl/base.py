@@ -42,6 +42,7 @@ from .utils import (
     torch_threads,
 )
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
+from .utils._torch import N_THREADS_CONSTRAINT
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
@@ -104,11 +105,7 @@ class BaseTorchEstimator(BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
         "precision": [StrOptions(set(_PRECISIONS))],
-        "n_threads": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Integral, {-1}),
-            None,
-        ],
+        "n_threads": N_THREADS_CONSTRAINT,
         "compile": ["boolean", dict],
         "callbacks": [list, None],
     }

@@ -43,7 +43,8 @@ from ..utils import (
     torch_threads,
 )
 from ..utils._docstrings import fill_doc
-from ..utils._sklearn import Interval, Options, StrOptions, _fit_context
+from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._torch import N_THREADS_CONSTRAINT
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
 
@@ -60,11 +61,7 @@ _TRAINING_CONSTRAINTS: dict = {
     "verbose": ["verbose"],
     "random_state": ["random_state"],
     "device": [str, torch.device],
-    "n_threads": [
-        Interval(Integral, 1, None, closed="left"),
-        Options(Integral, {-1}),
-        None,
-    ],
+    "n_threads": N_THREADS_CONSTRAINT,
 }
 
 # rows per forward pass when transforming or scoring

@@ -6,9 +6,12 @@ import contextlib
 import os
 import re
 from collections.abc import Iterator
+from numbers import Integral
 
 import numpy as np
 import torch
+
+from ._sklearn import Interval, Options
 
 __all__ = [
     "out_of_memory_error",
@@ -158,6 +161,15 @@ def torch_seeded(seed: int, device: torch.device) -> Iterator[None]:
             with torch.cuda.device(device):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+#: ``_parameter_constraints`` entry of every ``n_threads`` parameter (see
+#: :func:`torch_threads`): a positive int, -1 for every core, or None.
+N_THREADS_CONSTRAINT = [
+    Interval(Integral, 1, None, closed="left"),
+    Options(Integral, {-1}),
+    None,
+]
 
 
 @contextlib.contextmanager
