@@ -145,21 +145,21 @@ class ContrastiveDivergence:
     For a batch ``v+`` of ``m`` rows: ``h+ = P(h | v+)``; the negative phase
     runs ``k`` Gibbs steps ``h -> v- -> P(h | v-)`` from ``h+`` sampled (CD) or
     from the persistent chain ``rbm.chain`` (PCD, whose last hidden sample then
-    becomes the new chain). Bernoulli visible units are sampled; Gaussian ones
-    take their mean, the noise-free reconstruction that Hinton's practical guide
-    (2010, section 13.2) recommends for standardized data. With ``n`` negative
-    rows and ``h-`` the hidden
-    probabilities of the last step::
+    becomes the new chain). The chain's hidden units are sampled; its visible
+    units take their mean ``E[v | h]`` unless ``sample_visible``: the noise-free
+    reconstruction that Hinton's practical guide (2010, sections 3.2 and 13.2)
+    recommends, which lowers the variance of the update. With ``n`` negative
+    rows and ``h-`` the hidden probabilities of the last step::
 
         grad_W = h+^T v+ / m - h-^T v- / n - weight_decay * W
         velocity = momentum * velocity + learning_rate * grad
         params += velocity
 
     (``grad_c`` and ``grad_b`` are the matching differences of column means,
-    without decay). With ``k=1``, PCD, no momentum or decay and full batches this
-    is exactly scikit-learn's ``BernoulliRBM`` update; on a short last batch the
-    negative statistics are averaged over the chain's rows, where scikit-learn
-    divides them by the batch's rows.
+    without decay). With ``k=1``, PCD, ``sample_visible=True``, no momentum or
+    decay and full batches this is exactly scikit-learn's ``BernoulliRBM``
+    update; on a short last batch the negative statistics are averaged over the
+    chain's rows, where scikit-learn divides them by the batch's rows.
 
     The negative rows are stored negated next to the positive rows, so the
     weight, hidden-bias and visible-bias updates are one matrix product each.
@@ -180,6 +180,9 @@ class ContrastiveDivergence:
         Momentum of the updates, in [0, 1).
     weight_decay : float, default=0.0
         L2 penalty on the weights (not the biases).
+    sample_visible : bool, default=False
+        Sample the chain's visible units (Bernoulli draws, or the mean plus
+        standard normal noise for Gaussian units) instead of taking their mean.
 
     Examples
     --------
@@ -188,8 +191,9 @@ class ContrastiveDivergence:
     >>> rbm.reset_parameters()
     >>> cd = ContrastiveDivergence(rbm, learning_rate=0.1, batch_size=4)
     >>> v = torch.randint(0, 2, (4, 6)).float()
-    >>> visible_shape, hidden_shape = cd.noise_shapes(4)
-    >>> cd.step(v, torch.rand(visible_shape), torch.rand(hidden_shape))
+    >>> cd.noise_shapes(4)
+    (None, (1, 4, 3))
+    >>> cd.step(v, None, torch.rand(1, 4, 3))
     >>> bool(rbm.visible_bias.abs().sum() > 0)
     True
     """
@@ -204,6 +208,7 @@ class ContrastiveDivergence:
         persistent: bool = True,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
+        sample_visible: bool = False,
     ):
         self.rbm = rbm
         self.learning_rate = float(learning_rate)
@@ -212,6 +217,7 @@ class ContrastiveDivergence:
         self.persistent = persistent
         self.momentum = float(momentum)
         self.weight_decay = float(weight_decay)
+        self.sample_visible = bool(sample_visible)
         like = rbm.flat
         m = self.batch_size
         n = len(rbm.chain) if persistent else m
@@ -236,13 +242,13 @@ class ContrastiveDivergence:
     ) -> tuple[tuple[int, ...] | None, tuple[int, ...]]:
         """Shapes of the visible and hidden noise that one step consumes.
 
-        Both are uniform on [0, 1). Gaussian visible units take no noise (the
-        visible shape is None): their negative phase uses noise-free
-        reconstructions.
+        The hidden noise is uniform on [0, 1); the visible noise is uniform for
+        Bernoulli units and standard normal for Gaussian ones. Without
+        ``sample_visible`` the visible units take no noise (their shape is None).
         """
         n = self.n_negative(n_rows)
         visible = None
-        if self.rbm.visible_units == "bernoulli":
+        if self.sample_visible:
             visible = (self.k, n, self.rbm.n_visible)
         return visible, (self.k, n, self.rbm.n_hidden)
 
@@ -263,9 +269,9 @@ class ContrastiveDivergence:
         v : Tensor of shape (m, n_visible)
             The batch, ``m <= batch_size``.
         visible_noise, hidden_noise : Tensor
-            Uniform noise of the shapes ``noise_shapes(m)``; Gibbs step ``i``
-            samples the visible units with ``visible_noise[i]`` (None for
-            Gaussian units). The hidden samples use
+            Noise of the shapes ``noise_shapes(m)``; Gibbs step ``i``
+            samples the visible units with ``visible_noise[i]`` (None without
+            ``sample_visible``). The hidden samples use
             ``hidden_noise`` in order: for CD, first to sample ``h+``, then
             between steps; for PCD, between steps, then for the new chain.
         """
@@ -292,10 +298,15 @@ class ContrastiveDivergence:
                 torch.sub(h_neg, next(hidden_draws), out=chain).ceil_()
             # v_neg holds -v
             torch.addmm(visible_bias, chain, weight, out=v_neg)
-            if gaussian:
+            if not gaussian:
+                v_neg.sigmoid_()
+            if self.sample_visible and not gaussian:
+                # floor(u - p) is -1 where u < p, else 0
+                torch.sub(visible_noise[step], v_neg, out=v_neg).floor_()
+            elif self.sample_visible:
+                torch.add(v_neg, visible_noise[step], out=v_neg).neg_()
+            else:
                 v_neg.neg_()
-            else:  # floor(u - p) is -1 where u < p, else 0
-                torch.sub(visible_noise[step], v_neg.sigmoid_(), out=v_neg).floor_()
             torch.addmm(hidden_bias, v_neg, weight.T, alpha=-1, out=h_neg).sigmoid_()
         if self.persistent:
             torch.sub(h_neg, next(hidden_draws), out=chain).ceil_()

@@ -57,6 +57,7 @@ _TRAINING_CONSTRAINTS: dict = {
     "visible_units": [StrOptions({"bernoulli", "gaussian"})],
     "momentum": [Interval(Real, 0, 1, closed="left")],
     "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "sample_visible": ["boolean"],
     "shuffle": ["boolean"],
     "verbose": ["verbose"],
     "random_state": ["random_state"],
@@ -94,6 +95,11 @@ class _Noise:
             return torch.from_numpy(self.numpy.random(shape, dtype=np.float32))
         return torch.rand(shape, generator=self.torch, device=self.device)
 
+    def normal(self, shape) -> torch.Tensor:
+        if self.numpy is not None:
+            return torch.from_numpy(self.numpy.standard_normal(shape, dtype=np.float32))
+        return torch.randn(shape, generator=self.torch, device=self.device)
+
     def permutation(self, n: int) -> torch.Tensor:
         if self.numpy is not None:
             return torch.from_numpy(self.numpy.permutation(n))
@@ -112,12 +118,14 @@ def _run_epoch(trainer: ContrastiveDivergence, rows, order, noise: _Noise) -> No
     per_batch = int(np.prod(shape_visible or 0) + np.prod(shape_hidden))
     block = max(1, 2**22 // per_batch)
     dense = isinstance(rows, torch.Tensor)
+    gaussian = trainer.rbm.visible_units == "gaussian"
     for first in range(0, len(batches), block):
         chunk = batches[first : first + block]
         hidden_noise = noise.uniform((len(chunk), *shape_hidden)).unbind(0)
         visible_noise = [None] * len(chunk)
         if shape_visible is not None:
-            visible_noise = noise.uniform((len(chunk), *shape_visible)).unbind(0)
+            draw = noise.normal if gaussian else noise.uniform
+            visible_noise = draw((len(chunk), *shape_visible)).unbind(0)
         for index, visible, hidden in zip(
             chunk, visible_noise, hidden_noise, strict=True
         ):
@@ -238,7 +246,7 @@ class RBMTransformer(_RBMBase):
     """Restricted Boltzmann machine feature learner, trained with PyTorch.
 
     A drop-in replacement for :class:`sklearn.neural_network.BernoulliRBM`: the
-    same parameters, defaults, fitted attributes and update (persistent
+    same parameters, defaults, fitted attributes and algorithm (persistent
     contrastive divergence with one Gibbs step), plus CD-k, plain CD, Gaussian
     visible units for real-valued data, momentum, weight decay and a GPU
     ``device``. :meth:`transform` returns the hidden units' probabilities
@@ -284,8 +292,10 @@ class RBMTransformer(_RBMBase):
 
     Notes
     -----
-    Differences from scikit-learn's ``BernoulliRBM``: the rows are shuffled each
-    epoch unless ``shuffle=False``; on a short last batch the negative
+    Differences from scikit-learn's ``BernoulliRBM``: the negative phase takes
+    the visible units' probabilities rather than samples unless
+    ``sample_visible=True``, which gives better features; the rows are shuffled
+    each epoch unless ``shuffle=False``; on a short last batch the negative
     statistics are averaged over the chains instead of being divided by the
     batch's rows; ``partial_fit`` makes one pass over ``X`` in mini-batches of
     ``batch_size`` (scikit-learn makes one update on all of ``X``); ``gibbs``
@@ -322,6 +332,7 @@ class RBMTransformer(_RBMBase):
         visible_units="bernoulli",
         momentum=0.0,
         weight_decay=0.0,
+        sample_visible=False,
         shuffle=True,
         verbose=0,
         random_state=None,
@@ -337,6 +348,7 @@ class RBMTransformer(_RBMBase):
         self.visible_units = visible_units
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.sample_visible = sample_visible
         self.shuffle = shuffle
         self.verbose = verbose
         self.random_state = random_state
@@ -458,6 +470,7 @@ class RBMTransformer(_RBMBase):
             persistent=self.persistent,
             momentum=self.momentum,
             weight_decay=self.weight_decay,
+            sample_visible=self.sample_visible,
         )
         noise = _Noise(seed, device)
         work = (self.batch_size + len(module.chain)) * X.shape[1] * self.n_components
@@ -781,6 +794,7 @@ class DBNTransformer(_RBMBase):
         visible_units="bernoulli",
         momentum=0.0,
         weight_decay=0.0,
+        sample_visible=False,
         shuffle=True,
         verbose=0,
         random_state=None,
@@ -796,6 +810,7 @@ class DBNTransformer(_RBMBase):
         self.visible_units = visible_units
         self.momentum = momentum
         self.weight_decay = weight_decay
+        self.sample_visible = sample_visible
         self.shuffle = shuffle
         self.verbose = verbose
         self.random_state = random_state

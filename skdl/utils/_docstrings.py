@@ -172,6 +172,14 @@ weight_decay : float, default=0.0
     L2 penalty on the weights (not the biases): each update adds
     ``-learning_rate * weight_decay * W``.
 
+sample_visible : bool, default=False
+    Whether the negative phase samples the visible units. False takes their
+    mean ``E[v | h]`` (the probabilities), as Hinton's practical guide
+    recommends: the updates are less noisy, the pseudo-likelihood ends higher
+    and the features usually classify better (see the user guide). True is
+    scikit-learn's exact update: Bernoulli draws, or the mean plus standard
+    normal noise for Gaussian units.
+
 shuffle : bool, default=True
     Draw a new order of the training rows each epoch. scikit-learn's
     ``BernoulliRBM`` always visits them in order (``shuffle=False``).

@@ -1,6 +1,5 @@
 import itertools
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -66,7 +65,9 @@ def test_pcd_update_equals_sklearn_bernoulli_rbm():
 
     rbm = RBM(n_features, n_components, n_chains=n_samples).double()
     rbm.weight.copy_(torch.from_numpy(weight))
-    trainer = ContrastiveDivergence(rbm, learning_rate=0.3, batch_size=n_samples)
+    trainer = ContrastiveDivergence(
+        rbm, learning_rate=0.3, batch_size=n_samples, sample_visible=True
+    )
     for batch in data:
         reference.partial_fit(batch)
         u_visible = draws.uniform(size=(n_samples, n_features))
@@ -124,7 +125,12 @@ def test_cd_k_bias_shrinks_with_k(persistent):
                 torch.bernoulli(rbm(torch.from_numpy(data)), generator=generator)
             )
         trainer = ContrastiveDivergence(
-            rbm, learning_rate=1.0, batch_size=len(data), k=k, persistent=persistent
+            rbm,
+            learning_rate=1.0,
+            batch_size=len(data),
+            k=k,
+            persistent=persistent,
+            sample_visible=True,  # a true Gibbs chain
         )
         visible_shape, hidden_shape = trainer.noise_shapes(len(data))
         trainer.step(
@@ -137,11 +143,23 @@ def test_cd_k_bias_shrinks_with_k(persistent):
     assert errors[5] < 0.01
 
 
-def test_short_batch_momentum_and_weight_decay_follow_the_formula():
-    # update = momentum * velocity + lr * (h+ v+ / m - h- v- / n - decay * W)
+@pytest.mark.parametrize(
+    "visible_units, sample_visible",
+    [
+        ("bernoulli", False),
+        ("bernoulli", True),
+        ("gaussian", False),
+        ("gaussian", True),
+    ],
+)
+def test_short_batch_momentum_and_weight_decay_follow_the_formula(
+    visible_units, sample_visible
+):
+    # update = momentum * velocity + lr * (h+ v+ / m - h- v- / n - decay * W),
+    # v- = E[v | chain], or a draw from P(v | chain) with sample_visible
     torch.manual_seed(0)
     n_features, n_components, n_chains = 6, 4, 5
-    rbm = RBM(n_features, n_components, n_chains=n_chains).double()
+    rbm = RBM(n_features, n_components, visible_units, n_chains=n_chains).double()
     rbm.reset_parameters()
     trainer = ContrastiveDivergence(
         rbm,
@@ -149,19 +167,31 @@ def test_short_batch_momentum_and_weight_decay_follow_the_formula():
         batch_size=n_chains,
         momentum=0.7,
         weight_decay=0.1,
+        sample_visible=sample_visible,
     )
+    visible_shape, hidden_shape = trainer.noise_shapes(n_chains)
+    assert (visible_shape is not None) == sample_visible
     velocity = np.zeros((n_components, n_features))
     for m in (n_chains, 3):  # a full batch, then a short one
         v = torch.randint(0, 2, (m, n_features)).double()
-        u_visible = torch.rand(1, n_chains, n_features, dtype=torch.float64)
-        u_hidden = torch.rand(1, n_chains, n_components, dtype=torch.float64)
+        if visible_units == "bernoulli":
+            noise = torch.rand(1, n_chains, n_features, dtype=torch.float64)
+        else:
+            noise = torch.randn(1, n_chains, n_features, dtype=torch.float64)
+        u_hidden = torch.rand(hidden_shape, dtype=torch.float64)
         W, c, b = (t.numpy().copy() for t in rbm.split(rbm.flat))
         chain = rbm.chain.numpy().copy()
-        trainer.step(v, u_visible, u_hidden)
+        trainer.step(v, noise if sample_visible else None, u_hidden)
 
         v_pos = v.numpy()
         h_pos = _expit(v_pos @ W.T + c)
-        v_neg = (u_visible[0].numpy() < _expit(chain @ W + b)).astype(float)
+        v_neg = chain @ W + b
+        if visible_units == "bernoulli":
+            v_neg = _expit(v_neg)
+        if sample_visible and visible_units == "bernoulli":
+            v_neg = (noise[0].numpy() < v_neg).astype(float)
+        elif sample_visible:
+            v_neg = v_neg + noise[0].numpy()
         h_neg = _expit(v_neg @ W.T + c)
         gradient = h_pos.T @ v_pos / m - h_neg.T @ v_neg / n_chains - 0.1 * W
         velocity = 0.7 * velocity + 0.5 * gradient
@@ -221,22 +251,22 @@ def _nudged_digits():
 
 
 @pytest.mark.slow
-def test_rbm_features_for_digit_classification():
-    """The issue asks for >= 0.955; scikit-learn's BernoulliRBM itself reaches
-    0.951-0.952 here (seeds 0-2) and skdl's RBM 0.943-0.958, so the test holds
-    skdl to the reference's level, 0.95, on one seed."""
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_rbm_features_for_digit_classification(seed):
+    # the issue's figure, >= 0.955, on every seed; sklearn's BernoulliRBM
+    # reaches 0.951-0.956 here, and skdl with its update (sample_visible=True)
+    # 0.945-0.958, against 0.955-0.969 over 16 seeds with the default
     X, y = _nudged_digits()
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.2, random_state=0
     )
     model = make_pipeline(
-        RBMTransformer(256, learning_rate=0.06, n_iter=10, random_state=0),
+        RBMTransformer(256, learning_rate=0.06, n_iter=10, random_state=seed),
         LogisticRegression(C=6000, max_iter=1000),
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # lbfgs stops at max_iter with C=6000
-        model.fit(X_train, y_train)
-    assert model.score(X_test, y_test) >= 0.95
+    model.fit(X_train, y_train)
+    assert model[-1].n_iter_[0] < 1000  # converged
+    assert model.score(X_test, y_test) >= 0.955
 
 
 @pytest.fixture(scope="module")
