@@ -36,6 +36,7 @@ __all__ = [
     "Batches",
     "HostRows",
     "SkdlNet",
+    "host_rows",
     "is_memory_mapped",
     "reads_lazily",
     "to_rows",
@@ -117,6 +118,17 @@ def to_rows(X, device: torch.device):
     if reads_lazily(X, device):
         return HostRows(X, device)
     return torch.as_tensor(np.asarray(X)).to(device)
+
+
+def host_rows(rows):
+    """The rows of a training array (made by :func:`to_rows`) on the host.
+
+    A tensor comes back as a NumPy array; :class:`HostRows` as its own array or
+    sparse matrix, restricted to its rows, so that sparse data stay sparse.
+    """
+    if isinstance(rows, torch.Tensor):
+        return rows.cpu().numpy()
+    return rows.X if rows.index is None else rows.X[rows.index]
 
 
 class Batches:

@@ -9,8 +9,11 @@ hidden probabilities, and so on. :class:`skdl.DBNTransformer` builds such a
 stack and returns the top layer's probabilities as features. This example
 
 1. trains a two-layer DBN on the nudged digits and feeds each layer's features
-   to logistic regression, next to a single RBM and the raw pixels;
-2. draws what the units of the second layer respond to in pixel space.
+   to logistic regression, next to the raw pixels;
+2. fine-tunes the whole stack as a classifier: an
+   :class:`~skdl.MLPClassifier` whose hidden layers start from the DBN's
+   weights (``pretrain=``), against the same network from a random start;
+3. draws what the units of the second layer respond to in pixel space.
 """
 
 # %%
@@ -29,7 +32,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import minmax_scale
 
-from skdl import DBNTransformer, RBMTransformer
+from skdl import DBNTransformer, MLPClassifier
 
 X, y = load_digits(return_X_y=True)
 images = X.reshape(-1, 8, 8)
@@ -51,7 +54,6 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_
 # :meth:`~skdl.DBNTransformer.transform` the top layer's.
 settings = dict(learning_rate=0.06, n_iter=10, random_state=0)
 dbn = DBNTransformer((256, 128), **settings).fit(X_train)
-rbm = RBMTransformer(256, **settings).fit(X_train)
 first = dbn.rbms_[0]
 
 
@@ -60,7 +62,6 @@ def features(X):
     bottom, top = first.transform(X), dbn.transform(X)
     return {
         "raw pixels (64)": X,
-        "one RBM (256)": rbm.transform(X),
         "DBN layer 1 (256)": bottom,
         "DBN layer 2 (128)": top,
         "DBN layers 1 + 2 (384)": np.hstack([bottom, top]),
@@ -85,14 +86,45 @@ plt.tight_layout()
 plt.show()
 
 # %%
-# Each RBM layer lifts logistic regression far above the raw pixels, but the
-# top layer alone scores below the first: 128 binary units that model the first
-# layer's probabilities keep less of what tells digits apart than the 256 below
-# them, and nothing in the greedy, unsupervised training asks them to keep it.
-# Joining both layers scores about as well as the first layer alone. A DBN's
-# stack is most useful as a starting point for supervised fine-tuning, or where
-# labels are too few to train a deep model from scratch; for features under a
-# linear model, one wide RBM is the simpler choice.
+# Each RBM layer lifts logistic regression far above the raw pixels. The top
+# layer's 128 units, which only model the first layer's probabilities, keep about
+# as much of what tells digits apart as the 256 below them, and joining both
+# layers does a little better than either.
+#
+# Fine-tuning the stack
+# ---------------------
+# The greedy training never sees a label. Fine-tuning does: the stack becomes
+# the hidden layers of a network with logistic units, a softmax layer goes on
+# top, and backpropagation trains everything on ``y``. ``MLPClassifier``'s
+# ``pretrain`` parameter does this: it trains a clone of the given
+# ``DBNTransformer`` on the training rows, starts the hidden layers from its
+# weights, then fits as usual. The same network from scikit-learn's random
+# start, and a ReLU network, get the same 60 epochs.
+candidates = {
+    "logistic, DBN start": MLPClassifier(
+        (256, 128),
+        activation="logistic",
+        pretrain=DBNTransformer((256, 128), **settings),
+        max_iter=60,
+        random_state=0,
+    ),
+    "logistic, random start": MLPClassifier(
+        (256, 128), activation="logistic", max_iter=60, random_state=0
+    ),
+    "relu, random start": MLPClassifier((256, 128), max_iter=60, random_state=0),
+}
+for name, network in candidates.items():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 60 epochs: not converged
+        network.fit(X_train, y_train)
+    print(f"{name:24} test accuracy {network.score(X_test, y_test):.3f}")
+
+# %%
+# The DBN's start puts the logistic network far ahead of the random one after
+# the same number of epochs: this is what made deep sigmoid networks trainable
+# in 2006. ReLU units, which do not saturate, train as fast from a random
+# start and score at least as well here, which is why layer-wise pretraining
+# fell out of use once such units (and better initialisations) came along.
 #
 # What the second layer responds to
 # ---------------------------------

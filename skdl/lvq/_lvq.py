@@ -8,6 +8,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.cluster import KMeans
@@ -15,7 +16,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from .._net import SkdlNet
+from .._net import SkdlNet, host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, _weighted_mean
 from ..callbacks import LinearDecayLR
 from ..exceptions import DivergenceError
@@ -869,12 +870,9 @@ default='linear'
 
 
 def _host_array(rows) -> np.ndarray:
-    """All rows of a training array in NumPy: a tensor, or the ``HostRows`` that
-    memory-mapped training data are read through.
-    """
-    if isinstance(rows, torch.Tensor):
-        return rows.cpu().numpy()
-    return rows[np.arange(len(rows))].cpu().numpy()
+    """All rows of a training array as a dense float32 NumPy array."""
+    X = host_rows(rows)
+    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
 
 
 def _class_prototypes(X_class, weight, count, init, rng) -> np.ndarray:

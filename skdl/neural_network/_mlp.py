@@ -6,12 +6,16 @@ from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
+import torch
+from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
 
+from .._net import host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from ..modules import ACTIVATIONS, MLPModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ._rbm import DBNTransformer, RBMTransformer
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -28,6 +32,7 @@ class _BaseMLP(BaseTorchEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
+        "pretrain": [None, RBMTransformer, DBNTransformer],
     }
 
     def _hidden_sizes(self) -> list[int]:
@@ -50,6 +55,40 @@ class _BaseMLP(BaseTorchEstimator):
             dropout=self.dropout,
             batch_norm=self.batch_norm,
         )
+
+    def _initialize_module(self, module: MLPModule, train) -> None:
+        """Start the hidden layers from RBMs trained on the training rows."""
+        if self.pretrain is None:
+            return
+        pretrain = clone(self.pretrain)
+        if isinstance(pretrain, RBMTransformer):
+            pretrain_sizes = [pretrain.n_components]
+        else:
+            pretrain_sizes = pretrain._layer_sizes()
+        if pretrain_sizes != self._hidden_sizes():
+            raise ValueError(
+                f"pretrain learns hidden layers of sizes {tuple(pretrain_sizes)} but "
+                f"hidden_layer_sizes is {tuple(self._hidden_sizes())}; give both "
+                "the same sizes."
+            )
+        if self.activation != "logistic":
+            raise ValueError(
+                "pretrain starts the hidden layers from RBMs, whose hidden units "
+                f"are logistic; set activation='logistic' (got {self.activation!r})."
+            )
+        X = host_rows(train.arrays[0])
+        if pretrain.random_state is None:
+            # drawn from the seeded stream, so random_state reproduces the whole fit
+            pretrain.random_state = int(torch.randint(2**31 - 1, ()))
+        pretrain.set_params(device=module.linear_layers()[0].weight.device)
+        pretrain.fit(X)
+        rbms = [pretrain] if isinstance(pretrain, RBMTransformer) else pretrain.rbms_
+        with torch.no_grad():
+            for layer, rbm in zip(module.linear_layers(), rbms, strict=False):
+                weight, hidden_bias, _ = rbm.module_.split(rbm.module_.flat)
+                layer.weight.copy_(weight)
+                layer.bias.copy_(hidden_bias)
+        self.pretrain_ = pretrain
 
     @property
     def coefs_(self) -> list[np.ndarray]:
@@ -124,6 +163,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     batch_norm : bool, default=False
         Batch normalisation between each hidden linear layer and its activation.
 
+    ${pretrain_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -149,6 +190,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     out_activation_ : str
         Output function: 'softmax' (multiclass) or 'logistic' (binary and
         multilabel).
+
+    ${pretrain_attribute}
 
     ${history_attributes}
 
@@ -207,6 +250,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         max_fun=15000,
         dropout=0.0,
         batch_norm=False,
+        pretrain=None,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -239,6 +283,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.max_fun = max_fun
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.pretrain = pretrain
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -309,6 +354,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
     batch_norm : bool, default=False
         Batch normalisation between each hidden linear layer and its activation.
 
+    ${pretrain_parameter}
+
     ${device_parameters}
 
     Attributes
@@ -327,6 +374,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     out_activation_ : str
         Output function: 'identity', or 'exp' for ``loss='poisson'``.
+
+    ${pretrain_attribute}
 
     ${history_attributes}
 
@@ -385,6 +434,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         max_fun=15000,
         dropout=0.0,
         batch_norm=False,
+        pretrain=None,
         device="cpu",
         precision="float32",
         n_threads=None,
@@ -417,6 +467,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.max_fun = max_fun
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.pretrain = pretrain
         self.device = device
         self.precision = precision
         self.n_threads = n_threads

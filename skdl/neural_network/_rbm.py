@@ -762,6 +762,7 @@ class DBNTransformer(_RBMBase):
     See Also
     --------
     RBMTransformer : One layer.
+    MLPClassifier : Fine-tunes a DBN as a classifier (its ``pretrain`` parameter).
 
     Examples
     --------

@@ -300,6 +300,20 @@ history_ : skorch.History
 net_ : skorch.NeuralNet
     The skorch net that holds the trained ``module_``, ``optimizer_`` and
     ``callbacks_``.""",
+    "pretrain_parameter": """\
+pretrain : RBMTransformer, DBNTransformer or None, default=None
+    Unsupervised pretraining, as in a deep belief network: a fresh fit first
+    trains a clone of this transformer on the training rows (the validation
+    split excluded), starts each hidden layer from its RBM's weights and hidden
+    biases, then trains the whole network on ``y`` (fine-tuning). Its layer
+    sizes must equal ``hidden_layer_sizes``, and ``activation`` must be
+    'logistic', the RBMs' hidden units. It trains on this estimator's device,
+    and, when its own ``random_state`` is None, from a seed drawn from this
+    estimator's ``random_state``. See the user guide on RBMs.""",
+    "pretrain_attribute": """\
+pretrain_ : RBMTransformer or DBNTransformer
+    The fitted clone of ``pretrain`` that started the hidden layers (only when
+    ``pretrain`` is set).""",
     "input_attributes": """\
 n_features_in_ : int
     Number of features seen during :term:`fit`.

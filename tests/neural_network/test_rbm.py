@@ -1,5 +1,8 @@
+import functools
 import itertools
+import math
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,14 +13,14 @@ from api_checks import check_estimator_api
 from scipy.ndimage import shift
 from sklearn.base import clone
 from sklearn.datasets import load_digits
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import BernoulliRBM
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler, minmax_scale
 
-from skdl import DBNTransformer, RBMTransformer
+from skdl import DBNTransformer, MLPClassifier, MLPRegressor, RBMTransformer
 from skdl.exceptions import DivergenceError
 from skdl.modules import RBM, ContrastiveDivergence
 
@@ -528,3 +531,143 @@ def test_dbn_features_classify_digits(digits):
 def test_dbn_rejects_bad_layer_sizes(digits, sizes):
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         DBNTransformer(sizes, n_iter=1).fit(digits[0])
+
+
+# -- pretraining an MLP (fine-tuning a DBN) ------------------------------------------
+def _scores_from_both_starts(make, pretrain, train, test):
+    """Scores on ``test`` of ``make(pretrain=None)`` and ``make(pretrain=pretrain)``
+    fitted on ``train`` (keyed by whether pretrained), and the pretrained model."""
+    scores = {}
+    for start in (None, pretrain):
+        model = make(pretrain=start, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(*train)
+        scores[start is not None] = model.score(*test)
+    return scores, model
+
+
+def test_pretraining_gives_the_network_a_head_start():
+    # the same logistic network after the same 20 epochs of fine-tuning
+    X, y = _nudged_digits()
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, random_state=0
+    )
+    scores, _ = _scores_from_both_starts(
+        functools.partial(
+            MLPClassifier, (256, 128), activation="logistic", max_iter=20
+        ),
+        DBNTransformer((256, 128), learning_rate=0.06),
+        (X_train, y_train),
+        (X_test, y_test),
+    )
+    assert scores[True] >= 0.92
+    assert scores[False] < scores[True] - 0.1
+
+
+def test_pretraining_starts_the_hidden_layers_at_the_rbm_weights(digits, monkeypatch):
+    X, y = digits
+    seen = []
+    fit = DBNTransformer.fit
+
+    def spy(self, X, y=None):
+        seen.append(X.shape)
+        return fit(self, X, y)
+
+    monkeypatch.setattr(DBNTransformer, "fit", spy)
+    pretrain = DBNTransformer((16, 8), n_iter=2)
+    model = MLPClassifier(
+        (16, 8),
+        activation="logistic",
+        pretrain=pretrain,
+        learning_rate_init=1e-9,  # fine-tuning barely moves the weights
+        max_iter=1,
+        early_stopping=True,
+        validation_fraction=0.25,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    assert seen == [(len(X) - math.ceil(0.25 * len(X)), 64)]  # the training split
+    for coef, intercept, rbm in zip(
+        model.coefs_, model.intercepts_, model.pretrain_.rbms_, strict=False
+    ):
+        np.testing.assert_allclose(coef.T, rbm.components_, atol=1e-6)
+        np.testing.assert_allclose(intercept, rbm.intercept_hidden_, atol=1e-6)
+    # the parameter is left as given; its seed came from the model's
+    assert pretrain.random_state is None and not hasattr(pretrain, "rbms_")
+    again = clone(model).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
+
+
+def test_pretraining_a_regressor_with_one_rbm(digits):
+    X, y = digits
+    scores, model = _scores_from_both_starts(
+        functools.partial(
+            MLPRegressor,
+            hidden_layer_sizes=(32,),
+            activation="logistic",
+            learning_rate_init=0.01,
+            max_iter=50,
+        ),
+        RBMTransformer(32, learning_rate=0.06, n_iter=5),
+        (X, y),
+        (X, y),
+    )
+    assert scores[True] > scores[False] + 0.04  # measured: 0.80 and 0.73
+    np.testing.assert_array_equal(
+        model.pretrain_.components_.shape, model.coefs_[0].T.shape
+    )
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            dict(hidden_layer_sizes=(16,), pretrain=RBMTransformer(8)),
+            r"pretrain learns hidden layers of sizes \(8,\) but hidden_layer_sizes "
+            r"is \(16,\)",
+        ),
+        (
+            dict(
+                hidden_layer_sizes=(16, 8),
+                activation="relu",
+                pretrain=DBNTransformer((16, 8)),
+            ),
+            "set activation='logistic' \\(got 'relu'\\)",
+        ),
+    ],
+)
+def test_pretraining_errors_say_what_to_change(digits, params, message):
+    X, y = digits
+    params = {"activation": "logistic", **params}
+    model = MLPClassifier(**params)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y)
+    assert not hasattr(model, "net_")
+    with pytest.raises(ValueError, match="MinMaxScaler"):
+        MLPClassifier((8,), activation="logistic", pretrain=RBMTransformer(8)).fit(
+            X * 16, y
+        )
+
+
+def test_pretraining_is_tuned_through_nested_parameters(digits):
+    X, y = digits
+    search = GridSearchCV(
+        MLPClassifier(
+            (16,),
+            activation="logistic",
+            pretrain=RBMTransformer(16),
+            max_iter=5,
+            random_state=0,
+        ),
+        {"pretrain__n_iter": [1, 2]},
+        cv=2,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search.fit(X, y)
+    assert search.best_estimator_.pretrain_.n_iter_ in (1, 2)
