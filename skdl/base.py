@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._net import Batches, HostRows, SkdlNet, reads_lazily, to_rows
@@ -43,6 +43,7 @@ from .utils import (
 )
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 from .utils._torch import N_THREADS_CONSTRAINT
+from .utils._validation import validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 

@@ -141,8 +141,7 @@ _WRONG_WIDTH = {
     "sequences": r"X has samples of shape \(6, 3\), but {name} was fitted on "
     r"samples of shape \(6, 2\)",
     "images": r"{name} (was fitted on images of shape \(\d+, \d+, \d\) \(height, "
-    r"width, channels\); got images of shape|needs images with 3 channels; got 4|"
-    r"expected images of shape \(\d+, \d+, \d\), got \(\d+, \d+, \d\))",
+    r"width, channels\); got images of shape|needs images with 3 channels; got 4)",
 }
 
 
@@ -155,8 +154,7 @@ def test_wrong_number_of_features_or_image_shape_at_predict(name, case):
             name,
             lambda e, X, y: output(e, X[:, 1:]),
             ValueError,
-            rf"{name} (was fitted on images of shape .*got images of shape|"
-            r"expected images of shape .*, got)",
+            rf"{name} was fitted on images of shape .*got images of shape",
         )
 
 
@@ -314,7 +312,7 @@ def test_object_arrays(name, case):
 @pytest.mark.parametrize(("name", "case"), TABULAR, ids=case_ids(TABULAR))
 def test_dataframes(name, case):
     """Integer column names are no feature names (as in sklearn); mixed int and
-    str names and a text column are errors."""
+    str names and a text column are errors, the latter naming the column."""
     estimator, X, y, before = fitted(name)
     np.testing.assert_array_equal(output(estimator, pd.DataFrame(X)), before)
     assert not hasattr(case.make().fit(pd.DataFrame(X), y), "feature_names_in_")
@@ -333,7 +331,13 @@ def test_dataframes(name, case):
         TypeError,
         r"Feature names are only supported if all input features have string names",
     )
-    in_both(name, text_column, ValueError, r"could not convert string to float: 'red'")
+    in_both(
+        name,
+        text_column,
+        ValueError,
+        rf"{name} needs numeric features, but column 'x0' of X holds text\. "
+        r"Encode .*OneHotEncoder.*\(could not convert string to float: 'red'\)",
+    )
 
 
 @pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))

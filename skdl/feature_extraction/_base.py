@@ -16,10 +16,11 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_images
 from ..utils._sklearn import StrOptions, _fit_context
+from ..utils._validation import validate_data
 
 LAYOUT_CONSTRAINTS: dict = {
     "image_shape": [tuple, list, StrOptions({"auto"}), None],
@@ -63,7 +64,8 @@ class ImageTransformer(
 
     Subclasses implement ``_transform(images, ndim)`` on channels-last images and
     ``_n_output_features(shape)``; they may restrict the channel counts with
-    ``_channels()`` and check the image size at fit with ``_check_image_size``.
+    ``_channels()``, and check the image size and the values at fit with
+    ``_check_image_size`` and ``_check_values``.
     """
 
     _parameter_constraints: dict = dict(LAYOUT_CONSTRAINTS)
@@ -73,6 +75,9 @@ class ImageTransformer(
 
     def _check_image_size(self, shape: tuple[int, int, int]) -> None:
         """Raise if images of ``shape`` (height, width, channels) cannot be used."""
+
+    def _check_values(self, images: np.ndarray) -> None:
+        """Raise if ``transform`` would refuse the values of these images."""
 
     def _n_output_features(self, shape: tuple[int, int, int]) -> int:
         raise NotImplementedError
@@ -99,8 +104,15 @@ class ImageTransformer(
         self : object
             The fitted transformer.
         """
-        self._validate_images(X, reset=True)
-        self._check_image_size(self.image_shape_)
+        saved = dict(self.__dict__)
+        try:
+            images, _ = self._validate_images(X, reset=True)
+            self._check_image_size(self.image_shape_)
+            self._check_values(images)
+        except BaseException:  # a failed fit leaves the transformer as it was
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
         self._n_features_out = self._n_output_features(self.image_shape_)
         return self
 

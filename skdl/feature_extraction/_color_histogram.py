@@ -263,6 +263,9 @@ class ColorHistogramTransformer(ImageTransformer):
     def _n_output_features(self, shape):
         return self._spec().n_features()
 
+    def _check_values(self, images):
+        self._spec()._checked(images, type(self).__name__)
+
     def _transform(self, images, ndim):
         return self._spec().compute(images, owner=type(self).__name__)
 

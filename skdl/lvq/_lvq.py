@@ -13,7 +13,7 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from .._net import SkdlNet, host_rows
@@ -23,6 +23,7 @@ from ..exceptions import DivergenceError
 from ..modules import GLVQLoss, LVQModule, NearestPrototypeError
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._validation import validate_data
 
 __all__ = ["LVQClassifier"]
 

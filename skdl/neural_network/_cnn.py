@@ -7,7 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils.validation import validate_data
 from torch import nn
 
 from ..augmentation import ImageAugmenter
@@ -16,6 +15,7 @@ from ..modules import ACTIVATIONS, CNNModule
 from ..utils import check_images, seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._validation import validate_data
 
 __all__ = ["CNNClassifier"]
 
@@ -348,14 +348,12 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
                 X, image_shape=row_shape, data_format=self.data_format, owner=name
             )
         else:
-            images = check_images(X, data_format=self.data_format, owner=name)
-            if not reset and images.shape[1:] != self.image_shape_:
-                expected = self._in_layout(self.image_shape_)
-                got = self._in_layout(images.shape[1:])
-                raise ValueError(
-                    f"{name} expected images of shape {expected}, got {got} "
-                    f"({self._layout_name()})."
-                )
+            images = check_images(
+                X,
+                data_format=self.data_format,
+                owner=name,
+                expected_shape=None if reset else self.image_shape_,
+            )
             out = validate_data(
                 self, images.reshape(len(images), -1), reset=reset, **labels
             )
@@ -375,17 +373,6 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         if self.rescale == "auto":
             return 1 / 255 if dtype == np.uint8 else None
         return self.rescale
-
-    def _in_layout(self, shape):
-        height, width, channels = shape
-        if self.data_format == "channels_first":
-            return (channels, height, width)
-        return (height, width, channels)
-
-    def _layout_name(self):
-        if self.data_format == "channels_first":
-            return "channels, height, width"
-        return "height, width, channels"
 
     def _set_classes(self, y, target_type, classes):
         super()._set_classes(y, target_type, classes)

@@ -29,7 +29,7 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from .._net import to_rows
@@ -45,6 +45,7 @@ from ..utils import (
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import N_THREADS_CONSTRAINT
+from ..utils._validation import validate_data
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
 

@@ -14,12 +14,12 @@ import numpy as np
 import torch
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_array, check_consistent_length
-from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from ..modules import CELLS, POOLINGS, RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
+from ..utils._validation import validate_data
 
 __all__ = ["LSTMClassifier", "LSTMRegressor"]
 
@@ -86,7 +86,7 @@ class _BaseSequenceModel(_BaseRecurrent):
             )
         y_numeric = not is_classifier(self)
         if ndim < 3:  # columns are time steps: scikit-learn's checks apply
-            checked = sklearn_validate_data(
+            checked = validate_data(
                 self,
                 X,
                 y,

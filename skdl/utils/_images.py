@@ -123,10 +123,16 @@ def check_images(
         raise ValueError(f"{owner} got images of empty size {X.shape[1:]}.")
     _check_channels(X.shape[1:], channels, owner)
     if expected_shape is not None and X.shape[1:] != tuple(expected_shape):
+        # both shapes in the caller's layout
+        order, axes = (0, 1, 2), "height, width, channels"
+        if data_format == "channels_first":
+            order, axes = (2, 0, 1), "channels, height, width"
+        expected = tuple(int(expected_shape[i]) for i in order)
+        got = tuple(int(X.shape[1:][i]) for i in order)
         raise ValueError(
-            f"{owner} was fitted on images of shape {tuple(expected_shape)} "
-            f"(height, width, channels); got images of shape {X.shape[1:]}. "
-            "Give it images of the size and channel count seen in fit."
+            f"{owner} was fitted on images of shape {expected} ({axes}); got "
+            f"images of shape {got}. Give it images of the size and channel "
+            "count seen in fit."
         )
     if ensure_finite and np.issubdtype(X.dtype, np.floating):
         if not np.isfinite(X).all():

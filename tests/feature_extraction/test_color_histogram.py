@@ -152,6 +152,18 @@ def test_errors_say_what_to_change():
         color_histogram(rgb, color_space="yuv")
 
 
+def test_transformer_refuses_out_of_range_values_at_fit():
+    # fit checks what transform would refuse, so a pipeline fails at once
+    transformer = ColorHistogramTransformer(bins=2)
+    with pytest.raises(ValueError, match=r"float images as values in \[0, 1\]"):
+        transformer.fit(np.full((1, 4, 4, 3), 255.0))
+    assert not hasattr(transformer, "image_shape_")
+    ranged = ColorHistogramTransformer(bins=2, color_space="rgb", ranges=(0, 256))
+    assert ranged.fit(np.full((1, 4, 4, 3), 255.0)).transform(
+        np.full((1, 4, 4, 3), 255.0)
+    ).shape == (1, 8)
+
+
 def test_transformer_contract():
     rng = np.random.default_rng(4)
     images = rng.integers(0, 256, size=(5, 9, 9, 3), dtype=np.uint8)

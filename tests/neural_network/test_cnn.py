@@ -158,7 +158,9 @@ def test_wrong_shape_at_predict_names_both_shapes(few_digits):
     images, y = few_digits
     clf = CNNClassifier(**SMALL).fit(images, y)
     with pytest.raises(
-        ValueError, match=r"expected images of shape \(8, 8, 1\), got \(9, 9, 1\)"
+        ValueError,
+        match=r"fitted on images of shape \(8, 8, 1\) \(height, width, channels\); "
+        r"got images of shape \(9, 9, 1\)",
     ):
         clf.predict(np.zeros((2, 9, 9)))
     with pytest.raises(
@@ -167,7 +169,9 @@ def test_wrong_shape_at_predict_names_both_shapes(few_digits):
         clf.predict(np.zeros((2, 63)))
     first = clone(clf).set_params(data_format="channels_first").fit(images[:, None], y)
     with pytest.raises(
-        ValueError, match=r"shape \(1, 8, 8\), got \(3, 8, 8\) \(channels, height"
+        ValueError,
+        match=r"shape \(1, 8, 8\) \(channels, height, width\); got images of shape "
+        r"\(3, 8, 8\)",
     ):
         first.predict(np.zeros((2, 3, 8, 8)))
 

@@ -63,3 +63,14 @@ def test_channels_and_expected_shape():
         ValueError, match=r"fitted on images of shape \(4, 4, 3\).*got images of "
     ):
         check_images(rgb, expected_shape=(4, 4, 3), owner="HOGTransformer")
+    # reported in the layout the images came in
+    with pytest.raises(
+        ValueError,
+        match=r"shape \(3, 4, 4\) \(channels, height, width\); got images of "
+        r"shape \(3, 4, 5\)",
+    ):
+        check_images(
+            np.moveaxis(rgb, -1, 1),
+            data_format="channels_first",
+            expected_shape=(4, 4, 3),
+        )

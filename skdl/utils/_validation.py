@@ -1,0 +1,57 @@
+"""scikit-learn's ``validate_data``, with errors that name the offending columns."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import validate_data as _sklearn_validate_data
+
+__all__ = ["validate_data"]
+
+
+def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
+    """:func:`sklearn.utils.validation.validate_data`, naming text columns.
+
+    scikit-learn reports a string in a DataFrame as "could not convert string to
+    float: 'red'", without saying where it is. When ``X`` has columns, this
+    names those that hold text and says how to encode them; the original
+    message stays at the end. Everything else is scikit-learn's.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.base import BaseEstimator
+    >>> X = pd.DataFrame({"size": [1.0, 2.0], "color": ["red", "blue"]})
+    >>> try:
+    ...     validate_data(BaseEstimator(), X, dtype="numeric")
+    ... except ValueError as error:
+    ...     print(error)
+    BaseEstimator needs numeric features, but column 'color' of X holds text. ...
+    """
+    try:
+        return _sklearn_validate_data(estimator, X, y, **kwargs)
+    except ValueError as error:
+        columns = _text_columns(X)
+        if not columns or "could not convert" not in str(error):
+            raise
+        names = ", ".join(repr(name) for name in columns)
+        plural = len(columns) > 1
+        raise ValueError(
+            f"{type(estimator).__name__} needs numeric features, but column"
+            f"{'s' if plural else ''} {names} of X hold{'' if plural else 's'} "
+            "text. Encode text columns first, e.g. with "
+            "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder in a "
+            f"sklearn.compose.ColumnTransformer ({error})."
+        ) from error
+
+
+def _text_columns(X) -> list:
+    """Names of the columns of a DataFrame ``X`` that do not convert to floats."""
+    if not hasattr(X, "columns") or not hasattr(X, "__getitem__"):
+        return []
+    text = []
+    for name in X.columns:
+        try:
+            np.asarray(X[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            text.append(name)
+    return text
