@@ -134,7 +134,7 @@ def test_rbm_out_of_memory_suggests_a_smaller_batch_size(monkeypatch):
     np.testing.assert_array_equal(rbm.transform(X), before)
     assert rbm.n_iter_ == 2
     with monkeypatch.context() as patch:
-        patch.setattr(rbm_module, "_threads_for", _out_of_memory)
+        patch.setattr(rbm_module, "threads_for_steps", _out_of_memory)
         with pytest.raises(
             torch.OutOfMemoryError, match=r"while processing chunks of 40 rows\. Pass "
         ):

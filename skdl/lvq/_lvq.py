@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from numbers import Integral, Real
@@ -14,7 +13,6 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 
 from .._net import SkdlNet, host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, _weighted_mean
@@ -23,6 +21,7 @@ from ..exceptions import DivergenceError
 from ..modules import GLVQLoss, LVQModule, NearestPrototypeError
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._torch import threads_for_steps
 from ..utils._validation import validate_data
 
 __all__ = ["LVQClassifier"]
@@ -149,30 +148,20 @@ class _LVQNet(SkdlNet):
     learning rate that the schedules set.
     """
 
-    def __init__(self, *args, rule=None, **kwargs):
+    def __init__(self, *args, rule=None, n_threads=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rule = rule
+        self.n_threads = n_threads
 
     def fit_epochs(self, train, valid, epochs):
-        with self._held_threads(train):
-            return super().fit_epochs(train, valid, epochs)
-
-    def _held_threads(self, train):
-        """Hold torch, OpenMP and BLAS to one thread when the steps are small.
-
-        A step of LVQ multiplies a batch by a few prototypes; below about 2**20
-        multiply-adds per step, thread hand-offs on a CPU cost more than they
-        save (nothing on an idle machine, several times the run time on a busy
-        one), while full-batch steps on large data gain from threads. The
-        online rules step one sample at a time in NumPy.
-        """
-        if torch.device(self.device).type != "cpu":
-            return contextlib.nullcontext()
+        # a gradient step multiplies a batch by a few prototypes: one thread
+        # unless the batch is large; the online rules step one sample at a
+        # time in NumPy, always on one thread
         n_prototypes, n_features = self.module_.prototype_coordinates.shape
-        work = train.batch_size * n_prototypes * n_features
-        if self.rule is None and work >= _THREADED_WORK:
-            return contextlib.nullcontext()
-        return threadpool_limits(limits=1)
+        work = 0 if self.rule else train.batch_size * n_prototypes * n_features
+        device = torch.device(self.device)
+        with threads_for_steps(work, _THREADED_WORK, device, self.n_threads):
+            return super().fit_epochs(train, valid, epochs)
 
     def train_step(self, batch, **fit_params):
         if self.rule is None:
@@ -719,7 +708,7 @@ default='linear'
                 module.omega.copy_(torch.from_numpy(axes))
 
     def _make_net(self, **kwargs) -> SkdlNet:
-        return _LVQNet(rule=self._online_rule(), **kwargs)
+        return _LVQNet(rule=self._online_rule(), n_threads=self.n_threads, **kwargs)
 
     def _make_criterion(self):
         labels = self._prototype_class_indices()

@@ -15,7 +15,6 @@ in-place update on buffers allocated once per fit.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import time
 from collections.abc import Sequence
@@ -40,11 +39,10 @@ from ..utils import (
     resolve_device,
     seed_from_random_state,
     torch_seeded,
-    torch_threads,
 )
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._torch import N_THREADS_CONSTRAINT
+from ..utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
 from ..utils._validation import validate_data
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
@@ -142,14 +140,6 @@ def _run_epoch(trainer: ContrastiveDivergence, rows, order, noise: _Noise) -> No
             trainer.update(m, visible, hidden)
 
 
-@contextlib.contextmanager
-def _threads_for(work: int, device: torch.device, n_threads: int | None):
-    """``n_threads`` torch threads, or, when None, one while the products are small."""
-    small = device.type == "cpu" and work < _SINGLE_THREAD_WORK
-    with torch_threads(1 if n_threads is None and small else n_threads):
-        yield
-
-
 def _map_rows(X, modules: list[RBM], function, n_threads) -> np.ndarray:
     """``function(rows, start)`` over chunks of ``X``, concatenated.
 
@@ -161,7 +151,10 @@ def _map_rows(X, modules: list[RBM], function, n_threads) -> np.ndarray:
     chunk = min(len(rows), _CHUNK)
     work = chunk * sum(module.n_visible * module.n_hidden for module in modules)
     try:
-        with torch.inference_mode(), _threads_for(work, device, n_threads):
+        with (
+            torch.inference_mode(),
+            threads_for_steps(work, _SINGLE_THREAD_WORK, device, n_threads),
+        ):
             outputs = [
                 function(rows[start : start + chunk], start)
                 for start in range(0, len(rows), chunk)
@@ -476,7 +469,7 @@ class RBMTransformer(_RBMBase):
         noise = _Noise(seed, device)
         work = (self.batch_size + len(module.chain)) * X.shape[1] * self.n_components
         progress = self._progress(epochs)
-        with _threads_for(work, device, self.n_threads):
+        with threads_for_steps(work, _SINGLE_THREAD_WORK, device, self.n_threads):
             for _ in range(epochs):
                 begin = time.perf_counter()
                 if self.shuffle:

@@ -10,6 +10,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from ._sklearn import Interval, Options
 
@@ -17,6 +18,7 @@ __all__ = [
     "out_of_memory_error",
     "resolve_device",
     "seed_from_random_state",
+    "threads_for_steps",
     "torch_seeded",
     "torch_threads",
 ]
@@ -213,6 +215,45 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def threads_for_steps(
+    work: int, threshold: int, device: torch.device, n_threads: int | None
+) -> Iterator[None]:
+    """Threads for a loop of small training or inference steps.
+
+    An int ``n_threads`` is used as given (see :func:`torch_threads`). With
+    None, steps on a CPU whose products come to fewer than ``threshold``
+    multiply-adds run on one thread, in torch, OpenMP and BLAS alike: below a
+    size that each estimator measures, a thread hand-off costs more than the
+    work it shares (little on an idle machine, several times the run time on a
+    busy one). Larger steps, and other devices, keep torch's setting.
+
+    Parameters
+    ----------
+    work : int
+        Multiply-adds of one step.
+    threshold : int
+        Work from which several threads pay off.
+    device : torch.device
+        Where the steps run.
+    n_threads : int or None
+        The estimator's ``n_threads`` parameter.
+
+    Examples
+    --------
+    >>> import torch
+    >>> with threads_for_steps(10, 2**20, torch.device("cpu"), None):
+    ...     torch.get_num_threads()
+    1
+    """
+    if n_threads is None and device.type == "cpu" and work < threshold:
+        with threadpool_limits(limits=1):
+            yield
+    else:
+        with torch_threads(n_threads):
+            yield
 
 
 def out_of_memory_error(

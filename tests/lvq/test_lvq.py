@@ -448,6 +448,10 @@ def test_small_steps_train_on_one_thread_and_leave_the_setting_alone(iris):
     model = LVQClassifier(max_iter=2, callbacks=[Threads()]).fit(X, y)
     assert model.history_[:, "threads"] == [1, 1]
     assert torch.get_num_threads() == before
+    # an explicit n_threads is used as given
+    model = LVQClassifier(max_iter=2, n_threads=2, callbacks=[Threads()]).fit(X, y)
+    assert model.history_[:, "threads"] == [2, 2]
+    assert torch.get_num_threads() == before
 
 
 def test_early_stopping_on_an_online_rule_scores_the_held_out_part(iris):

@@ -3,6 +3,7 @@ import torch
 
 from skdl.utils import seed_from_random_state, torch_seeded
 from skdl.utils._docstrings import SECTIONS, fill_doc
+from skdl.utils._torch import threads_for_steps
 
 
 def test_seeds_are_reproducible_salted_and_leave_numpy_alone():
@@ -39,3 +40,17 @@ def test_fill_doc_inserts_sections_with_the_surrounding_indent():
     first_line = SECTIONS["device_parameters"].splitlines()[0]
     assert f"\n        {first_line}\n" in documented.__doc__
     assert "${" not in documented.__doc__
+
+
+def test_threads_for_steps_holds_small_cpu_steps_to_one_thread():
+    before = torch.get_num_threads()
+    cpu = torch.device("cpu")
+    with threads_for_steps(10, 100, cpu, None):
+        assert torch.get_num_threads() == 1
+    with threads_for_steps(100, 100, cpu, None):  # large enough: torch's setting
+        assert torch.get_num_threads() == before
+    with threads_for_steps(10, 100, cpu, 2):  # an explicit count wins
+        assert torch.get_num_threads() == 2
+    with threads_for_steps(10, 100, torch.device("meta"), None):  # not a CPU
+        assert torch.get_num_threads() == before
+    assert torch.get_num_threads() == before
