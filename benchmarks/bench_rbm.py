@@ -116,6 +116,16 @@ def run(batch_size, X_train, X_test, y_train, y_test, repeats, device, accuracy)
         if accuracy:
             line += f"{min(accuracies[name]):10.4f}-{max(accuracies[name]):.4f}"
         print(line)
+    limit = 0.5 if batch_size == 10 else 0.3
+    for name in ("skdl", "skdl, sampled visible"):
+        ratio = statistics.median(times[name]) / reference_time
+        gap = (statistics.mean(scores[name]) - reference_score) / abs(reference_score)
+        verdict = "within 2%" if abs(gap) <= 0.02 else "higher" if gap > 0 else "LOWER"
+        print(
+            f"target, {name}: fit {ratio:.2f}x (<= {limit}x: "
+            f"{'met' if ratio <= limit else 'MISSED'}); pseudo-likelihood {gap:+.1%} "
+            f"({verdict})"
+        )
 
 
 def main():
