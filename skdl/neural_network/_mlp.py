@@ -8,7 +8,9 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
 from .._net import host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
@@ -32,7 +34,7 @@ class _BaseMLP(BaseTorchEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
-        "pretrain": [None, RBMTransformer, DBNTransformer],
+        "pretrain": [None, RBMTransformer, DBNTransformer, FrozenEstimator],
     }
 
     def _hidden_sizes(self) -> list[int]:
@@ -57,10 +59,21 @@ class _BaseMLP(BaseTorchEstimator):
         )
 
     def _initialize_module(self, module: MLPModule, train) -> None:
-        """Start the hidden layers from RBMs trained on the training rows."""
+        """Start the hidden layers from RBMs trained on the training rows.
+
+        A ``FrozenEstimator`` holds RBMs trained beforehand (on unlabelled rows,
+        say): they are used as they are.
+        """
         if self.pretrain is None:
             return
-        pretrain = clone(self.pretrain)
+        frozen = isinstance(self.pretrain, FrozenEstimator)
+        pretrain = self.pretrain.estimator if frozen else clone(self.pretrain)
+        if not isinstance(pretrain, RBMTransformer | DBNTransformer):
+            raise TypeError(
+                "pretrain must be an RBMTransformer or a DBNTransformer, or one "
+                f"of them fitted and wrapped in a FrozenEstimator; got {pretrain!r} "
+                "in a FrozenEstimator."
+            )
         if isinstance(pretrain, RBMTransformer):
             pretrain_sizes = [pretrain.n_components]
         else:
@@ -76,12 +89,19 @@ class _BaseMLP(BaseTorchEstimator):
                 "pretrain starts the hidden layers from RBMs, whose hidden units "
                 f"are logistic; set activation='logistic' (got {self.activation!r})."
             )
-        X = host_rows(train.arrays[0])
-        if pretrain.random_state is None:
-            # drawn from the seeded stream, so random_state reproduces the whole fit
-            pretrain.random_state = int(torch.randint(2**31 - 1, ()))
-        pretrain.set_params(device=module.linear_layers()[0].weight.device)
-        pretrain.fit(X)
+        if frozen:
+            check_is_fitted(pretrain)
+            if pretrain.n_features_in_ != self.n_features_in_:
+                raise ValueError(
+                    f"The frozen pretrain was fitted on {pretrain.n_features_in_} "
+                    f"features, but X has {self.n_features_in_}."
+                )
+        else:
+            if pretrain.random_state is None:
+                # from the seeded stream: random_state reproduces the whole fit
+                pretrain.random_state = int(torch.randint(2**31 - 1, ()))
+            pretrain.set_params(device=module.linear_layers()[0].weight.device)
+            pretrain.fit(host_rows(train.arrays[0]))
         rbms = [pretrain] if isinstance(pretrain, RBMTransformer) else pretrain.rbms_
         with torch.no_grad():
             for layer, rbm in zip(module.linear_layers(), rbms, strict=False):

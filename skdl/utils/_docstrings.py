@@ -301,7 +301,7 @@ net_ : skorch.NeuralNet
     The skorch net that holds the trained ``module_``, ``optimizer_`` and
     ``callbacks_``.""",
     "pretrain_parameter": """\
-pretrain : RBMTransformer, DBNTransformer or None, default=None
+pretrain : RBMTransformer, DBNTransformer, FrozenEstimator or None, default=None
     Unsupervised pretraining, as in a deep belief network: a fresh fit first
     trains a clone of this transformer on the training rows (the validation
     split excluded), starts each hidden layer from its RBM's weights and hidden
@@ -309,11 +309,14 @@ pretrain : RBMTransformer, DBNTransformer or None, default=None
     sizes must equal ``hidden_layer_sizes``, and ``activation`` must be
     'logistic', the RBMs' hidden units. It trains on this estimator's device,
     and, when its own ``random_state`` is None, from a seed drawn from this
-    estimator's ``random_state``. See the user guide on RBMs.""",
+    estimator's ``random_state``. A fitted one wrapped in
+    :class:`sklearn.frozen.FrozenEstimator` is used as it is, without
+    training: pretrain on many unlabelled rows, fine-tune on the few labelled
+    ones. See the user guide on RBMs.""",
     "pretrain_attribute": """\
 pretrain_ : RBMTransformer or DBNTransformer
-    The fitted clone of ``pretrain`` that started the hidden layers (only when
-    ``pretrain`` is set).""",
+    The fitted clone of ``pretrain`` (or the frozen one itself) that started
+    the hidden layers; only when ``pretrain`` is set.""",
     "input_attributes": """\
 n_features_in_ : int
     Number of features seen during :term:`fit`.
