@@ -175,8 +175,9 @@ weight_decay : float, default=0.0
 sample_visible : bool, default=False
     Whether the negative phase samples the visible units. False takes their
     mean ``E[v | h]`` (the probabilities), as Hinton's practical guide
-    recommends: the updates are less noisy, the pseudo-likelihood ends higher
-    and the features usually classify better (see the user guide). True is
+    recommends: the updates are less noisy, the pseudo-likelihood ends higher,
+    and on scikit-learn's digit example the features classify better (the
+    user guide compares other data). True is
     scikit-learn's exact update: Bernoulli draws, or the mean plus standard
     normal noise for Gaussian units.
 
