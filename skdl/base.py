@@ -42,6 +42,7 @@ from .utils import (
     torch_threads,
 )
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
+from .utils._state import attributes_restored_on_error
 from .utils._torch import N_THREADS_CONSTRAINT
 from .utils._validation import validate_data
 
@@ -166,48 +167,46 @@ class BaseTorchEstimator(BaseEstimator):
         """
         fitted = hasattr(self, "net_")
         fresh = not fitted or not (incremental or self.warm_start)
-        saved_attributes = dict(self.__dict__)
         saved_training = self._training_snapshot() if not fresh else None
         try:
-            X, y = self._validate_X_y(X, y, reset=fresh)
-            y, weight = self._encode_targets(
-                y, X=X, sample_weight=sample_weight, reset=fresh, classes=classes
-            )
-            device = (
-                torch.device(self.net_.device)
-                if incremental and fitted
-                else resolve_device(self.device)
-            )
-            salt = 0 if fresh else self.n_iter_
-            seed = seed_from_random_state(self.random_state, salt=salt)
-            with torch_seeded(seed, device), torch_threads(self.n_threads):
-                train, valid = self._make_batches(
-                    X, y, weight, device, seed, incremental=incremental
+            with attributes_restored_on_error(self):
+                X, y = self._validate_X_y(X, y, reset=fresh)
+                y, weight = self._encode_targets(
+                    y, X=X, sample_weight=sample_weight, reset=fresh, classes=classes
                 )
-                mean_weight = 1.0 if weight is None else float(np.mean(weight))
-                if incremental and fitted:
-                    net = self.net_
-                else:  # fresh, or warm start: same module, fresh optimizer
-                    net = self._new_net(
-                        device,
-                        train.batch_size,
-                        mean_weight,
-                        incremental,
-                        module=None if fresh else self.net_.module_,
+                device = (
+                    torch.device(self.net_.device)
+                    if incremental and fitted
+                    else resolve_device(self.device)
+                )
+                salt = 0 if fresh else self.n_iter_
+                seed = seed_from_random_state(self.random_state, salt=salt)
+                with torch_seeded(seed, device), torch_threads(self.n_threads):
+                    train, valid = self._make_batches(
+                        X, y, weight, device, seed, incremental=incremental
                     )
-                    net.initialize()
-                    if fresh:
-                        self._initialize_module(net.module_, train)
-                if not fresh and not incremental:
-                    net.history = self.net_.history
-                net.criterion_.reduction = "mean" if weight is None else "none"
-                net.train_transform = self._train_transform(seed)
-                outcome = net.fit_epochs(
-                    train, valid, 1 if incremental else self.max_iter
-                )
+                    mean_weight = 1.0 if weight is None else float(np.mean(weight))
+                    if incremental and fitted:
+                        net = self.net_
+                    else:  # fresh, or warm start: same module, fresh optimizer
+                        net = self._new_net(
+                            device,
+                            train.batch_size,
+                            mean_weight,
+                            incremental,
+                            module=None if fresh else self.net_.module_,
+                        )
+                        net.initialize()
+                        if fresh:
+                            self._initialize_module(net.module_, train)
+                    if not fresh and not incremental:
+                        net.history = self.net_.history
+                    net.criterion_.reduction = "mean" if weight is None else "none"
+                    net.train_transform = self._train_transform(seed)
+                    outcome = net.fit_epochs(
+                        train, valid, 1 if incremental else self.max_iter
+                    )
         except BaseException as exc:
-            self.__dict__.clear()
-            self.__dict__.update(saved_attributes)
             if saved_training is not None:
                 self._restore_training(saved_training)
             if isinstance(exc, torch.OutOfMemoryError):

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_images
 from ..utils._sklearn import StrOptions, _fit_context
+from ..utils._state import attributes_restored_on_error
 from ..utils._validation import validate_data
 
 LAYOUT_CONSTRAINTS: dict = {
@@ -104,15 +105,10 @@ class ImageTransformer(
         self : object
             The fitted transformer.
         """
-        saved = dict(self.__dict__)
-        try:
+        with attributes_restored_on_error(self):
             images, _ = self._validate_images(X, reset=True)
             self._check_image_size(self.image_shape_)
             self._check_values(images)
-        except BaseException:  # a failed fit leaves the transformer as it was
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
         self._n_features_out = self._n_output_features(self.image_shape_)
         return self
 

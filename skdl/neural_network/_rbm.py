@@ -42,6 +42,7 @@ from ..utils import (
 )
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._state import attributes_restored_on_error
 from ..utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
 from ..utils._validation import validate_data
 
@@ -393,39 +394,37 @@ class RBMTransformer(_RBMBase):
         """
         fitted = hasattr(self, "module_")
         fresh = not (incremental and fitted)
-        saved_attributes = dict(self.__dict__)
         saved_state = None
         if not fresh:
             saved_state = copy.deepcopy(self.module_.state_dict())
         try:
-            X = self._validate(X, reset=fresh)
-            self._check_training_values(X)
-            if fresh:
-                device = resolve_device(self.device)
-            else:
-                self._check_architecture()
-                device = self.module_.flat.device
-            seed = seed_from_random_state(
-                self.random_state, salt=0 if fresh else self.n_iter_
-            )
-            with torch_seeded(seed, device):
+            with attributes_restored_on_error(self):
+                X = self._validate(X, reset=fresh)
+                self._check_training_values(X)
                 if fresh:
-                    module = RBM(
-                        X.shape[1],
-                        self.n_components,
-                        self.visible_units,
-                        n_chains=self.batch_size,
-                    ).to(device)
-                    module.reset_parameters()
-                    self.n_iter_ = 0
+                    device = resolve_device(self.device)
                 else:
-                    module = self.module_
-                self.module_ = module
-                self._n_features_out = self.n_components
-                self._train(X, seed, 1 if incremental else self.n_iter)
+                    self._check_architecture()
+                    device = self.module_.flat.device
+                seed = seed_from_random_state(
+                    self.random_state, salt=0 if fresh else self.n_iter_
+                )
+                with torch_seeded(seed, device):
+                    if fresh:
+                        module = RBM(
+                            X.shape[1],
+                            self.n_components,
+                            self.visible_units,
+                            n_chains=self.batch_size,
+                        ).to(device)
+                        module.reset_parameters()
+                        self.n_iter_ = 0
+                    else:
+                        module = self.module_
+                    self.module_ = module
+                    self._n_features_out = self.n_components
+                    self._train(X, seed, 1 if incremental else self.n_iter)
         except BaseException as exc:
-            self.__dict__.clear()
-            self.__dict__.update(saved_attributes)
             if saved_state is not None:
                 self.module_.load_state_dict(saved_state)
             if isinstance(exc, torch.OutOfMemoryError):
@@ -837,8 +836,7 @@ class DBNTransformer(_RBMBase):
         self : object
             The fitted estimator.
         """
-        saved_attributes = dict(self.__dict__)
-        try:
+        with attributes_restored_on_error(self):
             sizes = self._layer_sizes()
             X = self._validate(X, reset=True)
             self._check_training_values(X)
@@ -867,10 +865,6 @@ class DBNTransformer(_RBMBase):
                 rbms.append(rbm.fit(X))
                 if layer + 1 < len(sizes):
                     X = rbm.transform(X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved_attributes)
-            raise
         self.rbms_ = rbms
         self._n_features_out = sizes[-1]
         return self
