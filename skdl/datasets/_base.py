@@ -73,7 +73,22 @@ def load_digit_sheet(*, return_X_y: bool = False):
     sheet = cv2.imdecode(np.frombuffer(raw, np.uint8), cv2.IMREAD_GRAYSCALE)
     images = sheet.reshape(50, 20, 100, 20).swapaxes(1, 2).reshape(-1, 20, 20)
     images = np.ascontiguousarray(images)
-    target = np.repeat(np.arange(10), 500)
+    return image_bunch(
+        images,
+        np.repeat(np.arange(10), 500),
+        target_names=np.arange(10),
+        descr=_DIGITS_DESCR,
+        return_X_y=return_X_y,
+        feature_names=[f"pixel_{r}_{c}" for r in range(20) for c in range(20)],
+    )
+
+
+def image_bunch(images, target, *, target_names, descr, return_X_y, **extra):
+    """``(data, target)``, or a Bunch that also holds the images (and ``extra``).
+
+    ``data`` is one flat row per image; ``target`` becomes int64.
+    """
+    target = np.asarray(target, dtype=np.int64)
     data = images.reshape(len(images), -1)
     if return_X_y:
         return data, target
@@ -81,7 +96,7 @@ def load_digit_sheet(*, return_X_y: bool = False):
         data=data,
         images=images,
         target=target,
-        target_names=np.arange(10),
-        feature_names=[f"pixel_{r}_{c}" for r in range(20) for c in range(20)],
-        DESCR=_DIGITS_DESCR,
+        target_names=target_names,
+        DESCR=descr,
+        **extra,
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._base import image_bunch
 from ._download import RemoteFile, fetch_file, get_data_home, load_npz, safe_unpickle
 
 __all__ = ["fetch_cifar10", "fetch_fashion_mnist", "fetch_imdb", "fetch_mnist"]
@@ -191,20 +192,6 @@ def _select(train, test, subset):
     return tuple(np.concatenate([a, b]) for a, b in zip(train, test, strict=True))
 
 
-def _image_bunch(images, target, *, target_names, descr, return_X_y):
-    target = np.asarray(target, dtype=np.int64)
-    data = images.reshape(len(images), -1)
-    if return_X_y:
-        return data, target
-    return Bunch(
-        data=data,
-        images=images,
-        target=target,
-        target_names=list(target_names),
-        DESCR=descr,
-    )
-
-
 def fetch_mnist(
     subset: str = "train",
     *,
@@ -263,10 +250,10 @@ def fetch_mnist(
         (arrays["x_test"], arrays["y_test"]),
         subset,
     )
-    return _image_bunch(
+    return image_bunch(
         images,
         target,
-        target_names=range(10),
+        target_names=list(range(10)),
         descr=_MNIST_DESCR,
         return_X_y=return_X_y,
     )
@@ -341,10 +328,10 @@ def fetch_fashion_mnist(
     paths = _fetch("fashion_mnist", data_home, download_if_missing)
     x_train, y_train, x_test, y_test = (_read_idx(path) for path in paths)
     images, target = _select((x_train, y_train), (x_test, y_test), subset)
-    return _image_bunch(
+    return image_bunch(
         images,
         target,
-        target_names=_FASHION_NAMES,
+        target_names=list(_FASHION_NAMES),
         descr=_FASHION_DESCR,
         return_X_y=return_X_y,
     )
@@ -423,10 +410,10 @@ def fetch_cifar10(
     }
     names["all"] = names["train"] + names["test"]
     images, target = _read_cifar_batches(path, names[subset])
-    return _image_bunch(
+    return image_bunch(
         images,
         target,
-        target_names=_CIFAR10_NAMES,
+        target_names=list(_CIFAR10_NAMES),
         descr=_CIFAR10_DESCR,
         return_X_y=return_X_y,
     )
