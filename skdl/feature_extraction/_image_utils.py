@@ -17,6 +17,7 @@ import numpy as np
 
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions
+from ..utils._validation import check_float32_range
 from ._base import ImageTransformer, as_layout
 
 __all__ = ["GrayscaleConverter", "ImageDeskewer", "ImageResizer"]
@@ -37,15 +38,12 @@ def _opencv_dtype(images: np.ndarray, supported) -> np.ndarray:
     if images.dtype in supported:
         return images
     wide = images.dtype.itemsize > 4 and np.float64 in supported
-    if not wide and np.issubdtype(images.dtype, np.floating) and images.size:
-        largest = float(np.abs(images).max())
-        if largest > float(np.finfo(np.float32).max):
-            # the float32 copy would hold infinities, and so would the output
-            raise ValueError(
-                f"Images hold values up to {largest:.3g} in absolute value, beyond "
-                f"float32's range ({np.finfo(np.float32).max:.3g}), in which "
-                "OpenCV computes. Scale the images first (e.g. to [0, 1])."
-            )
+    if not wide:
+        check_float32_range(
+            images,
+            subject="Images hold",
+            advice="OpenCV computes. Scale the images first (e.g. to [0, 1]).",
+        )
     return images.astype(np.float64 if wide else np.float32)
 
 

@@ -44,7 +44,7 @@ from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
 from ..utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
-from ..utils._validation import validate_data
+from ..utils._validation import check_float32_range, validate_data
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
 
@@ -171,15 +171,11 @@ def _map_rows(X, modules: list[RBM], function, n_threads) -> np.ndarray:
 
 def _as_float32(X):
     """``X`` in float32, where the RBM computes; values beyond its range raise."""
-    values = X.data if sp.issparse(X) else X
-    if values.dtype == np.float64 and values.size:
-        largest = float(np.abs(values).max())
-        if largest > float(np.finfo(np.float32).max):
-            raise ValueError(
-                f"X holds values up to {largest:.3g} in absolute value, beyond "
-                f"float32's range ({np.finfo(np.float32).max:.3g}), in which the "
-                "RBM computes. Scale X first (e.g. with MinMaxScaler)."
-            )
+    check_float32_range(
+        X.data if sp.issparse(X) else X,
+        subject="X holds",
+        advice="the RBM computes. Scale X first (e.g. with MinMaxScaler).",
+    )
     return X.astype(np.float32, copy=False)
 
 

@@ -1,11 +1,13 @@
-"""scikit-learn's ``validate_data``, with errors that name the offending columns."""
+"""Input checks shared by the estimators: scikit-learn's ``validate_data`` with
+errors that name the offending columns, and float32's range.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
-__all__ = ["validate_data"]
+__all__ = ["check_float32_range", "validate_data"]
 
 
 def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
@@ -42,6 +44,35 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
             "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder in a "
             f"sklearn.compose.ColumnTransformer ({error})."
         ) from error
+
+
+def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> None:
+    """Raise if floats in ``values`` lie beyond float32's range.
+
+    Code that computes in float32 would turn them into infinities. Only floats
+    wider than 32 bits are read: finite float16 and float32 values always fit.
+    The message reads ``"{subject} values up to ..., beyond float32's range
+    (...), in which {advice}"``.
+
+    Examples
+    --------
+    >>> check_float32_range(
+    ...     np.array([1e39]), subject="X holds", advice="it computes. Scale X."
+    ... )
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds values up to 1e+39 in absolute value, beyond ...
+    """
+    floating = np.issubdtype(values.dtype, np.floating)
+    if not floating or values.dtype.itemsize <= 4 or not values.size:
+        return
+    largest = float(np.abs(values).max())
+    limit = np.finfo(np.float32).max
+    if largest > float(limit):
+        raise ValueError(
+            f"{subject} values up to {largest:.3g} in absolute value, beyond "
+            f"float32's range ({limit:.3g}), in which {advice}"
+        )
 
 
 def _text_columns(X) -> list:
