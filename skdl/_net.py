@@ -112,12 +112,15 @@ def reads_lazily(X, device: torch.device) -> bool:
 def to_rows(X, device: torch.device):
     """Make ``X`` indexable by row on ``device``: a tensor, or :class:`HostRows`.
 
-    A C-contiguous float32 array on the CPU becomes a tensor that shares its
-    memory; what :func:`reads_lazily` picks is read batch by batch.
+    The tensor is always C-contiguous: the same values in a Fortran-ordered
+    array, a DataFrame or a strided view give the same bytes to the module, so
+    the kernels (whose summation order can follow the memory layout) give the
+    same results bit for bit. A C-contiguous array on the CPU is shared, not
+    copied; what :func:`reads_lazily` picks is read batch by batch.
     """
     if reads_lazily(X, device):
         return HostRows(X, device)
-    return torch.as_tensor(np.asarray(X)).to(device)
+    return torch.as_tensor(np.ascontiguousarray(X)).to(device)
 
 
 def host_rows(rows):

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from estimator_cases import CASES, PUBLIC_ESTIMATORS, case_ids, cases
 
 pytestmark = [
@@ -338,6 +339,40 @@ def test_dataframes(name, case):
         rf"{name} needs numeric features, but column 'x0' of X holds text\. "
         r"Encode .*OneHotEncoder.*\(could not convert string to float: 'red'\)",
     )
+
+
+def _layouts(X):
+    """The same values as ``X`` in other memory layouts."""
+    X = np.asarray(X)
+    wide = np.zeros((*X.shape[:-1], 2 * X.shape[-1]), dtype=X.dtype)
+    wide[..., ::2] = X
+    return {"Fortran-ordered": np.asfortranarray(X), "strided view": wide[..., ::2]}
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_memory_layout_changes_no_bit(name, case):
+    """The same numbers in give the same numbers out, whatever the layout: the
+    kernels' summation order can follow the strides of their input."""
+    estimator, X, y, before = fitted(name)
+    for layout, other in _layouts(X).items():
+        np.testing.assert_array_equal(
+            output(estimator, other), before, err_msg=f"predicting on a {layout}"
+        )
+        np.testing.assert_array_equal(
+            output(case.make().fit(other, y), X),
+            before,
+            err_msg=f"fitting on a {layout}",
+        )
+
+
+def test_rows_reach_the_module_c_contiguous():
+    from skdl._net import to_rows
+
+    X = np.arange(12, dtype=np.float32).reshape(4, 3)
+    for other in _layouts(X).values():
+        rows = to_rows(other, torch.device("cpu"))
+        assert rows.is_contiguous()
+        assert torch.equal(rows, torch.from_numpy(X))
 
 
 @pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
