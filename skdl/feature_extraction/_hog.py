@@ -31,7 +31,6 @@ difference to scikit-image comes from.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 from numbers import Integral
@@ -40,7 +39,7 @@ import numpy as np
 import torch
 from joblib import effective_n_jobs
 
-from ..utils import resolve_device
+from ..utils import resolve_device, torch_threads
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, validate_params
 from ._base import LAYOUT_CONSTRAINTS, ImageTransformer, read_images
@@ -469,7 +468,7 @@ def _hog(images: np.ndarray, params: _HOGParams, *, batch_size, n_jobs, device):
         pixels = _AUTO_BATCH_PIXELS.get(device.type, _AUTO_BATCH_PIXELS_ACCELERATOR)
         batch_size = max(1, pixels // int(np.prod(shape)))
     tables = _lookup_tables(params.orientations, str(device))
-    with _cpu_threads(n_jobs):
+    with torch_threads(effective_n_jobs(n_jobs)):
         for start in range(0, n, batch_size):
             batch = np.ascontiguousarray(images[start : start + batch_size])
             if not batch.flags.writeable:  # torch wants to own writable memory
@@ -725,18 +724,3 @@ def _glyph_stencils(orientations: int, rows: int, cols: int) -> np.ndarray:
         )
         stencils[o, rr, cc] = 1
     return stencils
-
-
-@contextlib.contextmanager
-def _cpu_threads(n_jobs):
-    """Run torch's CPU arithmetic on ``n_jobs`` threads, then restore the setting."""
-    wanted = effective_n_jobs(n_jobs)
-    previous = torch.get_num_threads()
-    if wanted == previous:
-        yield
-        return
-    torch.set_num_threads(wanted)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

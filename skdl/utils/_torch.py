@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 from collections.abc import Iterator
 from numbers import Integral
 
@@ -174,6 +175,63 @@ N_THREADS_CONSTRAINT = [
 ]
 
 
+class _ThreadSettings:
+    """The process-wide thread settings, shared by every block that changes them.
+
+    torch's thread count and the BLAS/OpenMP pools are properties of the process,
+    not of a thread. A block that saved the setting at entry and put it back at
+    exit would go wrong when blocks overlap in several threads (the last to leave
+    restores what another block had set) and would leave MKL behind: torch's
+    ``set_num_threads`` sets MKL's count too, and from then on MKL ignores the
+    OpenMP limit that threadpoolctl sets, so the same product ran on one thread
+    or two depending on what had run before in the process.
+
+    Blocks register here instead, under a lock. The first block to enter
+    records the process's setting and the last to leave restores it; meanwhile
+    the most recently entered block decides (a nested block overrides the one
+    around it, as it would alone). Every change goes through
+    ``torch.set_num_threads``, so torch's pool, its OpenMP and its MKL always
+    agree, whatever ran before.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._blocks: list[tuple[int, bool]] = []
+        self._baseline = 0
+        self._pools = None
+
+    @contextlib.contextmanager
+    def hold(self, n_threads: int, *, other_pools_to_one: bool = False):
+        """Run the block with ``n_threads`` torch threads (and BLAS/OpenMP at 1)."""
+        block = (n_threads, other_pools_to_one)
+        with self._lock:
+            if not self._blocks:
+                self._baseline = torch.get_num_threads()
+            self._blocks.append(block)
+            self._apply()
+        try:
+            yield
+        finally:
+            with self._lock:
+                # the last equal entry: a nested block leaves before its parent
+                index = len(self._blocks) - 1 - self._blocks[::-1].index(block)
+                del self._blocks[index]
+                self._apply()
+
+    def _apply(self):
+        quiet = any(other for _, other in self._blocks)
+        if quiet and self._pools is None:
+            self._pools = threadpool_limits(limits=1)
+        elif not quiet and self._pools is not None:
+            self._pools.restore_original_limits()
+            self._pools = None
+        wanted = self._blocks[-1][0] if self._blocks else self._baseline
+        torch.set_num_threads(wanted)
+
+
+_THREADS = _ThreadSettings()
+
+
 @contextlib.contextmanager
 def torch_threads(n_threads: int | None) -> Iterator[None]:
     """Run torch's CPU kernels on ``n_threads`` threads inside the block.
@@ -182,7 +240,8 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
     reads ``OMP_NUM_THREADS`` at start-up, which Dask's worker processes set to
     1 and joblib's process workers to ``cores // n_jobs``, so parallel fits do
     not oversubscribe the machine. -1 uses every core this process may run on.
-    The setting is process-wide; the caller's value is restored after the block.
+    The setting is process-wide; the process's value is restored when the last
+    block that changed it ends, also when blocks overlap in several threads.
 
     Parameters
     ----------
@@ -200,21 +259,17 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
     >>> torch.get_num_threads() == before
     True
     """
+    if n_threads is None:
+        yield
+        return
     if n_threads == -1:
         n_threads = (
             len(os.sched_getaffinity(0))
             if hasattr(os, "sched_getaffinity")
             else os.cpu_count()
         )
-    before = torch.get_num_threads()
-    if n_threads is None or n_threads == before:
+    with _THREADS.hold(n_threads):
         yield
-        return
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @contextlib.contextmanager
@@ -225,10 +280,11 @@ def threads_for_steps(
 
     An int ``n_threads`` is used as given (see :func:`torch_threads`). With
     None, steps on a CPU whose products come to fewer than ``threshold``
-    multiply-adds run on one thread, in torch, OpenMP and BLAS alike: below a
-    size that each estimator measures, a thread hand-off costs more than the
-    work it shares (little on an idle machine, several times the run time on a
-    busy one). Larger steps, and other devices, keep torch's setting.
+    multiply-adds run on one thread, in torch (MKL included), OpenMP and BLAS
+    alike: below a size that each estimator measures, a thread hand-off costs
+    more than the work it shares (little on an idle machine, several times the
+    run time on a busy one). Larger steps, and other devices, keep torch's
+    setting.
 
     Parameters
     ----------
@@ -249,7 +305,7 @@ def threads_for_steps(
     1
     """
     if n_threads is None and device.type == "cpu" and work < threshold:
-        with threadpool_limits(limits=1):
+        with _THREADS.hold(1, other_pools_to_one=True):
             yield
     else:
         with torch_threads(n_threads):

@@ -1,7 +1,15 @@
-import numpy as np
-import torch
+import ctypes
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from skdl.utils import seed_from_random_state, torch_seeded
+import numpy as np
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+from skdl import RBMTransformer
+from skdl.utils import seed_from_random_state, torch_seeded, torch_threads
 from skdl.utils._docstrings import SECTIONS, fill_doc
 from skdl.utils._torch import threads_for_steps
 
@@ -54,3 +62,63 @@ def test_threads_for_steps_holds_small_cpu_steps_to_one_thread():
     with threads_for_steps(10, 100, torch.device("meta"), None):  # not a CPU
         assert torch.get_num_threads() == before
     assert torch.get_num_threads() == before
+
+
+def _mkl_threads():
+    """MKL's own thread count inside torch (None where torch has no MKL)."""
+    library = Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"
+    try:
+        return ctypes.CDLL(str(library)).mkl_get_max_threads()
+    except (OSError, AttributeError):
+        return None
+
+
+def test_small_steps_hold_mkl_to_one_thread_whatever_ran_before():
+    # once torch.set_num_threads has run, MKL keeps its own count and ignores the
+    # OpenMP limit; the same product then ran on one thread or two depending on
+    # the tests that ran before it
+    if _mkl_threads() is None:
+        pytest.skip("this torch build has no MKL")
+    before = torch.get_num_threads()
+    torch.set_num_threads(before)
+    with threads_for_steps(10, 100, torch.device("cpu"), None):
+        assert (torch.get_num_threads(), _mkl_threads()) == (1, 1)
+    assert (torch.get_num_threads(), _mkl_threads()) == (before, before)
+
+
+def test_overlapping_blocks_in_threads_restore_the_process_setting():
+    # blocks entered and left in an interleaved order by several threads: each
+    # sees its own setting while it is the latest, and the last one out
+    # restores torch's and the BLAS pools' counts
+    torch_before = torch.get_num_threads()
+    pools_before = [pool["num_threads"] for pool in threadpool_info()]
+    cpu = torch.device("cpu")
+    barrier = threading.Barrier(8)
+
+    def block(i):
+        context = (
+            threads_for_steps(10, 100, cpu, None) if i % 2 else torch_threads(1 + i)
+        )
+        barrier.wait()
+        with context:
+            barrier.wait()
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        assert all(pool.map(block, range(8)))
+    assert torch.get_num_threads() == torch_before
+    assert [pool["num_threads"] for pool in threadpool_info()] == pools_before
+
+
+def test_concurrent_rbm_transforms_leave_the_thread_pools_as_they_were():
+    X = np.random.RandomState(0).rand(50, 16)
+    rbm = RBMTransformer(8, n_iter=1, random_state=0).fit(X)
+    expected = rbm.transform(X)
+    torch_before = torch.get_num_threads()
+    pools_before = [pool["num_threads"] for pool in threadpool_info()]
+    with ThreadPoolExecutor(8) as pool:
+        outputs = list(pool.map(lambda _: rbm.transform(X), range(32)))
+    for out in outputs:
+        np.testing.assert_array_equal(out, expected)
+    assert torch.get_num_threads() == torch_before
+    assert [pool["num_threads"] for pool in threadpool_info()] == pools_before
