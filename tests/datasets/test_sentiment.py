@@ -19,16 +19,16 @@ def test_every_line_of_every_file_is_a_sample():
     assert "Kotzias" in bunch.DESCR and "License" in bunch.DESCR
 
 
-def test_quotes_and_next_line_characters_survive(shared_data):
+def test_quotes_and_next_line_characters_survive(sentiment_sentences):
     data = load_sentiment_sentences().data
     imdb = data[1000:2000]
     # sentences with stray double quotes, which a default CSV reader merges
     assert sum('"' in s for s in imdb) > 0
     # U+0085 (NEL) stays inside its sentence instead of splitting it
     assert sum("\x85" in s for s in imdb) == 2
-    # the same rows as a quote-blind CSV read of the shared copy
+    # the same rows as a quote-blind CSV read of the source file
     frame = pd.read_csv(
-        shared_data / "sentiment_labelled_sentences" / "imdb_labelled.txt",
+        sentiment_sentences / "imdb_labelled.txt",
         sep="\t",
         header=None,
         quoting=csv.QUOTE_NONE,

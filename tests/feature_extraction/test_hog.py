@@ -88,10 +88,8 @@ def test_hog_color_ties_go_to_the_first_channel(dtype):
         )
 
 
-def test_hog_defaults_equal_skimage_on_real_digits(shared_data):
-    sheet = cv2.imread(
-        str(shared_data / "opencv_digits" / "digits.png"), cv2.IMREAD_GRAYSCALE
-    )
+def test_hog_defaults_equal_skimage_on_real_digits(digit_sheet):
+    sheet = cv2.imread(str(digit_sheet), cv2.IMREAD_GRAYSCALE)
     # 16 of the 20x20 digits side by side: a 40 x 160 image per row of the grid
     images = sheet[:400].reshape(10, 40, 2000)[:, :, :160]
     ours = hog(images)
@@ -246,10 +244,8 @@ def test_hog_transformer_contract_and_shape_check():
 
 
 @pytest.mark.slow
-def test_hog_svc_on_the_opencv_digit_sheet(shared_data):
-    sheet = cv2.imread(
-        str(shared_data / "opencv_digits" / "digits.png"), cv2.IMREAD_GRAYSCALE
-    )
+def test_hog_svc_on_the_opencv_digit_sheet(digit_sheet):
+    sheet = cv2.imread(str(digit_sheet), cv2.IMREAD_GRAYSCALE)
     images = sheet.reshape(50, 20, 100, 20).transpose(0, 2, 1, 3).reshape(-1, 20, 20)
     labels = np.repeat(np.arange(10), 500)
     X_train, X_test, y_train, y_test = train_test_split(

@@ -85,10 +85,8 @@ def opencv_sample_deskew(image):
     return cv2.warpAffine(image, shear, (size, size), flags=flags)
 
 
-def test_deskewer_matches_the_opencv_sample(shared_data):
-    sheet = cv2.imread(
-        str(shared_data / "opencv_digits" / "digits.png"), cv2.IMREAD_GRAYSCALE
-    )
+def test_deskewer_matches_the_opencv_sample(digit_sheet):
+    sheet = cv2.imread(str(digit_sheet), cv2.IMREAD_GRAYSCALE)
     images = sheet[:100].reshape(5, 20, 100, 20).transpose(0, 2, 1, 3)
     images = images.reshape(-1, 20, 20)[::5]
     ours = ImageDeskewer().fit_transform(images)

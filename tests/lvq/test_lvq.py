@@ -231,9 +231,8 @@ def test_lvq1_on_digits(digits_split):
 
 
 @pytest.mark.slow
-def test_gmlvq_three_prototypes_per_class_on_letters(shared_data):
-    path = shared_data / "uci_letter_recognition" / "letter-recognition.data"
-    data = pd.read_csv(path, header=None)
+def test_gmlvq_three_prototypes_per_class_on_letters(letter_recognition):
+    data = pd.read_csv(letter_recognition, header=None)
     X, y = data.iloc[:, 1:].to_numpy(float), data[0].to_numpy()
     scaler = StandardScaler().fit(X[:16000])
     X_train, X_test = scaler.transform(X[:16000]), scaler.transform(X[16000:])

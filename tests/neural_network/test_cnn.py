@@ -51,10 +51,9 @@ def _read_idx(path, offset):
 
 
 @pytest.fixture(scope="module")
-def mnist(shared_data):
-    folder = shared_data / "mnist_t10k"
-    X = _read_idx(folder / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
-    y = _read_idx(folder / "t10k-labels-idx1-ubyte.gz", 8)
+def mnist(mnist_t10k):
+    X = _read_idx(mnist_t10k / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
+    y = _read_idx(mnist_t10k / "t10k-labels-idx1-ubyte.gz", 8)
     return X[:8000], X[8000:], y[:8000], y[8000:]
 
 

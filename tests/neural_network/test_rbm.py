@@ -274,11 +274,8 @@ def test_rbm_features_for_digit_classification(seed):
 
 
 @pytest.fixture(scope="module")
-def letters(shared_data):
-    table = pd.read_csv(
-        shared_data / "uci_letter_recognition" / "letter-recognition.data",
-        header=None,
-    )
+def letters(letter_recognition):
+    table = pd.read_csv(letter_recognition, header=None)
     return StandardScaler().fit_transform(table.iloc[:2000, 1:].to_numpy(float))
 
 
