@@ -67,3 +67,64 @@ def test_readme_python_code_runs_and_prints_what_it_says(capsys):
             exec(compile(block, str(README), "exec"), namespace)
     for line in capsys.readouterr().out.splitlines():
         assert f"``{line}``" in text, f"README.rst does not show the output {line!r}"
+
+
+def test_api_pages_list_inherited_public_methods(tmp_path):
+    """The class template and the member filter of docs/sphinxext, in a small
+    Sphinx project: an estimator's page lists what it inherits from skdl's and
+    scikit-learn's mixins (predict, score, fit_transform...), a module's page
+    leaves out what it inherits from torch.nn.Module."""
+    pytest.importorskip("sphinx")
+    pytest.importorskip("numpydoc")
+    from sphinx.application import Sphinx
+
+    (tmp_path / "conf.py").write_text(
+        textwrap.dedent(f"""\
+            import sys
+            from docutils.parsers.rst import Directive
+
+            sys.path.insert(0, {str(ROOT / "docs" / "sphinxext")!r})
+            from skdl_api import _skip_foreign_members
+
+            extensions = ["sphinx.ext.autodoc", "sphinx.ext.autosummary", "numpydoc"]
+            templates_path = [{str(ROOT / "docs" / "_templates")!r}]
+            autosummary_generate = True
+            numpydoc_show_class_members = False
+
+
+            class Minigallery(Directive):  # sphinx-gallery's, not needed here
+                optional_arguments = 1
+                final_argument_whitespace = True
+                option_spec = {{"add-heading": str}}
+
+                def run(self):
+                    return []
+
+
+            def setup(app):
+                app.connect("autodoc-skip-member", _skip_foreign_members)
+                app.add_directive("minigallery", Minigallery)
+            """),
+        encoding="utf-8",
+    )
+    (tmp_path / "index.rst").write_text(
+        "API\n===\n\n.. autosummary::\n   :toctree: generated/\n\n"
+        "   skdl.MLPClassifier\n   skdl.HOGTransformer\n   skdl.modules.LVQModule\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "html"
+    app = Sphinx(tmp_path, tmp_path, out, tmp_path / "doctrees", "html", status=None)
+    app.build()
+
+    def members(name):
+        html = (out / "generated" / f"{name}.html").read_text("utf-8")
+        return set(re.findall(rf'id="{re.escape(name)}\.(\w+)"', html))
+
+    expected = {"fit", "predict", "predict_proba", "score", "summary", "get_params"}
+    assert expected <= members("skdl.MLPClassifier")
+    assert {"fit", "transform", "fit_transform", "set_output"} <= members(
+        "skdl.HOGTransformer"
+    )
+    lvq_module = members("skdl.modules.LVQModule")
+    assert "forward" in lvq_module
+    assert not lvq_module & {"apply", "parameters", "zero_grad", "to"}
