@@ -32,6 +32,9 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    # MathJax's files from the sphinx-mathjax-offline package, copied into
+    # _static/mathjax: the formulas render without a network (no CDN)
+    "sphinx-mathjax-offline",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
@@ -44,7 +47,6 @@ default_role = "literal"
 
 # -- API reference (pages generated from __all__ by sphinxext/skdl_api.py) ------
 autosummary_generate = True
-autodoc_default_options = {"inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 
@@ -65,12 +67,19 @@ for _name, _url in _INVENTORIES.items():
     elif _online:
         intersphinx_mapping[_name] = (_url, None)
 
-# sklearn's docstrings that our estimators inherit (set_fit_request...) refer to
-# its glossary and user guide; without sklearn's inventory those links go straight
-# to its site (no download: the URLs are fixed)
+# sklearn's docstrings that our estimators inherit (set_fit_request, score,
+# set_output...) refer to its glossary, user guide and examples; without sklearn's
+# inventory those links go straight to its site (no download: the URLs are fixed)
 _SKLEARN_FALLBACK = {
     ("term", "meta-estimator"): "glossary.html#term-meta-estimator",
     ("ref", "metadata_routing"): "metadata_routing.html",
+    ("ref", "accuracy_score"): "modules/model_evaluation.html#accuracy-score",
+    ("ref", "r2_score"): "modules/model_evaluation.html#r2-score",
+    ("ref", "df_output_transform"): "modules/df_output_transform.html",
+    (
+        "ref",
+        "sphx_glr_auto_examples_miscellaneous_plot_set_output.py",
+    ): "auto_examples/miscellaneous/plot_set_output.html",
 }
 
 
@@ -135,3 +144,5 @@ html_theme_options = {
     "header_links_before_dropdown": 7,
 }
 html_show_sourcelink = False
+html_static_path = ["_static"]
+html_css_files = ["skdl.css"]

@@ -19,7 +19,8 @@ def _pyplot():
     except ImportError as exc:
         raise ImportError(
             "skdl.plotting needs matplotlib: install it with "
-            "`pip install matplotlib` (or `pip install skdl[docs]`)."
+            "`pip install matplotlib` (or, from skdl's checkout, the docs extra: "
+            '`python -m pip install ".[docs]"`).'
         ) from exc
     return plt
 

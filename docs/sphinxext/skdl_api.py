@@ -174,7 +174,28 @@ def _data_docstring(app, what, name, obj, options, lines):
         lines[:] = _comment_in_submodules(module_name, attr)
 
 
+def _defined_in(member) -> str:
+    """The module that defines a method or property (its getter), else ''."""
+    function = getattr(member, "fget", member)
+    owner = getattr(function, "__objclass__", None)  # methods of builtin types
+    return getattr(owner or function, "__module__", None) or ""
+
+
+def _skip_foreign_members(app, what, name, obj, skip, options):
+    """On a class page, leave out what the class inherits from PyTorch, skorch or
+    Python itself (``nn.Module.apply``, ``Callback.on_batch_begin``,
+    ``Exception.add_note``): those are documented by their projects. Public
+    methods from skdl and scikit-learn (``predict``, ``score``,
+    ``fit_transform``, ``get_params``...) stay, inherited or not."""
+    if what != "class" or not (callable(obj) or isinstance(obj, property)):
+        return None
+    if _defined_in(obj).partition(".")[0] in ("", "skdl", "sklearn"):
+        return None
+    return True
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", _skip_foreign_members)
     # before numpydoc (priority 500) rewrites the lines
     app.connect("autodoc-process-docstring", _data_docstring, priority=400)
     app.connect("config-inited", write_api_page)

@@ -24,9 +24,12 @@ random rotations, shifts and zooms of every training batch), and compare
 # The augmenter takes the options of Keras' ``ImageDataGenerator``. Called on
 # its own, :meth:`~skdl.augmentation.ImageAugmenter.transform` returns
 # augmented copies, which shows what the network will see while it trains.
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import train_test_split
 
@@ -69,7 +72,9 @@ plt.tight_layout()
 # ``early_stopping=True`` holds out 10% of the training digits to score every
 # epoch; the augmenter only ever sees training batches, never the held-out
 # digits or the digits we predict. With ``n_iter_no_change=30`` the network
-# trains all 30 epochs, so that the curves are complete.
+# trains all 30 epochs, so that the curves are complete. Stopping at
+# ``max_iter`` makes each fit warn that it did not converge; that is the plan
+# here, so we catch the two warnings and print their messages.
 params = {
     "conv_filters": (16, 32),
     "dense_layers": (64,),
@@ -80,8 +85,12 @@ params = {
     "n_iter_no_change": 30,
     "random_state": 0,
 }
-plain = CNNClassifier(**params).fit(X_train, y_train)
-augmented = CNNClassifier(**params, augment=augmenter).fit(X_train, y_train)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", ConvergenceWarning)
+    plain = CNNClassifier(**params).fit(X_train, y_train)
+    augmented = CNNClassifier(**params, augment=augmenter).fit(X_train, y_train)
+for warning in caught:
+    print(f"{warning.category.__name__}: {warning.message}")
 plain.summary()
 
 # %%

@@ -13,7 +13,11 @@ Amazon, IMDb and Yelp, labelled negative or positive) and shows
    early stopping;
 2. a learning curve: test accuracy against the number of training sentences,
    next to TF-IDF + logistic regression;
-3. what word order buys: negations that a bag of words cannot see.
+3. negated phrases, where reading the words in order could make a difference.
+
+The numbers quoted in the text were measured when this page was built, on a
+2-core CPU with one thread; other machines and thread counts can change the
+last digits.
 """
 
 # %%
@@ -22,8 +26,11 @@ Amazon, IMDb and Yelp, labelled negative or positive) and shows
 # With ``early_stopping=True`` (the default) the classifier holds out 10% of the
 # training sentences, scores them after each epoch, stops when the score has not
 # improved for ``n_iter_no_change`` epochs and keeps the best weights.
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import (
@@ -71,6 +78,9 @@ plt.show()
 # Test accuracy of a biLSTM (three epochs, no early stopping) and of TF-IDF +
 # logistic regression, trained on growing subsets. Both are scikit-learn
 # estimators, so :func:`~sklearn.model_selection.learning_curve` takes either.
+# Three epochs keep the curve quick; each of the biLSTM's fits then warns that
+# it stopped at ``max_iter``, which is the plan, so we count those warnings
+# instead of printing them.
 cv = StratifiedShuffleSplit(n_splits=3, test_size=0.2, random_state=0)
 models = {
     "biLSTM (skdl)": LSTMTextClassifier(
@@ -82,14 +92,20 @@ models = {
 }
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, model in models.items():
-    sizes, _, test_scores = learning_curve(
-        model,
-        sentences.data,
-        sentences.target,
-        cv=cv,
-        train_sizes=[0.1, 0.25, 0.5, 1.0],
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        sizes, _, test_scores = learning_curve(
+            model,
+            sentences.data,
+            sentences.target,
+            cv=cv,
+            train_sizes=[0.1, 0.25, 0.5, 1.0],
+        )
     mean = test_scores.mean(axis=1)
+    stopped = sum(issubclass(w.category, ConvergenceWarning) for w in caught)
+    print(f"{name}: {stopped} fits stopped at max_iter")
+    for size, score in zip(sizes, mean, strict=True):
+        print(f"  {size:4} training sentences: mean test accuracy {score:.3f}")
     ax.plot(sizes, mean, "o-", label=name)
     ax.fill_between(sizes, test_scores.min(axis=1), test_scores.max(axis=1), alpha=0.2)
 ax.set_xlabel("training sentences")
@@ -99,12 +115,20 @@ plt.tight_layout()
 plt.show()
 
 # %%
-# What word order buys
-# --------------------
-# A bag of words gives "not good" and "good, not bad" the same two words
-# "not" and "good" (and "bad"). The LSTM reads them in order. On real reviews the
-# gain is modest, because most sentences carry their sentiment in single words;
-# a few negated phrases show the difference.
+# With three epochs the biLSTM trails TF-IDF + logistic regression on small
+# training sets (0.548 against 0.673 with 240 sentences, 0.684 against 0.746
+# with 600), draws level at 1200 (0.776 against 0.781) and passes it with all
+# 2400 (0.822 against 0.811): the network has to learn from data what a linear
+# model on word counts gets from the counts themselves.
+
+# %%
+# Negated phrases
+# ---------------
+# A bag of words sees "not bad at all, the food was good" as the words "not",
+# "bad", "good" and a few others, in no order; the LSTM reads them in order, so
+# it could learn that "not" flips "bad". The early-stopped LSTM of the first
+# section and TF-IDF + logistic regression, both trained on the same 2400
+# sentences, score four phrases:
 tfidf = models["TF-IDF + LogisticRegression"].fit(X_train, y_train)
 phrases = [
     "the food was good",
@@ -117,3 +141,15 @@ tfidf_proba = tfidf.predict_proba(phrases)[:, 1]
 print(f"{'':40}{'P(positive) LSTM':>18}{'TF-IDF':>9}")
 for phrase, ours, theirs in zip(phrases, lstm_proba, tfidf_proba, strict=True):
     print(f"{phrase:40}{ours:18.2f}{theirs:9.2f}")
+
+# %%
+# The two models put every phrase on the same side of 0.5. Both call "the food
+# was not good" negative (0.16 and 0.22): a bag of words manages this one
+# because "not" is mostly a negative word in these reviews. Both also call "not
+# bad at all, the food was good" negative (0.08 and 0.05): neither has learned
+# that "not" flips "bad", as the training sentences hold few such phrases. Word
+# order pays where it carries the label: on the synthetic sentences of
+# ``tests/neural_network/test_text.py``, in which "not" right before an
+# adjective flips it, an :class:`~skdl.LSTMTextClassifier` scores at least 0.95
+# on held-out sentences and TF-IDF + logistic regression at most 0.6 (what that
+# test asserts).

@@ -32,7 +32,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 reader = LSTMClassifier(
     hidden_size=64,
     learning_rate_init=0.01,
-    max_iter=40,
+    max_iter=100,
     early_stopping=True,
     random_state=0,
 ).fit(X_train, y_train)
@@ -59,7 +59,7 @@ X_series = np.stack([series[i : i + window] for i in range(t.size - window)])
 y_series = series[window:]
 split = 1200
 forecaster = LSTMRegressor(
-    hidden_size=32, learning_rate_init=0.01, max_iter=40, random_state=0
+    hidden_size=32, learning_rate_init=0.01, max_iter=100, random_state=0
 ).fit(X_series[:split, :, None], y_series[:split])
 predicted = forecaster.predict(X_series[split:, :, None])
 seasonal_naive = X_series[split:, -12]  # the value one season before the target

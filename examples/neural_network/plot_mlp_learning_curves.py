@@ -3,12 +3,12 @@
 Learning curves and errors of an MLP on digits
 =================================================
 
-Every skdl estimator records its training in ``history_``: one row per epoch
-with the training loss and, when ``early_stopping=True`` holds out a
-validation set, the validation loss and score. :func:`skdl.plotting.plot_history`
-draws them. This example trains :class:`skdl.MLPClassifier` on the 8x8
-handwritten digits, looks at its learning curves, and shows which digits it
-confuses.
+skdl's MLPs, CNN, LSTMs and :class:`skdl.LVQClassifier` record their
+training in ``history_``: one row per epoch with the training loss and, when
+``early_stopping=True`` holds out a validation set, the validation loss and
+score. :func:`skdl.plotting.plot_history` draws them. This example trains
+:class:`skdl.MLPClassifier` on the 8x8 handwritten digits, looks at its
+learning curves, and shows which digits it confuses.
 """
 
 # %%

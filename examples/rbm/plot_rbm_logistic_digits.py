@@ -29,6 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy.ndimage import shift
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import BernoulliRBM
@@ -64,7 +65,8 @@ print(f"{len(X_train)} training images, {len(X_test)} test images")
 
 def evaluate(name, model):
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # lbfgs may stop at max_iter with C=6000
+        # lbfgs may stop at max_iter with C=6000; the scores do not need more
+        warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X_train, y_train)
     print(f"{name:32} test accuracy {model.score(X_test, y_test):.3f}")
     return model
