@@ -90,9 +90,6 @@ def run(device: str = "cpu") -> list[tuple[str, float, float, float, str]]:
     X_train, X_test, y_train, y_test = train_test_split(
         X, digits.target, test_size=0.5, stratify=digits.target, random_state=0
     )
-    # torch imports its compiler stack (about a second) when a process builds its
-    # first optimizer; pay it here so that the first row's time is its own
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
     rows = []
     for name, model in models(device).items():
         start = time.perf_counter()

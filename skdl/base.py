@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._net import Batches, HostRows, SkdlNet, reads_lazily, to_rows
+from ._optim import SOLVERS as _SOLVERS
 from .callbacks import (
     Convergence,
     EpochProgressBar,
@@ -48,14 +49,6 @@ from .utils._validation import validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
-_SOLVERS = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "rmsprop": torch.optim.RMSprop,
-    "adagrad": torch.optim.Adagrad,
-    "lbfgs": torch.optim.LBFGS,
-}
 
 _PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 

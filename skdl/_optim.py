@@ -1,0 +1,85 @@
+"""PyTorch's optimizers, minus the compiler import of their first call.
+
+torch wraps ``Optimizer.add_param_group``, ``zero_grad``, ``state_dict`` and
+``load_state_dict`` so that ``torch.compile`` skips them, and every ``step`` so
+that it breaks a compiled graph. Each wrapper imports ``torch._dynamo`` when it
+first runs: building the first optimizer of a process took a second on a 2-core
+machine and loaded some 800 modules (sympy among them), which a short script
+that fits one small model pays in full. skdl never compiles an optimizer (only a
+module's forward pass, see ``compile``), so its optimizers call the wrapped
+functions directly. The arithmetic is torch's own: the subclasses below change
+which Python functions run, not what they compute.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+from torch import optim
+
+__all__ = ["SOLVERS"]
+
+
+def _guard_code():
+    """The code object shared by torch's "compiler, skip this" wrappers."""
+    disable = getattr(torch, "_disable_dynamo", None)
+    return None if disable is None else disable(lambda: None).__code__
+
+
+_GUARD = _guard_code()
+
+
+class _Eager:
+    """Mixin for a subclass of one of torch's optimizers (listed after it)."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        torch_class = next(c for c in cls.__mro__ if c.__module__.startswith("torch"))
+        for name, method in inspect.getmembers(torch_class, inspect.isfunction):
+            if _GUARD is not None and method.__code__ is _GUARD:
+                setattr(cls, name, method.__wrapped__)
+        # the step without its wrappers (which also set the grad mode: off, as
+        # these optimizers are not differentiable); torch adds its profiling
+        # and step hooks around it when the first instance is built
+        cls._unwrapped_step = staticmethod(inspect.unwrap(torch_class.step))
+
+    def step(self, closure=None):
+        """One step; ``closure`` as in :meth:`torch.optim.Optimizer.step`."""
+        with torch.no_grad():
+            return self._unwrapped_step(self, closure)
+
+
+class SGD(_Eager, optim.SGD):
+    """:class:`torch.optim.SGD` without the compiler import."""
+
+
+class Adam(_Eager, optim.Adam):
+    """:class:`torch.optim.Adam` without the compiler import."""
+
+
+class AdamW(_Eager, optim.AdamW):
+    """:class:`torch.optim.AdamW` without the compiler import."""
+
+
+class RMSprop(_Eager, optim.RMSprop):
+    """:class:`torch.optim.RMSprop` without the compiler import."""
+
+
+class Adagrad(_Eager, optim.Adagrad):
+    """:class:`torch.optim.Adagrad` without the compiler import."""
+
+
+class LBFGS(_Eager, optim.LBFGS):
+    """:class:`torch.optim.LBFGS` without the compiler import."""
+
+
+#: the optimizer of each ``solver`` name
+SOLVERS = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+    "lbfgs": LBFGS,
+}
