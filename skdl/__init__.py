@@ -3,43 +3,36 @@
 Estimators that own a PyTorch model and train it with skorch, on CPU or GPU, while
 looking to scikit-learn like any other estimator: Pipelines, grid search,
 cross-validation and pickling all work.
+
+The estimators are imported on first use: ``from skdl import MLPClassifier``
+loads what the MLP needs and nothing else.
 """
+
+from ._lazy import attach
 
 __version__ = "0.1.0.dev0"
 
-from .feature_extraction import (
-    ColorHistogramTransformer,
-    GrayscaleConverter,
-    HOGTransformer,
-    ImageDeskewer,
-    ImageResizer,
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "feature_extraction": [
+            "ColorHistogramTransformer",
+            "GrayscaleConverter",
+            "HOGTransformer",
+            "ImageDeskewer",
+            "ImageResizer",
+        ],
+        "lvq": ["LVQClassifier"],
+        "neural_network": [
+            "CNNClassifier",
+            "DBNTransformer",
+            "LSTMClassifier",
+            "LSTMRegressor",
+            "LSTMTextClassifier",
+            "MLPClassifier",
+            "MLPRegressor",
+            "RBMTransformer",
+        ],
+    },
 )
-from .lvq import LVQClassifier
-from .neural_network import (
-    CNNClassifier,
-    DBNTransformer,
-    LSTMClassifier,
-    LSTMRegressor,
-    LSTMTextClassifier,
-    MLPClassifier,
-    MLPRegressor,
-    RBMTransformer,
-)
-
-__all__ = [
-    "CNNClassifier",
-    "ColorHistogramTransformer",
-    "DBNTransformer",
-    "GrayscaleConverter",
-    "HOGTransformer",
-    "ImageDeskewer",
-    "ImageResizer",
-    "LSTMClassifier",
-    "LSTMRegressor",
-    "LSTMTextClassifier",
-    "LVQClassifier",
-    "MLPClassifier",
-    "MLPRegressor",
-    "RBMTransformer",
-    "__version__",
-]
+__all__ += ["__version__"]

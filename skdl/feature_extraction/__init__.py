@@ -5,17 +5,14 @@ grayscale conversion, deskewing). Every function and transformer here accepts th
 image layouts of :func:`skdl.utils.check_images`.
 """
 
-from ._color_histogram import ColorHistogramTransformer, color_histogram
-from ._hog import HOGTransformer, hog, visualize_hog
-from ._image_utils import GrayscaleConverter, ImageDeskewer, ImageResizer
+from .._lazy import attach
 
-__all__ = [
-    "ColorHistogramTransformer",
-    "GrayscaleConverter",
-    "HOGTransformer",
-    "ImageDeskewer",
-    "ImageResizer",
-    "color_histogram",
-    "hog",
-    "visualize_hog",
-]
+# each imported on first use: HOG needs torch, not OpenCV
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_color_histogram": ["ColorHistogramTransformer", "color_histogram"],
+        "_hog": ["HOGTransformer", "hog", "visualize_hog"],
+        "_image_utils": ["GrayscaleConverter", "ImageDeskewer", "ImageResizer"],
+    },
+)

@@ -1,18 +1,14 @@
-"""Neural-network estimators trained with PyTorch."""
+"""Neural-network estimators trained with PyTorch (each imported on first use)."""
 
-from ._cnn import CNNClassifier
-from ._mlp import MLPClassifier, MLPRegressor
-from ._rbm import DBNTransformer, RBMTransformer
-from ._recurrent import LSTMClassifier, LSTMRegressor
-from ._text import LSTMTextClassifier
+from .._lazy import attach
 
-__all__ = [
-    "CNNClassifier",
-    "DBNTransformer",
-    "LSTMClassifier",
-    "LSTMRegressor",
-    "LSTMTextClassifier",
-    "MLPClassifier",
-    "MLPRegressor",
-    "RBMTransformer",
-]
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_cnn": ["CNNClassifier"],
+        "_mlp": ["MLPClassifier", "MLPRegressor"],
+        "_rbm": ["DBNTransformer", "RBMTransformer"],
+        "_recurrent": ["LSTMClassifier", "LSTMRegressor"],
+        "_text": ["LSTMTextClassifier"],
+    },
+)

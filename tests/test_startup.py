@@ -1,0 +1,52 @@
+"""A short script pays only for what it uses: lazy imports, and no compiler
+import at the first fit (``benchmarks/bench_startup.py`` has the timings)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _run(code: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-500:]
+
+
+def test_import_skdl_loads_no_estimator_and_each_loads_only_its_own():
+    _run(
+        """
+import sys
+import skdl
+assert "torch" not in sys.modules, "import skdl imported torch"
+from skdl import MLPClassifier
+unused = {"cv2", "skimage", "sklearn.cluster", "dask", "skdl.lvq",
+          "skdl.feature_extraction", "skdl.neural_network._text"}
+loaded = sorted(unused & set(sys.modules))
+assert not loaded, f"from skdl import MLPClassifier imported {loaded}"
+from skdl import HOGTransformer
+assert "cv2" not in sys.modules, "HOGTransformer imported OpenCV"
+assert sorted(dir(skdl)) == dir(skdl) and set(skdl.__all__) <= set(dir(skdl))
+"""
+    )
+
+
+def test_a_first_fit_of_every_estimator_leaves_torchs_compiler_unloaded():
+    # torch's optimizers import torch._dynamo (about a second and 800 modules)
+    # at their first call; a short script fitting one model paid it in full
+    _run(
+        """
+import sys, warnings
+sys.path.insert(0, sys.argv[1])
+warnings.simplefilter("ignore")
+from estimator_cases import CASES
+for name, case in CASES.items():
+    X, y = case.data()
+    case.make().fit(X, y)
+    if "torch._dynamo" in sys.modules:
+        sys.exit(f"fitting {name} imported torch._dynamo")
+"""
+    )
