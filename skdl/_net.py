@@ -389,7 +389,7 @@ class SkdlNet(NeuralNet):
             first = {}
 
             def closure():
-                optimizer.zero_grad()
+                _clear_grads(optimizer)
                 y_pred = self.infer(Xi, **fit_params)
                 loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
                 loss.backward()
@@ -400,7 +400,7 @@ class SkdlNet(NeuralNet):
             optimizer.step(closure)
             return first["step"]
 
-        optimizer.zero_grad(set_to_none=True)
+        _clear_grads(optimizer)
         with self.autocast():
             y_pred = self.infer(Xi, **fit_params)
             loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
@@ -556,6 +556,13 @@ class SkdlNet(NeuralNet):
             isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
             for _, cb in self.callbacks_
         )
+
+
+def _clear_grads(optimizer: torch.optim.Optimizer) -> None:
+    """``optimizer.zero_grad()``, without its profiler range (20-30 us a step)."""
+    for group in optimizer.param_groups:
+        for parameter in group["params"]:
+            parameter.grad = None
 
 
 def _call_callback(name, callback, hook, net, kwargs):

@@ -7,7 +7,13 @@ first runs: building the first optimizer of a process took a second on a 2-core
 machine and loaded some 800 modules (sympy among them), which a short script
 that fits one small model pays in full. skdl never compiles an optimizer (only a
 module's forward pass, see ``compile``), so its optimizers call the wrapped
-functions directly. The arithmetic is torch's own: the subclasses below change
+functions directly.
+
+torch also wraps every ``step`` in a profiler range and its step hooks. The
+profiler range alone cost about 40 us per step, a tenth of an MLP step on a
+small table, so a step runs bare unless a step hook is registered (on the
+optimizer, or globally with ``register_optimizer_step_pre_hook``); then it takes
+torch's wrapped path. The arithmetic is torch's own: the subclasses below change
 which Python functions run, not what they compute.
 """
 
@@ -17,6 +23,7 @@ import inspect
 
 import torch
 from torch import optim
+from torch.optim import optimizer as _optimizer
 
 __all__ = ["SOLVERS"]
 
@@ -40,14 +47,28 @@ class _Eager:
             if _GUARD is not None and method.__code__ is _GUARD:
                 setattr(cls, name, method.__wrapped__)
         # the step without its wrappers (which also set the grad mode: off, as
-        # these optimizers are not differentiable); torch adds its profiling
-        # and step hooks around it when the first instance is built
-        cls._unwrapped_step = staticmethod(inspect.unwrap(torch_class.step))
+        # these optimizers are not differentiable), and torch's hooked version
+        bare = inspect.unwrap(torch_class.step)
+
+        def bare_step(self, closure=None):
+            with torch.no_grad():
+                return bare(self, closure)
+
+        cls._bare_step = bare_step
+        cls._hooked_step = optim.Optimizer.profile_hook_step(bare_step)
 
     def step(self, closure=None):
         """One step; ``closure`` as in :meth:`torch.optim.Optimizer.step`."""
-        with torch.no_grad():
-            return self._unwrapped_step(self, closure)
+        if (
+            self._optimizer_step_pre_hooks
+            or self._optimizer_step_post_hooks
+            or getattr(_optimizer, "_global_optimizer_pre_hooks", None)
+            or getattr(_optimizer, "_global_optimizer_post_hooks", None)
+        ):
+            return self._hooked_step(closure)
+        return self._bare_step(closure)
+
+    step.hooked = True  # torch's constructor would wrap it otherwise
 
 
 class SGD(_Eager, optim.SGD):

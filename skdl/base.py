@@ -40,17 +40,20 @@ from .utils import (
     resolve_device,
     seed_from_random_state,
     torch_seeded,
-    torch_threads,
 )
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 from .utils._state import attributes_restored_on_error
-from .utils._torch import N_THREADS_CONSTRAINT
+from .utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
 from .utils._validation import validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
 
 _PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+# training and inference steps whose largest kernel call comes to fewer
+# multiply-adds run on one CPU thread (``threads_for_steps``)
+_THREADED_WORK = 2**22
 
 
 class BaseTorchEstimator(BaseEstimator):
@@ -174,7 +177,7 @@ class BaseTorchEstimator(BaseEstimator):
                 )
                 salt = 0 if fresh else self.n_iter_
                 seed = seed_from_random_state(self.random_state, salt=salt)
-                with torch_seeded(seed, device), torch_threads(self.n_threads):
+                with torch_seeded(seed, device):
                     train, valid = self._make_batches(
                         X, y, weight, device, seed, incremental=incremental
                     )
@@ -196,9 +199,10 @@ class BaseTorchEstimator(BaseEstimator):
                         net.history = self.net_.history
                     net.criterion_.reduction = "mean" if weight is None else "none"
                     net.train_transform = self._train_transform(seed)
-                    outcome = net.fit_epochs(
-                        train, valid, 1 if incremental else self.max_iter
-                    )
+                    with self._threads(net, train.batch_size):
+                        outcome = net.fit_epochs(
+                            train, valid, 1 if incremental else self.max_iter
+                        )
         except BaseException as exc:
             if saved_training is not None:
                 self._restore_training(saved_training)
@@ -235,6 +239,20 @@ class BaseTorchEstimator(BaseEstimator):
         net.module_.eval()
         self.history_ = net.history
         return net
+
+    def _threads(self, net: SkdlNet, n_rows: int):
+        """Threads for steps of ``n_rows`` rows: see ``threads_for_steps``.
+
+        The work of a row is counted once per module (a traced forward pass).
+        """
+        work = getattr(net, "row_work_", None)
+        if work is None or work[0] != id(net.module_):
+            work = (id(net.module_), _row_work(net.module_, self._example_input()))
+            net.row_work_ = work
+        device = torch.device(net.device)
+        return threads_for_steps(
+            n_rows * work[1], _THREADED_WORK, device, self.n_threads
+        )
 
     def _training_snapshot(self):
         net = self.net_
@@ -488,7 +506,8 @@ class BaseTorchEstimator(BaseEstimator):
             module.eval()
         batches, order = self._inference_batches(X, torch.device(net.device))
         try:
-            with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
+            n_rows = min(X.shape[0], self._inference_batch_size)
+            with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
                 forward = net.forward_module()
                 outputs = [self._output_function(forward(batch)) for batch in batches]
         except torch.OutOfMemoryError as exc:
@@ -518,30 +537,14 @@ class BaseTorchEstimator(BaseEstimator):
         module = self.net_.module_
         rows = []
 
-        def record(name):
-            def hook(layer, inputs, output):
-                if isinstance(output, tuple):  # recurrent layers: (output, state)
-                    output = output[0]
-                shape = tuple(output.shape) if torch.is_tensor(output) else "?"
-                if shape != "?":
-                    shape = "(None, " + ", ".join(str(s) for s in shape[1:]) + ")"
-                params = sum(p.numel() for p in layer.parameters(recurse=False))
-                rows.append((f"{name} ({type(layer).__name__})", shape, params))
+        def record(name, layer, output):
+            shape = tuple(output.shape) if torch.is_tensor(output) else "?"
+            if shape != "?":
+                shape = "(None, " + ", ".join(str(s) for s in shape[1:]) + ")"
+            params = sum(p.numel() for p in layer.parameters(recurse=False))
+            rows.append((f"{name} ({type(layer).__name__})", shape, params))
 
-            return hook
-
-        handles = [
-            layer.register_forward_hook(record(name))
-            for name, layer in module.named_modules()
-            if not list(layer.children())
-        ]
-        try:
-            module.eval()
-            with torch.inference_mode():
-                module(self._example_input().to(self.net_.device))
-        finally:
-            for handle in handles:
-                handle.remove()
+        _trace_layers(module, self._example_input(), record)
         total = sum(p.numel() for p in module.parameters())
         trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
         width = max([34, *(len(r[0]) + 2 for r in rows)])
@@ -831,6 +834,61 @@ class TorchRegressorMixin(RegressorMixin):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _trace_layers(module: nn.Module, example: torch.Tensor, record) -> None:
+    """Run ``example`` through ``module``, calling ``record(name, layer, output)``
+    for each leaf layer as it runs (a recurrent layer's output is its sequence).
+
+    Runs in inference mode with the module in eval mode, then restores its mode.
+    """
+
+    def hook(name):
+        def call(layer, inputs, output):
+            record(name, layer, output[0] if isinstance(output, tuple) else output)
+
+        return call
+
+    handles = [
+        layer.register_forward_hook(hook(name))
+        for name, layer in module.named_modules()
+        if not list(layer.children())
+    ]
+    training = module.training
+    try:
+        module.eval()
+        device = next(module.parameters(), example).device
+        with torch.inference_mode():
+            module(example.to(device))
+    finally:
+        module.train(training)
+        for handle in handles:
+            handle.remove()
+
+
+def _row_work(module: nn.Module, example: torch.Tensor) -> int:
+    """Multiply-adds per row of the largest kernel call of a forward pass.
+
+    Counted on ``example`` (one row): a linear layer's product, a convolution
+    over all its output positions, one time step of a recurrent layer. Threads
+    pay off when single kernel calls are large, whatever their number.
+    """
+    largest = 0
+
+    def record(name, layer, output):
+        nonlocal largest
+        if isinstance(layer, nn.Linear):
+            work = output.numel() * layer.in_features
+        elif isinstance(layer, nn.modules.conv._ConvNd):
+            work = output.numel() * layer.weight[0].numel()
+        elif isinstance(layer, nn.RNNBase):
+            work = sum(p.numel() for p in layer.parameters()) // layer.num_layers
+        else:
+            return
+        largest = max(largest, work)
+
+    _trace_layers(module, example, record)
+    return largest
 
 
 def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:

@@ -349,3 +349,19 @@ def test_gpu_mixed_precision_trains(iris, precision):
     X, y = iris
     model = small(device="cuda", precision=precision, max_iter=100).fit(X, y)
     assert model.score(X, y) > 0.9
+
+
+def test_row_work_counts_the_largest_kernel_call_of_a_row():
+    from torch import nn
+
+    from skdl.base import _row_work
+
+    mlp = nn.Sequential(nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 10))
+    assert _row_work(mlp, torch.zeros(1, 64)) == 64 * 100
+    # a 3x3 convolution from 2 to 4 channels over 6x6 output positions
+    conv = nn.Sequential(nn.Conv2d(2, 4, 3), nn.Flatten(), nn.Linear(144, 2))
+    assert _row_work(conv, torch.zeros(1, 2, 8, 8)) == 4 * 36 * (2 * 9)
+    # one time step of an LSTM: its four gates over input and state
+    lstm = nn.LSTM(5, 7, batch_first=True)
+    assert _row_work(lstm, torch.zeros(1, 10, 5)) == 4 * 7 * (5 + 7 + 2)
+    assert mlp.training  # the module's mode is restored

@@ -4,6 +4,7 @@ import inspect
 
 import pytest
 import torch
+from torch.optim.optimizer import register_optimizer_step_post_hook
 
 from skdl._optim import SOLVERS
 
@@ -47,3 +48,23 @@ def test_steps_equal_torchs_bit_for_bit(solver, fused):
     state = optimizer.state_dict()
     assert state.keys() == reference.state_dict().keys()
     optimizer.load_state_dict(state)
+
+
+def test_step_hooks_and_schedulers_still_run():
+    calls = []
+    parameter = torch.nn.Parameter(torch.ones(3))
+    optimizer = SOLVERS["sgd"]([parameter], lr=0.5)
+    optimizer.register_step_pre_hook(lambda *args: calls.append("pre"))
+    optimizer.register_step_post_hook(lambda *args: calls.append("post"))
+    handle = register_optimizer_step_post_hook(lambda *args: calls.append("global"))
+    try:
+        parameter.grad = torch.ones(3)
+        optimizer.step()
+    finally:
+        handle.remove()
+    assert calls == ["pre", "post", "global"]
+    assert torch.equal(parameter.detach(), torch.full((3,), 0.5))
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.1)
+    optimizer.step()
+    scheduler.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)

@@ -91,8 +91,16 @@ def test_n_threads_sets_torch_threads_during_fit_only(n_threads):
     model.fit(X, y)
     assert model.net_.threads_seen == n_threads
     assert torch.get_num_threads() == before
-    unlimited = MLPClassifier(max_iter=1, callbacks=[_ThreadsSeen()]).fit(X, y)
-    assert unlimited.net_.threads_seen == before
+
+    # n_threads=None: small steps run on one thread, large ones on torch's count
+    def threads_seen(hidden_layer_sizes):
+        model = MLPClassifier(
+            hidden_layer_sizes, max_iter=1, callbacks=[_ThreadsSeen()], random_state=0
+        )
+        return model.fit(X, y).net_.threads_seen
+
+    assert threads_seen((100,)) == 1
+    assert threads_seen((512, 512)) == before
 
 
 # -- Dask ----------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from threadpoolctl import threadpool_limits
 
 from ._sklearn import Interval, Options
 
@@ -176,57 +175,47 @@ N_THREADS_CONSTRAINT = [
 
 
 class _ThreadSettings:
-    """The process-wide thread settings, shared by every block that changes them.
+    """torch's thread count, shared by every block that changes it.
 
-    torch's thread count and the BLAS/OpenMP pools are properties of the process,
-    not of a thread. A block that saved the setting at entry and put it back at
-    exit would go wrong when blocks overlap in several threads (the last to leave
-    restores what another block had set) and would leave MKL behind: torch's
-    ``set_num_threads`` sets MKL's count too, and from then on MKL ignores the
-    OpenMP limit that threadpoolctl sets, so the same product ran on one thread
-    or two depending on what had run before in the process.
-
+    The count is a property of the process, not of a thread. A block that saved
+    it at entry and put it back at exit would go wrong when blocks overlap in
+    several threads: the last to leave restores what another block had set.
     Blocks register here instead, under a lock. The first block to enter
     records the process's setting and the last to leave restores it; meanwhile
     the most recently entered block decides (a nested block overrides the one
-    around it, as it would alone). Every change goes through
-    ``torch.set_num_threads``, so torch's pool, its OpenMP and its MKL always
-    agree, whatever ran before.
+    around it, as it would alone).
+
+    Every change goes through ``torch.set_num_threads``, which sets torch's
+    OpenMP and MKL counts together. (Limiting torch's OpenMP with threadpoolctl
+    instead left MKL behind once ``torch.set_num_threads`` had run anywhere in
+    the process: the same product then ran on one thread or two depending on
+    what had run before.)
     """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._blocks: list[tuple[int, bool]] = []
+        self._blocks: list[int] = []
         self._baseline = 0
-        self._pools = None
 
     @contextlib.contextmanager
-    def hold(self, n_threads: int, *, other_pools_to_one: bool = False):
-        """Run the block with ``n_threads`` torch threads (and BLAS/OpenMP at 1)."""
-        block = (n_threads, other_pools_to_one)
+    def hold(self, n_threads: int):
+        """Run the block with ``n_threads`` torch threads."""
         with self._lock:
             if not self._blocks:
                 self._baseline = torch.get_num_threads()
-            self._blocks.append(block)
-            self._apply()
+            self._blocks.append(n_threads)
+            torch.set_num_threads(n_threads)
         try:
             yield
         finally:
             with self._lock:
                 # the last equal entry: a nested block leaves before its parent
-                index = len(self._blocks) - 1 - self._blocks[::-1].index(block)
-                del self._blocks[index]
-                self._apply()
-
-    def _apply(self):
-        quiet = any(other for _, other in self._blocks)
-        if quiet and self._pools is None:
-            self._pools = threadpool_limits(limits=1)
-        elif not quiet and self._pools is not None:
-            self._pools.restore_original_limits()
-            self._pools = None
-        wanted = self._blocks[-1][0] if self._blocks else self._baseline
-        torch.set_num_threads(wanted)
+                del self._blocks[
+                    len(self._blocks) - 1 - self._blocks[::-1].index(n_threads)
+                ]
+                torch.set_num_threads(
+                    self._blocks[-1] if self._blocks else self._baseline
+                )
 
 
 _THREADS = _ThreadSettings()
@@ -280,11 +269,11 @@ def threads_for_steps(
 
     An int ``n_threads`` is used as given (see :func:`torch_threads`). With
     None, steps on a CPU whose products come to fewer than ``threshold``
-    multiply-adds run on one thread, in torch (MKL included), OpenMP and BLAS
-    alike: below a size that each estimator measures, a thread hand-off costs
-    more than the work it shares (little on an idle machine, several times the
-    run time on a busy one). Larger steps, and other devices, keep torch's
-    setting.
+    multiply-adds run on one torch thread (its OpenMP and MKL included): below a
+    size that each estimator measures, a thread hand-off costs more than the
+    work it shares (little on an idle machine, many times the run time on a
+    busy one, where every kernel waits for a thread that is not running).
+    Larger steps, and other devices, keep torch's setting.
 
     Parameters
     ----------
@@ -305,7 +294,7 @@ def threads_for_steps(
     1
     """
     if n_threads is None and device.type == "cpu" and work < threshold:
-        with _THREADS.hold(1, other_pools_to_one=True):
+        with _THREADS.hold(1):
             yield
     else:
         with torch_threads(n_threads):
