@@ -7,7 +7,11 @@ Same network everywhere: one hidden layer of 100 ReLU units, Adam (lr 1e-3), bat
 - make_classification(50000, 100, n_informative=30, n_classes=5), 75/25 split.
 
 Prints the median of ``--repeats`` runs of each, and ratios taken in the same run.
-Run: ``python benchmarks/bench_mlp.py`` (about two minutes on 2 cores).
+With ``--levers``, also skdl with each of its speed levers undone in turn: torch's
+own Adam (profiler range and compiler guards around each step), ``zero_grad()``
+instead of clearing the gradients directly, Adam without its fused kernel, and two
+threads instead of one for small steps.
+Run: ``python benchmarks/bench_mlp.py [--levers]`` (two to four minutes on 2 cores).
 """
 
 from __future__ import annotations
@@ -117,24 +121,63 @@ def skorch_default():
     return Wrapped()
 
 
+COMMON = {
+    "hidden_layer_sizes": (HIDDEN,),
+    "learning_rate_init": LR,
+    "batch_size": BATCH,
+    "max_iter": EPOCHS,
+    "tol": 0.0,
+    "n_iter_no_change": EPOCHS + 1,
+    "random_state": 0,
+}
+
+
 def contenders():
-    common = {
-        "hidden_layer_sizes": (HIDDEN,),
-        "learning_rate_init": LR,
-        "batch_size": BATCH,
-        "max_iter": EPOCHS,
-        "alpha": 0.0,
-        "tol": 0.0,
-        "n_iter_no_change": EPOCHS + 1,
-        "random_state": 0,
-    }
     return {
-        "skdl": lambda: MLPClassifier(**common),
-        "sklearn": lambda: SklearnMLP(**common),
+        "skdl": lambda: MLPClassifier(**COMMON),
+        "sklearn": lambda: SklearnMLP(**COMMON),
         "skorch": skorch_default,
         "hand loop": lambda: HandLoop(fused=False),
         "hand loop (fused Adam)": lambda: HandLoop(fused=True),
     }
+
+
+class Undone:
+    """skdl with one of its speed levers undone, to measure what the lever buys."""
+
+    def __init__(self, lever):
+        self.lever = lever
+
+    def _patch(self):
+        import contextlib
+        from unittest import mock
+
+        import skdl._net
+        import skdl.base
+
+        if self.lever == "torch's Adam":  # profiler range and compiler guards
+            solvers = {**skdl.base._SOLVERS, "adam": torch.optim.Adam}
+            return mock.patch.object(skdl.base, "_SOLVERS", solvers)
+        if self.lever == "zero_grad()":
+            clear = lambda optimizer: optimizer.zero_grad(set_to_none=True)  # noqa: E731
+            return mock.patch.object(skdl._net, "_clear_grads", clear)
+        if self.lever == "unfused Adam":
+            make = lambda cls, groups, kwargs: cls(groups, **kwargs)  # noqa: E731
+            return mock.patch.object(skdl._net, "make_optimizer", make)
+        return contextlib.nullcontext()  # "two threads": a parameter
+
+    def fit(self, X, y):
+        threads = {"n_threads": 2} if self.lever == "two threads" else {}
+        with self._patch():
+            self.model = MLPClassifier(**COMMON, **threads).fit(X, y)
+        return self
+
+    def predict_proba(self, X):
+        with self._patch():
+            return self.model.predict_proba(X)
+
+
+LEVERS = ("torch's Adam", "zero_grad()", "unfused Adam", "two threads")
 
 
 def median_time(fn, repeats):
@@ -149,9 +192,13 @@ def median_time(fn, repeats):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--levers",
+        action="store_true",
+        help="also run skdl with each of its speed levers undone, one at a time",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
-    torch.set_num_threads(torch.get_num_threads())
     # warm up: the first torch optimizer of a process imports torch._dynamo (~1.5 s)
     HandLoop(fused=False).fit(np.zeros((4, 3), np.float32), np.array([0, 1, 0, 1]))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
@@ -160,7 +207,11 @@ def main():
         X_predict = np.resize(X_test, (12500, X_test.shape[1]))
         one_row = X_test[:1]
         results = {}
-        for label, make in contenders().items():
+        runs = contenders()
+        if args.levers:
+            for lever in LEVERS:
+                runs[f"skdl, {lever}"] = lambda lever=lever: Undone(lever)
+        for label, make in runs.items():
             fitted = make().fit(X_train, y_train)
             fit_s = median_time(
                 lambda make=make, X=X_train, y=y_train: make().fit(X, y), args.repeats
