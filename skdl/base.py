@@ -350,6 +350,7 @@ class BaseTorchEstimator(BaseEstimator):
             compile_options=self._compile_options(),
             l2_in_loss=l2 if lbfgs else 0.0,
             l2_reported=0.0 if lbfgs else l2,
+            owner=type(self).__name__,
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
 
@@ -443,7 +444,10 @@ class BaseTorchEstimator(BaseEstimator):
         scores = [row["valid_score"] for row in history if "valid_score" in row]
         if self.early_stopping and scores:
             self.validation_scores_ = scores
-            self.best_validation_score_ = max(scores)
+            # NaN (a diverged epoch) is never the best, as in scikit-learn
+            self.best_validation_score_ = max(
+                (s for s in scores if s == s), default=float("nan")
+            )
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
@@ -455,6 +459,16 @@ class BaseTorchEstimator(BaseEstimator):
                 f"{name} training was interrupted after {self.n_iter_} epochs; the "
                 "model keeps the weights reached so far (n_iter_ says how far).",
                 UserWarning,
+                stacklevel=3,
+            )
+        elif outcome == "diverged":
+            warnings.warn(
+                f"{name} training diverged in epoch {self.n_iter_} (the validation "
+                "score became NaN); early stopping kept the weights of the epoch "
+                "with the best validation score, "
+                f"{self.best_validation_score_:.4g}. Lower learning_rate_init or "
+                "scale X (e.g. with StandardScaler) to train further.",
+                ConvergenceWarning,
                 stacklevel=3,
             )
         elif outcome == "max_iter" and not incremental:

@@ -3,15 +3,22 @@
 ``tests/test_base.py`` covers the MLP: divergence, an error in a callback, an
 interrupt at the end of an epoch; ``tests/neural_network/test_rbm.py`` the RBM's
 divergence. Here: the same guarantees for every family that trains through the
-base (MLP, LVQ, LSTM, text), an interrupt in the middle of an epoch, interrupts
-of the RBM's own loop, and out-of-memory errors of a GPU, simulated on the CPU.
+base (MLP, LVQ, LSTM, text), divergence in every way a fit can end (the last
+step, ``partial_fit``, early stopping) and in the RBM's own loop, an interrupt
+in the middle of an epoch, interrupts of the RBM's own loop, and out-of-memory
+errors of a GPU, simulated on the CPU.
 """
+
+import re
 
 import numpy as np
 import pytest
 import torch
 from estimator_cases import CASES, case_ids, cases
+from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
+
+from skdl.exceptions import DivergenceError
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -80,6 +87,130 @@ def test_an_error_in_a_callback_names_it_and_keeps_the_model(name, case):
     with pytest.raises(RuntimeError, match=r"disk full \[raised in callback 'saver'"):
         estimator.fit(X, y)
     np.testing.assert_array_equal(estimator.predict(X), before)
+
+
+# -- divergence ----------------------------------------------------------------------
+# scikit-learn's words for a diverged fit, then skdl's advice
+_DIVERGED = (
+    r"{name} training diverged in epoch \d+: .*Solver produced non-finite parameter "
+    r"weights\. The input data may contain large values and need to be "
+    r"preprocessed\. Lower learning_rate_init .*scale X"
+)
+
+
+def _weights(estimator):
+    return [p.detach().clone() for p in estimator.net_.module_.parameters()]
+
+
+@pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_a_huge_learning_rate_is_a_divergence_error_however_the_fit_ends(
+    name, case, solver
+):
+    """The loss of an epoch is read before its last step: a last step that
+    overflows (max_iter=1, partial_fit) must be caught from the weights."""
+    X, y = case.data()
+    match = _DIVERGED.format(name=name)
+    calls = {"fit": lambda e: e.fit(X, y)}
+    if hasattr(case.make(), "partial_fit"):
+        classes = {"classes": np.unique(y)} if case.task == "classifier" else {}
+        calls["partial_fit"] = lambda e: e.partial_fit(X, y, **classes)
+    for method, call in calls.items():
+        fresh = case.make(solver=solver, learning_rate_init=1e30, max_iter=1)
+        with pytest.raises(DivergenceError, match=match):
+            call(fresh)
+        assert not hasattr(fresh, "net_"), method
+
+    estimator = case.make(solver=solver, warm_start=True).fit(X, y)
+    before, weights, n_iter = (
+        estimator.predict(X),
+        _weights(estimator),
+        estimator.n_iter_,
+    )
+    with pytest.raises(DivergenceError, match=match):
+        estimator.set_params(learning_rate_init=1e30).fit(X, y)
+    assert estimator.n_iter_ == n_iter == len(estimator.history_)
+    for old, new in zip(weights, _weights(estimator), strict=True):
+        assert torch.equal(old, new)
+    np.testing.assert_array_equal(estimator.predict(X), before)
+
+
+class PoisonWeightsAtEpoch(Callback):
+    """Fill the weights with NaN at the start of epoch ``epoch`` (counted from 1)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_begin(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            with torch.no_grad():
+                for parameter in net.module_.parameters():
+                    parameter.fill_(float("nan"))
+
+
+@pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
+def test_early_stopping_ends_a_diverged_fit_with_the_best_weights(name, case):
+    """As scikit-learn's MLP: a NaN validation score is recorded and the best
+    weights so far are kept, with a warning; diverging before any finite
+    validation score is an error."""
+    X, y = case.data()
+    params = {"early_stopping": True, "validation_fraction": 0.2}
+    two_epochs = case.make(**params, max_iter=2).fit(X, y)
+    diverged = case.make(**params, max_iter=6, callbacks=[PoisonWeightsAtEpoch(3)])
+    with pytest.warns(
+        ConvergenceWarning,
+        match=rf"{name} training diverged in epoch 3 \(the validation score became "
+        r"NaN\); early stopping kept the weights of the epoch with the best",
+    ):
+        diverged.fit(X, y)
+    scores = diverged.validation_scores_
+    assert len(scores) == 3 == diverged.n_iter_
+    assert isinstance(scores[-1], float) and np.isnan(scores[-1])
+    assert diverged.best_validation_score_ == max(scores[:2])
+    # the best of the first two epochs, which a 2-epoch fit restores as well
+    np.testing.assert_array_equal(diverged.predict(X), two_epochs.predict(X))
+
+    first = case.make(**params, max_iter=6, callbacks=[PoisonWeightsAtEpoch(1)])
+    with pytest.raises(
+        DivergenceError,
+        match=re.escape(f"{name} training diverged in epoch 1: the training loss"),
+    ):
+        first.fit(X, y)
+    assert not hasattr(first, "net_")
+
+
+@pytest.mark.parametrize("name", ["RBMTransformer", "DBNTransformer"])
+def test_rbm_weights_beyond_the_bound_are_divergence(name):
+    """A Gaussian RBM with a huge step grows its weights geometrically: 1e30 is
+    finite but beyond sqrt(float32 max), where its energy overflows."""
+    case = CASES[name]
+    X, _ = case.data()
+    estimator = case.make().fit(X)
+    before = estimator.transform(X)
+    estimator.set_params(visible_units="gaussian", learning_rate=1e3)
+    with pytest.raises(
+        DivergenceError,
+        match=r"RBMTransformer training diverged in epoch \d: (a weight reached "
+        r"[\d.e+]+, beyond 1\.8e\+19|the weights became NaN).*Solver produced "
+        r"non-finite parameter weights.*Lower learning_rate \(it was 1000\); "
+        r"Gaussian visible units .*standardize X",
+    ):
+        estimator.fit(X)
+    np.testing.assert_array_equal(estimator.transform(X), before)
+
+
+def test_the_weight_bound_is_where_a_product_of_two_weights_overflows():
+    from skdl.utils._divergence import PARAMETER_LIMIT, find_divergence
+
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.float32(PARAMETER_LIMIT * 1.001) ** 2)
+    assert np.isfinite(np.float32(PARAMETER_LIMIT * 0.999) ** 2)
+    assert find_divergence([torch.full((2,), PARAMETER_LIMIT * 0.999)]) is None
+    assert "beyond" in find_divergence([torch.full((2,), PARAMETER_LIMIT * 1.001)])
+    assert "NaN" in find_divergence([torch.tensor([0.0, float("nan")])])
+    assert find_divergence([torch.ones(1)], loss=float("nan")) == (
+        "the training loss became nan"
+    )
 
 
 # -- out of memory (a GPU's error, raised here on the CPU) -------------------------

@@ -32,7 +32,6 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from .._net import to_rows
-from ..exceptions import DivergenceError
 from ..modules import RBM, ContrastiveDivergence
 from ..utils import (
     out_of_memory_error,
@@ -40,6 +39,7 @@ from ..utils import (
     seed_from_random_state,
     torch_seeded,
 )
+from ..utils._divergence import divergence_error, find_divergence
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
@@ -472,18 +472,20 @@ class RBMTransformer(_RBMBase):
                 else:
                     order = torch.arange(len(rows), device=device)
                 _run_epoch(trainer, rows, order, noise)
-                if not bool(torch.isfinite(module.flat).all()):
-                    raise DivergenceError(
-                        f"{type(self).__name__} training diverged: the weights "
-                        f"became NaN or infinite in epoch {self.n_iter_ + 1}. "
+                problem = find_divergence([module.flat])
+                if problem:
+                    gaussian = self.visible_units == "gaussian"
+                    raise divergence_error(
+                        type(self).__name__,
+                        self.n_iter_ + 1,
+                        problem,
                         f"Lower learning_rate (it was {self.learning_rate:g})"
                         + (
                             "; Gaussian visible units assume features with unit "
-                            "variance, so standardize X (e.g. with StandardScaler)"
-                            if self.visible_units == "gaussian"
-                            else ""
-                        )
-                        + ". The estimator was left as it was before this call."
+                            "variance, so standardize X (e.g. with StandardScaler)."
+                            if gaussian
+                            else "."
+                        ),
                     )
                 self.n_iter_ += 1
                 progress(X, time.perf_counter() - begin)
