@@ -60,7 +60,9 @@ def check_images(
     Returns
     -------
     ndarray of shape (n_samples, height, width, channels)
-        A view of ``X`` where possible; the dtype is kept (uint8 stays uint8).
+        A view of ``X`` where possible; the dtype is kept (uint8 stays uint8),
+        except that bool images become float32 0.0 and 1.0, True being full
+        intensity as in float images.
 
     Raises
     ------
@@ -100,8 +102,8 @@ def check_images(
         raise TypeError(
             f"{owner} takes numeric images; got an array of dtype {X.dtype}."
         )
-    if X.dtype == bool:
-        X = X.astype(np.uint8)
+    if X.dtype == bool:  # True is full intensity, as in a [0, 1] float image
+        X = X.astype(np.float32)
     if X.ndim == 2:
         X = X.reshape((X.shape[0], *_row_shape(X.shape[1], image_shape, owner)))
     if X.ndim == 3:
