@@ -43,7 +43,7 @@ from .utils import (
 )
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 from .utils._state import attributes_restored_on_error
-from .utils._torch import N_THREADS_CONSTRAINT
+from .utils._torch import N_THREADS_CONSTRAINT, is_out_of_memory, memory_advice
 from .utils._validation import validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
@@ -209,12 +209,12 @@ class BaseTorchEstimator(BaseEstimator):
         except BaseException as exc:
             if saved_training is not None:
                 self._restore_training(saved_training)
-            if isinstance(exc, torch.OutOfMemoryError):
+            if is_out_of_memory(exc):
                 raise out_of_memory_error(
                     exc,
                     f"{type(self).__name__} ran out of memory while training "
                     f"(batch_size={self.batch_size!r}). Lower batch_size, or use a "
-                    "smaller model.",
+                    "smaller model; a memory-mapped X is read one batch at a time.",
                 ) from exc
             raise
         self._set_fitted_attributes(net, outcome, incremental)
@@ -501,28 +501,34 @@ class BaseTorchEstimator(BaseEstimator):
         batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
         return batches, None
 
+    def _checked_input(self, X):
+        """``X`` validated for prediction, once the estimator is fitted."""
+        check_is_fitted(self)
+        with memory_advice(self._predicting_advice()):
+            return self._validate_X(X)
+
+    def _predicting_advice(self) -> str:
+        return (
+            f"{type(self).__name__} ran out of memory on {self.net_.device} while "
+            f"predicting in batches of up to {self._inference_batch_size} rows. "
+            "Pass fewer rows per call."
+        )
+
     def _forward(self, X) -> np.ndarray:
         """Module outputs after ``_output_function``, as a float64 numpy array."""
         net = self.net_
         module = net.module_
         if module.training:
             module.eval()
-        batches, order = self._inference_batches(X, torch.device(net.device))
-        try:
+        with memory_advice(self._predicting_advice()):
+            batches, order = self._inference_batches(X, torch.device(net.device))
             with torch.inference_mode(), net.autocast(), torch_threads(self.n_threads):
                 forward = net.forward_module()
                 outputs = [self._output_function(forward(batch)) for batch in batches]
-        except torch.OutOfMemoryError as exc:
-            raise out_of_memory_error(
-                exc,
-                f"{type(self).__name__} ran out of memory on {net.device} while "
-                f"predicting in batches of up to {self._inference_batch_size} rows. "
-                "Pass fewer rows per call.",
-            ) from exc
-        out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
-        if order is not None:
-            out = out[torch.argsort(order.to(out.device))]
-        out = out.double().cpu().numpy()
+            out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+            if order is not None:
+                out = out[torch.argsort(order.to(out.device))]
+            out = out.double().cpu().numpy()
         _check_finite_outputs(out, X, type(self).__name__)
         return out
 
@@ -729,8 +735,7 @@ class TorchClassifierMixin(ClassifierMixin):
             Columns follow ``classes_``; rows sum to 1 except for multilabel
             targets, where each column is an independent probability.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         proba = self._forward(X)
         if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
             proba = np.hstack([1.0 - proba, proba])
@@ -764,8 +769,7 @@ class TorchClassifierMixin(ClassifierMixin):
         ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels from ``classes_``.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         proba = self._forward(X)
         if self.out_activation_ == "softmax":
             return self.classes_[proba.argmax(axis=1)]
@@ -843,8 +847,7 @@ class TorchRegressorMixin(RegressorMixin):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         y = self._forward(X)
         return y.ravel() if self.n_outputs_ == 1 else y
 

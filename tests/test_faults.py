@@ -6,7 +6,7 @@ divergence. Here: the same guarantees for every family that trains through the
 base (MLP, LVQ, LSTM, text), divergence in every way a fit can end (the last
 step, ``partial_fit``, early stopping) and in the RBM's own loop, an interrupt
 in the middle of an epoch, interrupts of the RBM's own loop, and out-of-memory
-errors of a GPU, simulated on the CPU.
+errors of every allocator (CUDA's, torch's CPU allocator, NumPy), simulated.
 """
 
 import re
@@ -213,63 +213,143 @@ def test_the_weight_bound_is_where_a_product_of_two_weights_overflows():
     )
 
 
-# -- out of memory (a GPU's error, raised here on the CPU) -------------------------
-def _out_of_memory(*args, **kwargs):
-    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB.")
+# -- out of memory (raised here on purpose) -------------------------------------------
+# what each allocator raises, and what skdl raises instead (the same type, or
+# torch's OutOfMemoryError, a RuntimeError, for the CPU allocator's RuntimeError)
+OUT_OF_MEMORY = {
+    "cuda": (
+        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB."),
+        torch.OutOfMemoryError,
+        r"PyTorch: CUDA out of memory\. Tried to allocate 2\.00 GiB",
+    ),
+    "cpu": (
+        RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: "
+            "can't allocate memory: you tried to allocate 40000000000000 bytes."
+        ),
+        torch.OutOfMemoryError,
+        r"PyTorch: .*DefaultCPUAllocator: can't allocate memory",
+    ),
+    "numpy": (
+        MemoryError("Unable to allocate 29.8 GiB for an array with shape (4, 2)"),
+        MemoryError,
+        r"NumPy: Unable to allocate 29\.8 GiB",
+    ),
+}
 
 
+def raising(error):
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
+@pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
 @pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
-def test_out_of_memory_in_fit_suggests_a_smaller_batch_size(name, case, monkeypatch):
+def test_out_of_memory_in_fit_suggests_a_smaller_batch_size(
+    name, case, allocator, monkeypatch
+):
+    error, raised, original = OUT_OF_MEMORY[allocator]
     X, y = case.data()
     estimator = case.make(warm_start=True).fit(X, y)
     before = estimator.predict(X)
-    monkeypatch.setattr(type(estimator.net_), "train_step", _out_of_memory)
-    with pytest.raises(
-        torch.OutOfMemoryError,
-        match=rf"{name} ran out of memory while training \(batch_size=.*Lower "
-        r"batch_size.*PyTorch: CUDA out of memory\. Tried to allocate 2\.00 GiB",
-    ):
-        estimator.fit(X, y)
-    monkeypatch.undo()
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    for where in ("train_step", "_validate_X_y"):
+        with monkeypatch.context() as patch:
+            owner = type(estimator.net_) if where == "train_step" else type(estimator)
+            patch.setattr(owner, where, raising(error))
+            with pytest.raises(
+                raised,
+                match=rf"{name} ran out of memory while training \(batch_size=.*"
+                r"Lower batch_size.*" + original,
+            ):
+                estimator.fit(X, y)
+        np.testing.assert_array_equal(estimator.predict(X), before)
 
 
+@pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
 @pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
-def test_out_of_memory_in_predict_suggests_fewer_rows(name, case, monkeypatch):
+def test_out_of_memory_in_predict_suggests_fewer_rows(
+    name, case, allocator, monkeypatch
+):
+    error, raised, original = OUT_OF_MEMORY[allocator]
     X, y = case.data()
     estimator = case.make().fit(X, y)
-    monkeypatch.setattr(estimator, "_output_function", _out_of_memory)
-    with pytest.raises(
-        torch.OutOfMemoryError,
-        match=rf"{name} ran out of memory on cpu while predicting in batches of "
-        r"up to \d+ rows\. Pass fewer rows per call\. PyTorch: CUDA out of memory",
-    ):
-        estimator.predict(X)
+    for where in ("_output_function", "_validate_X"):
+        with monkeypatch.context() as patch:
+            patch.setattr(estimator, where, raising(error))
+            with pytest.raises(
+                raised,
+                match=rf"{name} ran out of memory on cpu while predicting in batches "
+                r"of up to \d+ rows\. Pass fewer rows per call\. " + original,
+            ):
+                estimator.predict(X)
 
 
-def test_rbm_out_of_memory_suggests_a_smaller_batch_size(monkeypatch):
+@pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
+def test_rbm_out_of_memory_suggests_a_smaller_batch_size(allocator, monkeypatch):
     import skdl.neural_network._rbm as rbm_module
 
+    error, raised, original = OUT_OF_MEMORY[allocator]
     case = CASES["RBMTransformer"]
     X, _ = case.data()
     rbm = case.make().fit(X)
     before = rbm.transform(X)
     with monkeypatch.context() as patch:
-        patch.setattr(rbm_module, "_run_epoch", _out_of_memory)
+        patch.setattr(rbm_module, "_run_epoch", raising(error))
         with pytest.raises(
-            torch.OutOfMemoryError,
+            raised,
             match=r"RBMTransformer ran out of memory while training \(batch_size=10\)"
-            r"\. Lower batch_size or n_components\. PyTorch: CUDA out of memory",
+            r"\. Lower batch_size or n_components\. " + original,
         ):
             rbm.partial_fit(X)
     np.testing.assert_array_equal(rbm.transform(X), before)
     assert rbm.n_iter_ == 2
     with monkeypatch.context() as patch:
-        patch.setattr(rbm_module, "threads_for_steps", _out_of_memory)
+        patch.setattr(rbm_module, "threads_for_steps", raising(error))
         with pytest.raises(
-            torch.OutOfMemoryError, match=r"while processing chunks of 40 rows\. Pass "
+            raised, match=r"while processing chunks of 40 rows\. Pass .*" + original
         ):
             rbm.transform(X)
+    with monkeypatch.context() as patch:
+        patch.setattr(type(rbm), "_validate", raising(error))
+        with pytest.raises(
+            raised,
+            match=r"RBMTransformer ran out of memory while reading X\. Pass fewer "
+            r"rows per call\. " + original,
+        ):
+            rbm.transform(X)
+
+
+IMAGE_TRANSFORMERS = cases(kinds={"images"}, tasks={"transformer"})
+
+
+@pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
+@pytest.mark.parametrize(
+    ("name", "case"), IMAGE_TRANSFORMERS, ids=case_ids(IMAGE_TRANSFORMERS)
+)
+def test_image_transformers_out_of_memory_suggests_fewer_images(
+    name, case, allocator, monkeypatch
+):
+    error, raised, original = OUT_OF_MEMORY[allocator]
+    X, _ = case.data()
+    transformer = case.make().fit(X)
+    monkeypatch.setattr(transformer, "_transform", raising(error))
+    with pytest.raises(
+        raised,
+        match=rf"{name} ran out of memory while transforming images\. Pass fewer "
+        r"images per call\. " + original,
+    ):
+        transformer.transform(X)
+
+
+def test_other_runtime_errors_are_not_called_out_of_memory():
+    from skdl.utils._torch import is_out_of_memory
+
+    assert not is_out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be"))
+    assert not is_out_of_memory(ValueError("out of memory"))
+    assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: not enough memory"))
+    assert is_out_of_memory(RuntimeError("MPS backend out of memory"))
 
 
 # -- the RBM's own training loop ---------------------------------------------------

@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import check_images
 from ..utils._sklearn import StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
+from ..utils._torch import memory_advice
 from ..utils._validation import validate_data
 
 LAYOUT_CONSTRAINTS: dict = {
@@ -127,8 +128,12 @@ class ImageTransformer(
             See the class description for the shape and dtype.
         """
         check_is_fitted(self)
-        images, ndim = self._validate_images(X, reset=False)
-        return self._transform(images, ndim)
+        with memory_advice(
+            f"{type(self).__name__} ran out of memory while transforming images. "
+            "Pass fewer images per call."
+        ):
+            images, ndim = self._validate_images(X, reset=False)
+            return self._transform(images, ndim)
 
     def _validate_images(self, X, *, reset: bool):
         owner = type(self).__name__

@@ -530,8 +530,7 @@ default='linear'
             ``prototypes_``; for 'gmlvq', ``X @ omega_.T``, the coordinates in
             which the learned metric is Euclidean.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         if self.net_.module_.metric == "matrix":
             return X.astype(np.float64) @ self.omega_.T.astype(np.float64)
         return np.sqrt(self._forward(X))
@@ -828,8 +827,7 @@ default='linear'
 
     def _class_distances(self, X) -> np.ndarray:
         """Squared distance of each sample to the nearest prototype of each class."""
-        check_is_fitted(self)
-        distances = self._forward(self._validate_X(X))
+        distances = self._forward(self._checked_input(X))
         labels = self.net_.module_.prototype_labels.cpu().numpy()
         starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
         return np.minimum.reduceat(distances, starts, axis=1)
