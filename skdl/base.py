@@ -44,7 +44,7 @@ from .utils import (
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 from .utils._state import attributes_restored_on_error
 from .utils._torch import N_THREADS_CONSTRAINT, is_out_of_memory, memory_advice
-from .utils._validation import validate_data
+from .utils._validation import check_label_types, validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
@@ -170,6 +170,10 @@ class BaseTorchEstimator(BaseEstimator):
         saved_training = self._training_snapshot() if not fresh else None
         try:
             with attributes_restored_on_error(self):
+                if isinstance(self, ClassifierMixin):
+                    name = type(self).__name__
+                    check_label_types(y, owner=name)
+                    check_label_types(classes, owner=name, name="classes")
                 X, y = self._validate_X_y(X, y, reset=fresh)
                 y, weight = self._encode_targets(
                     y, X=X, sample_weight=sample_weight, reset=fresh, classes=classes

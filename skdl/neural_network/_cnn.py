@@ -14,8 +14,9 @@ from ..base import BaseTorchEstimator, TorchClassifierMixin
 from ..modules import ACTIVATIONS, CNNModule
 from ..utils import check_images, seed_from_random_state
 from ..utils._docstrings import fill_doc
+from ..utils._images import RESIZE_ADVICE
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._validation import validate_data
+from ..utils._validation import as_array, validate_data
 
 __all__ = ["CNNClassifier"]
 
@@ -346,7 +347,9 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         with_y = not (isinstance(y, str) and y == "no_validation")
         labels = {"y": y, "multi_output": True} if with_y else {}
         # np.ndim would dispatch to __array_function__ of array-likes
-        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
+            X = as_array(X, owner=name, sample="image", advice=RESIZE_ADVICE)
+        ndim = X.ndim
         if sp.issparse(X) or ndim <= 2:
             out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
             X = out[0] if with_y else out

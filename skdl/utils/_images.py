@@ -13,7 +13,14 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_images"]
+from ._validation import as_array
+
+__all__ = ["RESIZE_ADVICE", "check_images"]
+
+RESIZE_ADVICE = (
+    "Bring them to one size first, image by image (e.g. with cv2.resize or "
+    "skimage.transform.resize), or pad them to the largest."
+)
 
 
 def check_images(
@@ -97,7 +104,7 @@ def check_images(
             f"{owner} takes dense images; got a sparse matrix. Convert it with "
             "X.toarray() first."
         )
-    X = np.asarray(X)
+    X = as_array(X, owner=owner, sample="image", advice=RESIZE_ADVICE)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(
             f"{owner} takes numeric images; got an array of dtype {X.dtype}."
