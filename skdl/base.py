@@ -12,6 +12,7 @@ module in ``_build_module``.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -268,20 +269,18 @@ class BaseTorchEstimator(BaseEstimator):
         valid = None
         index_train = np.arange(n_samples)
         if self.early_stopping and not incremental:
-            stratify = y if isinstance(self, ClassifierMixin) and y.ndim == 1 else None
+            stratify = None
+            if isinstance(self, ClassifierMixin) and (y.ndim == 1 or y.shape[1] == 1):
+                # by class, as scikit-learn: any single-output target (binary
+                # ones are encoded as one 0/1 column)
+                stratify = y.reshape(n_samples)
+            self._check_validation_split(n_samples, stratify)
             index_train, index_valid = train_test_split(
                 index_train,
                 test_size=self.validation_fraction,
                 stratify=stratify,
                 random_state=seed % (2**32),
             )
-            if len(index_valid) < 2:
-                raise ValueError(
-                    "The validation set is too small: with validation_fraction="
-                    f"{self.validation_fraction} and {n_samples} samples it holds "
-                    f"{len(index_valid)}. Increase validation_fraction or the number "
-                    "of samples, or set early_stopping=False."
-                )
             valid = self._batches(X, y, weight, index_valid, device, shuffle=False)
         batch_size = self._batch_size(len(index_train))
         generator = torch.Generator().manual_seed(seed)
@@ -298,6 +297,64 @@ class BaseTorchEstimator(BaseEstimator):
         if valid is not None:
             valid.batch_size = max(batch_size, self._inference_batch_size)
         return train, valid
+
+    def _check_validation_split(self, n_samples: int, stratify) -> None:
+        """Say, in skdl's parameters, why ``validation_fraction`` cannot split.
+
+        scikit-learn's ``train_test_split`` would name its own ``test_size`` and
+        encoded class indices. ``stratify`` holds the encoded classes (or None).
+        """
+        fraction = self.validation_fraction
+        n_valid = math.ceil(fraction * n_samples)
+        n_train = n_samples - n_valid
+        if n_valid < 2:
+            raise ValueError(
+                "The validation set is too small: with validation_fraction="
+                f"{fraction} and {n_samples} samples it holds {n_valid}; early "
+                "stopping needs at least 2. Raise validation_fraction or add "
+                "samples, or set early_stopping=False."
+            )
+        if n_train < 1:
+            raise ValueError(
+                f"validation_fraction={fraction} of {n_samples} samples leaves no "
+                "sample to train on. Lower validation_fraction, or set "
+                "early_stopping=False."
+            )
+        if stratify is None:
+            return
+        name = type(self).__name__
+        codes, counts = np.unique(stratify, return_counts=True)
+        if counts.min() < 2:
+            rare = self.classes_[codes[counts < 2].astype(int)].tolist()
+            raise ValueError(
+                f"{name} with early_stopping=True sets aside validation_fraction="
+                f"{fraction} of each class for validation, so every class needs "
+                f"at least 2 samples; class {rare[0]!r} has only 1"
+                + (f" (so do {rare[1:]})" if len(rare) > 1 else "")
+                + ". Add samples of that class, or set early_stopping=False."
+            )
+        n_classes = len(codes)
+        if n_valid < n_classes or n_train < n_classes:
+            part, bound = (
+                (
+                    "validation",
+                    f"raise validation_fraction to at least "
+                    f"{n_classes / n_samples:.3g}",
+                )
+                if n_valid < n_classes
+                else (
+                    "training",
+                    f"lower validation_fraction to at most "
+                    f"{1 - n_classes / n_samples:.3g}",
+                )
+            )
+            raise ValueError(
+                f"{name} with early_stopping=True splits the {n_samples} samples "
+                f"by class, so the {part} part needs one sample of each of the "
+                f"{n_classes} classes; validation_fraction={fraction} gives it "
+                f"{n_valid if part == 'validation' else n_train}. To fix, "
+                f"{bound}, add samples, or set early_stopping=False."
+            )
 
     def _batches(
         self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None

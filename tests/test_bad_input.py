@@ -322,6 +322,41 @@ def test_a_single_class_is_refused(name, case):
 
 
 @pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
+def test_early_stopping_names_the_class_it_cannot_split(name, case):
+    """scikit-learn's train_test_split would speak of test_size and of encoded
+    class indices; the error names the class and skdl's parameters."""
+    y = np.asarray(case.data()[1]).copy()
+    odd = "lonely" if y.dtype.kind == "U" else 7
+    y = y.astype(object)
+    y[0] = odd
+    y = y.astype(str if odd == "lonely" else int)
+    rejects(
+        name,
+        lambda e, X, _: case.make(early_stopping=True).fit(X, y),
+        ValueError,
+        rf"{name} with early_stopping=True sets aside validation_fraction=0\.1 of "
+        rf"each class for validation, so every class needs at least 2 samples; "
+        rf"class {odd!r} has only 1\. Add samples of that class, or set "
+        r"early_stopping=False",
+    )
+    # one sample left to train on: fewer than the classes
+    n_samples, n_classes = len(y), len(np.unique(case.data()[1]))
+    fraction = (n_samples - 1.5) / n_samples
+    rejects(
+        name,
+        lambda e, X, y: case.make(
+            early_stopping=True, validation_fraction=fraction
+        ).fit(X, y),
+        ValueError,
+        rf"{name} with early_stopping=True splits the {n_samples} samples by class, "
+        rf"so the training part needs one sample of each of the {n_classes} "
+        rf"classes; validation_fraction={fraction} gives it 1\. To fix, lower "
+        r"validation_fraction to at most [\d.]+, add samples, or set "
+        r"early_stopping=False",
+    )
+
+
+@pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
 def test_labels_unseen_in_fit(name, case):
     """Scoring counts an unseen label as an error (it cannot be predicted);
     partial_fit refuses it, since the output layer has no unit for it."""
