@@ -334,27 +334,22 @@ class BaseTorchEstimator(BaseEstimator):
                 + ". Add samples of that class, or set early_stopping=False."
             )
         n_classes = len(codes)
-        if n_valid < n_classes or n_train < n_classes:
-            part, bound = (
-                (
-                    "validation",
-                    f"raise validation_fraction to at least "
-                    f"{n_classes / n_samples:.3g}",
-                )
-                if n_valid < n_classes
-                else (
-                    "training",
-                    f"lower validation_fraction to at most "
-                    f"{1 - n_classes / n_samples:.3g}",
-                )
+        if n_valid < n_classes:
+            part, held = "validation", n_valid
+            fix = f"raise validation_fraction to at least {n_classes / n_samples:.3g}"
+        elif n_train < n_classes:
+            part, held = "training", n_train
+            fix = (
+                f"lower validation_fraction to at most {1 - n_classes / n_samples:.3g}"
             )
-            raise ValueError(
-                f"{name} with early_stopping=True splits the {n_samples} samples "
-                f"by class, so the {part} part needs one sample of each of the "
-                f"{n_classes} classes; validation_fraction={fraction} gives it "
-                f"{n_valid if part == 'validation' else n_train}. To fix, "
-                f"{bound}, add samples, or set early_stopping=False."
-            )
+        else:
+            return
+        raise ValueError(
+            f"{name} with early_stopping=True splits the {n_samples} samples by "
+            f"class, so the {part} part needs one sample of each of the {n_classes} "
+            f"classes; validation_fraction={fraction} gives it {held}. To fix, "
+            f"{fix}, add samples, or set early_stopping=False."
+        )
 
     def _batches(
         self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None
