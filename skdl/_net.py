@@ -29,8 +29,8 @@ from skorch.callbacks import Callback, EarlyStopping, EpochTimer
 from skorch.history import History
 from skorch.utils import TeeGenerator
 
-from .callbacks import StopTraining
-from .exceptions import DivergenceError
+from .callbacks import Convergence, StopTraining
+from .utils._divergence import divergence_error, find_divergence
 
 __all__ = [
     "Batches",
@@ -236,6 +236,8 @@ class SkdlNet(NeuralNet):
         Keyword arguments of :func:`torch.compile` for the forward passes, or
         None to run the module eagerly. The compiled module is rebuilt on first
         use after unpickling; ``module_`` itself stays a plain module.
+    owner : str
+        Name of the estimator that trains the net, for error messages.
     """
 
     def __init__(
@@ -247,6 +249,7 @@ class SkdlNet(NeuralNet):
         l2_reported=0.0,
         train_transform=None,
         compile_options=None,
+        owner="The network",
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -256,6 +259,7 @@ class SkdlNet(NeuralNet):
         self.l2_reported = l2_reported
         self.train_transform = train_transform
         self.compile_options = compile_options
+        self.owner = owner
 
     # -- initialisation ---------------------------------------------------------------
     @property
@@ -477,17 +481,26 @@ class SkdlNet(NeuralNet):
     def fit_epochs(self, train: Batches, valid: Batches | None, epochs: int) -> str:
         """Train for up to ``epochs`` epochs; say why the loop ended.
 
+        After every epoch the training loss and the weights are checked
+        (:func:`~skdl.utils._divergence.find_divergence`). With a validation set
+        (early stopping), an epoch that diverged, or whose validation score is
+        not finite, records a NaN ``valid_score`` and ends training when an
+        earlier epoch of this call had a finite score: the callback that keeps
+        the best weights restores them, as scikit-learn's MLP does.
+
         Returns
         -------
-        {'max_iter', 'converged', 'interrupted'}
+        {'max_iter', 'converged', 'interrupted', 'diverged'}
             ``'converged'`` when a callback stopped training, ``'interrupted'`` on
             KeyboardInterrupt after at least one finished epoch (the weights so
-            far are kept; an unfinished epoch is dropped from the history).
+            far are kept; an unfinished epoch is dropped from the history),
+            ``'diverged'`` when early stopping ended a diverged fit with the
+            best weights.
 
         Raises
         ------
         DivergenceError
-            When the training loss is NaN or infinite after an epoch.
+            When an epoch diverged and there are no best weights to go back to.
         KeyboardInterrupt
             When interrupted before the first epoch of this call finished.
         """
@@ -499,20 +512,33 @@ class SkdlNet(NeuralNet):
             for _ in range(epochs):
                 self.notify("on_epoch_begin", **epoch_kwargs)
                 self.run_single_epoch(train, True, "train", self.train_step)
-                self._check_finite()
                 if self.l2_reported:
                     loss = self.history[-1, "train_loss"]
                     with torch.no_grad():
                         penalty = float(self.l2_penalty())
                     self.history.record("train_loss", loss + self.l2_reported * penalty)
+                problem = find_divergence(
+                    self.module_.parameters(), self.history[-1, "train_loss"]
+                )
                 if valid is not None:
-                    outputs = self.run_single_epoch(
-                        valid, False, "valid", self.validation_step
-                    )
-                    if self.score_fn is not None:
-                        _, y, weight = valid.arrays
-                        score = self.score_fn(outputs.float(), y, weight)
+                    score = math.nan if problem else self._validation_score(valid)
+                    if score is not None:
                         self.history.record("valid_score", score)
+                    if score is not None and not math.isfinite(score):
+                        problem = problem or f"the validation score became {score}"
+                        if self._keeps_best_weights():
+                            outcome = "diverged"
+                            break
+                if problem:
+                    raise divergence_error(
+                        self.owner,
+                        len(self.history),
+                        problem,
+                        f"Lower learning_rate_init (the learning rate was "
+                        f"{self.optimizer_.param_groups[0]['lr']:g}), scale X (e.g. "
+                        "with StandardScaler), or clip gradients (skorch's "
+                        "GradientNormClipping callback).",
+                    )
                 self.notify("on_epoch_end", **epoch_kwargs)
         except StopTraining:
             outcome = "converged"
@@ -528,17 +554,30 @@ class SkdlNet(NeuralNet):
             self.notify("on_train_end", X=train, y=None)
         return outcome
 
-    def _check_finite(self):
-        loss = self.history[-1, "train_loss"]
-        if math.isfinite(loss):
-            return
-        lr = self.optimizer_.param_groups[0]["lr"]
-        raise DivergenceError(
-            f"Training diverged: the training loss became {loss} in epoch "
-            f"{len(self.history)}. Lower learning_rate_init (the learning rate was "
-            f"{lr:g}), scale the input features (e.g. with StandardScaler), or clip "
-            "gradients (skorch's GradientNormClipping callback). The estimator was "
-            "left as it was before this call."
+    def _validation_score(self, valid: Batches) -> float | None:
+        """Run one validation pass (recording its loss) and score it.
+
+        None without a ``score_fn``. Non-finite outputs score NaN, as in
+        scikit-learn (no argmax or threshold should read them), and so does a
+        score that overflowed float32 (an R2 of -inf).
+        """
+        outputs = self.run_single_epoch(valid, False, "valid", self.validation_step)
+        if self.score_fn is None:
+            return None
+        outputs = outputs.float()
+        if not bool(torch.isfinite(outputs).all()):
+            return math.nan
+        _, y, weight = valid.arrays
+        score = float(self.score_fn(outputs, y, weight))
+        return score if math.isfinite(score) else math.nan
+
+    def _keeps_best_weights(self) -> bool:
+        """Whether a callback holds the weights of an earlier epoch to restore."""
+        return any(
+            isinstance(cb, Convergence)
+            and cb.restore_best
+            and cb.best_state_ is not None
+            for _, cb in self.callbacks_
         )
 
     def _drop_unfinished_epoch(self) -> None:

@@ -12,6 +12,7 @@ module in ``_build_module``.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -43,8 +44,13 @@ from .utils import (
 )
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 from .utils._state import attributes_restored_on_error
-from .utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
-from .utils._validation import validate_data
+from .utils._torch import (
+    N_THREADS_CONSTRAINT,
+    is_out_of_memory,
+    memory_advice,
+    threads_for_steps,
+)
+from .utils._validation import check_label_types, validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
@@ -166,6 +172,10 @@ class BaseTorchEstimator(BaseEstimator):
         saved_training = self._training_snapshot() if not fresh else None
         try:
             with attributes_restored_on_error(self):
+                if isinstance(self, ClassifierMixin):
+                    name = type(self).__name__
+                    check_label_types(y, owner=name)
+                    check_label_types(classes, owner=name, name="classes")
                 X, y = self._validate_X_y(X, y, reset=fresh)
                 y, weight = self._encode_targets(
                     y, X=X, sample_weight=sample_weight, reset=fresh, classes=classes
@@ -206,12 +216,12 @@ class BaseTorchEstimator(BaseEstimator):
         except BaseException as exc:
             if saved_training is not None:
                 self._restore_training(saved_training)
-            if isinstance(exc, torch.OutOfMemoryError):
+            if is_out_of_memory(exc):
                 raise out_of_memory_error(
                     exc,
                     f"{type(self).__name__} ran out of memory while training "
                     f"(batch_size={self.batch_size!r}). Lower batch_size, or use a "
-                    "smaller model.",
+                    "smaller model; a memory-mapped X is read one batch at a time.",
                 ) from exc
             raise
         self._set_fitted_attributes(net, outcome, incremental)
@@ -275,20 +285,18 @@ class BaseTorchEstimator(BaseEstimator):
         valid = None
         index_train = np.arange(n_samples)
         if self.early_stopping and not incremental:
-            stratify = y if isinstance(self, ClassifierMixin) and y.ndim == 1 else None
+            stratify = None
+            if isinstance(self, ClassifierMixin) and (y.ndim == 1 or y.shape[1] == 1):
+                # by class, as scikit-learn: any single-output target (binary
+                # ones are encoded as one 0/1 column)
+                stratify = y.reshape(n_samples)
+            self._check_validation_split(n_samples, stratify)
             index_train, index_valid = train_test_split(
                 index_train,
                 test_size=self.validation_fraction,
                 stratify=stratify,
                 random_state=seed % (2**32),
             )
-            if len(index_valid) < 2:
-                raise ValueError(
-                    "The validation set is too small: with validation_fraction="
-                    f"{self.validation_fraction} and {n_samples} samples it holds "
-                    f"{len(index_valid)}. Increase validation_fraction or the number "
-                    "of samples, or set early_stopping=False."
-                )
             valid = self._batches(X, y, weight, index_valid, device, shuffle=False)
         batch_size = self._batch_size(len(index_train))
         generator = torch.Generator().manual_seed(seed)
@@ -305,6 +313,59 @@ class BaseTorchEstimator(BaseEstimator):
         if valid is not None:
             valid.batch_size = max(batch_size, self._inference_batch_size)
         return train, valid
+
+    def _check_validation_split(self, n_samples: int, stratify) -> None:
+        """Say, in skdl's parameters, why ``validation_fraction`` cannot split.
+
+        scikit-learn's ``train_test_split`` would name its own ``test_size`` and
+        encoded class indices. ``stratify`` holds the encoded classes (or None).
+        """
+        fraction = self.validation_fraction
+        n_valid = math.ceil(fraction * n_samples)
+        n_train = n_samples - n_valid
+        if n_valid < 2:
+            raise ValueError(
+                "The validation set is too small: with validation_fraction="
+                f"{fraction} and {n_samples} samples it holds {n_valid}; early "
+                "stopping needs at least 2. Raise validation_fraction or add "
+                "samples, or set early_stopping=False."
+            )
+        if n_train < 1:
+            raise ValueError(
+                f"validation_fraction={fraction} of {n_samples} samples leaves no "
+                "sample to train on. Lower validation_fraction, or set "
+                "early_stopping=False."
+            )
+        if stratify is None:
+            return
+        name = type(self).__name__
+        codes, counts = np.unique(stratify, return_counts=True)
+        if counts.min() < 2:
+            rare = self.classes_[codes[counts < 2].astype(int)].tolist()
+            raise ValueError(
+                f"{name} with early_stopping=True sets aside validation_fraction="
+                f"{fraction} of each class for validation, so every class needs "
+                f"at least 2 samples; class {rare[0]!r} has only 1"
+                + (f" (so do {rare[1:]})" if len(rare) > 1 else "")
+                + ". Add samples of that class, or set early_stopping=False."
+            )
+        n_classes = len(codes)
+        if n_valid < n_classes:
+            part, held = "validation", n_valid
+            fix = f"raise validation_fraction to at least {n_classes / n_samples:.3g}"
+        elif n_train < n_classes:
+            part, held = "training", n_train
+            fix = (
+                f"lower validation_fraction to at most {1 - n_classes / n_samples:.3g}"
+            )
+        else:
+            return
+        raise ValueError(
+            f"{name} with early_stopping=True splits the {n_samples} samples by "
+            f"class, so the {part} part needs one sample of each of the {n_classes} "
+            f"classes; validation_fraction={fraction} gives it {held}. To fix, "
+            f"{fix}, add samples, or set early_stopping=False."
+        )
 
     def _batches(
         self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None
@@ -361,6 +422,7 @@ class BaseTorchEstimator(BaseEstimator):
             compile_options=self._compile_options(),
             l2_in_loss=l2 if lbfgs else 0.0,
             l2_reported=0.0 if lbfgs else l2,
+            owner=type(self).__name__,
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
 
@@ -454,7 +516,10 @@ class BaseTorchEstimator(BaseEstimator):
         scores = [row["valid_score"] for row in history if "valid_score" in row]
         if self.early_stopping and scores:
             self.validation_scores_ = scores
-            self.best_validation_score_ = max(scores)
+            # NaN (a diverged epoch) is never the best, as in scikit-learn
+            self.best_validation_score_ = max(
+                (s for s in scores if s == s), default=float("nan")
+            )
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
@@ -466,6 +531,16 @@ class BaseTorchEstimator(BaseEstimator):
                 f"{name} training was interrupted after {self.n_iter_} epochs; the "
                 "model keeps the weights reached so far (n_iter_ says how far).",
                 UserWarning,
+                stacklevel=3,
+            )
+        elif outcome == "diverged":
+            warnings.warn(
+                f"{name} training diverged in epoch {self.n_iter_} (the validation "
+                "score became NaN); early stopping kept the weights of the epoch "
+                "with the best validation score, "
+                f"{self.best_validation_score_:.4g}. Lower learning_rate_init or "
+                "scale X (e.g. with StandardScaler) to train further.",
+                ConvergenceWarning,
                 stacklevel=3,
             )
         elif outcome == "max_iter" and not incremental:
@@ -498,29 +573,35 @@ class BaseTorchEstimator(BaseEstimator):
         batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
         return batches, None
 
+    def _checked_input(self, X):
+        """``X`` validated for prediction, once the estimator is fitted."""
+        check_is_fitted(self)
+        with memory_advice(self._predicting_advice()):
+            return self._validate_X(X)
+
+    def _predicting_advice(self) -> str:
+        return (
+            f"{type(self).__name__} ran out of memory on {self.net_.device} while "
+            f"predicting in batches of up to {self._inference_batch_size} rows. "
+            "Pass fewer rows per call."
+        )
+
     def _forward(self, X) -> np.ndarray:
         """Module outputs after ``_output_function``, as a float64 numpy array."""
         net = self.net_
         module = net.module_
         if module.training:
             module.eval()
-        batches, order = self._inference_batches(X, torch.device(net.device))
-        try:
+        with memory_advice(self._predicting_advice()):
+            batches, order = self._inference_batches(X, torch.device(net.device))
             n_rows = min(X.shape[0], self._inference_batch_size)
             with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
                 forward = net.forward_module()
                 outputs = [self._output_function(forward(batch)) for batch in batches]
-        except torch.OutOfMemoryError as exc:
-            raise out_of_memory_error(
-                exc,
-                f"{type(self).__name__} ran out of memory on {net.device} while "
-                f"predicting in batches of up to {self._inference_batch_size} rows. "
-                "Pass fewer rows per call.",
-            ) from exc
-        out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
-        if order is not None:
-            out = out[torch.argsort(order.to(out.device))]
-        out = out.double().cpu().numpy()
+            out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+            if order is not None:
+                out = out[torch.argsort(order.to(out.device))]
+            out = out.double().cpu().numpy()
         _check_finite_outputs(out, X, type(self).__name__)
         return out
 
@@ -711,8 +792,7 @@ class TorchClassifierMixin(ClassifierMixin):
             Columns follow ``classes_``; rows sum to 1 except for multilabel
             targets, where each column is an independent probability.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         proba = self._forward(X)
         if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
             proba = np.hstack([1.0 - proba, proba])
@@ -746,8 +826,7 @@ class TorchClassifierMixin(ClassifierMixin):
         ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels from ``classes_``.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         proba = self._forward(X)
         if self.out_activation_ == "softmax":
             return self.classes_[proba.argmax(axis=1)]
@@ -825,8 +904,7 @@ class TorchRegressorMixin(RegressorMixin):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         y = self._forward(X)
         return y.ravel() if self.n_outputs_ == 1 else y
 

@@ -13,6 +13,7 @@ sample weights in ``tests/test_base.py``.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -103,7 +104,7 @@ def test_nan_and_inf_are_refused(name, case, value, match):
 _HUGE = (
     r"too large for dtype\('float32'\)|beyond float32's range"
     r"|NaN or infinite outputs|values in \[0, 1\]|features in \[0, 1\]"
-    r"|Training diverged"
+    r"|training diverged"
 )
 
 
@@ -213,6 +214,66 @@ def test_empty_X_is_refused(name, case):
     rejects(name, lambda e, X, y: output(e, empty(X)), ValueError, match)
 
 
+_SAMPLE = {"tabular": "row", "sequences": "sequence", "images": "image"}
+
+
+def _ragged(X):
+    """``X`` as a list of samples whose sample 1 is one row (or step) short."""
+    samples = [np.asarray(sample) for sample in np.asarray(X)]
+    samples[1] = samples[1][:-1]
+    return samples
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_samples_of_different_shapes_are_named(name, case):
+    """A list of differently sized images, sequences or rows (or the object array
+    NumPy makes of one) names the first odd sample instead of NumPy's
+    'inhomogeneous shape'."""
+    sample = _SAMPLE[case.kind]
+    shape = np.asarray(case.data()[0]).shape[1:]
+    short = (shape[0] - 1, *shape[1:])
+    match = (
+        rf"{name} got {sample}s of different shapes: {sample} 0 has shape "
+        + re.escape(f"{shape}, {sample} 1 has shape {short}.")
+    )
+
+    def as_object_array(X):
+        samples = _ragged(X)
+        array = np.empty(len(samples), dtype=object)
+        array[:] = samples
+        return array
+
+    in_both(name, _ragged, ValueError, match)
+    if case.kind != "tabular":  # sklearn reads object arrays of rows itself
+        in_both(name, as_object_array, ValueError, match)
+        # samples of one shape in an object array are read like the list
+        estimator, X, _y, before = fitted(name)
+        same = np.empty(len(X), dtype=object)
+        same[:] = list(np.asarray(X))
+        np.testing.assert_array_equal(output(estimator, same), before)
+
+
+_ZERO_SIZED = {
+    "tabular": r"Found array with 0 feature\(s\)",
+    "sequences": r"{name} needs sequences of at least 1 time step with at least 1 "
+    r"feature each; got X of shape \(\d+, (0, 2|6, 0)\)",
+    "images": r"{name} got images of empty size",
+}
+
+
+def _empty_axis(X, axis):
+    return np.take(np.asarray(X), [], axis=axis)
+
+
+@pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
+def test_samples_of_zero_size_are_refused(name, case):
+    """Zero features, zero time steps, images of zero width."""
+    match = _ZERO_SIZED[case.kind].format(name=name)
+    axes = [1] if case.kind == "tabular" else [1, 2]
+    for axis in axes:
+        in_both(name, functools.partial(_empty_axis, axis=axis), ValueError, match)
+
+
 @pytest.mark.parametrize(("name", "case"), sorted(CASES.items()), ids=sorted(CASES))
 def test_a_single_sample(name, case):
     """Predicting one sample gives that sample's prediction; fitting on one works
@@ -261,6 +322,41 @@ def test_a_single_class_is_refused(name, case):
 
 
 @pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
+def test_early_stopping_names_the_class_it_cannot_split(name, case):
+    """scikit-learn's train_test_split would speak of test_size and of encoded
+    class indices; the error names the class and skdl's parameters."""
+    y = np.asarray(case.data()[1]).copy()
+    odd = "lonely" if y.dtype.kind == "U" else 7
+    y = y.astype(object)
+    y[0] = odd
+    y = y.astype(str if odd == "lonely" else int)
+    rejects(
+        name,
+        lambda e, X, _: case.make(early_stopping=True).fit(X, y),
+        ValueError,
+        rf"{name} with early_stopping=True sets aside validation_fraction=0\.1 of "
+        rf"each class for validation, so every class needs at least 2 samples; "
+        rf"class {odd!r} has only 1\. Add samples of that class, or set "
+        r"early_stopping=False",
+    )
+    # one sample left to train on: fewer than the classes
+    n_samples, n_classes = len(y), len(np.unique(case.data()[1]))
+    fraction = (n_samples - 1.5) / n_samples
+    rejects(
+        name,
+        lambda e, X, y: case.make(
+            early_stopping=True, validation_fraction=fraction
+        ).fit(X, y),
+        ValueError,
+        rf"{name} with early_stopping=True splits the {n_samples} samples by class, "
+        rf"so the training part needs one sample of each of the {n_classes} "
+        rf"classes; validation_fraction={fraction} gives it 1\. To fix, lower "
+        r"validation_fraction to at most [\d.]+, add samples, or set "
+        r"early_stopping=False",
+    )
+
+
+@pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
 def test_labels_unseen_in_fit(name, case):
     """Scoring counts an unseen label as an error (it cannot be predicted);
     partial_fit refuses it, since the output layer has no unit for it."""
@@ -280,6 +376,27 @@ def test_labels_unseen_in_fit(name, case):
             rf"y contains labels that were not seen before: \[{unseen!r}\]",
         )
     np.testing.assert_array_equal(output(estimator, X), before)
+
+
+@pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
+def test_labels_of_mixed_types_are_refused(name, case):
+    """NumPy would read [1, 'a'] as the strings ['1', 'a'] (predictions then come
+    back as strings) and fail to sort an object array of both."""
+    mixed = np.array([1, "a"] * 30, dtype=object)[: len(case.data()[1])]
+    match = (
+        r"Mix of label input types \(string and number\) in y: 'a' and 1 \(int\)\. "
+        rf"{name} needs labels of one type"
+    )
+    rejects(name, lambda e, X, y: e.fit(X, list(mixed)), ValueError, match)
+    rejects(name, lambda e, X, y: e.fit(X, mixed), ValueError, match)
+    rejects(name, lambda e, X, y: e.fit(X, pd.Series(mixed)), ValueError, match)
+    if hasattr(case.make(), "partial_fit"):
+        rejects(
+            name,
+            lambda e, X, y: case.make().partial_fit(X, y, classes=[0, 1, 2, "a"]),
+            ValueError,
+            r"Mix of label input types \(string and number\) in classes",
+        )
 
 
 # -- dtypes and containers -----------------------------------------------------------
@@ -411,10 +528,17 @@ def test_sparse_matrices_are_used_or_refused_clearly(name, case):
         (np.ones((30, 4)), TypeError, r"expects one document per row, but got a 2-D "),
         (sp.csr_matrix(np.ones((30, 4))), TypeError, r"2-D csr_matrix of shape"),
         ("one long string", TypeError, r"got a single str; wrap it in a list"),
+        (
+            [b"good film", b"caf\xe9 \xff"] * 15,
+            ValueError,
+            r"reads bytes documents as UTF-8, but document 1 is not UTF-8 \(invalid "
+            r"continuation byte at byte 3: b'caf\\xe9 \\xff'\)\. Decode the "
+            r"documents with their encoding first",
+        ),
     ],
-    ids=["ints", "none", "nan", "2-D floats", "sparse", "one string"],
+    ids=["ints", "none", "nan", "2-D floats", "sparse", "one string", "not UTF-8"],
 )
-def test_text_input_that_is_not_strings(name, case, documents, error, match):
+def test_text_input_that_is_not_text(name, case, documents, error, match):
     rejects(name, lambda e, X, y: e.fit(documents, y), error, match)
     rejects(name, lambda e, X, y: output(e, documents), error, match)
 
@@ -442,3 +566,22 @@ def test_images_with_the_wrong_channel_count(name, case):
         r"on images of shape .*got images of shape \(\d+, \d+, 2\)|expected "
         r"images of shape \(\d+, \d+, 1\), got \(\d+, \d+, 2\))",
     )
+
+
+@pytest.mark.parametrize(("name", "case"), IMAGES, ids=case_ids(IMAGES))
+def test_five_channel_images_work_or_are_refused_clearly(name, case):
+    """More channels than OpenCV takes (4) give features, or an error that says
+    what to change; never OpenCV's assertion."""
+    X, y = case.data()
+    gray = np.asarray(X).reshape(*np.shape(X)[:3], -1)[..., :1]
+    five = np.concatenate([gray] * 5, axis=-1)
+    try:
+        estimator = case.make().fit(five, y)
+        out = output(estimator, five)
+    except ValueError as error:
+        assert re.search(
+            rf"{name} (needs|with interpolation=.*takes) images", str(error)
+        )
+        assert "5 channels" in str(error)
+    else:
+        assert np.isfinite(np.asarray(out, dtype=float)).all()

@@ -3,29 +3,69 @@
 A download goes to ``<name>.part`` beside its final place. When it breaks off, the
 partial file stays and the next call asks the server for the rest (an HTTP range
 request); only a file whose checksum matches the published one is renamed to its
-final name. So the cache never holds a truncated or corrupted file under the
-name the loaders read.
+final name. A cached file is checked against its checksum again each time it is
+read (a disk error or a hand-copied file can change it): a mismatch is downloaded
+anew, or reported with ``download_if_missing=False``. Parsing a file trusts
+nothing it declares: array headers are checked against the bytes the file holds
+before anything is allocated, and every problem names the file and what to do.
+Disk errors (a full disk, a folder without write permission) are reported as
+such, not as a network failure.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
+import gzip
 import hashlib
 import io
+import math
 import os
 import pickle
+import struct
+import tarfile
 import urllib.error
 import urllib.request
+import warnings
 import zipfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["RemoteFile", "fetch_file", "get_data_home", "load_npz", "safe_unpickle"]
+__all__ = [
+    "RemoteFile",
+    "corrupt_file_error",
+    "fetch_file",
+    "get_data_home",
+    "load_npz",
+    "max_expansion",
+    "reading",
+    "safe_unpickle",
+]
 
 _CHUNK = 1 << 20
 _TIMEOUT = 60
+# deflate cannot expand data more than 1032-fold: a zip member or archive that
+# declares more than that from its compressed bytes is corrupt
+DEFLATE_MAX_RATIO = 1032
+# errors of the disk, not of the network
+_DISK_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.EISDIR,
+    errno.ENOTDIR,
+    errno.ENOENT,
+    errno.EIO,
+    errno.EEXIST,
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +107,8 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     if data_home is None:
         data_home = os.environ.get("SKDL_DATA") or Path("~", "skdl_data")
     path = Path(data_home).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    with _on_disk("create the data cache folder", path):
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -85,28 +126,53 @@ def fetch_file(
 ) -> Path:
     """Return the cached path of ``remote`` in ``folder``, downloading it if needed.
 
+    A cached file is checked against ``remote.checksum`` on every call; one that
+    does not match is downloaded anew (with a warning), or reported when
+    ``download_if_missing`` is False.
+
     Raises
     ------
     OSError
-        When the file is not cached and ``download_if_missing`` is False, when the
-        download fails (``ConnectionError``; the partial file is kept for the next
-        try), or when the downloaded file does not match its checksum (it is
-        deleted).
+        When the file is not cached (or is corrupt) and ``download_if_missing``
+        is False, when the download fails (``ConnectionError``; the partial file
+        is kept for the next try), when the downloaded file does not match its
+        checksum (it is deleted), or when the disk refuses (a full disk, no
+        permission: the error of the disk, with what to change).
     """
+    fetcher = f"fetch_{dataset}"
     path = folder / remote.filename
     if path.is_file():
-        return path
-    if not download_if_missing:
+        with _on_disk("read", path):
+            digest = _digest(path, remote.checksum)
+        if digest == remote.checksum:
+            return path
+        mismatch = (
+            f"The cached file {path} does not match its published checksum (its "
+            f"checksum is {digest}, expected {remote.checksum}): it is corrupt or "
+            "was cut short."
+        )
+        if not download_if_missing:
+            raise OSError(
+                f"{mismatch} Call {fetcher}(..., download_if_missing=True) to "
+                "download it anew, or delete it and copy a good one there."
+            )
+        warnings.warn(f"{mismatch} Downloading it anew.", UserWarning, stacklevel=4)
+        with _on_disk("delete", path):
+            path.unlink()
+    elif not download_if_missing:
         raise OSError(
             f"{dataset} is not in the data cache ({path} is missing) and "
             "download_if_missing=False. Call again with download_if_missing=True, "
             "or copy the file there by hand."
         )
-    folder.mkdir(parents=True, exist_ok=True)
+    with _on_disk("create the data cache folder", folder):
+        folder.mkdir(parents=True, exist_ok=True)
     part = path.with_name(path.name + ".part")
     try:
         _download(remote.url, part)
-    except OSError as exc:  # URLError, timeouts, broken connections
+    except OSError as exc:  # URLError, timeouts, broken connections, the disk
+        if _is_disk_error(exc):
+            raise _disk_error(exc, "write", part) from exc
         reason = getattr(exc, "reason", exc)
         kept = (
             f" The {part.stat().st_size} bytes received are kept in {part}; the "
@@ -120,16 +186,62 @@ def fetch_file(
             "proxy settings), or download the file elsewhere and copy it to "
             f"{path} (checksum {remote.checksum}).{kept}"
         ) from exc
-    digest = _digest(part, remote.checksum)
+    with _on_disk("read", part):
+        digest = _digest(part, remote.checksum)
     if digest != remote.checksum:
-        part.unlink()
+        with _on_disk("delete", part):
+            part.unlink()
         raise OSError(
             f"The file downloaded from {remote.url} is corrupted or has changed: "
             f"its checksum is {digest}, expected {remote.checksum}. It was deleted; "
             "call again to download it anew."
         )
-    os.replace(part, path)
+    with _on_disk("move into place", path):
+        os.replace(part, path)
     return path
+
+
+def _is_disk_error(exc: OSError) -> bool:
+    """Whether ``exc`` came from the file system rather than the network."""
+    network = urllib.error.URLError | TimeoutError | ConnectionError
+    return not isinstance(exc, network) and exc.errno in _DISK_ERRNOS
+
+
+def _disk_error(exc: OSError, doing: str, path: Path) -> OSError:
+    """``exc`` again (same type and errno), saying what failed and what to do."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        advice = (
+            "Free disk space there, or pass data_home= (or set the SKDL_DATA "
+            "environment variable) to a folder on a disk with room."
+        )
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        advice = (
+            "Give this user permission there, or pass data_home= (or set the "
+            "SKDL_DATA environment variable) to a folder it may write to."
+        )
+    else:
+        advice = (
+            "Check that folder, or pass data_home= (or set the SKDL_DATA "
+            "environment variable) to another one."
+        )
+    reason = exc.strerror or str(exc)
+    error = type(exc)(
+        exc.errno,
+        f"Could not {doing} {path} in skdl's data cache: {reason}. {advice}",
+    )
+    error.filename = str(path)
+    return error
+
+
+@contextlib.contextmanager
+def _on_disk(doing: str, path: Path) -> Iterator[None]:
+    """Report the file system's errors in the block with :func:`_disk_error`."""
+    try:
+        yield
+    except OSError as exc:
+        if _is_disk_error(exc):
+            raise _disk_error(exc, doing, path) from exc
+        raise
 
 
 def _download(url: str, part: Path) -> None:
@@ -160,6 +272,10 @@ def _reconstruct():
     return np.zeros(1).__reduce__()[0]
 
 
+class RefusedGlobal(pickle.UnpicklingError):
+    """A data file's pickle names a global that is not a plain array type."""
+
+
 class _ArrayUnpickler(pickle.Unpickler):
     """Unpickle plain containers and numpy arrays only; refuse every other global.
 
@@ -182,37 +298,169 @@ class _ArrayUnpickler(pickle.Unpickler):
         try:
             return self._ALLOWED[module, name]
         except KeyError:
-            raise pickle.UnpicklingError(
+            raise RefusedGlobal(
                 f"Refusing to load {module}.{name} from a data file: skdl's data "
                 "files hold only numpy arrays, so this file is corrupted or was "
                 "tampered with. Delete it from the data cache."
             ) from None
 
 
-def safe_unpickle(file, *, encoding: str = "ASCII"):
-    """Unpickle ``file`` (a binary file object), allowing numpy arrays only."""
-    return _ArrayUnpickler(file, encoding=encoding).load()
+def safe_unpickle(data: bytes, *, encoding: str = "ASCII"):
+    """Unpickle ``data``, allowing numpy arrays only.
+
+    The data are in memory, read whole from a member of known size: the
+    pickle's lengths cannot make the reader wait for, or read, more. (The C
+    unpickler reserves the size a bytes object declares before copying it;
+    a declaration beyond what the data hold fails as "truncated", or as a
+    ``MemoryError``, which :func:`reading` reports as a corrupt file.)
+    """
+    return _ArrayUnpickler(io.BytesIO(data), encoding=encoding).load()
 
 
-def load_npz(path: Path) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` file; object arrays via :func:`safe_unpickle`."""
-    arrays = {}
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            if not member.endswith(".npy"):
-                continue
-            stream = io.BytesIO(archive.read(member))
-            version = np.lib.format.read_magic(stream)
-            header = (
-                np.lib.format.read_array_header_1_0
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0
-            )
-            _, _, dtype = header(stream)
-            if dtype.hasobject:
-                array = safe_unpickle(stream, encoding="latin1")
-            else:
-                stream.seek(0)
-                array = np.lib.format.read_array(stream, allow_pickle=False)
-            arrays[member[: -len(".npy")]] = array
-    return arrays
+class Problem(ValueError):
+    """What is wrong with a data file, in words (raised inside :func:`reading`)."""
+
+
+def corrupt_file_error(paths, problem: str, fetcher: str) -> OSError:
+    """The error for cached files whose contents do not add up.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> print(corrupt_file_error(Path("mnist.npz"), "it is empty", "fetch_mnist"))
+    The cached file mnist.npz is corrupt: it is empty. Delete it and call ...
+    """
+    paths = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    if len(paths) == 1:
+        what, delete = f"The cached file {paths[0]} is corrupt", "Delete it"
+    else:
+        names = ", ".join(str(p) for p in paths)
+        what, delete = f"The cached files {names} do not agree", "Delete them"
+    return OSError(
+        f"{what}: {problem}. {delete} and call {fetcher}() again to download "
+        f"{'it' if len(paths) == 1 else 'them'} anew."
+    )
+
+
+# what parsing a damaged file raises, besides Problem
+_PARSE_ERRORS = (
+    ValueError,
+    KeyError,
+    IndexError,
+    EOFError,
+    MemoryError,
+    struct.error,
+    zlib.error,
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    gzip.BadGzipFile,
+    pickle.UnpicklingError,
+    TypeError,
+)
+
+
+@contextlib.contextmanager
+def reading(paths, fetcher: str) -> Iterator[None]:
+    """Report errors of parsing cached ``paths`` with :func:`corrupt_file_error`.
+
+    A pickle that names a forbidden global keeps its own error; the disk's
+    errors say what the disk refused.
+    """
+    try:
+        yield
+    except RefusedGlobal:
+        raise
+    except _PARSE_ERRORS as exc:
+        problem = str(exc) if isinstance(exc, Problem) else _describe(exc)
+        raise corrupt_file_error(paths, problem, fetcher) from exc
+    except OSError as exc:
+        if _is_disk_error(exc):
+            path = paths if isinstance(paths, str | os.PathLike) else paths[0]
+            raise _disk_error(exc, "read", path) from exc
+        raise
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError):
+        return "it declares more data than it holds (a MemoryError while reading)"
+    return f"reading it failed with {type(exc).__name__}: {exc}"
+
+
+def load_npz(path: Path, keys: list[str], *, fetcher: str) -> dict[str, np.ndarray]:
+    """Read the arrays ``keys`` of an ``.npz`` file, checking what it declares.
+
+    Nothing is allocated beyond what the file holds: each member's sizes are
+    checked against the file (deflate expands at most 1032-fold) before it is
+    read, and each array's header against the member's bytes before the array
+    is. Object arrays go through :func:`safe_unpickle`.
+
+    Raises
+    ------
+    OSError
+        Naming the file and what is wrong with it (:func:`corrupt_file_error`).
+    """
+    with reading(path, fetcher), zipfile.ZipFile(path) as archive:
+        size = path.stat().st_size
+        arrays = {}
+        for key in keys:
+            try:
+                info = archive.getinfo(f"{key}.npy")
+            except KeyError:
+                raise Problem(f"it has no array {key!r}") from None
+            _check_member(info, size)
+            arrays[key] = _read_npy(archive.read(info), key)
+        return arrays
+
+
+def _check_member(info: zipfile.ZipInfo, size: int) -> None:
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise Problem(f"{info.filename} is compressed in a way numpy never writes")
+    if info.compress_size > size or info.file_size > max_expansion(info.compress_size):
+        raise Problem(
+            f"{info.filename} declares {info.file_size} bytes from "
+            f"{info.compress_size} compressed ones, more than the {size} bytes of "
+            "the file can hold"
+        )
+
+
+def max_expansion(n_bytes: int) -> int:
+    """The most bytes that ``n_bytes`` of zip or gzip (deflate) data give.
+
+    Deflate expands data at most 1032-fold; the slack covers headers.
+    """
+    return DEFLATE_MAX_RATIO * n_bytes + 1024
+
+
+def _read_npy(raw: bytes, key: str) -> np.ndarray:
+    """An array from the bytes of an ``.npy`` file, after checking its header."""
+    stream = io.BytesIO(raw)
+    version = np.lib.format.read_magic(stream)
+    header = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, _, dtype = header(stream)  # read_array reads the order again
+    if dtype.hasobject:
+        array = safe_unpickle(raw[stream.tell() :], encoding="latin1")
+        if not isinstance(array, np.ndarray) or array.shape != shape:
+            got = getattr(array, "shape", type(array).__name__)
+            raise Problem(f"array {key!r} declares shape {shape} but holds {got}")
+        return array
+    needed = math.prod(shape) * dtype.itemsize
+    held = len(raw) - stream.tell()
+    if needed != held:
+        raise Problem(
+            f"array {key!r} declares shape {shape} of {dtype} ({_size(needed)}), "
+            f"but holds {_size(held)} of data"
+        )
+    stream.seek(0)
+    return np.lib.format.read_array(stream, allow_pickle=False)
+
+
+def _size(n_bytes: int) -> str:
+    units = ("bytes", "KiB", "MiB", "GiB", "TiB")
+    power = min(int(math.log(max(n_bytes, 1), 1024)), len(units) - 1)
+    if power == 0:
+        return f"{n_bytes} bytes"
+    return f"{n_bytes / 1024**power:.3g} {units[power]}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import tarfile
 from pathlib import Path
@@ -16,7 +17,16 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from ._base import image_bunch
-from ._download import RemoteFile, fetch_file, get_data_home, load_npz, safe_unpickle
+from ._download import (
+    Problem,
+    RemoteFile,
+    fetch_file,
+    get_data_home,
+    load_npz,
+    max_expansion,
+    reading,
+    safe_unpickle,
+)
 
 __all__ = ["fetch_cifar10", "fetch_fashion_mnist", "fetch_imdb", "fetch_mnist"]
 
@@ -175,12 +185,41 @@ def _fetch(
 ) -> list[Path]:
     """Paths of the first ``n_files`` (default all) files of ``dataset``."""
     folder = get_data_home(data_home) / dataset
-    return [
-        fetch_file(
-            remote, folder, dataset=dataset, download_if_missing=download_if_missing
+    paths = []
+    for remote in REMOTE[dataset][:n_files]:  # a loop: warnings name the caller
+        paths.append(
+            fetch_file(
+                remote, folder, dataset=dataset, download_if_missing=download_if_missing
+            )
         )
-        for remote in REMOTE[dataset][:n_files]
-    ]
+    return paths
+
+
+def _checked(X, y, paths, fetcher, *, sample_shape, n_classes):
+    """``(X, y)`` read from ``paths``, once their shapes and labels add up.
+
+    ``X`` must hold uint8 samples of ``sample_shape`` (None: a 1-D array of
+    sequences), ``y`` one whole-number label in ``[0, n_classes)`` per sample.
+    """
+    with reading(paths, fetcher):
+        X = np.asarray(X) if sample_shape is not None else X
+        if sample_shape is not None and (
+            X.dtype != np.uint8 or X.shape[1:] != sample_shape
+        ):
+            raise Problem(
+                f"its images are {X.dtype} of shape {X.shape[1:]}, not uint8 of "
+                f"shape {sample_shape}"
+            )
+        if X.ndim == 0 or (sample_shape is None and X.ndim != 1):
+            raise Problem(f"its samples form an array of shape {X.shape}")
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise Problem(f"it holds {len(X)} samples but labels of shape {y.shape}")
+        if len(y) and (
+            y.dtype.kind not in "iuf" or not np.isin(y, np.arange(n_classes)).all()
+        ):
+            raise Problem(f"its labels are not whole numbers from 0 to {n_classes - 1}")
+    return X, y
 
 
 def _select(train, test, subset):
@@ -234,6 +273,11 @@ def fetch_mnist(
     ------
     ConnectionError
         If the download fails (no internet connection, for instance).
+    OSError
+        If a cached file is corrupt (the message names it; one that fails its
+        checksum is downloaded anew, unless ``download_if_missing=False``), or
+        if the disk refuses (full, no permission: the disk's error, with what
+        to change).
 
     Examples
     --------
@@ -244,12 +288,7 @@ def fetch_mnist(
     """
     _check_subset(subset)
     (path,) = _fetch("mnist", data_home, download_if_missing)
-    arrays = load_npz(path)
-    images, target = _select(
-        (arrays["x_train"], arrays["y_train"]),
-        (arrays["x_test"], arrays["y_test"]),
-        subset,
-    )
+    images, target = _select(*_npz_pairs(path, "fetch_mnist", (28, 28), 10), subset)
     return image_bunch(
         images,
         target,
@@ -259,18 +298,39 @@ def fetch_mnist(
     )
 
 
-def _read_idx(path: Path) -> np.ndarray:
+def _npz_pairs(path: Path, fetcher: str, sample_shape, n_classes: int):
+    """The ``(x_train, y_train)`` and ``(x_test, y_test)`` pairs of a Keras npz."""
+    arrays = load_npz(path, ["x_train", "y_train", "x_test", "y_test"], fetcher=fetcher)
+    return tuple(
+        _checked(
+            arrays[f"x_{part}"],
+            arrays[f"y_{part}"],
+            path,
+            fetcher,
+            sample_shape=sample_shape,
+            n_classes=n_classes,
+        )
+        for part in ("train", "test")
+    )
+
+
+def _read_idx(path: Path, fetcher: str) -> np.ndarray:
     """Read a gzipped IDX file of unsigned bytes (the MNIST file format)."""
-    with gzip.open(path, "rb") as file:
-        raw = file.read()
-    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
-        raise OSError(f"{path} is not an IDX file of unsigned bytes.")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    shape = tuple(int(n) for n in np.frombuffer(raw[4:header], dtype=">u4"))
-    if len(raw) != header + int(np.prod(shape)):
-        raise OSError(f"{path} is truncated: its header announces shape {shape}.")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+    with reading(path, fetcher):
+        with gzip.open(path, "rb") as file:
+            raw = file.read()
+        if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
+            raise Problem("it is not an IDX file of unsigned bytes")
+        header = 4 + 4 * raw[3]
+        if len(raw) < header:
+            raise Problem("it is truncated: its header is cut short")
+        shape = tuple(int(n) for n in np.frombuffer(raw[4:header], dtype=">u4"))
+        if len(raw) != header + math.prod(shape):
+            raise Problem(
+                f"it is truncated or overlong: its header announces shape {shape}, "
+                f"{math.prod(shape)} bytes, and it holds {len(raw) - header}"
+            )
+        return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
 def fetch_fashion_mnist(
@@ -316,6 +376,11 @@ def fetch_fashion_mnist(
     ------
     ConnectionError
         If the download fails (no internet connection, for instance).
+    OSError
+        If a cached file is corrupt (the message names it; one that fails its
+        checksum is downloaded anew, unless ``download_if_missing=False``), or
+        if the disk refuses (full, no permission: the disk's error, with what
+        to change).
 
     Examples
     --------
@@ -326,8 +391,24 @@ def fetch_fashion_mnist(
     """
     _check_subset(subset)
     paths = _fetch("fashion_mnist", data_home, download_if_missing)
-    x_train, y_train, x_test, y_test = (_read_idx(path) for path in paths)
-    images, target = _select((x_train, y_train), (x_test, y_test), subset)
+    x_train, y_train, x_test, y_test = (
+        _read_idx(path, "fetch_fashion_mnist") for path in paths
+    )
+    pairs = [
+        _checked(
+            X,
+            y,
+            files,
+            "fetch_fashion_mnist",
+            sample_shape=(28, 28),
+            n_classes=10,
+        )
+        for X, y, files in (
+            (x_train, y_train, paths[:2]),
+            (x_test, y_test, paths[2:]),
+        )
+    ]
+    images, target = _select(*pairs, subset)
     return image_bunch(
         images,
         target,
@@ -338,17 +419,31 @@ def fetch_fashion_mnist(
 
 
 def _read_cifar_batches(path: Path, names: list[str]):
+    fetcher = "fetch_cifar10"
     images, labels = [], []
-    with tarfile.open(path, "r:gz") as archive:
+    with reading(path, fetcher), tarfile.open(path, "r:gz") as archive:
+        limit = max_expansion(path.stat().st_size)
         for name in names:
-            member = archive.extractfile(f"cifar-10-batches-py/{name}")
-            if member is None:
-                raise OSError(f"{path} has no batch {name!r}.")
-            with member:
-                batch = safe_unpickle(member, encoding="bytes")
-            data = np.asarray(batch[b"data"], dtype=np.uint8)
+            try:
+                info = archive.getmember(f"cifar-10-batches-py/{name}")
+            except KeyError:
+                raise Problem(f"it has no batch {name!r}") from None
+            if not info.isfile() or info.size > limit:
+                raise Problem(f"its batch {name!r} is not a file it can hold")
+            with archive.extractfile(info) as member:
+                batch = safe_unpickle(member.read(), encoding="bytes")
+            if not isinstance(batch, dict) or not {b"data", b"labels"} <= set(batch):
+                raise Problem(f"its batch {name!r} is not a dict of data and labels")
+            data, batch_labels = _checked(
+                batch[b"data"],
+                batch[b"labels"],
+                path,
+                fetcher,
+                sample_shape=(3072,),
+                n_classes=10,
+            )
             images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-            labels.append(np.asarray(batch[b"labels"]))
+            labels.append(batch_labels)
     return np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
 
 
@@ -394,6 +489,11 @@ def fetch_cifar10(
     ------
     ConnectionError
         If the download fails (no internet connection, for instance).
+    OSError
+        If a cached file is corrupt (the message names it; one that fails its
+        checksum is downloaded anew, unless ``download_if_missing=False``), or
+        if the disk refuses (full, no permission: the disk's error, with what
+        to change).
 
     Examples
     --------
@@ -466,6 +566,11 @@ def fetch_imdb(
     ------
     ConnectionError
         If the download fails (no internet connection, for instance).
+    OSError
+        If a cached file is corrupt (the message names it; one that fails its
+        checksum is downloaded anew, unless ``download_if_missing=False``), or
+        if the disk refuses (full, no permission: the disk's error, with what
+        to change).
 
     Examples
     --------
@@ -475,23 +580,20 @@ def fetch_imdb(
     (25000, array([1, 0, 0, 1]))
     """
     _check_subset(subset)
+    fetcher = "fetch_imdb"
     paths = _fetch("imdb", data_home, download_if_missing, None if as_text else 1)
-    arrays = load_npz(paths[0])
-    sequences, target = _select(
-        (arrays["x_train"], arrays["y_train"]),
-        (arrays["x_test"], arrays["y_test"]),
-        subset,
-    )
+    sequences, target = _select(*_npz_pairs(paths[0], fetcher, None, 2), subset)
     target = np.asarray(target, dtype=np.int64)
+    with reading(paths[0], fetcher):
+        sequences = [_word_ids(sequence) for sequence in sequences]
     if as_text:
-        word_index = json.loads(paths[1].read_text(encoding="utf-8"))
-        words = {rank: word for word, rank in word_index.items()}
+        words = _read_word_index(paths[1], fetcher)
         data = [
             " ".join(words[i] for i in sequence if i in words) for sequence in sequences
         ]
     else:
         data = np.empty(len(sequences), dtype=object)
-        data[:] = [np.asarray(sequence, dtype=np.int64) for sequence in sequences]
+        data[:] = sequences
     if return_X_y:
         return data, target
     return Bunch(
@@ -500,3 +602,21 @@ def fetch_imdb(
         target_names=["negative", "positive"],
         DESCR=_IMDB_DESCR,
     )
+
+
+def _word_ids(sequence) -> list[int]:
+    ids = np.asarray(sequence)
+    if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+        raise Problem("a review is not a sequence of integer word ids")
+    return ids.astype(np.int64)
+
+
+def _read_word_index(path: Path, fetcher: str) -> dict[int, str]:
+    """Keras' ``{word: rank}`` index, as ``{rank: word}``."""
+    with reading(path, fetcher):
+        word_index = json.loads(path.read_bytes().decode("utf-8"))
+        if not isinstance(word_index, dict) or not all(
+            isinstance(rank, int) for rank in word_index.values()
+        ):
+            raise Problem("it is not a JSON object of words and integer ranks")
+    return {rank: word for word, rank in word_index.items()}

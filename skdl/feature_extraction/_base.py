@@ -19,9 +19,11 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_images
+from ..utils._images import RESIZE_ADVICE
 from ..utils._sklearn import StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
-from ..utils._validation import validate_data
+from ..utils._torch import memory_advice
+from ..utils._validation import as_array, validate_data
 
 LAYOUT_CONSTRAINTS: dict = {
     "image_shape": [tuple, list, StrOptions({"auto"}), None],
@@ -127,8 +129,13 @@ class ImageTransformer(
             See the class description for the shape and dtype.
         """
         check_is_fitted(self)
-        images, ndim = self._validate_images(X, reset=False)
-        return self._transform(images, ndim)
+        with memory_advice(
+            f"{type(self).__name__} ran out of memory while transforming images. "
+            "Pass fewer images per call."
+        ):
+            images, ndim = self._validate_images(X, reset=False)
+            self._check_image_size(images.shape[1:])  # parameters may have changed
+            return self._transform(images, ndim)
 
     def _validate_images(self, X, *, reset: bool):
         owner = type(self).__name__
@@ -137,7 +144,9 @@ class ImageTransformer(
                 f"{owner} takes dense images; got a sparse matrix. Convert it with "
                 "X.toarray() first."
             )
-        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
+            X = as_array(X, owner=owner, sample="image", advice=RESIZE_ADVICE)
+        ndim = X.ndim
         if ndim <= 2:
             # sklearn's checks: feature names, object dtype, NaN, feature count,
             # and its message for 1-D input

@@ -31,6 +31,8 @@ _INTERPOLATIONS = {
 }
 # cv2.remap takes images of fewer than 32767 rows
 _MAX_ROWS = 32766
+# cv2.resize's pixel-area interpolation takes at most 4 channels
+_AREA_MAX_CHANNELS = 4
 
 
 def _opencv_dtype(images: np.ndarray, supported) -> np.ndarray:
@@ -58,7 +60,8 @@ class ImageResizer(ImageTransformer):
         ``cv2.resize`` takes ``(width, height)``.)
     interpolation : {'area', 'linear', 'nearest', 'cubic', 'lanczos'}, default='area'
         OpenCV's interpolation: 'area' (pixel-area averaging) is best for
-        shrinking, 'linear' or 'cubic' for enlarging.
+        shrinking, 'linear' or 'cubic' for enlarging. 'area' takes images of
+        at most 4 channels; the others take any number.
     ${image_layout_parameters}
 
     Attributes
@@ -114,6 +117,16 @@ class ImageResizer(ImageTransformer):
                 f"(height, width); got {size!r}."
             )
         return int(pair[0]), int(pair[1])
+
+    def _check_image_size(self, shape):
+        if self.interpolation == "area" and shape[2] > _AREA_MAX_CHANNELS:
+            raise ValueError(
+                f"ImageResizer with interpolation='area' takes images of at most "
+                f"{_AREA_MAX_CHANNELS} channels (cv2.resize's INTER_AREA); got "
+                f"{shape[2]} channels (one image has shape {tuple(shape)}, height x "
+                "width x channels). Use interpolation='linear', or resize groups "
+                "of at most 4 channels separately."
+            )
 
     def _n_output_features(self, shape):
         height, width = self._output_size()

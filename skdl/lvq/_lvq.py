@@ -17,7 +17,6 @@ from sklearn.utils.validation import check_is_fitted
 from .._net import SkdlNet, host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, _weighted_mean
 from ..callbacks import LinearDecayLR
-from ..exceptions import DivergenceError
 from ..modules import GLVQLoss, LVQModule, NearestPrototypeError
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
@@ -176,7 +175,8 @@ class _LVQNet(SkdlNet):
             prototypes = module.prototypes().cpu()
             rates = module.prototype_learning_rates.cpu()
             W = prototypes.numpy()  # a view: the rule updates `prototypes`
-            # overflow shows up as non-finite prototypes, reported below
+            # overflow shows up as non-finite prototypes, which the training
+            # loop reports as divergence after the epoch
             with np.errstate(over="ignore", invalid="ignore"):
                 wrong = self.rule.run(
                     W,
@@ -185,14 +185,6 @@ class _LVQNet(SkdlNet):
                     yi.detach().cpu().numpy(),
                     steps,
                     rates.numpy(),
-                )
-            if not np.isfinite(W).all():
-                raise DivergenceError(
-                    f"Training diverged: the prototypes became non-finite in epoch "
-                    f"{len(self.history)} (learning rate {lr:g}). Lower "
-                    "learning_rate_init or scale the input features (e.g. with "
-                    "StandardScaler). The estimator was left as it was before "
-                    "this call."
                 )
             module.set_prototypes(prototypes.to(module.prototype_coordinates.device))
             module.prototype_learning_rates.copy_(rates)
@@ -538,8 +530,7 @@ default='linear'
             ``prototypes_``; for 'gmlvq', ``X @ omega_.T``, the coordinates in
             which the learned metric is Euclidean.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         if self.net_.module_.metric == "matrix":
             return X.astype(np.float64) @ self.omega_.T.astype(np.float64)
         return np.sqrt(self._forward(X))
@@ -836,8 +827,7 @@ default='linear'
 
     def _class_distances(self, X) -> np.ndarray:
         """Squared distance of each sample to the nearest prototype of each class."""
-        check_is_fitted(self)
-        distances = self._forward(self._validate_X(X))
+        distances = self._forward(self._checked_input(X))
         labels = self.net_.module_.prototype_labels.cpu().numpy()
         starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
         return np.minimum.reduceat(distances, starts, axis=1)

@@ -14,10 +14,15 @@ from ..base import BaseTorchEstimator, TorchClassifierMixin
 from ..modules import ACTIVATIONS, CNNModule
 from ..utils import check_images, seed_from_random_state
 from ..utils._docstrings import fill_doc
+from ..utils._images import RESIZE_ADVICE
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._validation import validate_data
+from ..utils._validation import as_array, validate_data
 
 __all__ = ["CNNClassifier"]
+
+# rescale='auto': unsigned 8- and 16-bit images span their dtype's range; every
+# other dtype (floats, signed ints, bool read as 0/1) is used as given
+_AUTO_SCALES = {np.dtype(np.uint8): 1 / 255, np.dtype(np.uint16): 1 / 65535}
 
 _PER_LAYER = [Interval(Integral, 1, None, closed="left"), "array-like"]
 
@@ -109,9 +114,16 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         ``image_shape``.
 
     rescale : 'auto', float or None, default='auto'
-        Factor applied to the pixel values before the network sees them (at fit
-        and predict). 'auto' scales uint8 images by 1/255 and uses other images
-        as given; None never rescales.
+        Factor applied to the pixel values before the network sees them. It is
+        chosen at fit, kept in ``rescale_`` and applied to every image at
+        predict, whatever its dtype. 'auto' picks it from the dtype of the
+        training images: 1/255 for uint8 and 1/65535 for uint16 (their full
+        range onto [0, 1]), 1 (as given) for floats, signed ints and bool
+        (False is 0, True is 1). Since the same pixel values of another dtype
+        could then be meant at another scale, with 'auto' an image whose dtype
+        'auto' would scale by another factor than ``rescale_`` is an error
+        (uint8 images after float ones, float images after uint8 ones). A number
+        scales images of every dtype by it; None never rescales.
 
     augment : ImageAugmenter or None, default=None
         Random augmentation of each training batch (see
@@ -132,6 +144,10 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
     image_shape_ : tuple of int
         ``(height, width, channels)`` of the training images; inputs at predict
         time must have this shape (or this many features per flat row).
+
+    rescale_ : float
+        Factor by which the pixel values were multiplied at fit, and are at
+        predict (1.0: as given); see ``rescale``.
 
     n_outputs_ : int
         Number of logits: the number of classes (2 for binary targets) or of
@@ -298,8 +314,8 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         X : array-like
             Training images: flat rows ``(n_samples, n_features)`` read with
             ``image_shape``, ``(n_samples, height, width)`` grayscale, or 4-D in
-            ``data_format``. uint8 images are scaled to [0, 1] (see
-            ``rescale``).
+            ``data_format``. uint8 and uint16 images are scaled to [0, 1]
+            (see ``rescale``).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels (any ints or strings), or a multilabel indicator
             matrix.
@@ -331,7 +347,9 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         with_y = not (isinstance(y, str) and y == "no_validation")
         labels = {"y": y, "multi_output": True} if with_y else {}
         # np.ndim would dispatch to __array_function__ of array-likes
-        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
+            X = as_array(X, owner=name, sample="image", advice=RESIZE_ADVICE)
+        ndim = X.ndim
         if sp.issparse(X) or ndim <= 2:
             out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
             X = out[0] if with_y else out
@@ -359,20 +377,45 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
             )
         if reset:
             self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+        # the dtype given (check_images reads bool as float32)
+        dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
+        scale = self._pixel_scale(dtype, reset=reset)
         tensor_layout = np.ascontiguousarray(
             images.transpose(0, 3, 1, 2), dtype=np.float32
         )
-        scale = self._scale(images.dtype)
-        if scale is not None:
+        if scale != 1.0:
             tensor_layout = np.multiply(tensor_layout, scale, dtype=np.float32)
         elif not tensor_layout.flags.writeable:
             tensor_layout = tensor_layout.copy()
         return (tensor_layout, out[1]) if with_y else tensor_layout
 
-    def _scale(self, dtype):
-        if self.rescale == "auto":
-            return 1 / 255 if dtype == np.uint8 else None
-        return self.rescale
+    def _pixel_scale(self, dtype: np.dtype, *, reset: bool) -> float:
+        """The factor for the pixels: chosen at fit (``rescale_``), then kept.
+
+        With ``rescale='auto'``, images whose dtype 'auto' would scale by
+        another factor than the fitted one are refused: their values are
+        ambiguous (0..255 floats, or [0, 1] floats after uint8 training).
+        """
+        if self.rescale is None:
+            scale = 1.0
+        elif isinstance(self.rescale, str):  # 'auto'
+            scale = _AUTO_SCALES.get(np.dtype(dtype), 1.0)
+        else:
+            scale = float(self.rescale)
+        if reset:
+            self.rescale_ = scale
+        elif isinstance(self.rescale, str) and scale != self.rescale_:
+            raise ValueError(
+                f"{type(self).__name__} was fitted with rescale='auto' on images "
+                f"whose pixels it multiplied by rescale_={self.rescale_:.6g} "
+                f"({_describe_scale(self.rescale_)}); got {np.dtype(dtype)} "
+                f"images, which 'auto' multiplies by {scale:.6g} "
+                f"({_describe_scale(scale)}), so the same pixel values would "
+                "reach the network at another scale. Pass images of the dtype "
+                "given to fit, or set rescale to a number (e.g. rescale=1/255) "
+                "and refit, to scale images of every dtype alike."
+            )
+        return self.rescale_
 
     def _set_classes(self, y, target_type, classes):
         super()._set_classes(y, target_type, classes)
@@ -451,3 +494,10 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
+
+
+def _describe_scale(scale: float) -> str:
+    for dtype, factor in _AUTO_SCALES.items():
+        if scale == factor:
+            return f"1/{np.iinfo(dtype).max}, for {dtype} pixels"
+    return "as given" if scale == 1.0 else f"1/{1 / scale:.6g}"

@@ -32,7 +32,6 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from .._net import to_rows
-from ..exceptions import DivergenceError
 from ..modules import RBM, ContrastiveDivergence
 from ..utils import (
     out_of_memory_error,
@@ -40,10 +39,16 @@ from ..utils import (
     seed_from_random_state,
     torch_seeded,
 )
+from ..utils._divergence import divergence_error, find_divergence
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
-from ..utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
+from ..utils._torch import (
+    N_THREADS_CONSTRAINT,
+    is_out_of_memory,
+    memory_advice,
+    threads_for_steps,
+)
 from ..utils._validation import check_float32_range, validate_data
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
@@ -148,25 +153,22 @@ def _map_rows(X, modules: list[RBM], function, n_threads) -> np.ndarray:
     their size sets the thread count, as in training.
     """
     device = modules[0].flat.device
-    rows = to_rows(_as_float32(X), device)
-    chunk = min(len(rows), _CHUNK)
+    chunk = min(X.shape[0], _CHUNK)
     work = chunk * sum(module.n_visible * module.n_hidden for module in modules)
-    try:
-        with (
-            torch.inference_mode(),
-            threads_for_steps(work, _SINGLE_THREAD_WORK, device, n_threads),
-        ):
-            outputs = [
-                function(rows[start : start + chunk], start)
-                for start in range(0, len(rows), chunk)
-            ]
-    except torch.OutOfMemoryError as exc:
-        raise out_of_memory_error(
-            exc,
+    with (
+        memory_advice(
             f"Ran out of memory on {device} while processing chunks of "
-            f"{chunk} rows. Pass fewer rows per call.",
-        ) from exc
-    return torch.cat(outputs).cpu().numpy()
+            f"{chunk} rows. Pass fewer rows per call."
+        ),
+        torch.inference_mode(),
+        threads_for_steps(work, _SINGLE_THREAD_WORK, device, n_threads),
+    ):
+        rows = to_rows(_as_float32(X), device)
+        outputs = [
+            function(rows[start : start + chunk], start)
+            for start in range(0, len(rows), chunk)
+        ]
+        return torch.cat(outputs).cpu().numpy()
 
 
 def _as_float32(X):
@@ -201,6 +203,15 @@ class _RBMBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
             dtype=(np.float64, np.float32),
             reset=reset,
         )
+
+    def _prepare(self, X):
+        """``X`` validated for inference, once the estimator is fitted."""
+        check_is_fitted(self)
+        with memory_advice(
+            f"{type(self).__name__} ran out of memory while reading X. Pass fewer "
+            "rows per call."
+        ):
+            return self._validate(X, reset=False)
 
     def _check_training_values(self, X) -> None:
         """Bernoulli units model values in [0, 1]: say what to do with others.
@@ -423,7 +434,7 @@ class RBMTransformer(_RBMBase):
         except BaseException as exc:
             if saved_state is not None:
                 self.module_.load_state_dict(saved_state)
-            if isinstance(exc, torch.OutOfMemoryError):
+            if is_out_of_memory(exc):
                 raise out_of_memory_error(
                     exc,
                     f"{type(self).__name__} ran out of memory while training "
@@ -472,18 +483,20 @@ class RBMTransformer(_RBMBase):
                 else:
                     order = torch.arange(len(rows), device=device)
                 _run_epoch(trainer, rows, order, noise)
-                if not bool(torch.isfinite(module.flat).all()):
-                    raise DivergenceError(
-                        f"{type(self).__name__} training diverged: the weights "
-                        f"became NaN or infinite in epoch {self.n_iter_ + 1}. "
+                problem = find_divergence([module.flat])
+                if problem:
+                    gaussian = self.visible_units == "gaussian"
+                    raise divergence_error(
+                        type(self).__name__,
+                        self.n_iter_ + 1,
+                        problem,
                         f"Lower learning_rate (it was {self.learning_rate:g})"
                         + (
                             "; Gaussian visible units assume features with unit "
-                            "variance, so standardize X (e.g. with StandardScaler)"
-                            if self.visible_units == "gaussian"
-                            else ""
-                        )
-                        + ". The estimator was left as it was before this call."
+                            "variance, so standardize X (e.g. with StandardScaler)."
+                            if gaussian
+                            else "."
+                        ),
                     )
                 self.n_iter_ += 1
                 progress(X, time.perf_counter() - begin)
@@ -557,10 +570,6 @@ class RBMTransformer(_RBMBase):
         return np.abs(self._read(self._fitted_module().chain))
 
     # -- inference -----------------------------------------------------------------
-    def _prepare(self, X):
-        check_is_fitted(self)
-        return self._validate(X, reset=False)
-
     def transform(self, X) -> np.ndarray:
         """Hidden probabilities ``P(h = 1 | v = X)``.
 
@@ -878,8 +887,7 @@ class DBNTransformer(_RBMBase):
         ndarray of shape (n_samples, hidden_layer_sizes[-1])
             The features; float32 for float32 input, float64 otherwise.
         """
-        check_is_fitted(self)
-        X = self._validate(X, reset=False)
+        X = self._prepare(X)
         modules = [rbm.module_ for rbm in self.rbms_]
 
         def up(rows, _):

@@ -19,7 +19,7 @@ from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from ..modules import CELLS, POOLINGS, RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
-from ..utils._validation import validate_data
+from ..utils._validation import as_array, validate_data
 
 __all__ = ["LSTMClassifier", "LSTMRegressor"]
 
@@ -69,8 +69,14 @@ class _BaseSequenceModel(_BaseRecurrent):
     def _check_sequences(self, X, y="no_validation", *, reset):
         name = type(self).__name__
         with_y = not (isinstance(y, str) and y == "no_validation")
-        if not hasattr(X, "ndim"):
-            X = np.asarray(X)
+        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
+            X = as_array(
+                X,
+                owner=name,
+                sample="sequence",
+                advice="Bring them to one length first: pad the short ones (e.g. "
+                "with numpy.pad) or cut the long ones.",
+            )
         ndim = X.ndim
         if ndim > 3:
             raise ValueError(
@@ -104,6 +110,12 @@ class _BaseSequenceModel(_BaseRecurrent):
                 self.n_features_in_ = X.shape[2]
                 if hasattr(self, "feature_names_in_"):
                     del self.feature_names_in_
+        if 0 in X.shape[1:]:
+            raise ValueError(
+                f"{name} needs sequences of at least 1 time step with at least 1 "
+                f"feature each; got X of shape {X.shape} (n_samples, n_timesteps"
+                f"{', n_features' if X.ndim == 3 else ''})."
+            )
         if reset:
             self.input_shape_ = X.shape[1:]
         elif X.shape[1:] != self.input_shape_:

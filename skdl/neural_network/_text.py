@@ -359,9 +359,9 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
             )
         analyze = self._analyzer() if "text" in kinds else None
         tokens = []
-        for doc, kind in zip(documents, kinds, strict=True):
+        for index, (doc, kind) in enumerate(zip(documents, kinds, strict=True)):
             if kind == "text":
-                tokens.append(analyze(doc))
+                tokens.append(analyze(_decoded(doc, index, name)))
             elif kind == "ids":
                 tokens.append([int(t) for t in doc])
             else:
@@ -575,6 +575,21 @@ def _kind(doc, index: int, name: str) -> str:
         f"of integer ids; document {index} is a {type(doc).__name__}: "
         f"{_short(doc)}."
     )
+
+
+def _decoded(doc, index: int, name: str) -> str:
+    """A document as str: bytes are read as UTF-8, as CountVectorizer does."""
+    if isinstance(doc, str):
+        return doc
+    try:
+        return doc.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{name} reads bytes documents as UTF-8, but document {index} is not "
+            f"UTF-8 ({error.reason} at byte {error.start}: {_short(doc)}). Decode "
+            "the documents with their encoding first, e.g. "
+            "doc.decode('latin-1'), and pass strings."
+        ) from None
 
 
 def _short(value) -> str:

@@ -13,7 +13,14 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_images"]
+from ._validation import as_array
+
+__all__ = ["RESIZE_ADVICE", "check_images"]
+
+RESIZE_ADVICE = (
+    "Bring them to one size first, image by image (e.g. with cv2.resize or "
+    "skimage.transform.resize), or pad them to the largest."
+)
 
 
 def check_images(
@@ -60,7 +67,9 @@ def check_images(
     Returns
     -------
     ndarray of shape (n_samples, height, width, channels)
-        A view of ``X`` where possible; the dtype is kept (uint8 stays uint8).
+        A view of ``X`` where possible; the dtype is kept (uint8 stays uint8),
+        except that bool images become float32 0.0 and 1.0, True being full
+        intensity as in float images.
 
     Raises
     ------
@@ -95,13 +104,13 @@ def check_images(
             f"{owner} takes dense images; got a sparse matrix. Convert it with "
             "X.toarray() first."
         )
-    X = np.asarray(X)
+    X = as_array(X, owner=owner, sample="image", advice=RESIZE_ADVICE)
     if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
         raise TypeError(
             f"{owner} takes numeric images; got an array of dtype {X.dtype}."
         )
-    if X.dtype == bool:
-        X = X.astype(np.uint8)
+    if X.dtype == bool:  # True is full intensity, as in a [0, 1] float image
+        X = X.astype(np.float32)
     if X.ndim == 2:
         X = X.reshape((X.shape[0], *_row_shape(X.shape[1], image_shape, owner)))
     if X.ndim == 3:

@@ -15,6 +15,8 @@ import torch
 from ._sklearn import Interval, Options
 
 __all__ = [
+    "is_out_of_memory",
+    "memory_advice",
     "out_of_memory_error",
     "resolve_device",
     "seed_from_random_state",
@@ -301,26 +303,51 @@ def threads_for_steps(
             yield
 
 
-def out_of_memory_error(
-    exc: torch.OutOfMemoryError, advice: str
-) -> torch.OutOfMemoryError:
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` reports a failed memory allocation, on any device.
+
+    CUDA raises :class:`torch.OutOfMemoryError`; torch's CPU allocator a plain
+    ``RuntimeError`` ("DefaultCPUAllocator: can't allocate memory", "not
+    enough memory" on Windows), the MPS backend one that says "out of memory";
+    NumPy a :class:`MemoryError`.
+
+    Examples
+    --------
+    >>> is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory"))
+    True
+    >>> is_out_of_memory(RuntimeError("shape mismatch"))
+    False
+    """
+    if isinstance(exc, torch.OutOfMemoryError | MemoryError):
+        return True
+    return isinstance(exc, RuntimeError) and any(
+        phrase in str(exc) for phrase in _OUT_OF_MEMORY_PHRASES
+    )
+
+
+_OUT_OF_MEMORY_PHRASES = ("DefaultCPUAllocator", "not enough memory", "out of memory")
+
+
+def out_of_memory_error(exc: BaseException, advice: str) -> BaseException:
     """The error to raise for ``exc``: what ran out and what to change first.
 
-    PyTorch's own message (allocation sizes, allocator settings) follows the
-    advice. The type stays :class:`torch.OutOfMemoryError`, so code that
-    catches it still does.
+    The library's own message (allocation sizes, allocator settings) follows the
+    advice. NumPy's :class:`MemoryError` stays a ``MemoryError``; PyTorch's
+    errors, CUDA's or the CPU allocator's ``RuntimeError``, become
+    :class:`torch.OutOfMemoryError` (a ``RuntimeError``), so that code which
+    catches either type still does.
 
     Parameters
     ----------
-    exc : torch.OutOfMemoryError
-        The error PyTorch raised.
+    exc : BaseException
+        The error raised, one for which :func:`is_out_of_memory` is true.
     advice : str
         Which estimator ran out of memory doing what, and the parameter to
         change (usually a smaller ``batch_size``).
 
     Returns
     -------
-    torch.OutOfMemoryError
+    torch.OutOfMemoryError or MemoryError
         The error to raise, ``from exc``.
 
     Examples
@@ -332,5 +359,34 @@ def out_of_memory_error(
     ... )
     >>> str(error)
     'Lower batch_size. PyTorch: CUDA out of memory.'
+    >>> cpu = RuntimeError("DefaultCPUAllocator: can't allocate memory")
+    >>> type(out_of_memory_error(cpu, "Lower batch_size.")).__name__
+    'OutOfMemoryError'
+    >>> out_of_memory_error(MemoryError("Unable to allocate 8 GiB"), "Fewer rows.")
+    MemoryError('Fewer rows. NumPy: Unable to allocate 8 GiB')
     """
+    if isinstance(exc, MemoryError):
+        return MemoryError(f"{advice} NumPy: {exc}")
     return torch.OutOfMemoryError(f"{advice} PyTorch: {exc}")
+
+
+@contextlib.contextmanager
+def memory_advice(advice: str) -> Iterator[None]:
+    """Raise :func:`out_of_memory_error` with ``advice`` for allocation failures.
+
+    Other errors pass through unchanged.
+
+    Examples
+    --------
+    >>> with memory_advice("Pass fewer rows per call."):
+    ...     raise MemoryError("Unable to allocate 8.0 GiB")
+    Traceback (most recent call last):
+    ...
+    MemoryError: Pass fewer rows per call. NumPy: Unable to allocate 8.0 GiB
+    """
+    try:
+        yield
+    except BaseException as exc:
+        if is_out_of_memory(exc):
+            raise out_of_memory_error(exc, advice) from exc
+        raise

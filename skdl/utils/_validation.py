@@ -1,5 +1,6 @@
 """Input checks shared by the estimators: scikit-learn's ``validate_data`` with
-errors that name the offending columns, and float32's range.
+errors that name the offending columns or rows, samples of different shapes,
+labels of mixed types, and float32's range.
 """
 
 from __future__ import annotations
@@ -7,7 +8,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
-__all__ = ["check_float32_range", "validate_data"]
+__all__ = [
+    "as_array",
+    "check_float32_range",
+    "check_label_types",
+    "validate_data",
+]
 
 
 def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
@@ -32,6 +38,15 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
     try:
         return _sklearn_validate_data(estimator, X, y, **kwargs)
     except ValueError as error:
+        ragged = _ragged_error(
+            X,
+            owner=type(estimator).__name__,
+            sample="row",
+            advice="Give every row the same number of features.",
+            error=error,
+        )
+        if ragged is not None:
+            raise ragged from None
         columns = _text_columns(X)
         if not columns or "could not convert" not in str(error):
             raise
@@ -44,6 +59,115 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
             "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder in a "
             f"sklearn.compose.ColumnTransformer ({error})."
         ) from error
+
+
+def as_array(X, *, owner: str, sample: str, advice: str) -> np.ndarray:
+    """``np.asarray(X)``, or a clear error when ``X`` holds samples of
+    different shapes.
+
+    NumPy reports a list of differently sized images or sequences as "setting
+    an array element with a sequence ... inhomogeneous shape", without saying
+    which. This names the first sample whose shape differs from the first
+    one's. A 1-D object array of arrays (how NumPy stores such a list) is
+    stacked like the list it came from.
+
+    Parameters
+    ----------
+    X : array-like
+        The samples.
+    owner : str
+        The estimator's name, for the message.
+    sample : str
+        What one sample is ('image', 'sequence', 'row').
+    advice : str
+        What to change, as a sentence.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_array([np.zeros((8, 8)), np.zeros((8, 7))], owner="CNNClassifier",
+    ...          sample="image", advice="Resize them to one size first.")
+    Traceback (most recent call last):
+    ...
+    ValueError: CNNClassifier got images of different shapes: image 0 has shape ...
+    """
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
+        if len(X) and all(isinstance(item, np.ndarray | list) for item in X):
+            X = list(X)
+    try:
+        return np.asarray(X)
+    except ValueError as error:
+        ragged = _ragged_error(
+            X, owner=owner, sample=sample, advice=advice, error=error
+        )
+        if ragged is None:
+            raise
+        raise ragged from None
+
+
+def _ragged_error(X, *, owner, sample, advice, error) -> ValueError | None:
+    """The error for samples of different shapes, when NumPy's ``error`` is
+    about them; None otherwise.
+    """
+    if "inhomogeneous" not in str(error) or not isinstance(X, list | tuple):
+        return None
+    shapes = []
+    for item in X:
+        try:
+            shapes.append(np.shape(item))
+        except ValueError:  # an item that is itself ragged
+            shapes.append("of items of different lengths")
+        if shapes[-1] != shapes[0]:
+            break
+    index = len(shapes) - 1
+    if not index:
+        return None
+
+    def shape(value):
+        return value if isinstance(value, str) else f"shape {value}"
+
+    return ValueError(
+        f"{owner} got {sample}s of different shapes: {sample} 0 has "
+        f"{shape(shapes[0])}, {sample} {index} has {shape(shapes[index])}. {advice}"
+    )
+
+
+def check_label_types(y, *, owner: str, name: str = "y") -> None:
+    """Raise if the labels in ``y`` mix strings with other types.
+
+    NumPy would turn ``[1, 'a']`` into the strings ``['1', 'a']`` (so that
+    predictions come back as strings), and sort an object array of both with a
+    ``TypeError``. scikit-learn refuses such labels in its metrics ("Mix of label
+    input types (string and number)"); skdl refuses them at fit.
+
+    Examples
+    --------
+    >>> check_label_types([1, "a", 1], owner="MLPClassifier")
+    Traceback (most recent call last):
+    ...
+    ValueError: Mix of label input types (string and number) in y: ...
+    """
+    values = getattr(y, "values", y)  # pandas Series
+    if isinstance(values, np.ndarray):
+        if values.dtype != object:
+            return
+        values = values.ravel()
+    elif not isinstance(values, list | tuple):
+        return
+    text = next((v for v in values if isinstance(v, str)), None)
+    other = next((v for v in values if not isinstance(v, str)), None)
+    if text is None or other is None or isinstance(other, list | tuple):
+        return
+    raise ValueError(
+        f"Mix of label input types (string and number) in {name}: {text!r} and "
+        f"{other!r} ({type(other).__name__}). {owner} needs labels of one type, "
+        "or 1 and '1' would be read as one class and predicted as strings: "
+        f"convert them first, e.g. {name} = [str(label) for label in {name}]."
+    )
 
 
 def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> None:

@@ -1,16 +1,20 @@
 """The fetchers against a local HTTP server that serves small files in the real
 formats (npz, IDX, CIFAR pickle batches); nothing here reaches the internet."""
 
+import errno
 import gzip
 import hashlib
 import io
 import json
 import os
 import pickle
+import re
 import socket
 import tarfile
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -368,3 +372,233 @@ def test_download_if_missing_false(tmp_path):
 def test_unknown_subset(fetch, tmp_path):
     with pytest.raises(ValueError, match="subset must be 'train', 'test' or 'all'"):
         fetch("validation", data_home=tmp_path)
+
+
+# -- a damaged cache, a full disk --------------------------------------------------
+def mnist_npz(n_train=6, n_test=4, **overrides):
+    arrays = {
+        "x_train": images(n_train, (28, 28), 0),
+        "y_train": np.arange(n_train, dtype=np.uint8) % 10,
+        "x_test": images(n_test, (28, 28), 1),
+        "y_test": np.arange(n_test, dtype=np.uint8) % 10,
+        **overrides,
+    }
+    return npz_bytes(**{k: v for k, v in arrays.items() if v is not None})
+
+
+def test_a_cached_file_is_checked_again_on_every_read(monkeypatch, server, tmp_path):
+    body = mnist_npz()
+    serve(monkeypatch, server, "mnist", {"mnist.npz": body})
+    fetch_mnist(data_home=tmp_path)
+    cached = tmp_path / "mnist" / "mnist.npz"
+    cached.write_bytes(body[: len(body) // 2])  # cut short, as by a disk error
+
+    with pytest.raises(
+        OSError,
+        match=rf"The cached file {re.escape(str(cached))} does not match its "
+        r"published checksum .*corrupt or was cut short\. Call "
+        r"fetch_mnist\(\.\.\., download_if_missing=True\) to download it anew",
+    ):
+        fetch_mnist(data_home=tmp_path, download_if_missing=False)
+    assert len(server.requests) == 1
+
+    with pytest.warns(
+        UserWarning, match=r"does not match .* Downloading it anew"
+    ) as warned:
+        X, _ = fetch_mnist(data_home=tmp_path, return_X_y=True)
+    assert warned[0].filename == __file__  # the caller's line
+    assert X.shape == (6, 784)
+    assert cached.read_bytes() == body
+    assert len(server.requests) == 2
+
+
+def _npy_claiming(shape, dtype="<f8", payload=b"\0" * 8):
+    """An .npy file whose header declares ``shape`` but holds ``payload``."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue() + payload
+
+
+def _zip(members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, raw in members.items():
+            archive.writestr(name, raw)
+    return buffer.getvalue()
+
+
+def _claims_29_gib():
+    x = _npy_claiming((4_000_000_000,))
+    return _zip({"x_train.npy": x, "y_train.npy": x, "x_test.npy": x, "y_test.npy": x})
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (
+            b"not a zip archive",
+            r"reading it failed with BadZipFile: File is not a zip file",
+        ),
+        (mnist_npz(y_test=None), r"it has no array 'y_test'"),
+        (
+            _claims_29_gib(),
+            r"array 'x_train' declares shape \(4000000000,\) of float64 \(29\.8 GiB\), "
+            r"but holds 8 bytes of data",
+        ),
+        (
+            mnist_npz(y_train=np.arange(5, dtype=np.uint8)),
+            r"it holds 6 samples but labels of shape \(5,\)",
+        ),
+        (
+            mnist_npz(x_train=images(6, (28, 27), 0)),
+            r"its images are uint8 of shape \(28, 27\), not uint8 of shape \(28, 28\)",
+        ),
+        (
+            mnist_npz(y_test=np.array([0, 1, 2, 11])),
+            r"its labels are not whole numbers from 0 to 9",
+        ),
+    ],
+    ids=["not a zip", "missing array", "29.8 GiB header", "lengths", "shape", "labels"],
+)
+def test_a_corrupt_npz_names_the_file_and_allocates_nothing_it_lacks(
+    monkeypatch, server, tmp_path, body, problem
+):
+    """The served file matches its checksum, as a damaged published file would."""
+    assert len(body) < 1_000_000
+    serve(monkeypatch, server, "mnist", {"mnist.npz": body})
+    cached = tmp_path / "mnist" / "mnist.npz"
+    with pytest.raises(
+        OSError,
+        match=rf"The cached file {re.escape(str(cached))} is corrupt: {problem}\. "
+        r"Delete it and call fetch_mnist\(\) again to download it anew\.",
+    ):
+        fetch_mnist(data_home=tmp_path)
+
+
+def test_a_zip_member_that_declares_more_than_the_file_holds(tmp_path):
+    from skdl.datasets._download import load_npz
+
+    raw = _zip({"x.npy": _npy_claiming((1,))})
+    # the central directory's uncompressed size of the member, made huge
+    directory = raw.rindex(b"PK\x01\x02")
+    offset = directory + 24
+    raw = raw[:offset] + (2**31).to_bytes(4, "little") + raw[offset + 4 :]
+    path = tmp_path / "x.npz"
+    path.write_bytes(raw)
+    with pytest.raises(OSError, match=r"x\.npy declares 2147483648 bytes from"):
+        load_npz(path, ["x"], fetcher="fetch_mnist")
+
+
+def test_fashion_mnist_files_that_disagree_are_named(monkeypatch, server, tmp_path):
+    files = {
+        "train-images-idx3-ubyte.gz": idx_bytes(images(5, (28, 28), 2)),
+        "train-labels-idx1-ubyte.gz": idx_bytes(np.arange(4)),
+        "t10k-images-idx3-ubyte.gz": idx_bytes(images(3, (28, 28), 3)),
+        "t10k-labels-idx1-ubyte.gz": idx_bytes(np.arange(3)),
+    }
+    serve(monkeypatch, server, "fashion_mnist", files)
+    folder = tmp_path / "fashion_mnist"
+    names = [re.escape(str(folder / name)) for name in list(files)[:2]]
+    with pytest.raises(
+        OSError,
+        match=rf"The cached files {names[0]}, {names[1]} do not agree: it holds 5 "
+        r"samples but labels of shape \(4,\)\. Delete them",
+    ):
+        fetch_fashion_mnist("test", data_home=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"not gzip", r"reading it failed with (ReadError|BadGzipFile)"),
+        (
+            cifar_archive({"test_batch": {b"data": images(2, (3072,), 0)}}),
+            r"its batch 'test_batch' is not a dict of data and labels",
+        ),
+        (
+            cifar_archive(
+                {"data_batch_1": cifar_batch(images(2, (32, 32, 3), 0), [0])}
+            ),
+            r"it has no batch 'test_batch'",
+        ),
+        (
+            cifar_archive({"test_batch": cifar_batch(images(2, (32, 32, 3), 0), [0])}),
+            r"it holds 2 samples but labels of shape \(1,\)",
+        ),
+    ],
+    ids=["not gzip", "not a dict", "missing batch", "lengths"],
+)
+def test_a_corrupt_cifar_archive_names_the_file(
+    monkeypatch, server, tmp_path, body, problem
+):
+    serve(monkeypatch, server, "cifar10", {"cifar-10-python.tar.gz": body})
+    with pytest.raises(
+        OSError, match=rf"cifar-10-python\.tar\.gz is corrupt: {problem}"
+    ):
+        fetch_cifar10("test", data_home=tmp_path)
+
+
+def test_a_corrupt_imdb_file_names_the_file(monkeypatch, server, tmp_path):
+    files = imdb_files()
+    files["imdb_word_index.json"] = b"\xff{not json"
+    serve(monkeypatch, server, "imdb", files)
+    with pytest.raises(OSError, match=r"imdb_word_index\.json is corrupt: reading"):
+        fetch_imdb(data_home=tmp_path)
+    short = np.empty(2, dtype=object)
+    short[:] = [[1, 2], [3]]
+    files["imdb.npz"] = npz_bytes(
+        x_train=short, y_train=np.array([1]), x_test=short, y_test=np.array([0, 1])
+    )
+    serve(monkeypatch, server, "imdb", files)
+    with pytest.raises(
+        OSError, match=r"imdb\.npz is corrupt: it holds 2 samples but labels of"
+    ):
+        fetch_imdb(as_text=False, data_home=tmp_path / "other")
+
+
+def _open_failing(error):
+    def fake_open(file, mode="r", *args, **kwargs):
+        if "b" in mode and ("w" in mode or "a" in mode):
+            raise error
+        return open(file, mode, *args, **kwargs)
+
+    return fake_open
+
+
+@pytest.mark.parametrize(
+    ("error", "advice"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), r"Free disk space there"),
+        (PermissionError(errno.EACCES, "Permission denied"), r"Give this user"),
+    ],
+    ids=["disk full", "no permission"],
+)
+def test_disk_errors_are_reported_as_such(monkeypatch, server, tmp_path, error, advice):
+    from skdl.datasets import _download
+
+    serve(monkeypatch, server, "mnist", {"mnist.npz": mnist_npz()})
+    monkeypatch.setattr(_download, "open", _open_failing(error), raising=False)
+    part = tmp_path / "mnist" / "mnist.npz.part"
+    with pytest.raises(type(error)) as raised:
+        fetch_mnist(data_home=tmp_path)
+    assert not isinstance(raised.value, ConnectionError)
+    assert raised.value.errno == error.errno
+    message = str(raised.value)
+    assert f"Could not write {part} in skdl's data cache: {error.strerror}" in message
+    assert re.search(advice + r".*pass data_home= \(or set the SKDL_DATA", message)
+    assert "internet" not in message
+
+
+def test_a_data_home_that_cannot_be_created_says_so(monkeypatch, tmp_path):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(
+        PermissionError,
+        match=r"Could not create the data cache folder .*cache: Permission denied\. "
+        r"Give this user permission there, or pass data_home=",
+    ):
+        get_data_home(tmp_path / "cache")

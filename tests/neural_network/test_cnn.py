@@ -147,6 +147,65 @@ def test_uint8_images_are_rescaled_to_unit_range(few_digits):
     assert not np.allclose(raw.predict_proba(pixels), from_uint8)
 
 
+# dtypes that can hold the values 0 and 1, and the factor rescale='auto' records
+_DTYPE_SCALES = {
+    bool: 1.0,
+    np.uint8: 1 / 255,
+    np.uint16: 1 / 65535,
+    np.int64: 1.0,
+    np.float32: 1.0,
+    np.float64: 1.0,
+}
+
+
+@pytest.mark.parametrize("fit_dtype", list(_DTYPE_SCALES), ids=lambda d: d.__name__)
+def test_auto_rescale_is_recorded_at_fit_and_never_changes_silently(
+    few_digits, fit_dtype
+):
+    """The factor 'auto' picks from the training dtype is kept in rescale_;
+    the same pixel values in any other dtype give the same probabilities, or,
+    where 'auto' would scale that dtype otherwise, a clear error."""
+    images, y = few_digits
+    pixels = (images > 8).astype(fit_dtype)  # 0/1 in every dtype
+    clf = CNNClassifier(**{**SMALL, "rescale": "auto", "max_iter": 1}).fit(pixels, y)
+    assert clf.rescale_ == _DTYPE_SCALES[fit_dtype]
+    expected = clf.predict_proba(pixels)
+    for dtype, scale in _DTYPE_SCALES.items():
+        same_values = pixels.astype(dtype)
+        if scale == clf.rescale_:
+            np.testing.assert_array_equal(clf.predict_proba(same_values), expected)
+            continue
+        with pytest.raises(
+            ValueError,
+            match=r"CNNClassifier was fitted with rescale='auto' on images whose "
+            rf"pixels it multiplied by rescale_=.*; got {np.dtype(dtype)} images, "
+            r"which 'auto' multiplies by .*Pass images of the dtype given to fit, "
+            r"or set rescale to a number",
+        ):
+            clf.predict_proba(same_values)
+    np.testing.assert_array_equal(clf.predict_proba(pixels), expected)
+
+
+def test_bool_images_read_true_as_full_intensity(few_digits):
+    images, y = few_digits
+    mask = images > 8
+    params = {**SMALL, "rescale": "auto", "max_iter": 1}
+    from_bool = CNNClassifier(**params).fit(mask, y).predict_proba(mask)
+    ones = mask.astype(np.float32)
+    from_float = CNNClassifier(**params).fit(ones, y).predict_proba(ones)
+    np.testing.assert_array_equal(from_bool, from_float)
+
+
+def test_a_number_rescales_every_dtype_alike(few_digits):
+    images, y = few_digits
+    pixels = images.astype(np.uint8)  # 0..16
+    clf = CNNClassifier(**{**SMALL, "max_iter": 1}).fit(pixels, y)  # rescale=1/16
+    assert clf.rescale_ == 1 / 16
+    expected = clf.predict_proba(pixels)
+    for dtype in (np.uint16, np.int64, np.float32, np.float64):
+        np.testing.assert_array_equal(clf.predict_proba(pixels.astype(dtype)), expected)
+
+
 def test_auto_image_shape_needs_square_rows(few_digits):
     images, y = few_digits
     with pytest.raises(ValueError, match="set image_shape=\\(height, width\\)"):

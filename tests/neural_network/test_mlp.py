@@ -459,3 +459,28 @@ def test_convergence_warning_when_max_iter_is_reached(iris):
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(ConvergenceWarning, match="max_iter=3"):
             MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+
+
+def test_diverging_loss_with_early_stopping_keeps_the_best_weights(iris):
+    """scikit-learn's test_mlp_diverging_loss: with early stopping, a fit whose
+    validation score becomes NaN ends with the best weights and records NaN."""
+    X, y = iris
+    mlp = MLPRegressor(
+        hidden_layer_sizes=100,
+        activation="identity",
+        solver="sgd",
+        alpha=0.0001,
+        learning_rate="constant",
+        learning_rate_init=1,
+        shuffle=True,
+        max_iter=20,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="training diverged in epoch"):
+        mlp.fit(X, y)
+    assert str(mlp.validation_scores_[-1]) == str(np.nan)
+    assert isinstance(mlp.validation_scores_[-1], float)
+    assert np.isfinite(mlp.best_validation_score_)
+    assert np.isfinite(mlp.predict(X)).all()

@@ -74,3 +74,16 @@ def test_channels_and_expected_shape():
             data_format="channels_first",
             expected_shape=(4, 4, 3),
         )
+
+
+def test_bool_images_are_read_as_zero_and_full_intensity():
+    """True is full intensity, as 1.0 in a float image, not 1 of 255."""
+    mask = np.zeros((2, 4, 4), dtype=bool)
+    mask[:, :2] = True
+    images = check_images(mask)
+    assert images.dtype == np.float32
+    np.testing.assert_array_equal(images[..., 0], mask.astype(np.float32))
+    from skdl import ColorHistogramTransformer
+
+    counts = ColorHistogramTransformer(bins=4, color_space="gray").fit_transform(mask)
+    np.testing.assert_array_equal(counts, [[0.5, 0, 0, 0.5]] * 2)
