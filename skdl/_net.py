@@ -273,7 +273,7 @@ class SkdlNet(NeuralNet):
 
     def initialize_optimizer(self, triggered_directly=None):
         named = list(self.get_all_learnable_params())
-        decayed = [p for _, p in named if p.ndim >= 2]
+        decayed = self._weight_matrices()
         kwargs = self.get_params_for("optimizer")
         kwargs.setdefault("lr", self.lr)
         weight_decay = kwargs.pop("weight_decay", None)
@@ -318,6 +318,13 @@ class SkdlNet(NeuralNet):
         self.optimizer_.load_state_dict(state["optimizer"])
         self.history = History(state["history"])
 
+    def _weight_matrices(self) -> list[torch.nn.Parameter]:
+        """The learnable weight matrices, which the L2 penalty applies to.
+
+        Biases and the scales of normalisation layers (one dimension) are left out.
+        """
+        return [p for _, p in self.get_all_learnable_params() if p.ndim >= 2]
+
     # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)
@@ -359,7 +366,15 @@ class SkdlNet(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_compiled", None)
+        # the same tensors as module_'s weights: pickled apart from module_ they
+        # would come back as copies that no optimizer step reaches
+        state.pop("decayed_params_", None)
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "optimizer_" in self.__dict__:
+            self.decayed_params_ = self._weight_matrices()
 
     def infer(self, x, **fit_params):
         return self.forward_module()(x, **fit_params)

@@ -178,3 +178,26 @@ def test_every_estimator_round_trips_through_io_pickle_and_joblib(tmp_path, name
         np.testing.assert_array_equal(
             copies["skdl.io"].gibbs(X[:5]), model.gibbs(X[:5])
         )
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "joblib"])
+def test_copies_continue_partial_fit_as_the_original(tmp_path, how):
+    # the decayed weights were pickled apart from the module: with alpha > 0 the
+    # copy's partial_fit raised "Tensor list must have at least one tensor"
+    import copy
+
+    X, y = CASES["MLPClassifier"].data()
+    model = CASES["MLPClassifier"].make(alpha=0.5).fit(X, y)
+    if how == "joblib":
+        joblib.dump(model, tmp_path / "model.joblib")
+        copied = joblib.load(tmp_path / "model.joblib")
+    else:
+        copied = (copy.deepcopy if how == "deepcopy" else pickle.loads)(
+            model if how == "deepcopy" else pickle.dumps(model)
+        )
+    weights = {id(p) for p in copied.net_.module_.parameters()}
+    assert {id(p) for p in copied.net_.decayed_params_} <= weights
+    model.partial_fit(X, y)
+    copied.partial_fit(X, y)
+    np.testing.assert_array_equal(copied.predict_proba(X), model.predict_proba(X))
+    assert copied.loss_curve_ == model.loss_curve_
