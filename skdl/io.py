@@ -13,10 +13,14 @@ tokenizer function) are not stored: :func:`load` asks for them by name.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io as _io
 import json
+import os
 import pickle
+import stat
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -185,6 +189,10 @@ def _public_estimators() -> dict[str, type]:
 def save(estimator: BaseEstimator, path) -> None:
     """Write a fitted (or unfitted) skdl estimator to ``path``.
 
+    The file is written next to ``path`` under a temporary name, flushed to disk
+    and then renamed over ``path``: a save that fails part-way (a full disk, an
+    interrupt) leaves any previous file at ``path`` as it was.
+
     Parameters
     ----------
     estimator : skdl estimator
@@ -223,8 +231,35 @@ def save(estimator: BaseEstimator, path) -> None:
         "sha256": _digest(header, encoder.tensors),
         "tensors": encoder.tensors,
     }
-    with open(path, "wb") as file:
-        torch.save(payload, file)
+    _write_atomically(os.fspath(path), lambda file: torch.save(payload, file))
+
+
+def _write_atomically(path: str, write) -> None:
+    """Run ``write(file)`` on a new file in ``path``'s folder, then rename it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(
+        folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp"
+    )
+    # 0o666 less the umask, as open(path, "wb") would create it
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileNotFoundError):  # keep an existing file's mode
+            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable
+        folder_descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(folder_descriptor)
+        finally:
+            os.close(folder_descriptor)
 
 
 def load(path, **params):

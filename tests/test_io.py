@@ -1,5 +1,6 @@
 """skdl.io: safe files that round-trip estimators and refuse anything else."""
 
+import errno
 import os
 import pickle
 
@@ -201,3 +202,27 @@ def test_copies_continue_partial_fit_as_the_original(tmp_path, how):
     copied.partial_fit(X, y)
     np.testing.assert_array_equal(copied.predict_proba(X), model.predict_proba(X))
     assert copied.loss_curve_ == model.loss_curve_
+
+
+# -- saving is atomic ---------------------------------------------------------------
+def test_a_save_that_fails_part_way_leaves_the_previous_file(tmp_path, monkeypatch):
+    X, y = CASES["MLPClassifier"].data()
+    model = CASES["MLPClassifier"].make().fit(X, y)
+    path = tmp_path / "model.skdl"
+    save(model, path)
+    previous = path.read_bytes()
+
+    def disk_full(payload, file):
+        file.write(b"half a model")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        save(MLPClassifier(alpha=0.3), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == previous
+    assert sorted(os.listdir(tmp_path)) == ["model.skdl"]  # no temporary left over
+    np.testing.assert_array_equal(load(path).predict(X), model.predict(X))
+    save(MLPClassifier(alpha=0.3), path)  # a save that succeeds replaces it
+    assert load(path).alpha == 0.3
+    assert sorted(os.listdir(tmp_path)) == ["model.skdl"]
