@@ -26,7 +26,6 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer
-from skorch.history import History
 from skorch.utils import TeeGenerator
 
 from .callbacks import StopTraining
@@ -302,21 +301,6 @@ class SkdlNet(NeuralNet):
             else None
         )
         return self
-
-    # -- persistence (skdl.io) -------------------------------------------------------
-    def io_state(self) -> dict:
-        """Weights, optimizer state and history, as tensors and plain data."""
-        return {
-            "module": self.module_.state_dict(),
-            "optimizer": self.optimizer_.state_dict(),
-            "history": [dict(row) for row in self.history],
-        }
-
-    def load_io_state(self, state: dict) -> None:
-        """Load what :meth:`io_state` returned into an initialised net."""
-        self.module_.load_state_dict(state["module"])
-        self.optimizer_.load_state_dict(state["optimizer"])
-        self.history = History(state["history"])
 
     def _weight_matrices(self) -> list[torch.nn.Parameter]:
         """The learnable weight matrices, which the L2 penalty applies to.
