@@ -164,6 +164,17 @@ def _assert_equal_lists(got, want):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_user_module_is_rebuilt_from_the_class_passed_to_load(tmp_path):
+    from neural_network.test_cnn import TinyNet
+
+    model, X, _ = _fitted("CNNClassifier", module=TinyNet)
+    path = _saved(tmp_path, model)
+    with pytest.raises(ModelFileError, match=r"load\(path, module=\.\.\.\)"):
+        load(path)
+    loaded = load(path, module=TinyNet)  # checked on the meta device like ours
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
 def test_a_warm_start_fit_with_another_width_saves_the_trained_network(tmp_path):
     model, X, y = _fitted("MLPClassifier")
     model.set_params(hidden_layer_sizes=(9,), warm_start=True, solver="sgd").fit(X, y)
