@@ -580,7 +580,13 @@ def _read(path: str, trusted: bool) -> bytes:
                 f" ({MAX_FILE_SIZE}); load(path, trusted=True) reads it if you trust "
                 "whoever wrote it."
             )
-        data = file.read(info.st_size + 1)
+        try:
+            data = file.read(info.st_size + 1)
+        except MemoryError:  # a trusted file larger than this machine's memory
+            raise _Refused(
+                f"the file holds {info.st_size} bytes, more than this machine can "
+                "read into memory."
+            ) from None
     if len(data) != info.st_size:
         raise _Invalid("it changed size while it was read")
     return data
@@ -1613,7 +1619,10 @@ def _load_counters(net: SkdlNet, saved, user_callbacks: set[int]) -> None:
 
 # -- messages -----------------------------------------------------------------------
 def _short(value, limit: int = 60) -> str:
-    text = str(value) if isinstance(value, BaseException) else repr(value)
+    try:
+        text = str(value) if isinstance(value, BaseException) else repr(value)
+    except RecursionError:  # JSON nested almost as deep as the parser allows
+        return "a deeply nested value"
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

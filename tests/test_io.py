@@ -566,6 +566,37 @@ def test_large_files_need_trust(tmp_path, monkeypatch):
     np.testing.assert_array_equal(load(path, trusted=True).predict(X), model.predict(X))
 
 
+def test_a_trusted_file_too_large_for_memory_is_a_model_file_error(
+    tmp_path, monkeypatch
+):
+    path = _saved(tmp_path, MLPClassifier())
+    real_fdopen = os.fdopen
+
+    class Huge:
+        def __init__(self, file):
+            self.file = file
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+        def read(self, size):
+            raise MemoryError
+
+    monkeypatch.setattr(os, "fdopen", lambda *a, **k: Huge(real_fdopen(*a, **k)))
+    with pytest.raises(ModelFileError, match="more than this machine can read"):
+        load(path, trusted=True)
+
+
+def test_messages_survive_values_nested_too_deep_to_print():
+    deep = 1
+    for _ in range(5000):
+        deep = [deep]
+    assert skdl.io._short(deep) == "a deeply nested value"
+
+
 def _rezip(raw: bytes, replace: dict, compression=zipfile.ZIP_STORED) -> bytes:
     """The archive ``raw`` with some records replaced (names after the folder)."""
     source = zipfile.ZipFile(io.BytesIO(raw))
