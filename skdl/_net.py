@@ -26,7 +26,6 @@ import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer
-from skorch.history import History
 from skorch.utils import TeeGenerator
 
 from .callbacks import Convergence, StopTraining
@@ -277,7 +276,7 @@ class SkdlNet(NeuralNet):
 
     def initialize_optimizer(self, triggered_directly=None):
         named = list(self.get_all_learnable_params())
-        decayed = [p for _, p in named if p.ndim >= 2]
+        decayed = self._weight_matrices()
         kwargs = self.get_params_for("optimizer")
         kwargs.setdefault("lr", self.lr)
         weight_decay = kwargs.pop("weight_decay", None)
@@ -307,20 +306,12 @@ class SkdlNet(NeuralNet):
         )
         return self
 
-    # -- persistence (skdl.io) -------------------------------------------------------
-    def io_state(self) -> dict:
-        """Weights, optimizer state and history, as tensors and plain data."""
-        return {
-            "module": self.module_.state_dict(),
-            "optimizer": self.optimizer_.state_dict(),
-            "history": [dict(row) for row in self.history],
-        }
+    def _weight_matrices(self) -> list[torch.nn.Parameter]:
+        """The learnable weight matrices, which the L2 penalty applies to.
 
-    def load_io_state(self, state: dict) -> None:
-        """Load what :meth:`io_state` returned into an initialised net."""
-        self.module_.load_state_dict(state["module"])
-        self.optimizer_.load_state_dict(state["optimizer"])
-        self.history = History(state["history"])
+        Biases and the scales of normalisation layers (one dimension) are left out.
+        """
+        return [p for _, p in self.get_all_learnable_params() if p.ndim >= 2]
 
     # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
@@ -363,7 +354,15 @@ class SkdlNet(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_compiled", None)
+        # the same tensors as module_'s weights: pickled apart from module_ they
+        # would come back as copies that no optimizer step reaches
+        state.pop("decayed_params_", None)
         return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "optimizer_" in self.__dict__:
+            self.decayed_params_ = self._weight_matrices()
 
     def infer(self, x, **fit_params):
         return self.forward_module()(x, **fit_params)

@@ -227,29 +227,6 @@ class BaseTorchEstimator(BaseEstimator):
         self._set_fitted_attributes(net, outcome, incremental)
         return self
 
-    def _restore_net(self, state: dict) -> SkdlNet:
-        """Rebuild ``net_`` from :meth:`SkdlNet.io_state` (used by :mod:`skdl.io`).
-
-        The net goes to the estimator's ``device`` when this machine has it, else
-        to the CPU with a warning.
-        """
-        try:
-            device = resolve_device(self.device)
-        except ValueError as exc:
-            warnings.warn(
-                f"{exc} Loading the model on the CPU instead.",
-                UserWarning,
-                stacklevel=3,
-            )
-            device = torch.device("cpu")
-        batch_size = self.batch_size if isinstance(self.batch_size, int) else 200
-        net = self._new_net(device, batch_size, 1.0, incremental=True)
-        net.initialize()
-        net.load_io_state(state)
-        net.module_.eval()
-        self.history_ = net.history
-        return net
-
     def _threads(self, net: SkdlNet, n_rows: int):
         """Threads for steps of ``n_rows`` rows: see ``threads_for_steps``.
 
@@ -400,14 +377,30 @@ class BaseTorchEstimator(BaseEstimator):
         return min(self.batch_size, n_samples)
 
     def _new_net(self, device, batch_size, mean_weight, incremental, module=None):
+        params = self.get_params(deep=False)
+        if module is None:
+            module = self._build_module()
+            module_params = params
+        else:  # warm start: the module keeps the parameters that built it
+            module_params = self._built_with["module"]
         # sklearn divides the L2 penalty by the batch's total sample weight
         # estimators without an L2 penalty have no alpha
         l2 = getattr(self, "alpha", 0.0) / (batch_size * mean_weight)
         optimizer_kwargs = self._optimizer_kwargs(l2)
         autocast_dtype = self._autocast_dtype(device)
         lbfgs = self.solver == "lbfgs"
+        # how the module and the net were made, whatever set_params changes
+        # later: skdl.io rebuilds exactly this net from it
+        self._built_with = {
+            "module": module_params,
+            "net": params,
+            "batch_size": batch_size,
+            "mean_weight": mean_weight,
+            "incremental": incremental,
+            "device": str(device),
+        }
         return self._make_net(
-            module=module if module is not None else self._build_module(),
+            module=module,
             criterion=self._make_criterion(),
             optimizer=_SOLVERS[self.solver],
             lr=1.0 if lbfgs else self.learning_rate_init,
@@ -507,24 +500,7 @@ class BaseTorchEstimator(BaseEstimator):
     def _set_fitted_attributes(self, net, outcome, incremental):
         self.net_ = net
         net.module_.eval()
-        history = net.history
-        self.history_ = history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = list(history[:, "train_loss"])
-        self.loss_ = self.loss_curve_[-1]
-        self.t_ = history[-1, "samples_seen"]
-        scores = [row["valid_score"] for row in history if "valid_score" in row]
-        if self.early_stopping and scores:
-            self.validation_scores_ = scores
-            # NaN (a diverged epoch) is never the best, as in scikit-learn
-            self.best_validation_score_ = max(
-                (s for s in scores if s == s), default=float("nan")
-            )
-            self.best_loss_ = None
-        else:
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-            self.best_loss_ = min(self.loss_curve_)
+        self.__dict__.update(_history_attributes(net.history, self.early_stopping))
         name = type(self).__name__
         if outcome == "interrupted":
             warnings.warn(
@@ -967,6 +943,33 @@ def _row_work(module: nn.Module, example: torch.Tensor) -> int:
 
     _trace_layers(module, example, record)
     return largest
+
+
+def _history_attributes(history, early_stopping: bool) -> dict:
+    """The fitted attributes that summarize a training ``history``.
+
+    ``validation_scores_`` and ``best_validation_score_`` are reported when
+    ``early_stopping`` is on and the history holds validation scores, and
+    ``best_loss_`` otherwise, as in scikit-learn's MLPs.
+    """
+    loss_curve = list(history[:, "train_loss"])
+    scores = [row["valid_score"] for row in history if "valid_score" in row]
+    reported = bool(early_stopping and scores)
+    return {
+        "history_": history,
+        "n_iter_": len(history),
+        "loss_curve_": loss_curve,
+        "loss_": loss_curve[-1],
+        "t_": history[-1, "samples_seen"],
+        "validation_scores_": scores if reported else None,
+        # NaN (a diverged epoch) is never the best, as in scikit-learn
+        "best_validation_score_": (
+            max((s for s in scores if s == s), default=float("nan"))
+            if reported
+            else None
+        ),
+        "best_loss_": None if reported else min(loss_curve),
+    }
 
 
 def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:

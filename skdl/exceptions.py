@@ -1,6 +1,6 @@
 """Exceptions and warnings that skdl raises."""
 
-__all__ = ["DivergenceError"]
+__all__ = ["DivergenceError", "ModelFileError"]
 
 
 class DivergenceError(FloatingPointError, ValueError):
@@ -21,4 +21,30 @@ class DivergenceError(FloatingPointError, ValueError):
     >>> from skdl.exceptions import DivergenceError
     >>> issubclass(DivergenceError, ValueError)
     True
+    """
+
+
+class ModelFileError(ValueError):
+    """:func:`skdl.io.load` refused a file.
+
+    Raised for every file that ``load`` does not turn into an estimator: a file
+    that is not an skdl model file, one that is truncated, altered or malformed,
+    one written in a newer file format, one whose content lies outside what
+    ``load`` restores from a file it cannot trust (``trusted=False``), and a
+    call that lacks parameters the file could not store. The message says which,
+    and what to change.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from skdl.exceptions import ModelFileError
+    >>> from skdl.io import load
+    >>> path = os.path.join(tempfile.mkdtemp(), "notes.txt")
+    >>> with open(path, "w") as file:
+    ...     _ = file.write("not a model")
+    >>> try:
+    ...     load(path)
+    ... except ModelFileError as error:
+    ...     print(error)
+    /.../notes.txt is not a valid skdl model file: it is not a zip archive, ...
     """

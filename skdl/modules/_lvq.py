@@ -85,7 +85,8 @@ class LVQModule(nn.Module):
             raise ValueError(f"metric must be one of {METRICS}; got {metric!r}.")
         labels = torch.as_tensor(prototype_labels, dtype=torch.long)
         self.metric = metric
-        self.register_buffer("prototype_labels", labels)
+        # structure, not state: built from the arguments, left out of state_dict
+        self.register_buffer("prototype_labels", labels, persistent=False)
         self.register_buffer("feature_offset", torch.zeros(n_features))
         self.register_buffer("feature_scale", torch.ones(n_features))
         self.prototype_coordinates = nn.Parameter(torch.zeros(len(labels), n_features))
