@@ -228,6 +228,13 @@ class SkdlNet(NeuralNet):
     l2_reported : float
         The same penalty, added only to the recorded ``train_loss`` once per epoch
         (the optimizer applies it as weight decay), so losses read like sklearn's.
+    reported_loss_scale : float
+        Factor on the data term of the losses that steps return and the history
+        records; the penalty is added unscaled. The loss minimised is the
+        criterion summed over the outputs and averaged over the samples, as in
+        scikit-learn, which reports it so for every loss but the squared error
+        of regressors, which it reports averaged over the outputs
+        (``1 / n_outputs``).
     train_transform : callable or None
         ``train_transform(X_batch) -> X_batch`` applied to the inputs of every
         training batch (data augmentation); never to validation batches or at
@@ -245,6 +252,7 @@ class SkdlNet(NeuralNet):
         autocast_dtype=None,
         l2_in_loss=0.0,
         l2_reported=0.0,
+        reported_loss_scale=1.0,
         train_transform=None,
         compile_options=None,
         **kwargs,
@@ -254,6 +262,7 @@ class SkdlNet(NeuralNet):
         self.autocast_dtype = autocast_dtype
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
+        self.reported_loss_scale = reported_loss_scale
         self.train_transform = train_transform
         self.compile_options = compile_options
 
@@ -369,16 +378,29 @@ class SkdlNet(NeuralNet):
         return 0.5 * sum(p.pow(2).sum() for p in self.decayed_params_)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self._losses(y_pred, y_true, training)[0]
+
+    def _losses(self, y_pred, y_true, training):
+        """The loss to minimise, and the same loss as recorded.
+
+        The data term is the criterion summed over the outputs (a multilabel
+        target's labels, a regressor's targets) and averaged over the samples,
+        weighted by ``sample_weight`` when there is one: the criterion's
+        ``reduction`` is 'sum' without weights and 'none' with them.
+        """
         y, weight = y_true
         if weight is None:
-            loss = self.criterion_(y_pred, y)
+            data = self.criterion_(y_pred, y) / len(y)
         else:
             per_sample = self.criterion_(y_pred, y)
-            per_sample = per_sample.reshape(len(per_sample), -1).mean(dim=1)
-            loss = (per_sample * weight).sum() / weight.sum()
+            per_sample = per_sample.reshape(len(per_sample), -1).sum(dim=1)
+            data = (per_sample * weight).sum() / weight.sum()
+        loss = data
         if training and self.l2_in_loss:
             loss = loss + self.l2_in_loss * self.l2_penalty()
-        return loss
+        if self.reported_loss_scale == 1:
+            return loss, loss
+        return loss, loss - data * (1 - self.reported_loss_scale)
 
     def train_step(self, batch, **fit_params):
         Xi, yi, wi = batch
@@ -391,9 +413,9 @@ class SkdlNet(NeuralNet):
             def closure():
                 optimizer.zero_grad()
                 y_pred = self.infer(Xi, **fit_params)
-                loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
+                loss, reported = self._losses(y_pred, (yi, wi), training=True)
                 loss.backward()
-                first.setdefault("step", {"loss": loss, "y_pred": y_pred})
+                first.setdefault("step", {"loss": reported, "y_pred": y_pred})
                 self._grad_computed(batch)
                 return loss
 
@@ -403,7 +425,7 @@ class SkdlNet(NeuralNet):
         optimizer.zero_grad(set_to_none=True)
         with self.autocast():
             y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
+            loss, reported = self._losses(y_pred, (yi, wi), training=True)
         scaler = self.grad_scaler_
         if scaler is None:
             loss.backward()
@@ -415,14 +437,14 @@ class SkdlNet(NeuralNet):
             self._grad_computed(batch)
             scaler.step(optimizer)
             scaler.update()
-        return {"loss": loss, "y_pred": y_pred}
+        return {"loss": reported, "y_pred": y_pred}
 
     def validation_step(self, batch, **fit_params):
         Xi, yi, wi = batch
         with torch.no_grad(), self.autocast():
             y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=False)
-        return {"loss": loss, "y_pred": y_pred}
+            _, reported = self._losses(y_pred, (yi, wi), training=False)
+        return {"loss": reported, "y_pred": y_pred}
 
     # -- epochs -----------------------------------------------------------------------
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):

@@ -115,6 +115,9 @@ class BaseTorchEstimator(BaseEstimator):
     # rows per forward pass at predict time; image and text estimators lower it
     _inference_batch_size = 8192
 
+    # factor on the data term of the recorded losses (see SkdlNet)
+    _reported_loss_scale = 1.0
+
     # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
@@ -201,7 +204,7 @@ class BaseTorchEstimator(BaseEstimator):
                             self._initialize_module(net.module_, train)
                     if not fresh and not incremental:
                         net.history = self.net_.history
-                    net.criterion_.reduction = "mean" if weight is None else "none"
+                    net.criterion_.reduction = "sum" if weight is None else "none"
                     net.train_transform = self._train_transform(seed)
                     outcome = net.fit_epochs(
                         train, valid, 1 if incremental else self.max_iter
@@ -350,6 +353,7 @@ class BaseTorchEstimator(BaseEstimator):
             compile_options=self._compile_options(),
             l2_in_loss=l2 if lbfgs else 0.0,
             l2_reported=0.0 if lbfgs else l2,
+            reported_loss_scale=self._reported_loss_scale,
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
 
@@ -804,6 +808,12 @@ class TorchRegressorMixin(RegressorMixin):
     @property
     def _loss_name(self) -> str:
         return getattr(self, "loss", "squared_error")
+
+    @property
+    def _reported_loss_scale(self) -> float:
+        # scikit-learn minimises half the squared error summed over the outputs,
+        # but reports it averaged over them
+        return 1 / self.n_outputs_ if self._loss_name == "squared_error" else 1.0
 
     def _make_criterion(self) -> nn.Module:
         if self._loss_name == "poisson":

@@ -270,8 +270,9 @@ class_weight : dict, 'balanced' or None, default=None
     ``sample_weight`` when both are given.""",
     "history_attributes": """\
 loss_ : float
-    Training loss of the last epoch (with the L2 penalty, as scikit-learn
-    reports it).
+    Training loss of the last epoch as scikit-learn reports it: averaged over
+    the samples, summed over the labels of a multilabel target (averaged over
+    the outputs for a regressor's squared error), plus the L2 penalty.
 
 best_loss_ : float or None
     Lowest training loss reached; None when ``early_stopping`` is on.

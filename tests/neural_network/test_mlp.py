@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from scipy.special import xlogy
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits, load_iris
@@ -176,6 +177,29 @@ def test_poisson_loss_predicts_positive_rates():
     assert np.corrcoef(predicted, np.exp(1 + X[:, 0]))[0, 1] > 0.9
     with pytest.raises(ValueError, match="non-negative"):
         MLPRegressor(loss="poisson").fit(X, -y)
+
+
+@pytest.mark.parametrize("target", ["multilabel", "multioutput", "poisson"])
+def test_loss_is_the_one_scikit_learn_reports(iris, target):
+    """Summed over the labels of a multilabel target and over Poisson outputs,
+    averaged over the outputs of the squared error; averaged over the samples."""
+    X, y = iris
+    # one step too small to move the weights: loss_ is the fitted model's loss
+    tiny = {"solver": "sgd", "learning_rate_init": 1e-12, "alpha": 0.0}
+    if target == "multilabel":
+        Y = np.c_[y == 0, y == 2, X[:, 0] > 5].astype(int)
+        model = MLPClassifier(random_state=0, **tiny).partial_fit(X, Y)
+        p = model.predict_proba(X)
+        expected = -np.mean(np.sum(Y * np.log(p) + (1 - Y) * np.log(1 - p), axis=1))
+    elif target == "multioutput":
+        Y = np.c_[X[:, :2], y]
+        model = MLPRegressor(random_state=0, **tiny).partial_fit(X, Y)
+        expected = 0.5 * np.mean((Y - model.predict(X)) ** 2)
+    else:
+        model = MLPRegressor(loss="poisson", random_state=0, **tiny).partial_fit(X, y)
+        p = model.predict(X)
+        expected = np.mean(xlogy(y, y / p) - y + p)
+    assert model.loss_ == pytest.approx(expected, rel=1e-5)
 
 
 # -- inputs --------------------------------------------------------------------------
