@@ -145,7 +145,8 @@ class Batches:
     batch_size : int
         Rows per batch; the last batch may be smaller.
     shuffle : bool, default=False
-        Draw a new permutation each epoch from ``generator``.
+        Draw a new permutation each epoch from ``generator`` (unless one batch
+        holds every row).
     generator : torch.Generator or None
         CPU generator for the permutation; the same seed gives the same order on
         every device.
@@ -175,7 +176,9 @@ class Batches:
 
     def __iter__(self):
         n, size = self.n_samples, self.batch_size
-        if not self.shuffle:
+        # one batch of every row: an order would change nothing but the
+        # rounding of its sums (fit and partial_fit then agree bit for bit)
+        if not self.shuffle or n <= size:
             for start in range(0, n, size):
                 yield tuple(
                     None if a is None else a[start : start + size] for a in self.arrays

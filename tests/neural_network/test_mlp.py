@@ -387,6 +387,19 @@ def test_partial_fit_trains_one_epoch_per_call(iris):
     assert model.score(X, y) > 0.9
 
 
+def test_full_batch_fit_and_partial_fit_agree_bit_for_bit(iris):
+    """One batch of every row is not reordered, so summation orders agree."""
+    X, y = iris
+    params = {"solver": "sgd", "batch_size": len(X), "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = MLPRegressor(max_iter=5, n_iter_no_change=np.inf, **params).fit(X, y)
+    streamed = MLPRegressor(**params)
+    for _ in range(5):
+        streamed.partial_fit(X, y)
+    np.testing.assert_array_equal(streamed.predict(X), fitted.predict(X))
+
+
 def test_partial_fit_needs_classes_and_rejects_unseen_labels(iris):
     X, y = iris
     with pytest.raises(ValueError, match="classes must be passed"):
