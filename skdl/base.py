@@ -182,7 +182,8 @@ class BaseTorchEstimator(BaseEstimator):
                     if incremental and fitted
                     else resolve_device(self.device)
                 )
-                salt = 0 if fresh else self.n_iter_
+                # each call continuing a fit draws from a stream of its own
+                salt = 0 if fresh else len(self.net_.history)
                 seed = seed_from_random_state(self.random_state, salt=salt)
                 with torch_seeded(seed, device), torch_threads(self.n_threads):
                     train, valid = self._make_batches(
@@ -206,6 +207,7 @@ class BaseTorchEstimator(BaseEstimator):
                         net.history = self.net_.history
                     net.criterion_.reduction = "sum" if weight is None else "none"
                     net.train_transform = self._train_transform(seed)
+                    n_before = len(net.history)
                     outcome = net.fit_epochs(
                         train, valid, 1 if incremental else self.max_iter
                     )
@@ -220,7 +222,7 @@ class BaseTorchEstimator(BaseEstimator):
                     "smaller model.",
                 ) from exc
             raise
-        self._set_fitted_attributes(net, outcome, incremental)
+        self._set_fitted_attributes(net, outcome, incremental, n_before)
         return self
 
     def _restore_net(self, state: dict) -> SkdlNet:
@@ -435,12 +437,13 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(("print_log", PrintLog()))
         return callbacks + list(self.callbacks or [])
 
-    def _set_fitted_attributes(self, net, outcome, incremental):
+    def _set_fitted_attributes(self, net, outcome, incremental, n_before):
         self.net_ = net
         net.module_.eval()
         history = net.history
         self.history_ = history
-        self.n_iter_ = len(history)
+        # as in scikit-learn: the epochs of this call; history_ holds them all
+        self.n_iter_ = len(history) - n_before
         self.loss_curve_ = list(history[:, "train_loss"])
         self.loss_ = self.loss_curve_[-1]
         self.t_ = history[-1, "samples_seen"]

