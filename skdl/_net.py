@@ -504,8 +504,10 @@ class SkdlNet(NeuralNet):
 
         Returns
         -------
-        {'max_iter', 'converged', 'interrupted'}
-            ``'converged'`` when a callback stopped training, ``'interrupted'`` on
+        {'max_iter', 'converged', 'not_converged', 'interrupted'}
+            ``'converged'`` or ``'not_converged'`` when a callback stopped
+            training (:class:`~skdl.callbacks.StopTraining` says which, and
+            ``stop_message_`` holds its message), ``'interrupted'`` on
             KeyboardInterrupt after at least one finished epoch (the weights so
             far are kept; an unfinished epoch is dropped from the history).
 
@@ -519,6 +521,7 @@ class SkdlNet(NeuralNet):
         epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
         self.notify("on_train_begin", X=train, y=None)
         outcome = "max_iter"
+        self.stop_message_ = ""
         n_before = len(self.history)
         try:
             for _ in range(epochs):
@@ -539,8 +542,9 @@ class SkdlNet(NeuralNet):
                         score = self.score_fn(outputs.float(), y, weight)
                         self.history.record("valid_score", score)
                 self.notify("on_epoch_end", **epoch_kwargs)
-        except StopTraining:
-            outcome = "converged"
+        except StopTraining as stop:
+            outcome = "converged" if stop.converged else "not_converged"
+            self.stop_message_ = str(stop)
         except KeyboardInterrupt:
             if self._skorch_stopped():
                 outcome = "converged"

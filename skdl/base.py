@@ -464,6 +464,12 @@ class BaseTorchEstimator(BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
+        elif outcome == "not_converged":
+            warnings.warn(
+                f"{name} stopped before converging: {net.stop_message_}",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         elif outcome == "max_iter" and not incremental:
             warnings.warn(
                 f"{name}: the maximum number of epochs (max_iter={self.max_iter}) "

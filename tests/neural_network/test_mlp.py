@@ -498,3 +498,15 @@ def test_convergence_warning_when_max_iter_is_reached(iris):
         warnings.simplefilter("error", ConvergenceWarning)
         with pytest.raises(ConvergenceWarning, match="max_iter=3"):
             MLPClassifier((4,), max_iter=3, random_state=0).fit(X, y)
+
+
+def test_convergence_warning_when_lbfgs_spends_max_fun(iris):
+    X, y = iris
+    model = MLPClassifier((4,), solver="lbfgs", max_fun=10, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_fun=10 loss evaluations"):
+        model.fit(X, y)
+    assert model.n_iter_ < model.max_iter
+    # a converged L-BFGS fit does not warn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MLPClassifier((4,), solver="lbfgs", tol=1e-2, random_state=0).fit(X, y)
