@@ -175,7 +175,12 @@ class BaseTorchEstimator(BaseEstimator):
             with attributes_restored_on_error(self):
                 X, y = self._validate_X_y(X, y, reset=fresh)
                 y, weight = self._encode_targets(
-                    y, X=X, sample_weight=sample_weight, reset=fresh, classes=classes
+                    y,
+                    X=X,
+                    sample_weight=sample_weight,
+                    reset=fresh,
+                    incremental=incremental,
+                    classes=classes,
                 )
                 device = (
                     torch.device(self.net_.device)
@@ -613,7 +618,7 @@ class TorchClassifierMixin(ClassifierMixin):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def _encode_targets(self, y, *, X, sample_weight, reset, classes):
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
@@ -640,7 +645,16 @@ class TorchClassifierMixin(ClassifierMixin):
                     f"Unknown label type: {target_type!r}. {type(self).__name__} "
                     "takes binary, multiclass or multilabel-indicator targets."
                 )
-            unseen = np.setdiff1d(unique_labels(y), self.classes_)
+            labels = unique_labels(y)
+            if not incremental and not np.array_equal(labels, self.classes_):
+                # a fit that continues (warm_start) must see every class again
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {labels}. Fit with warm_start=False to learn other "
+                    "classes."
+                )
+            unseen = np.setdiff1d(labels, self.classes_)
             if len(unseen):
                 raise ValueError(
                     f"y contains labels that were not seen before: {unseen.tolist()}; "
@@ -669,13 +683,9 @@ class TorchClassifierMixin(ClassifierMixin):
                 "multiclass or multilabel-indicator targets."
             )
         labels = unique_labels(y) if classes is None else np.unique(classes)
-        if len(labels) < 2:
-            raise ValueError(
-                f"{name} needs samples of at least 2 classes in y; got 1 class: "
-                f"{labels.tolist()}."
-            )
         self._label_encoder = LabelEncoder().fit(labels)
         self.classes_ = self._label_encoder.classes_
+        # one class: a softmax over one output, which predicts it with probability 1
         binary = len(self.classes_) == 2
         self.n_outputs_ = 1 if binary else len(self.classes_)
         self.out_activation_ = "logistic" if binary else "softmax"
@@ -792,7 +802,7 @@ class TorchRegressorMixin(RegressorMixin):
     (2, (20, 2))
     """
 
-    def _encode_targets(self, y, *, X, sample_weight, reset, classes):
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         y = np.asarray(y, dtype=np.float32)
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:

@@ -663,6 +663,12 @@ default='linear'
 
     def _set_classes(self, y, target_type, classes):
         super()._set_classes(y, target_type, classes)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "LVQClassifier needs samples of at least 2 classes in y: a "
+                "prototype is placed against the prototypes of other classes; got "
+                f"1 class: {self.classes_.tolist()}."
+            )
         # every class has its own prototypes: one distance column per class
         self.out_activation_ = "softmax"
         self.n_outputs_ = len(self.classes_)

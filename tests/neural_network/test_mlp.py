@@ -432,12 +432,19 @@ def test_warm_start_continues_from_the_trained_weights(iris):
     assert cold.n_iter_ == 5
 
 
-def test_warm_start_rejects_new_classes(iris):
+def test_warm_start_needs_the_same_classes(iris):
     X, y = iris
     model = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0)
     model.fit(X, y)
-    with pytest.raises(ValueError, match="not seen before"):
+    before = model.predict_proba(X)
+    message = r"same classes as in the previous call to fit. Previously got \[0 1 2\]"
+    with pytest.raises(ValueError, match=message + r", `y` has \[0 1 5\]"):
         model.fit(X, np.where(y == 2, 5, y))
+    with pytest.raises(ValueError, match=message + r", `y` has \[0 1\]"):
+        model.fit(X[y < 2], y[y < 2])
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    # partial_fit may see a subset of the classes
+    model.partial_fit(X[y < 2], y[y < 2])
 
 
 # -- bad input -----------------------------------------------------------------------
@@ -472,7 +479,6 @@ def test_bad_input_at_predict_is_a_clear_value_error(fitted, iris, X, message):
         (np.full((6, 2), np.nan), [0, 1] * 3, "Input X contains NaN"),
         (np.zeros((6, 2, 2)), [0, 1] * 3, "Found array with dim 3"),
         (np.zeros((0, 2)), [], "0 sample"),
-        (np.zeros((6, 2)), [1] * 6, "at least 2 classes"),
         (np.zeros((6, 2)), [0, 1] * 2, "inconsistent numbers of samples"),
         (np.zeros((6, 2)), [0.5, 1.5] * 3, "Unknown label type"),
     ],
@@ -487,7 +493,7 @@ def test_failed_refit_keeps_the_previous_model(fitted, iris):
     model = clone(fitted).fit(X, y)
     before = model.predict_proba(X)
     with pytest.raises(ValueError):
-        model.fit(X[:, :3], np.ones(len(X)))
+        model.fit(X[:, :3], np.full(len(X), 0.5))
     assert model.n_features_in_ == 4
     np.testing.assert_array_equal(model.predict_proba(X), before)
 
