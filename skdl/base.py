@@ -170,6 +170,13 @@ class BaseTorchEstimator(BaseEstimator):
         """
         fitted = hasattr(self, "net_")
         fresh = not fitted or not (incremental or self.warm_start)
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call "
+                "trains one epoch on the rows it is given, with no validation "
+                "split to stop on. Set early_stopping=False to train with "
+                "partial_fit, or call fit."
+            )
         saved_training = self._training_snapshot() if not fresh else None
         try:
             with attributes_restored_on_error(self):

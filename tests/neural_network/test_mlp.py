@@ -414,6 +414,24 @@ def test_partial_fit_needs_classes_and_rejects_unseen_labels(iris):
     assert regressor.n_iter_ == 1
 
 
+def test_partial_fit_refuses_early_stopping(iris):
+    X, y = iris
+    message = "partial_fit does not support early_stopping=True"
+    fresh = MLPRegressor(early_stopping=True)
+    with pytest.raises(ValueError, match=message):
+        fresh.partial_fit(X, y)
+    assert not hasattr(fresh, "net_")
+    model = MLPClassifier((4,), early_stopping=True, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before = model.predict_proba(X)
+    with pytest.raises(ValueError, match=message):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    assert len(model.history_) == 5
+
+
 def test_partial_fit_is_not_available_for_lbfgs():
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
     assert hasattr(MLPClassifier(solver="adam"), "partial_fit")
