@@ -12,6 +12,7 @@ module in ``_build_module``.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -281,20 +282,21 @@ class BaseTorchEstimator(BaseEstimator):
         valid = None
         index_train = np.arange(n_samples)
         if self.early_stopping and not incremental:
-            stratify = y if isinstance(self, ClassifierMixin) and y.ndim == 1 else None
-            index_train, index_valid = train_test_split(
-                index_train,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=seed % (2**32),
-            )
-            if len(index_valid) < 2:
+            # the size train_test_split gives the validation set
+            n_valid = math.ceil(self.validation_fraction * n_samples)
+            if n_valid < 2:
                 raise ValueError(
                     "The validation set is too small: with validation_fraction="
                     f"{self.validation_fraction} and {n_samples} samples it holds "
-                    f"{len(index_valid)}. Increase validation_fraction or the number "
+                    f"{n_valid}. Increase validation_fraction or the number "
                     "of samples, or set early_stopping=False."
                 )
+            index_train, index_valid = train_test_split(
+                index_train,
+                test_size=n_valid,
+                stratify=self._stratify_labels(y),
+                random_state=seed % (2**32),
+            )
             valid = self._batches(X, y, weight, index_valid, device, shuffle=False)
         batch_size = self._batch_size(len(index_train))
         generator = torch.Generator().manual_seed(seed)
@@ -329,6 +331,10 @@ class BaseTorchEstimator(BaseEstimator):
             shuffle=shuffle,
             generator=generator,
         )
+
+    def _stratify_labels(self, y):
+        """The labels that the early-stopping split is stratified by, or None."""
+        return None
 
     def _batch_size(self, n_samples: int) -> int:
         if self.solver == "lbfgs":
@@ -696,6 +702,23 @@ class TorchClassifierMixin(ClassifierMixin):
         binary = len(self.classes_) == 2
         self.n_outputs_ = 1 if binary else len(self.classes_)
         self.out_activation_ = "logistic" if binary else "softmax"
+
+    def _stratify_labels(self, y):
+        # the class index of each sample (a binary target is a column of 0/1); a
+        # multilabel target is not stratified, as in scikit-learn
+        if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
+            return None
+        labels = y.ravel().astype(np.int64)
+        counts = np.bincount(labels, minlength=len(self.classes_))
+        alone = self.classes_[counts == 1]
+        if len(alone):
+            raise ValueError(
+                "early_stopping=True holds out a validation set stratified by "
+                "class, so every class needs at least 2 samples; y has only 1 of "
+                f"class {', '.join(map(repr, alone.tolist()))}. Give more samples "
+                "of it, or set early_stopping=False."
+            )
+        return labels
 
     def _sample_weights(self, y, X, sample_weight, target_type):
         weight = None

@@ -137,12 +137,29 @@ def test_early_stopping_split_is_stratified_and_too_small_is_an_error(iris):
         small(early_stopping=True, validation_fraction=0.01).fit(
             X[:40], np.arange(40) % 2
         )
-    model = small(early_stopping=True, validation_fraction=0.2, max_iter=1)
-    model.fit(X, y)
-    n_valid = round(0.2 * len(X))
-    assert model.history_[-1, "valid_score"] * n_valid == pytest.approx(
-        round(model.history_[-1, "valid_score"] * n_valid)
-    )
+    # binary and multiclass targets alike: each class keeps its share
+    for labels in (np.arange(100) % 20 == 0, np.arange(100) % 10):
+        for seed in range(5):
+            seen = ValidationLabels()
+            small(
+                early_stopping=True,
+                validation_fraction=0.2,
+                max_iter=1,
+                random_state=seed,
+                callbacks=[seen],
+            ).fit(X[:100], labels)
+            np.testing.assert_array_equal(
+                np.bincount(seen.labels.astype(int)), np.bincount(labels) // 5
+            )
+    with pytest.raises(ValueError, match="y has only 1 of class 'b'. Give more"):
+        small(early_stopping=True).fit(X[:40], ["a"] * 39 + ["b"])
+
+
+class ValidationLabels(Callback):
+    """Records the encoded labels of the validation set."""
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
+        self.labels = dataset_valid.arrays[1].cpu().numpy().ravel()
 
 
 def test_invscaling_sets_sklearn_learning_rate(iris):
