@@ -45,7 +45,7 @@ from .utils import (
 from .utils._sklearn import Interval, Options, StrOptions, check_sample_weight
 from .utils._state import attributes_restored_on_error
 from .utils._torch import N_THREADS_CONSTRAINT
-from .utils._validation import validate_data
+from .utils._validation import output_dtype, validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
@@ -518,8 +518,8 @@ class BaseTorchEstimator(BaseEstimator):
         batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
         return batches, None
 
-    def _forward(self, X) -> np.ndarray:
-        """Module outputs after ``_output_function``, as a float64 numpy array."""
+    def _forward(self, X, dtype=np.float64) -> np.ndarray:
+        """Module outputs after ``_output_function``, as a numpy array of ``dtype``."""
         net = self.net_
         module = net.module_
         if module.training:
@@ -539,7 +539,7 @@ class BaseTorchEstimator(BaseEstimator):
         out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
         if order is not None:
             out = out[torch.argsort(order.to(out.device))]
-        out = out.double().cpu().numpy()
+        out = out.cpu().numpy().astype(dtype, copy=False)
         _check_finite_outputs(out, X, type(self).__name__)
         return out
 
@@ -766,13 +766,13 @@ class TorchClassifierMixin(ClassifierMixin):
         -------
         ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; rows sum to 1 except for multilabel
-            targets, where each column is an independent probability.
+            targets, where each column is an independent probability. float32
+            for float32 ``X``, float64 otherwise.
         """
         check_is_fitted(self)
-        X = self._validate_X(X)
-        proba = self._forward(X)
+        proba = self._forward(self._validate_X(X), output_dtype(X))
         if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
-            proba = np.hstack([1.0 - proba, proba])
+            proba = np.hstack([1 - proba, proba])
         return proba
 
     def predict_log_proba(self, X) -> np.ndarray:
@@ -887,10 +887,10 @@ class TorchRegressorMixin(RegressorMixin):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            float32 for float32 ``X``, float64 otherwise.
         """
         check_is_fitted(self)
-        X = self._validate_X(X)
-        y = self._forward(X)
+        y = self._forward(self._validate_X(X), output_dtype(X))
         return y.ravel() if self.n_outputs_ == 1 else y
 
     def __sklearn_tags__(self):

@@ -22,7 +22,7 @@ from ..modules import GLVQLoss, LVQModule, NearestPrototypeError
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import threads_for_steps
-from ..utils._validation import validate_data
+from ..utils._validation import output_dtype, validate_data
 
 __all__ = ["LVQClassifier"]
 
@@ -536,13 +536,16 @@ default='linear'
         ndarray of shape (n_samples, n_prototypes) or (n_samples, n_components)
             Euclidean distances (in the learned metric) to each prototype of
             ``prototypes_``; for 'gmlvq', ``X @ omega_.T``, the coordinates in
-            which the learned metric is Euclidean.
+            which the learned metric is Euclidean. float32 for float32 ``X``,
+            float64 otherwise.
         """
         check_is_fitted(self)
+        dtype = output_dtype(X)
         X = self._validate_X(X)
         if self.net_.module_.metric == "matrix":
-            return X.astype(np.float64) @ self.omega_.T.astype(np.float64)
-        return np.sqrt(self._forward(X))
+            out = X.astype(np.float64) @ self.omega_.T.astype(np.float64)
+            return out.astype(dtype, copy=False)
+        return np.sqrt(self._forward(X, dtype))
 
     def decision_function(self, X) -> np.ndarray:
         """Relative distance margin of each class, in [-1, 1].
@@ -560,9 +563,10 @@ default='linear'
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For binary problems, the margin of ``classes_[1]``.
+            For binary problems, the margin of ``classes_[1]``. float32 for
+            float32 ``X``, float64 otherwise.
         """
-        margins = self._margins(X)
+        margins = self._margins(X).astype(output_dtype(X), copy=False)
         return margins[:, 1] if len(self.classes_) == 2 else margins
 
     def predict_proba(self, X) -> np.ndarray:
@@ -585,11 +589,13 @@ default='linear'
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; rows sum to 1.
+            Columns follow ``classes_``; rows sum to 1. float32 for float32
+            ``X``, float64 otherwise.
         """
         logits = 0.5 * self.beta * self._margins(X)
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return proba / proba.sum(axis=1, keepdims=True)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba.astype(output_dtype(X), copy=False)
 
     def predict(self, X) -> np.ndarray:
         """The class of the nearest prototype.
@@ -862,6 +868,7 @@ default='linear'
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         tags.classifier_tags.multi_label = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
 

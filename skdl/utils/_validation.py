@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
-__all__ = ["check_float32_range", "validate_data"]
+__all__ = ["check_float32_range", "output_dtype", "validate_data"]
 
 
 def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
@@ -44,6 +44,26 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
             "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder in a "
             f"sklearn.compose.ColumnTransformer ({error})."
         ) from error
+
+
+def output_dtype(X) -> type:
+    """The dtype of the float outputs computed from ``X``, as in scikit-learn.
+
+    float32 when ``X`` holds float32 values (an array, a sparse matrix, or a
+    DataFrame whose columns all are float32), float64 otherwise, whatever
+    precision the model computes in.
+
+    Examples
+    --------
+    >>> output_dtype(np.zeros((2, 3), dtype=np.float32)).__name__
+    'float32'
+    >>> output_dtype([[1, 2, 3]]).__name__
+    'float64'
+    """
+    dtypes = [X.dtype] if hasattr(X, "dtype") else list(getattr(X, "dtypes", []))
+    if dtypes and all(str(dtype).lower() == "float32" for dtype in dtypes):
+        return np.float32
+    return np.float64
 
 
 def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> None:

@@ -203,6 +203,28 @@ def test_loss_is_the_one_scikit_learn_reports(iris, target):
 
 
 # -- inputs --------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_outputs_are_float32_for_float32_input(iris, dtype):
+    """As in scikit-learn: float32 in, float32 out; anything else gives float64."""
+    X, y = iris
+    X = (X * 10).astype(dtype)
+    expected = np.float32 if dtype == np.float32 else np.float64
+    classifier = MLPClassifier((4,), max_iter=2, random_state=0)
+    regressor = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(X, y)
+        regressor.fit(X, y)
+    assert classifier.predict_proba(X).dtype == expected
+    assert classifier.predict_log_proba(X).dtype == expected
+    assert regressor.predict(X).dtype == expected
+    assert regressor.predict(pd.DataFrame(X)).dtype == expected
+    # the same values either way: the model computes in float32
+    np.testing.assert_array_equal(
+        regressor.predict(X.astype(np.float32)), regressor.predict(X).astype(np.float32)
+    )
+
+
 def test_pandas_dataframe_keeps_feature_names(iris):
     X, y = iris
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
