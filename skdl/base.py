@@ -30,8 +30,8 @@ from torch import nn
 from ._net import Batches, HostRows, SkdlNet, reads_lazily, to_rows
 from .callbacks import (
     Convergence,
-    EpochProgressBar,
     InverseScalingLR,
+    IterationLog,
     LBFGSConvergence,
 )
 from .modules import HalfPoissonLoss, HalfSquaredError
@@ -366,7 +366,7 @@ class BaseTorchEstimator(BaseEstimator):
             batch_size=batch_size,
             train_split=None,
             callbacks=self._training_callbacks(incremental),
-            verbose=int(self.verbose >= 2),
+            verbose=0,
             device=str(device),
             score_fn=self._score_fn,
             autocast_dtype=autocast_dtype,
@@ -447,12 +447,8 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
-        if self.verbose == 1 and not incremental:
-            callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
-        if self.verbose >= 2:
-            from skorch.callbacks import PrintLog
-
-            callbacks.append(("print_log", PrintLog()))
+        if self.verbose:
+            callbacks.append(("iteration_log", IterationLog()))
         return callbacks + list(self.callbacks or [])
 
     def _set_fitted_attributes(self, net, outcome, incremental, n_before):

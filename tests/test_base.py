@@ -1,7 +1,6 @@
 """The shared machinery of BaseTorchEstimator, exercised through MLPClassifier."""
 
 import pickle
-import re
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
 
 from skdl import MLPClassifier, MLPRegressor
+from skdl.callbacks import EpochProgressBar
 from skdl.exceptions import DivergenceError
 from skdl.utils import resolve_device
 
@@ -210,16 +210,39 @@ def test_history_is_a_table_of_epochs(iris):
     assert model.t_ == frame["samples_seen"].iloc[-1]
 
 
-def test_verbose_one_shows_a_progress_bar_and_two_a_table(iris, capsys):
+def test_verbose_prints_scikit_learns_lines(iris, capsys):
     X, y = iris
     small(verbose=0, max_iter=3).fit(X, y)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-    small(verbose=1, max_iter=3).fit(X, y)
-    assert "3/3" in capsys.readouterr().err
-    small(verbose=2, max_iter=3).fit(X, y)
+    model = small(verbose=True, max_iter=3, early_stopping=True).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        line
+        for epoch, (loss, score) in enumerate(
+            zip(model.loss_curve_, model.validation_scores_, strict=True), start=1
+        )
+        for line in (
+            f"Iteration {epoch}, loss = {loss:.8f}",
+            f"Validation score: {score:f}",
+        )
+    ]
+    # a stop is explained, then each call counts its own epochs
+    model.set_params(tol=10.0, n_iter_no_change=1, max_iter=50, early_stopping=False)
+    model.fit(X, y)
     out = capsys.readouterr().out
-    assert "train_loss" in out and len(re.findall(r"^ +\d ", out, re.M)) == 3
+    assert out.startswith("Iteration 1, loss = ")
+    assert out.endswith(
+        "Training loss did not improve more than tol=10.000000 for 1 consecutive "
+        "epochs. Stopping.\n"
+    )
+
+
+def test_a_progress_bar_is_a_callback(iris, capsys):
+    X, y = iris
+    small(max_iter=3, callbacks=[EpochProgressBar()]).fit(X, y)
+    captured = capsys.readouterr()
+    assert "3/3" in captured.err and captured.out == ""
 
 
 def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):

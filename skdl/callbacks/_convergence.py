@@ -121,8 +121,9 @@ class Convergence(Callback):
                     group["lr"] = group["lr"] / 5.0
                 self.no_improvement_count_ = 0
                 return
+        what = "Validation score" if higher_is_better else "Training loss"
         raise StopTraining(
-            f"{self.monitor} did not improve by at least tol={self.tol} for "
+            f"{what} did not improve more than tol={self.tol:f} for "
             f"{self.n_iter_no_change} consecutive epochs."
         )
 

@@ -67,9 +67,11 @@ tol : float, default=1e-4
     validation score rises, with ``early_stopping``) by at least ``tol``; for
     'lbfgs', the gradient tolerance.
 
-verbose : int, default=0
-    0 is silent, 1 shows a progress bar over epochs, 2 prints a table row per
-    epoch.
+verbose : bool or int, default=0
+    When true, print scikit-learn's lines after each epoch, ``Iteration N, loss
+    = L`` (and ``Validation score: S`` with ``early_stopping``), and the reason
+    training stopped. For a progress bar, pass
+    :class:`skdl.callbacks.EpochProgressBar` in ``callbacks``.
 
 warm_start : bool, default=False
     Start ``fit`` from the current weights instead of new ones (the optimizer
