@@ -187,10 +187,11 @@ shuffle : bool, default=True
     Draw a new order of the training rows each epoch. scikit-learn's
     ``BernoulliRBM`` always visits them in order (``shuffle=False``).
 
-verbose : int, default=0
-    0 is silent, 1 shows a progress bar over epochs, 2 prints a line per epoch
-    with the pseudo-likelihood (Bernoulli units) or the reconstruction error
-    (Gaussian units) of the training data.
+verbose : bool or int, default=0
+    When true, print scikit-learn's line after each epoch, ``[RBMTransformer]
+    Iteration N, pseudo-likelihood = P, time = Ts``, with the pseudo-likelihood
+    (Bernoulli units) or the reconstruction error (Gaussian units) of the
+    training data, which costs a pass over it.
 
 random_state : int, RandomState instance or None, default=None
     Seeds the initial weights, the order of the rows and the Gibbs sampling.
