@@ -115,6 +115,72 @@ def test_coefs_are_the_trained_weights(iris):
     np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
 
 
+def test_assigning_coefs_and_intercepts_sets_the_weights(iris):
+    X, y = iris
+    model = MLPClassifier((6,), activation="tanh", max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=(4, 6)), rng.normal(size=(6, 3))]
+    model.coefs_ = coefs
+    model.intercepts_[1] = np.array([0.5, -0.5, 0.0])  # item assignment, as in sklearn
+    np.testing.assert_allclose(model.coefs_[0], coefs[0], rtol=1e-6)
+    np.testing.assert_allclose(model.intercepts_[1], [0.5, -0.5, 0.0])
+    hidden = np.tanh(X @ coefs[0] + model.intercepts_[0])
+    logits = hidden @ coefs[1] + [0.5, -0.5, 0.0]
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
+    before = model.predict_proba(X)
+    with pytest.raises(
+        ValueError,
+        match=r"coefs_\[1\] must have shape \(6, 3\).*"
+        r"got \(3, 6\)",
+    ):
+        model.coefs_ = [coefs[0], coefs[1].T]
+    with pytest.raises(ValueError, match="one array per layer: 2 arrays, got 1"):
+        model.intercepts_ = [np.zeros(6)]
+    with pytest.raises(ValueError, match="read-only"):  # an edit that would be lost
+        model.coefs_[0][0, 0] = 1.0
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    with pytest.raises(AttributeError, match="not fitted yet.*Fit it first"):
+        MLPClassifier().coefs_ = coefs
+
+
+@pytest.mark.parametrize("target", ["multilabel", "multioutput"])
+def test_one_sgd_step_is_scikit_learns(iris, target):
+    """From the same weights, one SGD step lands where scikit-learn's does."""
+    X, y = iris
+    if target == "multilabel":
+        Y, Ours, Theirs = (
+            np.c_[y == 0, y == 2].astype(int),
+            MLPClassifier,
+            SklearnMLPClassifier,
+        )
+    else:
+        Y, Ours, Theirs = np.c_[X[:, :2], y], MLPRegressor, SklearnMLPRegressor
+    params = {
+        "hidden_layer_sizes": (5,),
+        "solver": "sgd",
+        "momentum": 0.0,
+        "learning_rate_init": 0.1,
+        "alpha": 0.01,
+        "batch_size": len(X),
+        "shuffle": False,
+        "random_state": 0,
+    }
+    first = {"classes": [0, 1]} if target == "multilabel" else {}
+    theirs = Theirs(**params).partial_fit(X, Y, **first)
+    ours = Ours(**params).partial_fit(X, Y, **first)
+    ours.coefs_, ours.intercepts_ = theirs.coefs_, theirs.intercepts_
+    theirs.partial_fit(X, Y)
+    ours.partial_fit(X, Y)
+    for mine, sklearns in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(mine, sklearns, rtol=1e-5, atol=1e-6)
+
+
 # -- targets -------------------------------------------------------------------------
 def test_string_labels_binary_and_multiclass(iris):
     X, y = iris
