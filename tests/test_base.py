@@ -132,7 +132,7 @@ def test_early_stopping_restores_the_best_validation_weights(iris):
 
 
 def test_early_stopping_split_is_stratified_and_too_small_is_an_error(iris):
-    X, y = iris
+    X, _ = iris
     with pytest.raises(ValueError, match="validation set is too small"):
         small(early_stopping=True, validation_fraction=0.01).fit(
             X[:40], np.arange(40) % 2
@@ -151,7 +151,7 @@ def test_early_stopping_split_is_stratified_and_too_small_is_an_error(iris):
             np.testing.assert_array_equal(
                 np.bincount(seen.labels.astype(int)), np.bincount(labels) // 5
             )
-    with pytest.raises(ValueError, match="y has only 1 of class 'b'. Give more"):
+    with pytest.raises(ValueError, match=r"y has only 1 of class 'b'\. Give more"):
         small(early_stopping=True).fit(X[:40], ["a"] * 39 + ["b"])
 
 

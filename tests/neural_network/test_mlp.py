@@ -143,7 +143,7 @@ def test_assigning_coefs_and_intercepts_sets_the_weights(iris):
     with pytest.raises(ValueError, match="read-only"):  # an edit that would be lost
         model.coefs_[0][0, 0] = 1.0
     np.testing.assert_array_equal(model.predict_proba(X), before)
-    with pytest.raises(AttributeError, match="not fitted yet.*Fit it first"):
+    with pytest.raises(AttributeError, match=r"not fitted yet.*Fit it first"):
         MLPClassifier().coefs_ = coefs
 
 
