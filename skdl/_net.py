@@ -36,6 +36,7 @@ __all__ = [
     "Batches",
     "HostRows",
     "SkdlNet",
+    "at_least_float32",
     "host_rows",
     "is_memory_mapped",
     "reads_lazily",
@@ -59,8 +60,8 @@ class HostRows:
     For data that should not be copied whole: a scipy sparse matrix (only the
     batch is densified) or a memory-mapped array (only the batch's rows are read
     from disk). ``index`` restricts the rows to a subset without copying them
-    (a training or validation split). On CUDA the batch goes through pinned
-    memory with a non-blocking copy.
+    (a training or validation split). A batch is float64 if the array is, else
+    float32. On CUDA it goes through pinned memory with a non-blocking copy.
     """
 
     def __init__(self, X, device: torch.device, index: np.ndarray | None = None):
@@ -79,10 +80,24 @@ class HostRows:
         rows = self.X[index]
         if sp.issparse(rows):
             rows = rows.toarray()
-        batch = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+        dtype = rows.dtype if rows.dtype == np.float64 else np.float32
+        batch = torch.from_numpy(np.ascontiguousarray(rows, dtype=dtype))
         if self.device.type == "cuda":
             batch = batch.pin_memory()
         return batch.to(self.device, non_blocking=True)
+
+
+def at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in float32 if it is in a narrower float (mixed precision), else as is.
+
+    Examples
+    --------
+    >>> at_least_float32(torch.ones(2, dtype=torch.float16)).dtype
+    torch.float32
+    >>> at_least_float32(torch.ones(2, dtype=torch.float64)).dtype
+    torch.float64
+    """
+    return tensor.to(torch.promote_types(tensor.dtype, torch.float32))
 
 
 def is_memory_mapped(X) -> bool:
@@ -539,7 +554,7 @@ class SkdlNet(NeuralNet):
                     )
                     if self.score_fn is not None:
                         _, y, weight = valid.arrays
-                        score = self.score_fn(outputs.float(), y, weight)
+                        score = self.score_fn(at_least_float32(outputs), y, weight)
                         self.history.record("valid_score", score)
                 self.notify("on_epoch_end", **epoch_kwargs)
         except StopTraining as stop:

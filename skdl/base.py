@@ -12,6 +12,7 @@ module in ``_build_module``.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import warnings
 from numbers import Integral, Real
@@ -27,7 +28,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
-from ._net import Batches, HostRows, SkdlNet, reads_lazily, to_rows
+from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to_rows
 from .callbacks import (
     Convergence,
     InverseScalingLR,
@@ -58,7 +59,15 @@ _SOLVERS = {
     "lbfgs": torch.optim.LBFGS,
 }
 
-_PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
+
+# the autocast dtype of each precision (float32 and float64 compute without one)
+_PRECISIONS = {
+    "float32": None,
+    "float64": None,
+    "bfloat16": torch.bfloat16,
+    "float16": torch.float16,
+}
 
 
 class BaseTorchEstimator(BaseEstimator):
@@ -141,7 +150,7 @@ class BaseTorchEstimator(BaseEstimator):
             X,
             y,
             accept_sparse=("csr", "csc"),
-            dtype=np.float32,
+            dtype=self._float_dtype,
             multi_output=True,
             y_numeric=not isinstance(self, ClassifierMixin),
             reset=reset,
@@ -149,8 +158,23 @@ class BaseTorchEstimator(BaseEstimator):
 
     def _validate_X(self, X):
         return validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=self._fitted_float_dtype(),
+            reset=False,
         )
+
+    @property
+    def _float_dtype(self) -> type:
+        """NumPy float type that ``precision`` trains in: float64 or float32."""
+        return np.float64 if self.precision == "float64" else np.float32
+
+    def _fitted_float_dtype(self) -> type:
+        """NumPy float type of the fitted module's inputs."""
+        module = self.net_.module_
+        tensor = next(itertools.chain(module.parameters(), module.buffers()))
+        return np.float64 if tensor.dtype == torch.float64 else np.float32
 
     def _example_input(self) -> torch.Tensor:
         return torch.zeros((1, self.n_features_in_))
@@ -195,6 +219,13 @@ class BaseTorchEstimator(BaseEstimator):
                     if incremental and fitted
                     else resolve_device(self.device)
                 )
+                if not fresh and self._fitted_float_dtype() != self._float_dtype:
+                    raise ValueError(
+                        f"precision={self.precision!r}, but the model was fitted in "
+                        f"{self._fitted_float_dtype().__name__}, which warm_start and "
+                        "partial_fit keep. Set precision back, or fit with "
+                        "warm_start=False."
+                    )
                 # each call continuing a fit draws from a stream of its own
                 salt = 0 if fresh else len(self.net_.history)
                 seed = seed_from_random_state(self.random_state, salt=salt)
@@ -357,8 +388,10 @@ class BaseTorchEstimator(BaseEstimator):
         optimizer_kwargs = self._optimizer_kwargs(l2)
         autocast_dtype = self._autocast_dtype(device)
         lbfgs = self.solver == "lbfgs"
+        if module is None:
+            module = self._build_module().to(_TORCH_FLOATS[self._float_dtype])
         return self._make_net(
-            module=module if module is not None else self._build_module(),
+            module=module,
             criterion=self._make_criterion(),
             optimizer=_SOLVERS[self.solver],
             lr=1.0 if lbfgs else self.learning_rate_init,
@@ -415,6 +448,11 @@ class BaseTorchEstimator(BaseEstimator):
         }
 
     def _autocast_dtype(self, device: torch.device):
+        if self.precision == "float64" and device.type == "mps":
+            raise ValueError(
+                "precision='float64' needs a device with float64 arithmetic: CPU or "
+                "CUDA; MPS has none. Use precision='float32' on MPS."
+            )
         dtype = _PRECISIONS[self.precision]
         if dtype is not None and device.type != "cuda":
             warnings.warn(
@@ -536,7 +574,7 @@ class BaseTorchEstimator(BaseEstimator):
         if order is not None:
             out = out[torch.argsort(order.to(out.device))]
         out = out.cpu().numpy().astype(dtype, copy=False)
-        _check_finite_outputs(out, X, type(self).__name__)
+        _check_finite_outputs(out, X, type(self).__name__, self._fitted_float_dtype())
         return out
 
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
@@ -571,8 +609,11 @@ class BaseTorchEstimator(BaseEstimator):
         ]
         try:
             module.eval()
+            example = self._example_input().to(self.net_.device)
+            if example.is_floating_point():
+                example = example.to(next(module.parameters()).dtype)
             with torch.inference_mode():
-                module(self._example_input().to(self.net_.device))
+                module(example)
         finally:
             for handle in handles:
                 handle.remove()
@@ -647,7 +688,7 @@ class TorchClassifierMixin(ClassifierMixin):
                     f"matrix with {self.n_outputs_} columns; got y of type "
                     f"{target_type!r} with shape {y.shape}."
                 )
-            encoded = np.asarray(y, dtype=np.float32)
+            encoded = np.asarray(y, dtype=self._float_dtype)
         else:
             if target_type not in ("binary", "multiclass"):
                 raise ValueError(
@@ -672,7 +713,7 @@ class TorchClassifierMixin(ClassifierMixin):
                 )
             encoded = self._label_encoder.transform(y)
             encoded = (
-                encoded.astype(np.float32).reshape(-1, 1)
+                encoded.astype(self._float_dtype).reshape(-1, 1)
                 if self.out_activation_ == "logistic"
                 else encoded.astype(np.int64)
             )
@@ -730,7 +771,7 @@ class TorchClassifierMixin(ClassifierMixin):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             weight = sample_weight if weight is None else weight * sample_weight
-        return _checked_weights(weight)
+        return _checked_weights(weight, self._float_dtype)
 
     def _make_criterion(self) -> nn.Module:
         if self.out_activation_ == "softmax":
@@ -747,8 +788,8 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def _output_function(self, raw):
         if self.out_activation_ == "softmax":
-            return _softmax(raw.float())
-        return torch.sigmoid(raw.float())
+            return _softmax(at_least_float32(raw))
+        return torch.sigmoid(at_least_float32(raw))
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (each label, for multilabel targets).
@@ -829,7 +870,7 @@ class TorchRegressorMixin(RegressorMixin):
     """
 
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
-        y = np.asarray(y, dtype=np.float32)
+        y = np.asarray(y, dtype=self._float_dtype)
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
             self.n_outputs_ = y.shape[1]
@@ -848,7 +889,7 @@ class TorchRegressorMixin(RegressorMixin):
             weight = check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        return y, _checked_weights(weight)
+        return y, _checked_weights(weight, self._float_dtype)
 
     @property
     def _loss_name(self) -> str:
@@ -895,12 +936,12 @@ class TorchRegressorMixin(RegressorMixin):
         return tags
 
 
-def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:
+def _check_finite_outputs(out: np.ndarray, X, name: str, dtype: type) -> None:
     """Refuse to turn NaN or infinite network outputs into predictions.
 
     Finite inputs far outside the training range (1e30 fits in float32) can
-    overflow the float32 arithmetic of the network; argmax or thresholds would
-    then return an arbitrary label without a word.
+    overflow the arithmetic of the network (in ``dtype``); argmax or thresholds
+    would then return an arbitrary label without a word.
     """
     finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
     if finite.all():
@@ -911,8 +952,9 @@ def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:
         largest = f" (the largest absolute value in X is {np.abs(X).max():.3g})"
     raise ValueError(
         f"{name} computed NaN or infinite outputs for {len(bad)} of {len(out)} "
-        f"samples (the first is row {bad[0]}): their values overflow the float32 "
-        f"arithmetic of the model{largest}. Scale X as the training data were "
+        f"samples (the first is row {bad[0]}): their values overflow the "
+        f"{dtype.__name__} arithmetic of the model{largest}. Scale X as the "
+        "training data were "
         "scaled, and check it for values far outside the training range."
     )
 
@@ -927,10 +969,10 @@ def _softmax(raw: torch.Tensor) -> torch.Tensor:
     return out.div_(out.sum(dim=1, keepdim=True))
 
 
-def _checked_weights(weight):
+def _checked_weights(weight, dtype):
     if weight is None:
         return None
-    weight = np.asarray(weight, dtype=np.float32)
+    weight = np.asarray(weight, dtype=dtype)
     if not weight.sum() > 0:
         raise ValueError(
             "sample_weight (times class_weight) sums to zero or less; at least "

@@ -14,7 +14,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._net import SkdlNet, host_rows
+from .._net import SkdlNet, at_least_float32, host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, _weighted_mean
 from ..callbacks import LinearDecayLR
 from ..exceptions import DivergenceError
@@ -655,10 +655,10 @@ default='linear'
 
     # -- hooks of the base ------------------------------------------------------------
     def _validate_X_y(self, X, y, *, reset):
-        return validate_data(self, X, y, dtype=np.float32, reset=reset)
+        return validate_data(self, X, y, dtype=self._float_dtype, reset=reset)
 
     def _validate_X(self, X):
-        return validate_data(self, X, dtype=np.float32, reset=False)
+        return validate_data(self, X, dtype=self._fitted_float_dtype(), reset=False)
 
     def _encode_targets(self, y, **kwargs):
         y, weight = super()._encode_targets(y, **kwargs)
@@ -734,7 +734,7 @@ default='linear'
         return functools.partial(_nearest_prototype_accuracy, prototype_labels=labels)
 
     def _output_function(self, raw):
-        return raw.float()
+        return at_least_float32(raw)
 
     def _training_callbacks(self, incremental: bool) -> list:
         callbacks = super()._training_callbacks(incremental)
@@ -814,7 +814,7 @@ default='linear'
         counts = self._prototype_counts()
         init = self.prototype_init
         if not isinstance(init, str):
-            prototypes = np.asarray(init, dtype=np.float32)
+            prototypes = np.asarray(init, dtype=X.dtype)
             expected = (int(counts.sum()), X.shape[1])
             if prototypes.shape != expected:
                 raise ValueError(
@@ -840,7 +840,7 @@ default='linear'
             if w_class is not None and not w_class.sum() > 0:
                 w_class = None  # a class without weight: start from its samples
             blocks.append(_class_prototypes(X_class, w_class, int(count), init, rng))
-        return np.vstack(blocks).astype(np.float32)
+        return np.vstack(blocks).astype(X.dtype)
 
     def _fitted_module(self):
         check_is_fitted(self)
@@ -873,9 +873,9 @@ default='linear'
 
 
 def _host_array(rows) -> np.ndarray:
-    """All rows of a training array as a dense float32 NumPy array."""
+    """All rows of a training array as a dense NumPy array of their float type."""
     X = host_rows(rows)
-    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+    return X.toarray() if sp.issparse(X) else X
 
 
 def _class_prototypes(X_class, weight, count, init, rng) -> np.ndarray:
@@ -904,4 +904,4 @@ def _principal_axes(X, n_components) -> np.ndarray:
     """The leading principal axes of ``X``: the start of a low-rank Omega."""
     centered = X - X.mean(axis=0)
     _, eigenvectors = np.linalg.eigh(centered.T.astype(np.float64) @ centered)
-    return eigenvectors[:, ::-1][:, :n_components].T.astype(np.float32)
+    return eigenvectors[:, ::-1][:, :n_components].T.astype(X.dtype)

@@ -117,9 +117,16 @@ device : str or torch.device, default='cpu'
     that is missing raises a ``ValueError`` at fit. A model fitted on a GPU
     unpickles on a machine without one (it then predicts on the CPU).
 
-precision : {'float32', 'bfloat16', 'float16'}, default='float32'
-    Mixed precision (``torch.autocast``; a gradient scaler for 'float16') on
-    CUDA devices. Elsewhere training stays in float32, with a warning.
+precision : {'float32', 'float64', 'bfloat16', 'float16'}, default='float32'
+    The arithmetic of the model. 'float32' is the fast default. 'float64'
+    keeps the parameters and computes in float64, like scikit-learn (on CPU
+    and CUDA; not MPS), for results that must agree to more than float32's
+    ~1e-7; it is slower (a small MLP took 1.3 to 1.5 times as long on a CPU;
+    most GPUs are many times slower in float64).
+    'bfloat16' and 'float16' train with mixed precision (``torch.autocast``;
+    a gradient scaler for 'float16') on CUDA devices; elsewhere training stays
+    in float32, with a warning. ``warm_start`` and ``partial_fit`` keep the
+    precision of the fitted model.
 
 n_threads : int or None, default=None
     CPU threads of torch during ``fit`` and ``predict``; -1 uses every core.
