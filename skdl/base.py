@@ -230,9 +230,7 @@ class BaseTorchEstimator(BaseEstimator):
                 salt = 0 if fresh else len(self.net_.history)
                 seed = seed_from_random_state(self.random_state, salt=salt)
                 with torch_seeded(seed, device), torch_threads(self.n_threads):
-                    train, valid = self._make_batches(
-                        X, y, weight, device, seed, incremental=incremental
-                    )
+                    train, valid = self._make_batches(X, y, weight, device, seed)
                     mean_weight = 1.0 if weight is None else float(np.mean(weight))
                     if incremental and fitted:
                         net = self.net_
@@ -241,7 +239,6 @@ class BaseTorchEstimator(BaseEstimator):
                             device,
                             train.batch_size,
                             mean_weight,
-                            incremental,
                             module=None if fresh else self.net_.module_,
                         )
                         net.initialize()
@@ -285,7 +282,7 @@ class BaseTorchEstimator(BaseEstimator):
             )
             device = torch.device("cpu")
         batch_size = self.batch_size if isinstance(self.batch_size, int) else 200
-        net = self._new_net(device, batch_size, 1.0, incremental=True)
+        net = self._new_net(device, batch_size, 1.0)
         net.initialize()
         net.load_io_state(state)
         net.module_.eval()
@@ -307,12 +304,12 @@ class BaseTorchEstimator(BaseEstimator):
         net.optimizer_.load_state_dict(optimizer_state)
         del net.history[n_epochs:]
 
-    def _make_batches(self, X, y, weight, device, seed, *, incremental):
+    def _make_batches(self, X, y, weight, device, seed):
         """Split off the validation set (when early stopping) and batch both parts."""
         n_samples = X.shape[0]
         valid = None
         index_train = np.arange(n_samples)
-        if self.early_stopping and not incremental:
+        if self.early_stopping:  # never with partial_fit, which refuses it
             # the size train_test_split gives the validation set
             n_valid = math.ceil(self.validation_fraction * n_samples)
             if n_valid < 2:
@@ -381,7 +378,7 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _new_net(self, device, batch_size, mean_weight, incremental, module=None):
+    def _new_net(self, device, batch_size, mean_weight, module=None):
         # sklearn divides the L2 penalty by the batch's total sample weight
         # estimators without an L2 penalty have no alpha
         l2 = getattr(self, "alpha", 0.0) / (batch_size * mean_weight)
@@ -398,7 +395,7 @@ class BaseTorchEstimator(BaseEstimator):
             max_epochs=self.max_iter,
             batch_size=batch_size,
             train_split=None,
-            callbacks=self._training_callbacks(incremental),
+            callbacks=self._training_callbacks(),
             verbose=0,
             device=str(device),
             score_fn=self._score_fn,
@@ -464,11 +461,13 @@ class BaseTorchEstimator(BaseEstimator):
             return None
         return dtype
 
-    def _training_callbacks(self, incremental: bool) -> list:
+    def _training_callbacks(self) -> list:
+        # the stopping rule runs in partial_fit too, as in scikit-learn: there it
+        # can only lower an 'adaptive' learning rate (a call trains one epoch)
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
-        elif not incremental:
+        else:
             callbacks.append(
                 (
                     "convergence",

@@ -736,8 +736,8 @@ default='linear'
     def _output_function(self, raw):
         return at_least_float32(raw)
 
-    def _training_callbacks(self, incremental: bool) -> list:
-        callbacks = super()._training_callbacks(incremental)
+    def _training_callbacks(self) -> list:
+        callbacks = super()._training_callbacks()
         if self.learning_rate == "linear" and self.solver != "lbfgs":
             schedule = LinearDecayLR(self.learning_rate_init, self.max_iter)
             callbacks.insert(0, ("linear_decay", schedule))

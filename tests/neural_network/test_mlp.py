@@ -502,6 +502,29 @@ def test_partial_fit_needs_classes_and_rejects_unseen_labels(iris):
     assert regressor.n_iter_ == 1
 
 
+def test_partial_fit_applies_the_adaptive_schedule(iris, capsys):
+    """As in scikit-learn, partial_fit calls count epochs without improvement:
+    with 'adaptive', the rate is divided by 5 after n_iter_no_change + 1 of them
+    (the first epoch improves on nothing)."""
+    X, y = iris
+    model = MLPClassifier(
+        (4,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.01,
+        tol=100.0,  # no epoch improves by that much
+        n_iter_no_change=2,
+        verbose=True,
+        random_state=0,
+    )
+    rates = []
+    for _ in range(4):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+        rates.append(model.net_.optimizer_.param_groups[0]["lr"])
+    assert rates == pytest.approx([0.01, 0.01, 0.01, 0.002])
+    assert capsys.readouterr().out.count("Iteration 1, loss = ") == 4
+
+
 def test_partial_fit_refuses_early_stopping(iris):
     X, y = iris
     message = "partial_fit does not support early_stopping=True"
