@@ -610,7 +610,7 @@ class BaseTorchEstimator(BaseEstimator):
             module.eval()
             example = self._example_input().to(self.net_.device)
             if example.is_floating_point():
-                example = example.to(next(module.parameters()).dtype)
+                example = example.to(_TORCH_FLOATS[self._fitted_float_dtype()])
             with torch.inference_mode():
                 module(example)
         finally:

@@ -81,6 +81,7 @@ def test_float64_precision_is_reproducible_and_pickles(name, case):
     X, y = case.data()
     model = case.make(precision="float64").fit(X, y)
     assert {p.dtype for p in model.net_.module_.parameters()} == {torch.float64}
+    model.summary()  # runs its example input in float64 too
     first = outputs(model, X)
     assert_same_outputs(outputs(case.make(precision="float64").fit(X, y), X), first)
     restored = pickle.loads(pickle.dumps(model))
