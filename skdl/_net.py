@@ -35,6 +35,7 @@ __all__ = [
     "Batches",
     "HostRows",
     "SkdlNet",
+    "at_least_float32",
     "host_rows",
     "is_memory_mapped",
     "reads_lazily",
@@ -58,8 +59,8 @@ class HostRows:
     For data that should not be copied whole: a scipy sparse matrix (only the
     batch is densified) or a memory-mapped array (only the batch's rows are read
     from disk). ``index`` restricts the rows to a subset without copying them
-    (a training or validation split). On CUDA the batch goes through pinned
-    memory with a non-blocking copy.
+    (a training or validation split). A batch is float64 if the array is, else
+    float32. On CUDA it goes through pinned memory with a non-blocking copy.
     """
 
     def __init__(self, X, device: torch.device, index: np.ndarray | None = None):
@@ -78,10 +79,24 @@ class HostRows:
         rows = self.X[index]
         if sp.issparse(rows):
             rows = rows.toarray()
-        batch = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.float32))
+        dtype = rows.dtype if rows.dtype == np.float64 else np.float32
+        batch = torch.from_numpy(np.ascontiguousarray(rows, dtype=dtype))
         if self.device.type == "cuda":
             batch = batch.pin_memory()
         return batch.to(self.device, non_blocking=True)
+
+
+def at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor`` in float32 if it is in a narrower float (mixed precision), else as is.
+
+    Examples
+    --------
+    >>> at_least_float32(torch.ones(2, dtype=torch.float16)).dtype
+    torch.float32
+    >>> at_least_float32(torch.ones(2, dtype=torch.float64)).dtype
+    torch.float64
+    """
+    return tensor.to(torch.promote_types(tensor.dtype, torch.float32))
 
 
 def is_memory_mapped(X) -> bool:
@@ -144,7 +159,8 @@ class Batches:
     batch_size : int
         Rows per batch; the last batch may be smaller.
     shuffle : bool, default=False
-        Draw a new permutation each epoch from ``generator``.
+        Draw a new permutation each epoch from ``generator`` (unless one batch
+        holds every row).
     generator : torch.Generator or None
         CPU generator for the permutation; the same seed gives the same order on
         every device.
@@ -174,7 +190,9 @@ class Batches:
 
     def __iter__(self):
         n, size = self.n_samples, self.batch_size
-        if not self.shuffle:
+        # one batch of every row: an order would change nothing but the
+        # rounding of its sums (fit and partial_fit then agree bit for bit)
+        if not self.shuffle or n <= size:
             for start in range(0, n, size):
                 yield tuple(
                     None if a is None else a[start : start + size] for a in self.arrays
@@ -227,6 +245,13 @@ class SkdlNet(NeuralNet):
     l2_reported : float
         The same penalty, added only to the recorded ``train_loss`` once per epoch
         (the optimizer applies it as weight decay), so losses read like sklearn's.
+    reported_loss_scale : float
+        Factor on the data term of the losses that steps return and the history
+        records; the penalty is added unscaled. The loss minimised is the
+        criterion summed over the outputs and averaged over the samples, as in
+        scikit-learn, which reports it so for every loss but the squared error
+        of regressors, which it reports averaged over the outputs
+        (``1 / n_outputs``).
     train_transform : callable or None
         ``train_transform(X_batch) -> X_batch`` applied to the inputs of every
         training batch (data augmentation); never to validation batches or at
@@ -246,6 +271,7 @@ class SkdlNet(NeuralNet):
         autocast_dtype=None,
         l2_in_loss=0.0,
         l2_reported=0.0,
+        reported_loss_scale=1.0,
         train_transform=None,
         compile_options=None,
         owner="The network",
@@ -256,6 +282,7 @@ class SkdlNet(NeuralNet):
         self.autocast_dtype = autocast_dtype
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
+        self.reported_loss_scale = reported_loss_scale
         self.train_transform = train_transform
         self.compile_options = compile_options
         self.owner = owner
@@ -372,16 +399,29 @@ class SkdlNet(NeuralNet):
         return 0.5 * sum(p.pow(2).sum() for p in self.decayed_params_)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self._losses(y_pred, y_true, training)[0]
+
+    def _losses(self, y_pred, y_true, training):
+        """The loss to minimise, and the same loss as recorded.
+
+        The data term is the criterion summed over the outputs (a multilabel
+        target's labels, a regressor's targets) and averaged over the samples,
+        weighted by ``sample_weight`` when there is one: the criterion's
+        ``reduction`` is 'sum' without weights and 'none' with them.
+        """
         y, weight = y_true
         if weight is None:
-            loss = self.criterion_(y_pred, y)
+            data = self.criterion_(y_pred, y) / len(y)
         else:
             per_sample = self.criterion_(y_pred, y)
-            per_sample = per_sample.reshape(len(per_sample), -1).mean(dim=1)
-            loss = (per_sample * weight).sum() / weight.sum()
+            per_sample = per_sample.reshape(len(per_sample), -1).sum(dim=1)
+            data = (per_sample * weight).sum() / weight.sum()
+        loss = data
         if training and self.l2_in_loss:
             loss = loss + self.l2_in_loss * self.l2_penalty()
-        return loss
+        if self.reported_loss_scale == 1:
+            return loss, loss
+        return loss, loss - data * (1 - self.reported_loss_scale)
 
     def train_step(self, batch, **fit_params):
         Xi, yi, wi = batch
@@ -394,9 +434,9 @@ class SkdlNet(NeuralNet):
             def closure():
                 _clear_grads(optimizer)
                 y_pred = self.infer(Xi, **fit_params)
-                loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
+                loss, reported = self._losses(y_pred, (yi, wi), training=True)
                 loss.backward()
-                first.setdefault("step", {"loss": loss, "y_pred": y_pred})
+                first.setdefault("step", {"loss": reported, "y_pred": y_pred})
                 self._grad_computed(batch)
                 return loss
 
@@ -406,7 +446,7 @@ class SkdlNet(NeuralNet):
         _clear_grads(optimizer)
         with self.autocast():
             y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=True)
+            loss, reported = self._losses(y_pred, (yi, wi), training=True)
         scaler = self.grad_scaler_
         if scaler is None:
             loss.backward()
@@ -418,14 +458,14 @@ class SkdlNet(NeuralNet):
             self._grad_computed(batch)
             scaler.step(optimizer)
             scaler.update()
-        return {"loss": loss, "y_pred": y_pred}
+        return {"loss": reported, "y_pred": y_pred}
 
     def validation_step(self, batch, **fit_params):
         Xi, yi, wi = batch
         with torch.no_grad(), self.autocast():
             y_pred = self.infer(Xi, **fit_params)
-            loss = self.get_loss(y_pred, (yi, wi), X=Xi, training=False)
-        return {"loss": loss, "y_pred": y_pred}
+            _, reported = self._losses(y_pred, (yi, wi), training=False)
+        return {"loss": reported, "y_pred": y_pred}
 
     # -- epochs -----------------------------------------------------------------------
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -489,8 +529,10 @@ class SkdlNet(NeuralNet):
 
         Returns
         -------
-        {'max_iter', 'converged', 'interrupted', 'diverged'}
-            ``'converged'`` when a callback stopped training, ``'interrupted'`` on
+        {'max_iter', 'converged', 'not_converged', 'interrupted', 'diverged'}
+            ``'converged'`` or ``'not_converged'`` when a callback stopped
+            training (:class:`~skdl.callbacks.StopTraining` says which, and
+            ``stop_message_`` holds its message), ``'interrupted'`` on
             KeyboardInterrupt after at least one finished epoch (the weights so
             far are kept; an unfinished epoch is dropped from the history),
             ``'diverged'`` when early stopping ended a diverged fit with the
@@ -506,6 +548,7 @@ class SkdlNet(NeuralNet):
         epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
         self.notify("on_train_begin", X=train, y=None)
         outcome = "max_iter"
+        self.stop_message_ = ""
         n_before = len(self.history)
         try:
             for _ in range(epochs):
@@ -539,8 +582,9 @@ class SkdlNet(NeuralNet):
                         "GradientNormClipping callback).",
                     )
                 self.notify("on_epoch_end", **epoch_kwargs)
-        except StopTraining:
-            outcome = "converged"
+        except StopTraining as stop:
+            outcome = "converged" if stop.converged else "not_converged"
+            self.stop_message_ = str(stop)
         except KeyboardInterrupt:
             if self._skorch_stopped():
                 outcome = "converged"
@@ -563,7 +607,7 @@ class SkdlNet(NeuralNet):
         outputs = self.run_single_epoch(valid, False, "valid", self.validation_step)
         if self.score_fn is None:
             return None
-        outputs = outputs.float()
+        outputs = at_least_float32(outputs)
         if not bool(torch.isfinite(outputs).all()):
             return math.nan
         _, y, weight = valid.arrays

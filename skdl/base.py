@@ -12,6 +12,7 @@ module in ``_build_module``.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import warnings
 from numbers import Integral, Real
@@ -27,12 +28,12 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
-from ._net import Batches, HostRows, SkdlNet, reads_lazily, to_rows
+from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to_rows
 from ._optim import SOLVERS as _SOLVERS
 from .callbacks import (
     Convergence,
-    EpochProgressBar,
     InverseScalingLR,
+    IterationLog,
     LBFGSConvergence,
 )
 from .modules import HalfPoissonLoss, HalfSquaredError
@@ -50,12 +51,20 @@ from .utils._torch import (
     memory_advice,
     threads_for_steps,
 )
-from .utils._validation import check_label_types, validate_data
+from .utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
 
-_PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
+
+# the autocast dtype of each precision (float32 and float64 compute without one)
+_PRECISIONS = {
+    "float32": None,
+    "float64": None,
+    "bfloat16": torch.bfloat16,
+    "float16": torch.float16,
+}
 
 # training and inference steps whose largest kernel call comes to fewer
 # multiply-adds run on one CPU thread (``threads_for_steps``)
@@ -117,6 +126,9 @@ class BaseTorchEstimator(BaseEstimator):
     # rows per forward pass at predict time; image and text estimators lower it
     _inference_batch_size = 8192
 
+    # factor on the data term of the recorded losses (see SkdlNet)
+    _reported_loss_scale = 1.0
+
     # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
@@ -139,7 +151,7 @@ class BaseTorchEstimator(BaseEstimator):
             X,
             y,
             accept_sparse=("csr", "csc"),
-            dtype=np.float32,
+            dtype=self._float_dtype,
             multi_output=True,
             y_numeric=not isinstance(self, ClassifierMixin),
             reset=reset,
@@ -147,8 +159,23 @@ class BaseTorchEstimator(BaseEstimator):
 
     def _validate_X(self, X):
         return validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=False
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=self._fitted_float_dtype(),
+            reset=False,
         )
+
+    @property
+    def _float_dtype(self) -> type:
+        """NumPy float type that ``precision`` trains in: float64 or float32."""
+        return np.float64 if self.precision == "float64" else np.float32
+
+    def _fitted_float_dtype(self) -> type:
+        """NumPy float type of the fitted module's inputs."""
+        module = self.net_.module_
+        tensor = next(itertools.chain(module.parameters(), module.buffers()))
+        return np.float64 if tensor.dtype == torch.float64 else np.float32
 
     def _example_input(self) -> torch.Tensor:
         return torch.zeros((1, self.n_features_in_))
@@ -169,6 +196,13 @@ class BaseTorchEstimator(BaseEstimator):
         """
         fitted = hasattr(self, "net_")
         fresh = not fitted or not (incremental or self.warm_start)
+        if incremental and self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call "
+                "trains one epoch on the rows it is given, with no validation "
+                "split to stop on. Set early_stopping=False to train with "
+                "partial_fit, or call fit."
+            )
         saved_training = self._training_snapshot() if not fresh else None
         try:
             with attributes_restored_on_error(self):
@@ -178,19 +212,30 @@ class BaseTorchEstimator(BaseEstimator):
                     check_label_types(classes, owner=name, name="classes")
                 X, y = self._validate_X_y(X, y, reset=fresh)
                 y, weight = self._encode_targets(
-                    y, X=X, sample_weight=sample_weight, reset=fresh, classes=classes
+                    y,
+                    X=X,
+                    sample_weight=sample_weight,
+                    reset=fresh,
+                    incremental=incremental,
+                    classes=classes,
                 )
                 device = (
                     torch.device(self.net_.device)
                     if incremental and fitted
                     else resolve_device(self.device)
                 )
-                salt = 0 if fresh else self.n_iter_
+                if not fresh and self._fitted_float_dtype() != self._float_dtype:
+                    raise ValueError(
+                        f"precision={self.precision!r}, but the model was fitted in "
+                        f"{self._fitted_float_dtype().__name__}, which warm_start and "
+                        "partial_fit keep. Set precision back, or fit with "
+                        "warm_start=False."
+                    )
+                # each call continuing a fit draws from a stream of its own
+                salt = 0 if fresh else len(self.net_.history)
                 seed = seed_from_random_state(self.random_state, salt=salt)
                 with torch_seeded(seed, device):
-                    train, valid = self._make_batches(
-                        X, y, weight, device, seed, incremental=incremental
-                    )
+                    train, valid = self._make_batches(X, y, weight, device, seed)
                     mean_weight = 1.0 if weight is None else float(np.mean(weight))
                     if incremental and fitted:
                         net = self.net_
@@ -199,7 +244,6 @@ class BaseTorchEstimator(BaseEstimator):
                             device,
                             train.batch_size,
                             mean_weight,
-                            incremental,
                             module=None if fresh else self.net_.module_,
                         )
                         net.initialize()
@@ -207,8 +251,9 @@ class BaseTorchEstimator(BaseEstimator):
                             self._initialize_module(net.module_, train)
                     if not fresh and not incremental:
                         net.history = self.net_.history
-                    net.criterion_.reduction = "mean" if weight is None else "none"
+                    net.criterion_.reduction = "sum" if weight is None else "none"
                     net.train_transform = self._train_transform(seed)
+                    n_before = len(net.history)
                     with self._threads(net, train.batch_size):
                         outcome = net.fit_epochs(
                             train, valid, 1 if incremental else self.max_iter
@@ -224,7 +269,7 @@ class BaseTorchEstimator(BaseEstimator):
                     "smaller model; a memory-mapped X is read one batch at a time.",
                 ) from exc
             raise
-        self._set_fitted_attributes(net, outcome, incremental)
+        self._set_fitted_attributes(net, outcome, incremental, n_before)
         return self
 
     def _threads(self, net: SkdlNet, n_rows: int):
@@ -256,17 +301,13 @@ class BaseTorchEstimator(BaseEstimator):
         net.optimizer_.load_state_dict(optimizer_state)
         del net.history[n_epochs:]
 
-    def _make_batches(self, X, y, weight, device, seed, *, incremental):
+    def _make_batches(self, X, y, weight, device, seed):
         """Split off the validation set (when early stopping) and batch both parts."""
         n_samples = X.shape[0]
         valid = None
         index_train = np.arange(n_samples)
-        if self.early_stopping and not incremental:
-            stratify = None
-            if isinstance(self, ClassifierMixin) and (y.ndim == 1 or y.shape[1] == 1):
-                # by class, as scikit-learn: any single-output target (binary
-                # ones are encoded as one 0/1 column)
-                stratify = y.reshape(n_samples)
+        if self.early_stopping:  # never with partial_fit, which refuses it
+            stratify = self._stratify_labels(y)
             self._check_validation_split(n_samples, stratify)
             index_train, index_valid = train_test_split(
                 index_train,
@@ -362,6 +403,10 @@ class BaseTorchEstimator(BaseEstimator):
             generator=generator,
         )
 
+    def _stratify_labels(self, y):
+        """The labels that the early-stopping split is stratified by, or None."""
+        return None
+
     def _batch_size(self, n_samples: int) -> int:
         if self.solver == "lbfgs":
             return n_samples
@@ -376,10 +421,10 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return min(self.batch_size, n_samples)
 
-    def _new_net(self, device, batch_size, mean_weight, incremental, module=None):
+    def _new_net(self, device, batch_size, mean_weight, module=None):
         params = self.get_params(deep=False)
         if module is None:
-            module = self._build_module()
+            module = self._build_module().to(_TORCH_FLOATS[self._float_dtype])
             module_params = params
         else:  # warm start: the module keeps the parameters that built it
             module_params = self._built_with["module"]
@@ -396,7 +441,6 @@ class BaseTorchEstimator(BaseEstimator):
             "net": params,
             "batch_size": batch_size,
             "mean_weight": mean_weight,
-            "incremental": incremental,
             "device": str(device),
         }
         return self._make_net(
@@ -407,8 +451,8 @@ class BaseTorchEstimator(BaseEstimator):
             max_epochs=self.max_iter,
             batch_size=batch_size,
             train_split=None,
-            callbacks=self._training_callbacks(incremental),
-            verbose=int(self.verbose >= 2),
+            callbacks=self._training_callbacks(),
+            verbose=0,
             device=str(device),
             score_fn=self._score_fn,
             autocast_dtype=autocast_dtype,
@@ -416,6 +460,7 @@ class BaseTorchEstimator(BaseEstimator):
             l2_in_loss=l2 if lbfgs else 0.0,
             l2_reported=0.0 if lbfgs else l2,
             owner=type(self).__name__,
+            reported_loss_scale=self._reported_loss_scale,
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
 
@@ -457,6 +502,11 @@ class BaseTorchEstimator(BaseEstimator):
         }
 
     def _autocast_dtype(self, device: torch.device):
+        if self.precision == "float64" and device.type == "mps":
+            raise ValueError(
+                "precision='float64' needs a device with float64 arithmetic: CPU or "
+                "CUDA; MPS has none. Use precision='float32' on MPS."
+            )
         dtype = _PRECISIONS[self.precision]
         if dtype is not None and device.type != "cuda":
             warnings.warn(
@@ -468,11 +518,13 @@ class BaseTorchEstimator(BaseEstimator):
             return None
         return dtype
 
-    def _training_callbacks(self, incremental: bool) -> list:
+    def _training_callbacks(self) -> list:
+        # the stopping rule runs in partial_fit too, as in scikit-learn: there it
+        # can only lower an 'adaptive' learning rate (a call trains one epoch)
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
-        elif not incremental:
+        else:
             callbacks.append(
                 (
                     "convergence",
@@ -489,18 +541,18 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
-        if self.verbose == 1 and not incremental:
-            callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
-        if self.verbose >= 2:
-            from skorch.callbacks import PrintLog
-
-            callbacks.append(("print_log", PrintLog()))
+        if self.verbose:
+            callbacks.append(("iteration_log", IterationLog()))
         return callbacks + list(self.callbacks or [])
 
-    def _set_fitted_attributes(self, net, outcome, incremental):
+    def _set_fitted_attributes(self, net, outcome, incremental, n_before):
         self.net_ = net
         net.module_.eval()
-        self.__dict__.update(_history_attributes(net.history, self.early_stopping))
+        self.__dict__.update(
+            _history_attributes(
+                net.history, self.early_stopping, len(net.history) - n_before
+            )
+        )
         name = type(self).__name__
         if outcome == "interrupted":
             warnings.warn(
@@ -511,11 +563,17 @@ class BaseTorchEstimator(BaseEstimator):
             )
         elif outcome == "diverged":
             warnings.warn(
-                f"{name} training diverged in epoch {self.n_iter_} (the validation "
+                f"{name} training diverged in epoch {len(net.history)} (the validation "
                 "score became NaN); early stopping kept the weights of the epoch "
                 "with the best validation score, "
                 f"{self.best_validation_score_:.4g}. Lower learning_rate_init or "
                 "scale X (e.g. with StandardScaler) to train further.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        elif outcome == "not_converged":
+            warnings.warn(
+                f"{name} stopped before converging: {net.stop_message_}",
                 ConvergenceWarning,
                 stacklevel=3,
             )
@@ -562,8 +620,8 @@ class BaseTorchEstimator(BaseEstimator):
             "Pass fewer rows per call."
         )
 
-    def _forward(self, X) -> np.ndarray:
-        """Module outputs after ``_output_function``, as a float64 numpy array."""
+    def _forward(self, X, dtype=np.float64) -> np.ndarray:
+        """Module outputs after ``_output_function``, as a numpy array of ``dtype``."""
         net = self.net_
         module = net.module_
         if module.training:
@@ -577,8 +635,8 @@ class BaseTorchEstimator(BaseEstimator):
             out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
             if order is not None:
                 out = out[torch.argsort(order.to(out.device))]
-            out = out.double().cpu().numpy()
-        _check_finite_outputs(out, X, type(self).__name__)
+            out = out.cpu().numpy().astype(dtype, copy=False)
+        _check_finite_outputs(out, X, type(self).__name__, self._fitted_float_dtype())
         return out
 
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
@@ -653,7 +711,7 @@ class TorchClassifierMixin(ClassifierMixin):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def _encode_targets(self, y, *, X, sample_weight, reset, classes):
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         target_type = type_of_target(y, input_name="y")
@@ -673,14 +731,23 @@ class TorchClassifierMixin(ClassifierMixin):
                     f"matrix with {self.n_outputs_} columns; got y of type "
                     f"{target_type!r} with shape {y.shape}."
                 )
-            encoded = np.asarray(y, dtype=np.float32)
+            encoded = np.asarray(y, dtype=self._float_dtype)
         else:
             if target_type not in ("binary", "multiclass"):
                 raise ValueError(
                     f"Unknown label type: {target_type!r}. {type(self).__name__} "
                     "takes binary, multiclass or multilabel-indicator targets."
                 )
-            unseen = np.setdiff1d(unique_labels(y), self.classes_)
+            labels = unique_labels(y)
+            if not incremental and not np.array_equal(labels, self.classes_):
+                # a fit that continues (warm_start) must see every class again
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes "
+                    f"as in the previous call to fit. Previously got {self.classes_}, "
+                    f"`y` has {labels}. Fit with warm_start=False to learn other "
+                    "classes."
+                )
+            unseen = np.setdiff1d(labels, self.classes_)
             if len(unseen):
                 raise ValueError(
                     f"y contains labels that were not seen before: {unseen.tolist()}; "
@@ -689,7 +756,7 @@ class TorchClassifierMixin(ClassifierMixin):
                 )
             encoded = self._label_encoder.transform(y)
             encoded = (
-                encoded.astype(np.float32).reshape(-1, 1)
+                encoded.astype(self._float_dtype).reshape(-1, 1)
                 if self.out_activation_ == "logistic"
                 else encoded.astype(np.int64)
             )
@@ -709,16 +776,19 @@ class TorchClassifierMixin(ClassifierMixin):
                 "multiclass or multilabel-indicator targets."
             )
         labels = unique_labels(y) if classes is None else np.unique(classes)
-        if len(labels) < 2:
-            raise ValueError(
-                f"{name} needs samples of at least 2 classes in y; got 1 class: "
-                f"{labels.tolist()}."
-            )
         self._label_encoder = LabelEncoder().fit(labels)
         self.classes_ = self._label_encoder.classes_
+        # one class: a softmax over one output, which predicts it with probability 1
         binary = len(self.classes_) == 2
         self.n_outputs_ = 1 if binary else len(self.classes_)
         self.out_activation_ = "logistic" if binary else "softmax"
+
+    def _stratify_labels(self, y):
+        # the class index of each sample (a binary target is a column of 0/1); a
+        # multilabel target is not stratified, as in scikit-learn
+        if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
+            return None
+        return y.ravel().astype(np.int64)
 
     def _sample_weights(self, y, X, sample_weight, target_type):
         weight = None
@@ -734,7 +804,7 @@ class TorchClassifierMixin(ClassifierMixin):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             weight = sample_weight if weight is None else weight * sample_weight
-        return _checked_weights(weight)
+        return _checked_weights(weight, self._float_dtype)
 
     def _make_criterion(self) -> nn.Module:
         if self.out_activation_ == "softmax":
@@ -751,8 +821,8 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def _output_function(self, raw):
         if self.out_activation_ == "softmax":
-            return _softmax(raw.float())
-        return torch.sigmoid(raw.float())
+            return _softmax(at_least_float32(raw))
+        return torch.sigmoid(at_least_float32(raw))
 
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (each label, for multilabel targets).
@@ -766,12 +836,12 @@ class TorchClassifierMixin(ClassifierMixin):
         -------
         ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; rows sum to 1 except for multilabel
-            targets, where each column is an independent probability.
+            targets, where each column is an independent probability. float32
+            for float32 ``X``, float64 otherwise.
         """
-        X = self._checked_input(X)
-        proba = self._forward(X)
+        proba = self._forward(self._checked_input(X), output_dtype(X))
         if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
-            proba = np.hstack([1.0 - proba, proba])
+            proba = np.hstack([1 - proba, proba])
         return proba
 
     def predict_log_proba(self, X) -> np.ndarray:
@@ -830,8 +900,8 @@ class TorchRegressorMixin(RegressorMixin):
     (2, (20, 2))
     """
 
-    def _encode_targets(self, y, *, X, sample_weight, reset, classes):
-        y = np.asarray(y, dtype=np.float32)
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
+        y = np.asarray(y, dtype=self._float_dtype)
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
             self.n_outputs_ = y.shape[1]
@@ -850,11 +920,17 @@ class TorchRegressorMixin(RegressorMixin):
             weight = check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        return y, _checked_weights(weight)
+        return y, _checked_weights(weight, self._float_dtype)
 
     @property
     def _loss_name(self) -> str:
         return getattr(self, "loss", "squared_error")
+
+    @property
+    def _reported_loss_scale(self) -> float:
+        # scikit-learn minimises half the squared error summed over the outputs,
+        # but reports it averaged over them
+        return 1 / self.n_outputs_ if self._loss_name == "squared_error" else 1.0
 
     def _make_criterion(self) -> nn.Module:
         if self._loss_name == "poisson":
@@ -879,9 +955,9 @@ class TorchRegressorMixin(RegressorMixin):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            float32 for float32 ``X``, float64 otherwise.
         """
-        X = self._checked_input(X)
-        y = self._forward(X)
+        y = self._forward(self._checked_input(X), output_dtype(X))
         return y.ravel() if self.n_outputs_ == 1 else y
 
     def __sklearn_tags__(self):
@@ -909,11 +985,13 @@ def _trace_layers(module: nn.Module, example: torch.Tensor, record) -> None:
         if not list(layer.children())
     ]
     training = module.training
+    like = next(module.parameters(), example)
+    if example.is_floating_point():  # in the module's precision
+        example = example.to(like.dtype)
     try:
         module.eval()
-        device = next(module.parameters(), example).device
         with torch.inference_mode():
-            module(example.to(device))
+            module(example.to(like.device))
     finally:
         module.train(training)
         for handle in handles:
@@ -945,7 +1023,7 @@ def _row_work(module: nn.Module, example: torch.Tensor) -> int:
     return largest
 
 
-def _history_attributes(history, early_stopping: bool) -> dict:
+def _history_attributes(history, early_stopping: bool, n_iter: int) -> dict:
     """The fitted attributes that summarize a training ``history``.
 
     ``validation_scores_`` and ``best_validation_score_`` are reported when
@@ -957,7 +1035,7 @@ def _history_attributes(history, early_stopping: bool) -> dict:
     reported = bool(early_stopping and scores)
     return {
         "history_": history,
-        "n_iter_": len(history),
+        "n_iter_": n_iter,  # the epochs of the last call, as in scikit-learn
         "loss_curve_": loss_curve,
         "loss_": loss_curve[-1],
         "t_": history[-1, "samples_seen"],
@@ -972,12 +1050,12 @@ def _history_attributes(history, early_stopping: bool) -> dict:
     }
 
 
-def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:
+def _check_finite_outputs(out: np.ndarray, X, name: str, dtype: type) -> None:
     """Refuse to turn NaN or infinite network outputs into predictions.
 
     Finite inputs far outside the training range (1e30 fits in float32) can
-    overflow the float32 arithmetic of the network; argmax or thresholds would
-    then return an arbitrary label without a word.
+    overflow the arithmetic of the network (in ``dtype``); argmax or thresholds
+    would then return an arbitrary label without a word.
     """
     finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
     if finite.all():
@@ -988,8 +1066,9 @@ def _check_finite_outputs(out: np.ndarray, X, name: str) -> None:
         largest = f" (the largest absolute value in X is {np.abs(X).max():.3g})"
     raise ValueError(
         f"{name} computed NaN or infinite outputs for {len(bad)} of {len(out)} "
-        f"samples (the first is row {bad[0]}): their values overflow the float32 "
-        f"arithmetic of the model{largest}. Scale X as the training data were "
+        f"samples (the first is row {bad[0]}): their values overflow the "
+        f"{dtype.__name__} arithmetic of the model{largest}. Scale X as the "
+        "training data were "
         "scaled, and check it for values far outside the training range."
     )
 
@@ -1004,10 +1083,10 @@ def _softmax(raw: torch.Tensor) -> torch.Tensor:
     return out.div_(out.sum(dim=1, keepdim=True))
 
 
-def _checked_weights(weight):
+def _checked_weights(weight, dtype):
     if weight is None:
         return None
-    weight = np.asarray(weight, dtype=np.float32)
+    weight = np.asarray(weight, dtype=dtype)
     if not weight.sum() > 0:
         raise ValueError(
             "sample_weight (times class_weight) sums to zero or less; at least "

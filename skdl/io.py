@@ -1043,7 +1043,10 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
     if net_state is not None:
         estimator.net_ = _restore_net(estimator, net_state)
         scores = attributes["validation_scores_"]
-        expected = _history_attributes(estimator.net_.history, scores is not None)
+        history = estimator.net_.history
+        # n_iter_ counts the epochs of the last call: any part of the history
+        n_iter = _int(attributes["n_iter_"], "n_iter_", 1, len(history))
+        expected = _history_attributes(history, scores is not None, n_iter)
         for key in _HISTORY_ATTRIBUTES:
             if not _same(attributes[key], expected[key]):
                 raise _Invalid(
@@ -1059,7 +1062,7 @@ def _multilabel(attributes: dict) -> bool:
 
 def _decode_recipe(reader: _Reader, value, estimator, depth: int) -> dict:
     """``_built_with``: the parameters and arguments that built the network."""
-    keys = {"module", "net", "batch_size", "mean_weight", "incremental", "device"}
+    keys = {"module", "net", "batch_size", "mean_weight", "device"}
     if not isinstance(value, dict) or set(value) != keys:
         raise _Invalid("it does not say how its network was built")
     current = estimator.get_params(deep=False)
@@ -1074,7 +1077,6 @@ def _decode_recipe(reader: _Reader, value, estimator, depth: int) -> dict:
             _with_params(estimator, recipe[part]), "parameters that built the network"
         )
     recipe["batch_size"] = _int(value["batch_size"], "the training batch size", 1)
-    recipe["incremental"] = _bool(value["incremental"], "the training mode")
     weight = reader.decode(value["mean_weight"], depth)
     if not (_real(weight) and 0 < weight < math.inf):
         raise _Invalid("the mean sample weight of its training is not positive")
@@ -1462,7 +1464,6 @@ def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:
             device,
             built["batch_size"],
             built["mean_weight"],
-            built["incremental"],
             module=module,
         )
         net.initialize()

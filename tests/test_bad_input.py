@@ -277,23 +277,26 @@ def test_samples_of_zero_size_are_refused(name, case):
 @pytest.mark.parametrize(("name", "case"), sorted(CASES.items()), ids=sorted(CASES))
 def test_a_single_sample(name, case):
     """Predicting one sample gives that sample's prediction; fitting on one works
-    except where one sample holds one class."""
+    (a classifier then predicts its one class) except for LVQ, which needs two
+    classes (see test_a_single_class)."""
     estimator, X, y, before = fitted(name)
     single = X[:1]
     one = output(estimator, single)
     assert len(one) == 1
     if case.task != "classifier":  # float32 rounding depends on the batch size
         np.testing.assert_allclose(one, before[:1], rtol=1e-5, atol=1e-6)
-    if case.task == "classifier":
-        assert one[0] == before[0]
-        rejects(
-            name,
-            lambda e, X, y: e.fit(X[:1], y[:1]),
-            ValueError,
-            rf"{name} needs samples of at least 2 classes in y; got 1 class",
-        )
     else:
-        alone = case.make().fit(single, None if y is None else y[:1])
+        assert one[0] == before[0]
+    if name == "LVQClassifier":
+        return
+    # one sample leaves none to hold out for early stopping
+    params = (
+        {"early_stopping": False} if "early_stopping" in estimator.get_params() else {}
+    )
+    alone = case.make(**params).fit(single, None if y is None else y[:1])
+    if case.task == "classifier":
+        np.testing.assert_array_equal(output(alone, X), np.repeat(y[:1], len(y)))
+    else:
         assert np.isfinite(np.asarray(output(alone, single), dtype=float)).all()
 
 
@@ -310,15 +313,24 @@ def test_y_of_the_wrong_length_is_refused(name, case):
 
 # -- labels ------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))
-def test_a_single_class_is_refused(name, case):
-    first = case.data()[1][0]
-    rejects(
-        name,
-        lambda e, X, y: e.fit(X, np.full(len(y), first)),
-        ValueError,
-        rf"{name} needs samples of at least 2 classes in y; got 1 class: "
-        + re.escape(repr(np.asarray([first]).tolist())),
-    )
+def test_a_single_class(name, case):
+    """As in scikit-learn, a classifier fitted on one class predicts it, with
+    probability 1; LVQ, whose prototypes need rivals, refuses clearly."""
+    X, y = case.data()
+    one = np.full(len(y), y[0])
+    if name == "LVQClassifier":
+        rejects(
+            name,
+            lambda e, X, y: e.fit(X, one),
+            ValueError,
+            rf"{name} needs samples of at least 2 classes in y: .* got 1 class: "
+            + re.escape(repr(np.asarray([y[0]]).tolist())),
+        )
+        return
+    model = case.make().fit(X, one)
+    np.testing.assert_array_equal(model.classes_, [y[0]])
+    np.testing.assert_array_equal(model.predict(X), one)
+    np.testing.assert_array_equal(model.predict_proba(X), np.ones((len(y), 1)))
 
 
 @pytest.mark.parametrize(("name", "case"), CLASSIFIERS, ids=case_ids(CLASSIFIERS))

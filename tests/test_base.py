@@ -1,7 +1,6 @@
 """The shared machinery of BaseTorchEstimator, exercised through MLPClassifier."""
 
 import pickle
-import re
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
 
 from skdl import MLPClassifier, MLPRegressor
+from skdl.callbacks import EpochProgressBar
 from skdl.exceptions import DivergenceError
 from skdl.utils import resolve_device
 
@@ -132,17 +132,34 @@ def test_early_stopping_restores_the_best_validation_weights(iris):
 
 
 def test_early_stopping_split_is_stratified_and_too_small_is_an_error(iris):
-    X, y = iris
+    X, _ = iris
     with pytest.raises(ValueError, match="validation set is too small"):
         small(early_stopping=True, validation_fraction=0.01).fit(
             X[:40], np.arange(40) % 2
         )
-    model = small(early_stopping=True, validation_fraction=0.2, max_iter=1)
-    model.fit(X, y)
-    n_valid = round(0.2 * len(X))
-    assert model.history_[-1, "valid_score"] * n_valid == pytest.approx(
-        round(model.history_[-1, "valid_score"] * n_valid)
-    )
+    # binary and multiclass targets alike: each class keeps its share
+    for labels in (np.arange(100) % 20 == 0, np.arange(100) % 10):
+        for seed in range(5):
+            seen = ValidationLabels()
+            small(
+                early_stopping=True,
+                validation_fraction=0.2,
+                max_iter=1,
+                random_state=seed,
+                callbacks=[seen],
+            ).fit(X[:100], labels)
+            np.testing.assert_array_equal(
+                np.bincount(seen.labels.astype(int)), np.bincount(labels) // 5
+            )
+    with pytest.raises(ValueError, match=r"y has only 1 of class 'b'\. Give more"):
+        small(early_stopping=True).fit(X[:40], ["a"] * 39 + ["b"])
+
+
+class ValidationLabels(Callback):
+    """Records the encoded labels of the validation set."""
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
+        self.labels = dataset_valid.arrays[1].cpu().numpy().ravel()
 
 
 def test_invscaling_sets_sklearn_learning_rate(iris):
@@ -193,16 +210,39 @@ def test_history_is_a_table_of_epochs(iris):
     assert model.t_ == frame["samples_seen"].iloc[-1]
 
 
-def test_verbose_one_shows_a_progress_bar_and_two_a_table(iris, capsys):
+def test_verbose_prints_scikit_learns_lines(iris, capsys):
     X, y = iris
     small(verbose=0, max_iter=3).fit(X, y)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-    small(verbose=1, max_iter=3).fit(X, y)
-    assert "3/3" in capsys.readouterr().err
-    small(verbose=2, max_iter=3).fit(X, y)
+    model = small(verbose=True, max_iter=3, early_stopping=True).fit(X, y)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        line
+        for epoch, (loss, score) in enumerate(
+            zip(model.loss_curve_, model.validation_scores_, strict=True), start=1
+        )
+        for line in (
+            f"Iteration {epoch}, loss = {loss:.8f}",
+            f"Validation score: {score:f}",
+        )
+    ]
+    # a stop is explained, then each call counts its own epochs
+    model.set_params(tol=10.0, n_iter_no_change=1, max_iter=50, early_stopping=False)
+    model.fit(X, y)
     out = capsys.readouterr().out
-    assert "train_loss" in out and len(re.findall(r"^ +\d ", out, re.M)) == 3
+    assert out.startswith("Iteration 1, loss = ")
+    assert out.endswith(
+        "Training loss did not improve more than tol=10.000000 for 1 consecutive "
+        "epochs. Stopping.\n"
+    )
+
+
+def test_a_progress_bar_is_a_callback(iris, capsys):
+    X, y = iris
+    small(max_iter=3, callbacks=[EpochProgressBar()]).fit(X, y)
+    captured = capsys.readouterr()
+    assert "3/3" in captured.err and captured.out == ""
 
 
 def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):

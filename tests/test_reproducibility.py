@@ -9,6 +9,7 @@ torch, NumPy or Python's ``random``.
 
 from __future__ import annotations
 
+import pickle
 import random
 
 import numpy as np
@@ -66,6 +67,28 @@ def test_another_random_state_gives_another_model(name, case):
     b = outputs(case.make(**params, random_state=1).fit(X, y), X)
     method = next(m for m in ("predict_proba", "transform", "predict") if m in a)
     assert not np.array_equal(a[method], b[method])
+
+
+FLOAT64 = [
+    (name, case) for name, case in SEEDED if "precision" in case.make().get_params()
+]
+
+
+@pytest.mark.parametrize(("name", "case"), FLOAT64, ids=case_ids(FLOAT64))
+def test_float64_precision_is_reproducible_and_pickles(name, case):
+    """precision='float64': parameters and arithmetic in float64, bit for bit
+    reproducible, kept by pickling, and not float32 in disguise."""
+    X, y = case.data()
+    model = case.make(precision="float64").fit(X, y)
+    assert {p.dtype for p in model.net_.module_.parameters()} == {torch.float64}
+    model.summary()  # runs its example input in float64 too
+    first = outputs(model, X)
+    assert_same_outputs(outputs(case.make(precision="float64").fit(X, y), X), first)
+    restored = pickle.loads(pickle.dumps(model))
+    assert_same_outputs(outputs(restored, X), first)
+    single = outputs(case.make().fit(X, y), X)
+    method = next(m for m in ("predict_proba", "transform", "predict") if m in first)
+    assert not np.array_equal(first[method], single[method])
 
 
 def _grid(case):

@@ -5,13 +5,14 @@ Pass your own skorch callbacks (``Checkpoint``, ``LRScheduler``,
 """
 
 from ._convergence import Convergence, LBFGSConvergence, StopTraining
-from ._progress import EpochProgressBar
+from ._progress import EpochProgressBar, IterationLog
 from ._schedules import InverseScalingLR, LinearDecayLR
 
 __all__ = [
     "Convergence",
     "EpochProgressBar",
     "InverseScalingLR",
+    "IterationLog",
     "LBFGSConvergence",
     "LinearDecayLR",
     "StopTraining",

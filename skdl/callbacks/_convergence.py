@@ -12,7 +12,17 @@ __all__ = ["Convergence", "LBFGSConvergence", "StopTraining"]
 class StopTraining(Exception):
     """Raised by a callback to end training after the current epoch.
 
-    skdl's training loop catches it; it never reaches the user.
+    skdl's training loop catches it; it never reaches the user. With
+    ``converged=False`` (a budget ran out before the model converged) the
+    estimator warns with a ``ConvergenceWarning`` that quotes the message, as
+    it does when ``max_iter`` is reached.
+
+    Parameters
+    ----------
+    message : str, default=''
+        Why training stopped.
+    converged : bool, default=True
+        Whether training stopped because the model converged.
 
     Examples
     --------
@@ -30,6 +40,10 @@ class StopTraining(Exception):
     >>> model.n_iter_ < 200, model.loss_ < 0.8
     (True, True)
     """
+
+    def __init__(self, message: str = "", *, converged: bool = True):
+        super().__init__(message)
+        self.converged = converged
 
 
 class Convergence(Callback):
@@ -107,8 +121,9 @@ class Convergence(Callback):
                     group["lr"] = group["lr"] / 5.0
                 self.no_improvement_count_ = 0
                 return
+        what = "Validation score" if higher_is_better else "Training loss"
         raise StopTraining(
-            f"{self.monitor} did not improve by at least tol={self.tol} for "
+            f"{what} did not improve more than tol={self.tol:f} for "
             f"{self.n_iter_no_change} consecutive epochs."
         )
 
@@ -123,7 +138,8 @@ class LBFGSConvergence(Callback):
     skdl runs one L-BFGS iteration per epoch. torch's L-BFGS returns without
     iterating when the largest gradient entry is below its ``tolerance_grad``
     (skdl passes ``tol``), which this callback reads as convergence; it also stops
-    once ``max_fun`` loss evaluations were made, as scikit-learn does.
+    once ``max_fun`` loss evaluations were made, as scikit-learn does, and then
+    says that training did not converge (the estimator warns).
 
     Parameters
     ----------
@@ -148,10 +164,14 @@ class LBFGSConvergence(Callback):
         state = _lbfgs_state(net.optimizer_)
         n_iter = state.get("n_iter", 0)
         if n_iter == self.n_iter_:
-            raise StopTraining("the gradient fell below tol")
+            raise StopTraining("The largest gradient entry fell below tol.")
         self.n_iter_ = n_iter
         if state.get("func_evals", 0) >= self.max_fun:
-            raise StopTraining(f"max_fun={self.max_fun} loss evaluations were made")
+            raise StopTraining(
+                f"L-BFGS made max_fun={self.max_fun} loss evaluations without "
+                "converging. Increase max_fun if the loss is still falling.",
+                converged=False,
+            )
 
 
 def _lbfgs_state(optimizer) -> dict:

@@ -14,14 +14,14 @@ from sklearn.cluster import KMeans
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from .._net import SkdlNet, host_rows
+from .._net import SkdlNet, at_least_float32, host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, _weighted_mean
 from ..callbacks import LinearDecayLR
 from ..modules import GLVQLoss, LVQModule, NearestPrototypeError
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import threads_for_steps
-from ..utils._validation import validate_data
+from ..utils._validation import output_dtype, validate_data
 
 __all__ = ["LVQClassifier"]
 
@@ -528,12 +528,15 @@ default='linear'
         ndarray of shape (n_samples, n_prototypes) or (n_samples, n_components)
             Euclidean distances (in the learned metric) to each prototype of
             ``prototypes_``; for 'gmlvq', ``X @ omega_.T``, the coordinates in
-            which the learned metric is Euclidean.
+            which the learned metric is Euclidean. float32 for float32 ``X``,
+            float64 otherwise.
         """
+        dtype = output_dtype(X)
         X = self._checked_input(X)
         if self.net_.module_.metric == "matrix":
-            return X.astype(np.float64) @ self.omega_.T.astype(np.float64)
-        return np.sqrt(self._forward(X))
+            out = X.astype(np.float64) @ self.omega_.T.astype(np.float64)
+            return out.astype(dtype, copy=False)
+        return np.sqrt(self._forward(X, dtype))
 
     def decision_function(self, X) -> np.ndarray:
         """Relative distance margin of each class, in [-1, 1].
@@ -551,9 +554,10 @@ default='linear'
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For binary problems, the margin of ``classes_[1]``.
+            For binary problems, the margin of ``classes_[1]``. float32 for
+            float32 ``X``, float64 otherwise.
         """
-        margins = self._margins(X)
+        margins = self._margins(X).astype(output_dtype(X), copy=False)
         return margins[:, 1] if len(self.classes_) == 2 else margins
 
     def predict_proba(self, X) -> np.ndarray:
@@ -576,11 +580,13 @@ default='linear'
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; rows sum to 1.
+            Columns follow ``classes_``; rows sum to 1. float32 for float32
+            ``X``, float64 otherwise.
         """
         logits = 0.5 * self.beta * self._margins(X)
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
-        return proba / proba.sum(axis=1, keepdims=True)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba.astype(output_dtype(X), copy=False)
 
     def predict(self, X) -> np.ndarray:
         """The class of the nearest prototype.
@@ -640,10 +646,10 @@ default='linear'
 
     # -- hooks of the base ------------------------------------------------------------
     def _validate_X_y(self, X, y, *, reset):
-        return validate_data(self, X, y, dtype=np.float32, reset=reset)
+        return validate_data(self, X, y, dtype=self._float_dtype, reset=reset)
 
     def _validate_X(self, X):
-        return validate_data(self, X, dtype=np.float32, reset=False)
+        return validate_data(self, X, dtype=self._fitted_float_dtype(), reset=False)
 
     def _encode_targets(self, y, **kwargs):
         y, weight = super()._encode_targets(y, **kwargs)
@@ -654,6 +660,12 @@ default='linear'
 
     def _set_classes(self, y, target_type, classes):
         super()._set_classes(y, target_type, classes)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "LVQClassifier needs samples of at least 2 classes in y: a "
+                "prototype is placed against the prototypes of other classes; got "
+                f"1 class: {self.classes_.tolist()}."
+            )
         # every class has its own prototypes: one distance column per class
         self.out_activation_ = "softmax"
         self.n_outputs_ = len(self.classes_)
@@ -713,10 +725,10 @@ default='linear'
         return functools.partial(_nearest_prototype_accuracy, prototype_labels=labels)
 
     def _output_function(self, raw):
-        return raw.float()
+        return at_least_float32(raw)
 
-    def _training_callbacks(self, incremental: bool) -> list:
-        callbacks = super()._training_callbacks(incremental)
+    def _training_callbacks(self) -> list:
+        callbacks = super()._training_callbacks()
         if self.learning_rate == "linear" and self.solver != "lbfgs":
             schedule = LinearDecayLR(self.learning_rate_init, self.max_iter)
             callbacks.insert(0, ("linear_decay", schedule))
@@ -793,7 +805,7 @@ default='linear'
         counts = self._prototype_counts()
         init = self.prototype_init
         if not isinstance(init, str):
-            prototypes = np.asarray(init, dtype=np.float32)
+            prototypes = np.asarray(init, dtype=X.dtype)
             expected = (int(counts.sum()), X.shape[1])
             if prototypes.shape != expected:
                 raise ValueError(
@@ -819,7 +831,7 @@ default='linear'
             if w_class is not None and not w_class.sum() > 0:
                 w_class = None  # a class without weight: start from its samples
             blocks.append(_class_prototypes(X_class, w_class, int(count), init, rng))
-        return np.vstack(blocks).astype(np.float32)
+        return np.vstack(blocks).astype(X.dtype)
 
     def _fitted_module(self):
         check_is_fitted(self)
@@ -846,13 +858,14 @@ default='linear'
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         tags.classifier_tags.multi_label = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
 
 def _host_array(rows) -> np.ndarray:
-    """All rows of a training array as a dense float32 NumPy array."""
+    """All rows of a training array as a dense NumPy array of their float type."""
     X = host_rows(rows)
-    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+    return X.toarray() if sp.issparse(X) else X
 
 
 def _class_prototypes(X_class, weight, count, init, rng) -> np.ndarray:
@@ -881,4 +894,4 @@ def _principal_axes(X, n_components) -> np.ndarray:
     """The leading principal axes of ``X``: the start of a low-rank Omega."""
     centered = X - X.mean(axis=0)
     _, eigenvectors = np.linalg.eigh(centered.T.astype(np.float64) @ centered)
-    return eigenvectors[:, ::-1][:, :n_components].T.astype(np.float32)
+    return eigenvectors[:, ::-1][:, :n_components].T.astype(X.dtype)

@@ -1,12 +1,13 @@
 """Loss modules that match scikit-learn's definitions."""
 
+import torch
 from torch import nn
 
 __all__ = ["HalfPoissonLoss", "HalfSquaredError"]
 
 
 class HalfSquaredError(nn.MSELoss):
-    """Half the mean squared error, the loss scikit-learn's MLPRegressor reports.
+    """Half the squared error ``0.5 * (input - target) ** 2``, reduced.
 
     Examples
     --------
@@ -19,18 +20,33 @@ class HalfSquaredError(nn.MSELoss):
         return 0.5 * super().forward(input, target)
 
 
-class HalfPoissonLoss(nn.PoissonNLLLoss):
-    """Half Poisson deviance up to a constant: ``exp(raw) - y * raw``.
+class HalfPoissonLoss(nn.Module):
+    """Half the Poisson deviance, ``exp(raw) - y * raw + y * log(y) - y``.
 
     The module outputs ``raw = log(prediction)``, as scikit-learn's
-    ``MLPRegressor(loss='poisson')`` does internally.
+    ``MLPRegressor(loss='poisson')`` does internally; the loss is zero where the
+    prediction equals the target, and its value is the one scikit-learn reports.
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        How the elementwise losses are combined.
 
     Examples
     --------
     >>> import torch
-    >>> HalfPoissonLoss()(torch.tensor([0.0]), torch.tensor([2.0]))
-    tensor(1.)
+    >>> HalfPoissonLoss()(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]))
+    tensor(0.5000)
     """
 
     def __init__(self, reduction: str = "mean"):
-        super().__init__(log_input=True, full=False, reduction=reduction)
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        loss = torch.exp(input) - target * input + torch.xlogy(target, target) - target
+        if self.reduction == "mean":
+            return loss.mean()
+        if self.reduction == "sum":
+            return loss.sum()
+        return loss

@@ -331,13 +331,13 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
 
     # -- input --------------------------------------------------------------------
     def _validate_X_y(self, X, y, *, reset):
-        return self._validate_images(X, y, reset=reset)
+        return self._validate_images(X, y, reset=reset, dtype=self._float_dtype)
 
     def _validate_X(self, X):
-        return self._validate_images(X, reset=False)
+        return self._validate_images(X, reset=False, dtype=self._fitted_float_dtype())
 
-    def _validate_images(self, X, y="no_validation", *, reset):
-        """Check images (and labels); return float32 ``(n, C, H, W)`` (and y).
+    def _validate_images(self, X, y="no_validation", *, reset, dtype):
+        """Check images (and labels); return ``(n, C, H, W)`` in ``dtype`` (and y).
 
         Flat rows go through sklearn's ``validate_data`` first, for its
         feature-count and feature-name checks; 3-D and 4-D arrays are checked
@@ -377,14 +377,12 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
             )
         if reset:
             self.image_shape_ = tuple(int(s) for s in images.shape[1:])
-        # the dtype given (check_images reads bool as float32)
-        dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
-        scale = self._pixel_scale(dtype, reset=reset)
-        tensor_layout = np.ascontiguousarray(
-            images.transpose(0, 3, 1, 2), dtype=np.float32
-        )
+        # the scale follows the dtype given (check_images reads bool as float32)
+        input_dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
+        scale = self._pixel_scale(input_dtype, reset=reset)
+        tensor_layout = np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=dtype)
         if scale != 1.0:
-            tensor_layout = np.multiply(tensor_layout, scale, dtype=np.float32)
+            tensor_layout = np.multiply(tensor_layout, scale, dtype=dtype)
         elif not tensor_layout.flags.writeable:
             tensor_layout = tensor_layout.copy()
         return (tensor_layout, out[1]) if with_y else tensor_layout

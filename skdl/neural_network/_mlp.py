@@ -112,24 +112,71 @@ class _BaseMLP(BaseTorchEstimator):
 
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices of the linear layers, each ``(n_in, n_out)``."""
-        return [
-            layer.weight.detach().cpu().numpy().T.copy()
-            for layer in self._linear_layers()
-        ]
+        """Weight matrices of the linear layers, each ``(n_in, n_out)``.
+
+        Read-only copies of the module's weights. Assigning a list of arrays of
+        the same shapes (or one array to ``coefs_[i]``) sets the weights.
+        """
+        return _LayerArrays(self, "coefs_")
+
+    @coefs_.setter
+    def coefs_(self, arrays) -> None:
+        self._set_layer_arrays("coefs_", arrays)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors of the linear layers."""
-        return [
-            layer.bias.detach().cpu().numpy().copy() for layer in self._linear_layers()
+        """Bias vectors of the linear layers (read-only copies; assignable)."""
+        return _LayerArrays(self, "intercepts_")
+
+    @intercepts_.setter
+    def intercepts_(self, arrays) -> None:
+        self._set_layer_arrays("intercepts_", arrays)
+
+    def _layer_arrays(self, name: str) -> list[np.ndarray]:
+        """The weights (``coefs_``) or biases (``intercepts_``) of each layer."""
+        arrays = [
+            (layer.weight.T if name == "coefs_" else layer.bias).detach().cpu()
+            for layer in self._linear_layers()
         ]
+        arrays = [tensor.numpy().copy() for tensor in arrays]
+        for array in arrays:
+            array.flags.writeable = False
+        return arrays
+
+    def _set_layer_arrays(self, name: str, arrays) -> None:
+        """Copy ``arrays`` into the layers' weights or biases, shapes checked."""
+        layers = self._linear_layers()
+        arrays = list(arrays)
+        if len(arrays) != len(layers):
+            raise ValueError(
+                f"{name} takes one array per layer: {len(layers)} arrays, got "
+                f"{len(arrays)}."
+            )
+        targets = [layer.weight if name == "coefs_" else layer.bias for layer in layers]
+        values = []
+        for index, (array, target) in enumerate(zip(arrays, targets, strict=True)):
+            array = np.asarray(array, dtype=np.float64)
+            if name == "coefs_":
+                array = array.T
+            expected = tuple(target.shape[::-1] if name == "coefs_" else target.shape)
+            if array.shape != tuple(target.shape):
+                got = array.shape[::-1] if name == "coefs_" else array.shape
+                raise ValueError(
+                    f"{name}[{index}] must have shape {expected}, the shape of "
+                    f"that layer; got {got}. Layer sizes are set at fit: refit "
+                    "with other hidden_layer_sizes to change them."
+                )
+            values.append(torch.from_numpy(array).to(target))
+        with torch.no_grad():
+            for target, value in zip(targets, values, strict=True):
+                target.copy_(value)
 
     def _linear_layers(self):
         if not hasattr(self, "net_"):
             raise AttributeError(
                 f"This {type(self).__name__} instance is not fitted yet; it has no "
-                "weights."
+                "weights. Fit it first: coefs_ and intercepts_ read and set the "
+                "weights of a fitted network."
             )
         return self.net_.module_.linear_layers()
 
@@ -152,6 +199,26 @@ class _BaseMLP(BaseTorchEstimator):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight)
+
+
+class _LayerArrays(list):
+    """``coefs_`` or ``intercepts_``: a list whose item assignment sets a layer.
+
+    ``model.coefs_[0] = W`` writes ``W`` into the first layer, as it does with
+    scikit-learn's list of arrays; the arrays themselves are read-only copies,
+    so that an in-place edit fails loudly instead of changing nothing.
+    """
+
+    def __init__(self, owner: _BaseMLP, name: str):
+        super().__init__(owner._layer_arrays(name))
+        self._owner = owner
+        self._name = name
+
+    def __setitem__(self, index, value):
+        arrays = list(self)
+        arrays[index] = value
+        setattr(self._owner, self._name, arrays)
+        super().__setitem__(slice(None), self._owner._layer_arrays(self._name))
 
 
 @fill_doc
@@ -195,11 +262,14 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         Class labels, as given in ``y`` (indices 0..n_labels-1 for multilabel).
 
     coefs_ : list of ndarray
-        Weight matrix of each layer, ``coefs_[i]`` of shape ``(n_in, n_out)``
-        (read from the trained module).
+        Weight matrix of each layer, ``coefs_[i]`` of shape ``(n_in, n_out)``:
+        read-only copies of the module's weights. Assigning arrays of the same
+        shapes, to ``coefs_`` or to ``coefs_[i]``, sets the weights, as in
+        scikit-learn.
 
     intercepts_ : list of ndarray
-        Bias vector of each layer.
+        Bias vector of each layer (read-only copies; assignable like
+        ``coefs_``).
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -381,10 +451,14 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
     Attributes
     ----------
     coefs_ : list of ndarray
-        Weight matrix of each layer, ``coefs_[i]`` of shape ``(n_in, n_out)``.
+        Weight matrix of each layer, ``coefs_[i]`` of shape ``(n_in, n_out)``:
+        read-only copies of the module's weights. Assigning arrays of the same
+        shapes, to ``coefs_`` or to ``coefs_[i]``, sets the weights, as in
+        scikit-learn.
 
     intercepts_ : list of ndarray
-        Bias vector of each layer.
+        Bias vector of each layer (read-only copies; assignable like
+        ``coefs_``).
 
     n_layers_ : int
         Number of layers, input and output included.

@@ -280,7 +280,8 @@ class RBMTransformer(_RBMBase):
         as in scikit-learn); zeros with ``persistent=False``.
 
     n_iter_ : int
-        Epochs trained, ``partial_fit`` calls included.
+        Epochs run by the last call: ``n_iter`` after :meth:`fit`, 1 after
+        :meth:`partial_fit`.
 
     module_ : skdl.modules.RBM
         The PyTorch module that holds the weights, the momentum and the chains.
@@ -413,8 +414,9 @@ class RBMTransformer(_RBMBase):
                 else:
                     self._check_architecture()
                     device = self.module_.flat.device
+                # each partial_fit call draws from a stream of its own
                 seed = seed_from_random_state(
-                    self.random_state, salt=0 if fresh else self.n_iter_
+                    self.random_state, salt=0 if fresh else self._epochs_trained
                 )
                 with torch_seeded(seed, device):
                     if fresh:
@@ -425,7 +427,7 @@ class RBMTransformer(_RBMBase):
                             n_chains=self.batch_size,
                         ).to(device)
                         module.reset_parameters()
-                        self.n_iter_ = 0
+                        self._epochs_trained = 0
                     else:
                         module = self.module_
                     self.module_ = module
@@ -474,9 +476,8 @@ class RBMTransformer(_RBMBase):
         )
         noise = _Noise(seed, device)
         work = (self.batch_size + len(module.chain)) * X.shape[1] * self.n_components
-        progress = self._progress(epochs)
         with threads_for_steps(work, _SINGLE_THREAD_WORK, device, self.n_threads):
-            for _ in range(epochs):
+            for epoch in range(1, epochs + 1):
                 begin = time.perf_counter()
                 if self.shuffle:
                     order = noise.permutation(len(rows))
@@ -488,7 +489,7 @@ class RBMTransformer(_RBMBase):
                     gaussian = self.visible_units == "gaussian"
                     raise divergence_error(
                         type(self).__name__,
-                        self.n_iter_ + 1,
+                        epoch,
                         problem,
                         f"Lower learning_rate (it was {self.learning_rate:g})"
                         + (
@@ -498,39 +499,22 @@ class RBMTransformer(_RBMBase):
                             else "."
                         ),
                     )
-                self.n_iter_ += 1
-                progress(X, time.perf_counter() - begin)
+                if self.verbose:
+                    self._print_iteration(X, epoch, time.perf_counter() - begin)
+        self.n_iter_ = epochs
+        self._epochs_trained += epochs
 
-    def _progress(self, epochs: int):
-        """A per-epoch reporter for ``verbose``: a progress bar or printed lines."""
-        name = type(self).__name__
+    def _print_iteration(self, X, epoch: int, seconds: float) -> None:
+        """scikit-learn's line for ``verbose``, with the training data's monitor."""
         label = (
             "pseudo-likelihood"
             if self.visible_units == "bernoulli"
             else "reconstruction error"
         )
-        if not self.verbose:
-            return lambda X, seconds: None
-        if self.verbose == 1:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=epochs, unit="epoch", desc=name, leave=True)
-
-            def update_bar(X, seconds):
-                bar.set_postfix({label: f"{self._monitor(X):.4g}"}, refresh=False)
-                bar.update(1)
-                if bar.n == epochs:
-                    bar.close()
-
-            return update_bar
-
-        def print_line(X, seconds):
-            print(
-                f"[{name}] Iteration {self.n_iter_}, {label} = "
-                f"{self._monitor(X):.2f}, time = {seconds:.2f}s"
-            )
-
-        return print_line
+        print(
+            f"[{type(self).__name__}] Iteration {epoch}, {label} = "
+            f"{self._monitor(X):.2f}, time = {seconds:.2f}s"
+        )
 
     def _monitor(self, X) -> float:
         if self.visible_units == "bernoulli":

@@ -61,12 +61,12 @@ class _BaseSequenceModel(_BaseRecurrent):
     """Numeric sequences ``(n_samples, n_timesteps, n_features)`` in."""
 
     def _validate_X_y(self, X, y, *, reset):
-        return self._check_sequences(X, y, reset=reset)
+        return self._check_sequences(X, y, reset=reset, dtype=self._float_dtype)
 
     def _validate_X(self, X):
-        return self._check_sequences(X, reset=False)
+        return self._check_sequences(X, reset=False, dtype=self._fitted_float_dtype())
 
-    def _check_sequences(self, X, y="no_validation", *, reset):
+    def _check_sequences(self, X, y="no_validation", *, reset, dtype):
         name = type(self).__name__
         with_y = not (isinstance(y, str) and y == "no_validation")
         if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
@@ -97,12 +97,12 @@ class _BaseSequenceModel(_BaseRecurrent):
                 X,
                 y,
                 reset=reset,
-                dtype=np.float32,
+                dtype=dtype,
                 **({"multi_output": True, "y_numeric": y_numeric} if with_y else {}),
             )
             X, y = checked if with_y else (checked, y)
         else:
-            X = check_array(X, allow_nd=True, dtype=np.float32, input_name="X")
+            X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
             if with_y:
                 y = check_y(y, multi_output=True, y_numeric=y_numeric, estimator=self)
                 check_consistent_length(X, y)

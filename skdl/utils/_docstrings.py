@@ -67,9 +67,11 @@ tol : float, default=1e-4
     validation score rises, with ``early_stopping``) by at least ``tol``; for
     'lbfgs', the gradient tolerance.
 
-verbose : int, default=0
-    0 is silent, 1 shows a progress bar over epochs, 2 prints a table row per
-    epoch.
+verbose : bool or int, default=0
+    When true, print scikit-learn's lines after each epoch, ``Iteration N, loss
+    = L`` (and ``Validation score: S`` with ``early_stopping``), and the reason
+    training stopped. For a progress bar, pass
+    :class:`skdl.callbacks.EpochProgressBar` in ``callbacks``.
 
 warm_start : bool, default=False
     Start ``fit`` from the current weights instead of new ones (the optimizer
@@ -115,9 +117,16 @@ device : str or torch.device, default='cpu'
     that is missing raises a ``ValueError`` at fit. A model fitted on a GPU
     unpickles on a machine without one (it then predicts on the CPU).
 
-precision : {'float32', 'bfloat16', 'float16'}, default='float32'
-    Mixed precision (``torch.autocast``; a gradient scaler for 'float16') on
-    CUDA devices. Elsewhere training stays in float32, with a warning.
+precision : {'float32', 'float64', 'bfloat16', 'float16'}, default='float32'
+    The arithmetic of the model. 'float32' is the fast default. 'float64'
+    keeps the parameters and computes in float64, like scikit-learn (on CPU
+    and CUDA; not MPS), for results that must agree to more than float32's
+    ~1e-7; it is slower (a small MLP took 1.3 to 1.5 times as long on a CPU;
+    most GPUs are many times slower in float64).
+    'bfloat16' and 'float16' train with mixed precision (``torch.autocast``;
+    a gradient scaler for 'float16') on CUDA devices; elsewhere training stays
+    in float32, with a warning. ``warm_start`` and ``partial_fit`` keep the
+    precision of the fitted model.
 
 n_threads : int or None, default=None
     CPU threads of torch during ``fit`` and ``predict``; -1 uses every core.
@@ -185,10 +194,11 @@ shuffle : bool, default=True
     Draw a new order of the training rows each epoch. scikit-learn's
     ``BernoulliRBM`` always visits them in order (``shuffle=False``).
 
-verbose : int, default=0
-    0 is silent, 1 shows a progress bar over epochs, 2 prints a line per epoch
-    with the pseudo-likelihood (Bernoulli units) or the reconstruction error
-    (Gaussian units) of the training data.
+verbose : bool or int, default=0
+    When true, print scikit-learn's line after each epoch, ``[RBMTransformer]
+    Iteration N, pseudo-likelihood = P, time = Ts``, with the pseudo-likelihood
+    (Bernoulli units) or the reconstruction error (Gaussian units) of the
+    training data, which costs a pass over it.
 
 random_state : int, RandomState instance or None, default=None
     Seeds the initial weights, the order of the rows and the Gibbs sampling.
@@ -270,8 +280,9 @@ class_weight : dict, 'balanced' or None, default=None
     ``sample_weight`` when both are given.""",
     "history_attributes": """\
 loss_ : float
-    Training loss of the last epoch (with the L2 penalty, as scikit-learn
-    reports it).
+    Training loss of the last epoch as scikit-learn reports it: averaged over
+    the samples, summed over the labels of a multilabel target (averaged over
+    the outputs for a regressor's squared error), plus the L2 penalty.
 
 best_loss_ : float or None
     Lowest training loss reached; None when ``early_stopping`` is on.
@@ -290,8 +301,10 @@ t_ : int
     Number of training samples seen.
 
 n_iter_ : int
-    Number of epochs trained (including earlier ``warm_start`` and
-    ``partial_fit`` calls).
+    Number of epochs run by the last call, as in scikit-learn: by the last
+    :term:`fit` (a ``warm_start`` fit counts its own), 1 after
+    ``partial_fit``. ``history_``, ``loss_curve_`` and ``t_`` cover every
+    epoch since the weights were initialised.
 
 history_ : skorch.History
     One dict per epoch (``epoch``, ``train_loss``, ``valid_loss``,

@@ -50,12 +50,20 @@ CHECK_PARAMS: dict[str, dict] = {
 }
 
 # parameters for one check only: {estimator name: {check name: params}}
-_FULL_BATCH = {"solver": "lbfgs"}
+# Two kinds of checks compare results to ~1e-7, below float32's rounding:
+# fits with sample weights against fits on repeated rows, and predictions on a
+# subset against the same rows in a larger batch (the BLAS kernel, and so the
+# summation order, changes with the number of rows). They run in float64
+# (precision='float64'), where rounding is 1e-16, so that they test the
+# semantics and not float32's resolution. Weights equal repetitions only for
+# full-batch training, as in sklearn's tests.
+_FLOAT64 = {"precision": "float64"}
+_FULL_BATCH_FLOAT64 = {"solver": "lbfgs", **_FLOAT64}
 PER_CHECK_PARAMS: dict[str, dict[str, dict]] = {
-    # weights equal repetitions only for full-batch training, as in sklearn's tests
     name: {
-        "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH,
-        "check_sample_weight_equivalence_on_sparse_data": _FULL_BATCH,
+        "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH_FLOAT64,
+        "check_sample_weight_equivalence_on_sparse_data": _FULL_BATCH_FLOAT64,
+        "check_methods_subset_invariance": _FLOAT64,
     }
     for name in ("MLPClassifier", "MLPRegressor")
 }
@@ -63,53 +71,29 @@ PER_CHECK_PARAMS["LVQClassifier"] = {
     # full batch: the weighted GLVQ cost is the cost of the repeated rows, and
     # extreme class weights act on every step (Adam's steps of 1% of a feature's
     # spread would need thousands of epochs on the check's unscaled blobs)
-    "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH,
-    "check_class_weight_classifiers": _FULL_BATCH,
+    "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH_FLOAT64,
+    "check_class_weight_classifiers": {"solver": "lbfgs"},
+    "check_methods_subset_invariance": _FLOAT64,
 }
-
-_FLOAT32_WEIGHTS = (
-    "training runs in float32: fits with weights and with repeated rows agree to "
-    "about 1e-4 (tests/neural_network/test_mlp.py checks that), not to the 1e-7 "
-    "this check demands"
-)
-
-_FLOAT32_SUBSETS = (
-    "float32 matrix products round differently for different numbers of rows "
-    "(the BLAS kernel changes), so a prediction on a subset can differ from the "
-    "same rows predicted in a larger batch by ~1e-7, the check's tolerance"
-)
+PER_CHECK_PARAMS["CNNClassifier"] = {
+    "check_sample_weight_equivalence_on_dense_data": _FLOAT64,
+}
 
 # {estimator name: {check name: reason it is expected to fail}}
-EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
-    name: {
-        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
-        "check_sample_weight_equivalence_on_sparse_data": _FLOAT32_WEIGHTS,
-        "check_methods_subset_invariance": _FLOAT32_SUBSETS,
-    }
-    for name in ("MLPClassifier", "MLPRegressor")
-}
-EXPECTED_FAILED_CHECKS["LVQClassifier"] = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "the GLVQ cost of separable data keeps falling as prototypes spread (no "
-        "finite optimum), so two float32 L-BFGS runs, with weights and with "
-        "repeated rows, drift ~1e-3 apart by max_iter; tests/lvq/test_lvq.py "
-        "checks that their costs and first steps agree"
-    ),
-    "check_methods_subset_invariance": _FLOAT32_SUBSETS,
-}
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
 for name in ("LSTMClassifier", "LSTMRegressor"):
     # recurrent models on the checks' 2-D data: (n_samples, n_timesteps) series
     PER_CHECK_PARAMS[name] = {
-        "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH
+        "check_sample_weight_equivalence_on_dense_data": _FULL_BATCH_FLOAT64,
+        "check_methods_subset_invariance": _FLOAT64,
     }
     EXPECTED_FAILED_CHECKS[name] = {
-        "check_sample_weight_equivalence_on_dense_data": _FLOAT32_WEIGHTS,
-        "check_methods_subset_invariance": _FLOAT32_SUBSETS,
+        "check_sample_weight_equivalence_on_dense_data": (
+            "in float64 the fits with weights and with repeated rows agree to "
+            "1e-15 after 5 L-BFGS iterations and to 1e-10 after 20, but on this "
+            "non-convex recurrent model the two trajectories then part, reach "
+            "tol at different iterations and end ~1e-4 apart, where the check "
+            "demands 1e-7; tests/neural_network/test_recurrent.py checks that "
+            "they follow the same trajectory"
+        ),
     }
-EXPECTED_FAILED_CHECKS["CNNClassifier"] = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "training runs in float32: the check's rows fit in one batch, and the fits "
-        "with weights and with repeated rows agree to ~1e-7, just above the check's "
-        "tolerance (tests/neural_network/test_cnn.py checks them to 1e-5)"
-    ),
-}

@@ -12,6 +12,7 @@ __all__ = [
     "as_array",
     "check_float32_range",
     "check_label_types",
+    "output_dtype",
     "validate_data",
 ]
 
@@ -168,6 +169,26 @@ def check_label_types(y, *, owner: str, name: str = "y") -> None:
         "or 1 and '1' would be read as one class and predicted as strings: "
         f"convert them first, e.g. {name} = [str(label) for label in {name}]."
     )
+
+
+def output_dtype(X) -> type:
+    """The dtype of the float outputs computed from ``X``, as in scikit-learn.
+
+    float32 when ``X`` holds float32 values (an array, a sparse matrix, or a
+    DataFrame whose columns all are float32), float64 otherwise, whatever
+    precision the model computes in.
+
+    Examples
+    --------
+    >>> output_dtype(np.zeros((2, 3), dtype=np.float32)).__name__
+    'float32'
+    >>> output_dtype([[1, 2, 3]]).__name__
+    'float64'
+    """
+    dtypes = [X.dtype] if hasattr(X, "dtype") else list(getattr(X, "dtypes", []))
+    if dtypes and all(str(dtype).lower() == "float32" for dtype in dtypes):
+        return np.float32
+    return np.float64
 
 
 def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> None:

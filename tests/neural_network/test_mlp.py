@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from scipy.special import xlogy
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits, load_iris
@@ -114,6 +115,72 @@ def test_coefs_are_the_trained_weights(iris):
     np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
 
 
+def test_assigning_coefs_and_intercepts_sets_the_weights(iris):
+    X, y = iris
+    model = MLPClassifier((6,), activation="tanh", max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=(4, 6)), rng.normal(size=(6, 3))]
+    model.coefs_ = coefs
+    model.intercepts_[1] = np.array([0.5, -0.5, 0.0])  # item assignment, as in sklearn
+    np.testing.assert_allclose(model.coefs_[0], coefs[0], rtol=1e-6)
+    np.testing.assert_allclose(model.intercepts_[1], [0.5, -0.5, 0.0])
+    hidden = np.tanh(X @ coefs[0] + model.intercepts_[0])
+    logits = hidden @ coefs[1] + [0.5, -0.5, 0.0]
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=1e-4, atol=1e-6)
+    before = model.predict_proba(X)
+    with pytest.raises(
+        ValueError,
+        match=r"coefs_\[1\] must have shape \(6, 3\).*"
+        r"got \(3, 6\)",
+    ):
+        model.coefs_ = [coefs[0], coefs[1].T]
+    with pytest.raises(ValueError, match="one array per layer: 2 arrays, got 1"):
+        model.intercepts_ = [np.zeros(6)]
+    with pytest.raises(ValueError, match="read-only"):  # an edit that would be lost
+        model.coefs_[0][0, 0] = 1.0
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    with pytest.raises(AttributeError, match=r"not fitted yet.*Fit it first"):
+        MLPClassifier().coefs_ = coefs
+
+
+@pytest.mark.parametrize("target", ["multilabel", "multioutput"])
+def test_one_sgd_step_is_scikit_learns(iris, target):
+    """From the same weights, one SGD step lands where scikit-learn's does."""
+    X, y = iris
+    if target == "multilabel":
+        Y, Ours, Theirs = (
+            np.c_[y == 0, y == 2].astype(int),
+            MLPClassifier,
+            SklearnMLPClassifier,
+        )
+    else:
+        Y, Ours, Theirs = np.c_[X[:, :2], y], MLPRegressor, SklearnMLPRegressor
+    params = {
+        "hidden_layer_sizes": (5,),
+        "solver": "sgd",
+        "momentum": 0.0,
+        "learning_rate_init": 0.1,
+        "alpha": 0.01,
+        "batch_size": len(X),
+        "shuffle": False,
+        "random_state": 0,
+    }
+    first = {"classes": [0, 1]} if target == "multilabel" else {}
+    theirs = Theirs(**params).partial_fit(X, Y, **first)
+    ours = Ours(**params).partial_fit(X, Y, **first)
+    ours.coefs_, ours.intercepts_ = theirs.coefs_, theirs.intercepts_
+    theirs.partial_fit(X, Y)
+    ours.partial_fit(X, Y)
+    for mine, sklearns in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(mine, sklearns, rtol=1e-5, atol=1e-6)
+
+
 # -- targets -------------------------------------------------------------------------
 def test_string_labels_binary_and_multiclass(iris):
     X, y = iris
@@ -178,7 +245,52 @@ def test_poisson_loss_predicts_positive_rates():
         MLPRegressor(loss="poisson").fit(X, -y)
 
 
+@pytest.mark.parametrize("target", ["multilabel", "multioutput", "poisson"])
+def test_loss_is_the_one_scikit_learn_reports(iris, target):
+    """Summed over the labels of a multilabel target and over Poisson outputs,
+    averaged over the outputs of the squared error; averaged over the samples."""
+    X, y = iris
+    # one step too small to move the weights: loss_ is the fitted model's loss
+    tiny = {"solver": "sgd", "learning_rate_init": 1e-12, "alpha": 0.0}
+    if target == "multilabel":
+        Y = np.c_[y == 0, y == 2, X[:, 0] > 5].astype(int)
+        model = MLPClassifier(random_state=0, **tiny).partial_fit(X, Y)
+        p = model.predict_proba(X)
+        expected = -np.mean(np.sum(Y * np.log(p) + (1 - Y) * np.log(1 - p), axis=1))
+    elif target == "multioutput":
+        Y = np.c_[X[:, :2], y]
+        model = MLPRegressor(random_state=0, **tiny).partial_fit(X, Y)
+        expected = 0.5 * np.mean((Y - model.predict(X)) ** 2)
+    else:
+        model = MLPRegressor(loss="poisson", random_state=0, **tiny).partial_fit(X, y)
+        p = model.predict(X)
+        expected = np.mean(xlogy(y, y / p) - y + p)
+    assert model.loss_ == pytest.approx(expected, rel=1e-5)
+
+
 # -- inputs --------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_outputs_are_float32_for_float32_input(iris, dtype):
+    """As in scikit-learn: float32 in, float32 out; anything else gives float64."""
+    X, y = iris
+    X = (X * 10).astype(dtype)
+    expected = np.float32 if dtype == np.float32 else np.float64
+    classifier = MLPClassifier((4,), max_iter=2, random_state=0)
+    regressor = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(X, y)
+        regressor.fit(X, y)
+    assert classifier.predict_proba(X).dtype == expected
+    assert classifier.predict_log_proba(X).dtype == expected
+    assert regressor.predict(X).dtype == expected
+    assert regressor.predict(pd.DataFrame(X)).dtype == expected
+    # the same values either way: the model computes in float32
+    np.testing.assert_array_equal(
+        regressor.predict(X.astype(np.float32)), regressor.predict(X).astype(np.float32)
+    )
+
+
 def test_pandas_dataframe_keeps_feature_names(iris):
     X, y = iris
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
@@ -269,7 +381,7 @@ def test_pickle_and_joblib_round_trips(iris, tmp_path):
     )
     # a restored model keeps training
     restored.set_params(warm_start=True, max_iter=2).fit(X, y)
-    assert restored.n_iter_ == 22
+    assert restored.n_iter_ == 2 and len(restored.history_) == 22
 
 
 def test_clone_gives_an_unfitted_copy(iris):
@@ -358,9 +470,24 @@ def test_partial_fit_trains_one_epoch_per_call(iris):
     model = MLPClassifier((16,), random_state=0, batch_size=32, **FAST)
     for _ in range(30):
         model.partial_fit(X, y, classes=[0, 1, 2])
-    assert model.n_iter_ == 30 and len(model.loss_curve_) == 30
+    # as in scikit-learn, n_iter_ counts the epochs of the last call
+    assert model.n_iter_ == 1 and len(model.loss_curve_) == 30
+    assert model.t_ == 30 * len(X)
     assert model.loss_curve_[-1] < model.loss_curve_[0]
     assert model.score(X, y) > 0.9
+
+
+def test_full_batch_fit_and_partial_fit_agree_bit_for_bit(iris):
+    """One batch of every row is not reordered, so summation orders agree."""
+    X, y = iris
+    params = {"solver": "sgd", "batch_size": len(X), "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = MLPRegressor(max_iter=5, n_iter_no_change=np.inf, **params).fit(X, y)
+    streamed = MLPRegressor(**params)
+    for _ in range(5):
+        streamed.partial_fit(X, y)
+    np.testing.assert_array_equal(streamed.predict(X), fitted.predict(X))
 
 
 def test_partial_fit_needs_classes_and_rejects_unseen_labels(iris):
@@ -375,6 +502,47 @@ def test_partial_fit_needs_classes_and_rejects_unseen_labels(iris):
     assert regressor.n_iter_ == 1
 
 
+def test_partial_fit_applies_the_adaptive_schedule(iris, capsys):
+    """As in scikit-learn, partial_fit calls count epochs without improvement:
+    with 'adaptive', the rate is divided by 5 after n_iter_no_change + 1 of them
+    (the first epoch improves on nothing)."""
+    X, y = iris
+    model = MLPClassifier(
+        (4,),
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.01,
+        tol=100.0,  # no epoch improves by that much
+        n_iter_no_change=2,
+        verbose=True,
+        random_state=0,
+    )
+    rates = []
+    for _ in range(4):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+        rates.append(model.net_.optimizer_.param_groups[0]["lr"])
+    assert rates == pytest.approx([0.01, 0.01, 0.01, 0.002])
+    assert capsys.readouterr().out.count("Iteration 1, loss = ") == 4
+
+
+def test_partial_fit_refuses_early_stopping(iris):
+    X, y = iris
+    message = "partial_fit does not support early_stopping=True"
+    fresh = MLPRegressor(early_stopping=True)
+    with pytest.raises(ValueError, match=message):
+        fresh.partial_fit(X, y)
+    assert not hasattr(fresh, "net_")
+    model = MLPClassifier((4,), early_stopping=True, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before = model.predict_proba(X)
+    with pytest.raises(ValueError, match=message):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    assert len(model.history_) == 5
+
+
 def test_partial_fit_is_not_available_for_lbfgs():
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
     assert hasattr(MLPClassifier(solver="adam"), "partial_fit")
@@ -386,19 +554,26 @@ def test_warm_start_continues_from_the_trained_weights(iris):
     model.fit(X, y)
     loss_after_first = model.loss_curve_[-1]
     model.fit(X, y)
-    assert model.n_iter_ == 10
+    assert model.n_iter_ == 5 and len(model.loss_curve_) == 10
     assert model.loss_curve_[5] < loss_after_first + 0.05
     cold = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
     cold.fit(X, y)
     assert cold.n_iter_ == 5
 
 
-def test_warm_start_rejects_new_classes(iris):
+def test_warm_start_needs_the_same_classes(iris):
     X, y = iris
     model = MLPClassifier((8,), max_iter=5, warm_start=True, random_state=0)
     model.fit(X, y)
-    with pytest.raises(ValueError, match="not seen before"):
+    before = model.predict_proba(X)
+    message = r"same classes as in the previous call to fit. Previously got \[0 1 2\]"
+    with pytest.raises(ValueError, match=message + r", `y` has \[0 1 5\]"):
         model.fit(X, np.where(y == 2, 5, y))
+    with pytest.raises(ValueError, match=message + r", `y` has \[0 1\]"):
+        model.fit(X[y < 2], y[y < 2])
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    # partial_fit may see a subset of the classes
+    model.partial_fit(X[y < 2], y[y < 2])
 
 
 # -- bad input -----------------------------------------------------------------------
@@ -433,7 +608,6 @@ def test_bad_input_at_predict_is_a_clear_value_error(fitted, iris, X, message):
         (np.full((6, 2), np.nan), [0, 1] * 3, "Input X contains NaN"),
         (np.zeros((6, 2, 2)), [0, 1] * 3, "Found array with dim 3"),
         (np.zeros((0, 2)), [], "0 sample"),
-        (np.zeros((6, 2)), [1] * 6, "at least 2 classes"),
         (np.zeros((6, 2)), [0, 1] * 2, "inconsistent numbers of samples"),
         (np.zeros((6, 2)), [0.5, 1.5] * 3, "Unknown label type"),
     ],
@@ -448,7 +622,7 @@ def test_failed_refit_keeps_the_previous_model(fitted, iris):
     model = clone(fitted).fit(X, y)
     before = model.predict_proba(X)
     with pytest.raises(ValueError):
-        model.fit(X[:, :3], np.ones(len(X)))
+        model.fit(X[:, :3], np.full(len(X), 0.5))
     assert model.n_features_in_ == 4
     np.testing.assert_array_equal(model.predict_proba(X), before)
 
@@ -484,3 +658,15 @@ def test_diverging_loss_with_early_stopping_keeps_the_best_weights(iris):
     assert isinstance(mlp.validation_scores_[-1], float)
     assert np.isfinite(mlp.best_validation_score_)
     assert np.isfinite(mlp.predict(X)).all()
+
+
+def test_convergence_warning_when_lbfgs_spends_max_fun(iris):
+    X, y = iris
+    model = MLPClassifier((4,), solver="lbfgs", max_fun=10, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_fun=10 loss evaluations"):
+        model.fit(X, y)
+    assert model.n_iter_ < model.max_iter
+    # a converged L-BFGS fit does not warn
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        MLPClassifier((4,), solver="lbfgs", tol=1e-2, random_state=0).fit(X, y)

@@ -114,3 +114,23 @@ def test_estimator_api_on_3d_arrays():
     X, y = order_task(80)
     check_estimator_api(LSTMClassifier(**FAST, max_iter=2), X, y)
     check_estimator_api(LSTMRegressor(**FAST, max_iter=2), X, X[:, :, 0].sum(axis=1))
+
+
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+def test_sample_weights_are_repeated_rows(Estimator):
+    """In float64, full-batch fits with integer weights and with the rows repeated
+    follow the same L-BFGS trajectory (sklearn's check compares the ends of
+    longer runs, which on this non-convex model part after ~20 iterations)."""
+    X, y = order_task(40)
+    weight = np.random.RandomState(0).randint(0, 3, len(y))
+    params = {**FAST, "solver": "lbfgs", "precision": "float64", "max_iter": 10}
+    weighted = Estimator(**params).fit(X, y, sample_weight=weight)
+    repeated = Estimator(**params).fit(np.repeat(X, weight, 0), np.repeat(y, weight))
+    np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-12)
+    output = "predict_proba" if Estimator is LSTMClassifier else "predict"
+    np.testing.assert_allclose(
+        getattr(weighted, output)(X),
+        getattr(repeated, output)(X),
+        rtol=1e-9,
+        atol=1e-12,
+    )
