@@ -147,7 +147,14 @@ _FITTED = {
         {"feature_names_in_"},
     ),
     RBMTransformer: (
-        {"n_features_in_", "module_", "n_iter_", "_n_features_out", "_gibbs_rng"},
+        {
+            "n_features_in_",
+            "module_",
+            "n_iter_",
+            "_epochs_trained",
+            "_n_features_out",
+            "_gibbs_rng",
+        },
         {"feature_names_in_"},
     ),
     DBNTransformer: (
@@ -1255,6 +1262,11 @@ def _check_rbm_iterations(value, attributes, estimator, reader) -> None:
     _int(value, "n_iter_", 0)
 
 
+def _check_epochs_trained(value, attributes, estimator, reader) -> None:
+    # every epoch the RBM trained; n_iter_ counts those of the last call
+    _int(value, "_epochs_trained", _needs(attributes, "n_iter_", "_epochs_trained"))
+
+
 def _check_gibbs_rng(value, attributes, estimator, reader) -> None:
     if not isinstance(value, np.random.Generator):
         raise _Invalid("_gibbs_rng is not a random generator")
@@ -1296,6 +1308,7 @@ _ATTRIBUTE_CHECKS = {
     "out_activation_": _check_out_activation,
     "_ids_input": _check_ids_input,
     "n_iter_": _check_rbm_iterations,
+    "_epochs_trained": _check_epochs_trained,
     "_gibbs_rng": _check_gibbs_rng,
     "rbms_": _check_rbms,
     "pretrain_": _check_pretrain,

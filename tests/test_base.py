@@ -151,7 +151,7 @@ def test_early_stopping_split_is_stratified_and_too_small_is_an_error(iris):
             np.testing.assert_array_equal(
                 np.bincount(seen.labels.astype(int)), np.bincount(labels) // 5
             )
-    with pytest.raises(ValueError, match=r"y has only 1 of class 'b'\. Give more"):
+    with pytest.raises(ValueError, match=r"class 'b' has only 1\. Add samples"):
         small(early_stopping=True).fit(X[:40], ["a"] * 39 + ["b"])
 
 

@@ -434,6 +434,7 @@ def test_an_rbm_module_must_match_its_weights(tamper):
         ("LVQClassifier", {"prototype_labels_": [0, 0, 0]}, "prototype_labels_"),
         ("RBMTransformer", {"n_features_in_": 7}, "module_ maps 6"),
         ("RBMTransformer", {"_gibbs_rng": 5}, "_gibbs_rng"),
+        ("RBMTransformer", {"_epochs_trained": 1}, "_epochs_trained"),
         ("DBNTransformer", {"_n_features_out": 4}, "top layer"),
         ("HOGTransformer", {"n_features_in_": 255}, "image_shape_"),
     ],
