@@ -48,6 +48,8 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
         )
         if ragged is not None:
             raise ragged from None
+        if "too large for dtype('float32')" in str(error):
+            _refuse_beyond_float32(estimator, X)
         columns = _text_columns(X)
         if not columns or "could not convert" not in str(error):
             raise
@@ -60,6 +62,31 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
             "sklearn.preprocessing.OneHotEncoder or OrdinalEncoder in a "
             f"sklearn.compose.ColumnTransformer ({error})."
         ) from error
+
+
+def _refuse_beyond_float32(estimator, X) -> None:
+    """Say which values of ``X`` float32 cannot hold, and what to do.
+
+    scikit-learn reports them as "too large for dtype('float32')"; infinities
+    and NaNs keep its message.
+    """
+    try:
+        values = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if not np.isfinite(values).all():
+        return
+    name = type(estimator).__name__
+    other = (
+        ", or set precision='float64'"
+        if "precision" in estimator.get_params(deep=False)
+        else ""
+    )
+    check_float32_range(
+        values,
+        subject="X holds",
+        advice=f"{name} computes. Scale X (e.g. with StandardScaler){other}.",
+    )
 
 
 def as_array(X, *, owner: str, sample: str, advice: str) -> np.ndarray:
