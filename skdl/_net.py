@@ -141,11 +141,15 @@ def host_rows(rows):
     """The rows of a training array (made by :func:`to_rows`) on the host.
 
     A tensor comes back as a NumPy array; :class:`HostRows` as its own array or
-    sparse matrix, restricted to its rows, so that sparse data stay sparse.
+    sparse matrix, restricted to its rows, so that sparse data stay sparse. Rows
+    read block by block (``skdl._blocks``) are never whole: they raise a
+    TypeError that says so.
     """
     if isinstance(rows, torch.Tensor):
         return rows.cpu().numpy()
-    return rows.X if rows.index is None else rows.X[rows.index]
+    # a reader that never holds its rows whole refuses np.asarray, saying why
+    X = rows.X if sp.issparse(rows.X) else np.asarray(rows.X)
+    return X if rows.index is None else X[rows.index]
 
 
 class Batches:

@@ -28,6 +28,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
+from ._blocks import row_source
 from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to_rows
 from ._optim import SOLVERS as _SOLVERS
 from .callbacks import (
@@ -129,6 +130,10 @@ class BaseTorchEstimator(BaseEstimator):
     # factor on the data term of the recorded losses (see SkdlNet)
     _reported_loss_scale = 1.0
 
+    # why the estimator cannot train on X read block by block (a Dask collection,
+    # RowBlocks), completing "{name} ..."; None when it can
+    _block_input_refused = None
+
     # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
@@ -210,7 +215,13 @@ class BaseTorchEstimator(BaseEstimator):
                     name = type(self).__name__
                     check_label_types(y, owner=name)
                     check_label_types(classes, owner=name, name="classes")
-                X, y = self._validate_X_y(X, y, reset=fresh)
+                source = row_source(X)
+                if source is None:
+                    X, y = self._validate_X_y(X, y, reset=fresh)
+                else:  # X read block by block (see skdl._blocks)
+                    X, y, sample_weight = source.validated(
+                        self, y, sample_weight, reset=fresh
+                    )
                 y, weight = self._encode_targets(
                     y,
                     X=X,
@@ -307,14 +318,17 @@ class BaseTorchEstimator(BaseEstimator):
         valid = None
         index_train = np.arange(n_samples)
         if self.early_stopping:  # never with partial_fit, which refuses it
-            stratify = self._stratify_labels(y)
-            self._check_validation_split(n_samples, stratify)
-            index_train, index_valid = train_test_split(
-                index_train,
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=seed % (2**32),
-            )
+            if hasattr(X, "validation_split"):  # X read block by block
+                index_train, index_valid = X.validation_split(self, y, seed)
+            else:
+                stratify = self._stratify_labels(y)
+                self._check_validation_split(n_samples, stratify)
+                index_train, index_valid = train_test_split(
+                    index_train,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                    random_state=seed % (2**32),
+                )
             valid = self._batches(X, y, weight, index_valid, device, shuffle=False)
         batch_size = self._batch_size(len(index_train))
         generator = torch.Generator().manual_seed(seed)
@@ -388,6 +402,16 @@ class BaseTorchEstimator(BaseEstimator):
     def _batches(
         self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None
     ):
+        if hasattr(X, "batches"):  # X read block by block
+            return X.batches(
+                y,
+                weight,
+                index,
+                device,
+                shuffle=shuffle,
+                batch_size=batch_size,
+                generator=generator,
+            )
         whole = len(index) == X.shape[0]
         take = (lambda a: a) if whole else (lambda a: a[index])
         # X that stays on the host (sparse, memory-mapped, too big for the GPU):

@@ -1,4 +1,8 @@
-"""Inference over Dask arrays larger than memory, block by block.
+"""Data larger than memory: training from blocks, inference over Dask arrays.
+
+:class:`RowBlocks` holds X as blocks of rows (NumPy arrays, ``.npy`` or Parquet
+files, a Dask collection), which ``fit`` reads one block at a time; ``fit``
+takes Dask arrays and DataFrames directly, the same way.
 
 A fitted skdl estimator is a small object; :func:`predict_blocks` ships it to
 every block of a :class:`dask.array.Array` of samples and returns the lazy array
@@ -14,7 +18,9 @@ from typing import Any
 
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["predict_blocks"]
+from ._blocks import RowBlocks
+
+__all__ = ["RowBlocks", "predict_blocks"]
 
 
 def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:

@@ -149,6 +149,8 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
     array(['neg', 'pos'], dtype='<U3')
     """
 
+    _block_input_refused = "learns its vocabulary from every document at once"
+
     _parameter_constraints: dict = {
         **_BaseRecurrent._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,

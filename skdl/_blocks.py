@@ -1,0 +1,412 @@
+"""Training data read one block of rows at a time (out-of-core ``fit``).
+
+``fit`` takes X larger than memory as blocks of rows: a Dask array (its blocks
+along the first axis), a Dask DataFrame (its partitions), or a
+:class:`RowBlocks` over NumPy arrays and ``.npy`` or Parquet files. Training
+goes through the same loop as in-memory data: :class:`ValidatedBlocks` is an
+array-like whose rows :class:`~skdl._net.HostRows` reads batch by batch, keeping
+only the blocks that the current batch needs, and :class:`BlockBatches` orders
+an epoch block by block. Each block is validated by the estimator's own
+``_validate_X_y`` as it is read, so a bad value raises the message that
+in-memory data would.
+
+Dask is never imported here: a Dask collection can only exist once the caller
+has imported it.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+from sklearn.base import is_classifier
+
+from ._net import Batches, HostRows, to_rows
+from .utils._sklearn import check_y
+
+__all__ = [
+    "BlockBatches",
+    "RowBlocks",
+    "ValidatedBlocks",
+    "computed",
+    "is_dask_collection",
+    "row_source",
+]
+
+
+def is_dask_collection(value) -> bool:
+    """Whether ``value`` is a Dask collection (without importing Dask).
+
+    Examples
+    --------
+    >>> is_dask_collection(np.zeros(3))
+    False
+    """
+    dask = sys.modules.get("dask")
+    return dask is not None and dask.is_dask_collection(value)
+
+
+def computed(value):
+    """``value.compute()`` for a Dask collection, ``value`` itself otherwise.
+
+    Targets and sample weights are small next to X: a fit computes them whole.
+    """
+    return value.compute() if is_dask_collection(value) else value
+
+
+class RowBlocks:
+    """Samples stored as blocks of rows, which ``fit`` reads one block at a time.
+
+    A fit on a ``RowBlocks`` never holds more than the blocks that one batch
+    spans (and the targets, which it reads whole). Each epoch visits the
+    blocks in a new order and shuffles the rows within each block, both drawn
+    from ``random_state``; with ``early_stopping=True`` whole blocks are held
+    out for validation. ``fit`` wraps Dask arrays and DataFrames in a
+    ``RowBlocks`` by itself.
+
+    Parameters
+    ----------
+    blocks : dask.array.Array, dask.dataframe.DataFrame or sequence
+        A Dask collection (its blocks along the first axis, or its
+        partitions), or a sequence whose items are each one block: a NumPy
+        array (a memory-mapped one is read only when its block is), a pandas
+        DataFrame, a Dask collection, or the path of a ``.npy`` file (opened
+        memory-mapped when read) or of a ``.parquet`` file (read with pandas).
+        Blocks without rows are left out.
+
+    Attributes
+    ----------
+    lengths : tuple of int
+        The number of rows of each block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skdl import MLPClassifier
+    >>> from skdl.parallel import RowBlocks
+    >>> X, y = load_digits(return_X_y=True)
+    >>> blocks = RowBlocks(np.array_split(X / 16, 6))  # six blocks of ~300 rows
+    >>> blocks.lengths
+    (300, 300, 300, 299, 299, 299)
+    >>> model = MLPClassifier(max_iter=30, random_state=0).fit(blocks, y)
+    >>> bool(model.score(X / 16, y) > 0.95)
+    True
+    """
+
+    def __init__(self, blocks):
+        if isinstance(blocks, RowBlocks):
+            items, lengths = blocks._items, blocks.lengths
+        elif is_dask_collection(blocks):
+            items, lengths = _dask_blocks(blocks)
+        elif isinstance(blocks, Sequence) and not isinstance(blocks, str | bytes):
+            items = list(blocks)
+            lengths = [_block_length(item, i) for i, item in enumerate(items)]
+        else:
+            raise TypeError(
+                "RowBlocks takes a Dask array or DataFrame, or a sequence of blocks "
+                "(NumPy arrays, pandas DataFrames, or paths of .npy or .parquet "
+                f"files); got {type(blocks).__name__}."
+            )
+        kept = [i for i, length in enumerate(lengths) if length]
+        if not kept:
+            raise ValueError("RowBlocks got no rows: every block is empty.")
+        self._items = [items[i] for i in kept]
+        self.lengths = tuple(int(lengths[i]) for i in kept)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def n_rows(self) -> int:
+        """The number of rows of all blocks together."""
+        return sum(self.lengths)
+
+    def read(self, i: int):
+        """Block ``i`` in memory: a NumPy array or a pandas DataFrame."""
+        item = self._items[i]
+        if isinstance(item, str | os.PathLike):
+            return _read_file(item)
+        return computed(item)
+
+    def validated(self, estimator, y, sample_weight, *, reset: bool):
+        """The blocks ready to train ``estimator``, and the targets and weights.
+
+        The first block is validated now (with ``reset``: it sets
+        ``n_features_in_`` and the like), every block again when training
+        reads it. ``y`` and ``sample_weight`` are computed whole.
+        """
+        name = type(estimator).__name__
+        refusal = estimator._block_input_refused
+        if refusal:
+            raise TypeError(
+                f"{name} {refusal}, so it trains on X in memory, not read block "
+                "by block (a Dask collection or RowBlocks)."
+            )
+        if getattr(estimator, "solver", None) == "lbfgs":
+            raise ValueError(
+                "solver='lbfgs' trains on one batch of every row, which X read "
+                "block by block cannot hold in memory. Use solver='adam' or "
+                "'sgd', or fit X in memory."
+            )
+        y = computed(y)
+        if y is not None and len(y) != self.n_rows:
+            raise ValueError(
+                f"X has {self.n_rows} rows in {len(self)} blocks, but y has "
+                f"{len(y)}; give one target per row, in the order of the blocks."
+            )
+        first, _ = estimator._validate_X_y(
+            self.read(0), None if y is None else y[: self.lengths[0]], reset=reset
+        )
+        if y is not None:  # as validate_data checks y for the estimators
+            y = check_y(
+                y,
+                multi_output=True,
+                y_numeric=not is_classifier(estimator),
+                estimator=estimator,
+            )
+        rows = ValidatedBlocks(self, _block_check(estimator, y), first)
+        return rows, y, computed(sample_weight)
+
+
+def _block_check(estimator, y) -> Callable:
+    def check(block, start: int, stop: int) -> np.ndarray:
+        y_block = None if y is None else y[start:stop]
+        return estimator._validate_X_y(block, y_block, reset=False)[0]
+
+    return check
+
+
+class ValidatedBlocks:
+    """The rows of a :class:`RowBlocks`, validated as each block is read.
+
+    An array-like for :class:`~skdl._net.HostRows`: ``rows[index]`` returns
+    the rows at ``index`` (in that order) as a NumPy array of the model's
+    float type, reading the blocks they lie in. Only the blocks of the last
+    request are kept, so a batch order that visits the blocks one after the
+    other (:class:`BlockBatches`) reads each block once per epoch.
+
+    Parameters
+    ----------
+    blocks : RowBlocks
+        The blocks.
+    check : callable
+        ``check(block, start, stop)`` validates the block of rows ``start`` to
+        ``stop`` and returns it as the estimator trains on it.
+    first : ndarray
+        Block 0, already checked: it gives the dtype and the shape of a row.
+    """
+
+    def __init__(self, blocks: RowBlocks, check: Callable, first: np.ndarray):
+        self.blocks = blocks
+        self.check = check
+        self.ends = np.cumsum(blocks.lengths)
+        self.starts = self.ends - np.asarray(blocks.lengths)
+        self.dtype = first.dtype
+        self.shape = (blocks.n_rows, *first.shape[1:])
+        self._kept = {0: first}
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def block_of(self, rows: np.ndarray) -> np.ndarray:
+        """The block that each of ``rows`` lies in."""
+        return np.searchsorted(self.ends, rows, side="right")
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(len(self)))
+        rows = np.asarray(rows)
+        first, last = self.block_of([rows.min(), rows.max()])
+        if first == last:  # most batches: rows of one block
+            data = self._block(int(first))
+            self._kept = {int(first): data}
+            return data[rows - self.starts[first]]
+        blocks = self.block_of(rows)
+        self._kept = {int(b): self._block(int(b)) for b in np.unique(blocks)}
+        out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
+        for block, data in self._kept.items():
+            where = blocks == block
+            out[where] = data[rows[where] - self.starts[block]]
+        return out
+
+    def _block(self, i: int) -> np.ndarray:
+        if i in self._kept:
+            return self._kept[i]
+        start, stop = int(self.starts[i]), int(self.ends[i])
+        try:
+            return self.check(self.blocks.read(i), start, stop)
+        except ValueError as error:
+            if hasattr(error, "add_note"):  # Python 3.11+
+                error.add_note(f"(in block {i} of X, rows {start} to {stop - 1})")
+            raise
+
+    def release(self) -> None:
+        """Forget the blocks read so far (the end of a pass over the data)."""
+        self._kept = {}
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "X is read block by block and is never held in memory whole, but "
+            "this fit needs every training row at once (to start LVQ "
+            "prototypes or MLP pretraining from the data). Fit on X in memory, "
+            "or on a sample of it, or drop pretrain."
+        )
+
+    # -- the hooks of BaseTorchEstimator's batching ------------------------------------
+    def validation_split(self, estimator, y, seed: int):
+        """Training and validation rows: whole blocks are held out for validation.
+
+        Blocks are drawn in a random order (from ``seed``) until they hold
+        ``validation_fraction`` of the rows; they are not stratified by class.
+        """
+        fraction = estimator.validation_fraction
+        lengths = np.asarray(self.blocks.lengths)
+        n_blocks = len(lengths)
+        order = np.random.RandomState(seed % 2**32).permutation(n_blocks)
+        needed = max(math.ceil(fraction * len(self)), 2)
+        n_valid = int(np.searchsorted(np.cumsum(lengths[order]), needed)) + 1
+        if n_valid >= n_blocks:
+            raise ValueError(
+                f"early_stopping=True holds out whole blocks of X for validation: "
+                f"validation_fraction={fraction} of the {len(self)} rows needs "
+                f"{min(n_valid, n_blocks)} of the {n_blocks} blocks, leaving none "
+                "to train on. Split X into more blocks (rechunk a Dask array, "
+                "repartition a DataFrame, more files), lower validation_fraction, "
+                "or set early_stopping=False."
+            )
+
+        def rows(blocks):
+            return np.concatenate(
+                [np.arange(self.starts[b], self.ends[b]) for b in np.sort(blocks)]
+            )
+
+        return rows(order[n_valid:]), rows(order[:n_valid])
+
+    def batches(self, y, weight, index, device, **kwargs) -> BlockBatches:
+        """:class:`BlockBatches` of the rows at ``index`` (whole blocks)."""
+        whole = len(index) == len(self)
+
+        def take(a):
+            return a if whole else a[index]
+
+        return BlockBatches(
+            HostRows(self, device, None if whole else index),
+            None if y is None else to_rows(take(y), device),
+            None if weight is None else to_rows(take(weight), device),
+            **kwargs,
+        )
+
+
+class BlockBatches(Batches):
+    """:class:`~skdl._net.Batches` of rows read block by block.
+
+    A shuffled epoch visits the blocks in a random order and the rows of each
+    block in a random order; batches are cut from that sequence, so a batch
+    spans at most the end of one block and the start of the next (for batches
+    smaller than the blocks). Both permutations come from ``generator``.
+    The blocks are released at the end of each pass.
+
+    Parameters
+    ----------
+    X : HostRows
+        Rows of a :class:`ValidatedBlocks`, restricted to whole blocks.
+    *args, **kwargs
+        As for :class:`~skdl._net.Batches`.
+    """
+
+    def __init__(self, X: HostRows, *args, **kwargs):
+        super().__init__(X, *args, **kwargs)
+        positions = np.arange(len(X)) if X.index is None else X.index
+        blocks = X.X.block_of(positions)
+        changes = np.flatnonzero(np.diff(blocks)) + 1
+        self.bounds = np.concatenate([[0], changes, [len(X)]])
+
+    def __iter__(self):
+        try:
+            yield from super().__iter__()
+        finally:
+            self.arrays[0].X.release()
+
+    def epoch_order(self) -> torch.Tensor:
+        """The blocks in a random order, the rows of each in a random order."""
+        starts, stops = self.bounds[:-1], self.bounds[1:]
+        blocks = torch.randperm(len(starts), generator=self.generator).tolist()
+        return torch.cat(
+            [
+                int(starts[b])
+                + torch.randperm(int(stops[b] - starts[b]), generator=self.generator)
+                for b in blocks
+            ]
+        )
+
+
+def row_source(X):
+    """``X`` as a source of training rows other than an in-memory array, or None.
+
+    A :class:`RowBlocks` or another object with a ``validated`` method (the
+    shard of a data-parallel fit) is returned as it is, and a Dask collection
+    in a :class:`RowBlocks`.
+    """
+    if hasattr(X, "validated"):
+        return X
+    if is_dask_collection(X):
+        return RowBlocks(X)
+    return None
+
+
+def _dask_blocks(X):
+    """The blocks of rows of a Dask collection, and their lengths."""
+    import dask.array as da
+
+    if isinstance(X, da.Array):
+        X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
+        if any(math.isnan(length) for length in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        return [X.blocks[i] for i in range(X.numblocks[0])], X.chunks[0]
+    if not hasattr(X, "npartitions"):
+        raise TypeError(
+            f"fit reads Dask arrays and DataFrames block by block; got a "
+            f"{type(X).__name__}. Convert it to a Dask array first."
+        )
+    lengths = X.map_partitions(len).compute()
+    return [X.partitions[i] for i in range(X.npartitions)], list(lengths)
+
+
+def _block_length(item, i: int) -> int:
+    if isinstance(item, str | os.PathLike):
+        path = os.fspath(item)
+        if path.endswith(".npy"):
+            return np.load(path, mmap_mode="r").shape[0]
+        if path.endswith(".parquet"):
+            import pyarrow.parquet
+
+            return pyarrow.parquet.read_metadata(path).num_rows
+        raise ValueError(
+            f"Block {i} is the file {path!r}; RowBlocks reads .npy and .parquet files."
+        )
+    if is_dask_collection(item) or hasattr(item, "shape"):
+        length = item.shape[0]
+        if isinstance(length, float) and math.isnan(length):
+            raise ValueError(
+                f"Block {i} is a Dask collection of unknown length; call "
+                "compute_chunk_sizes() on it first."
+            )
+        return int(length)
+    raise TypeError(
+        f"Block {i} is a {type(item).__name__}; RowBlocks takes NumPy arrays, "
+        "pandas DataFrames, Dask collections and paths of .npy or .parquet files."
+    )
+
+
+def _read_file(path):
+    path = os.fspath(path)
+    if path.endswith(".npy"):
+        return np.load(path, mmap_mode="r")
+    import pandas as pd
+
+    return pd.read_parquet(path)

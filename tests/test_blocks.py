@@ -1,0 +1,225 @@
+"""Out-of-core fit: X read block by block from Dask collections and files."""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from skdl import (
+    CNNClassifier,
+    LSTMTextClassifier,
+    LVQClassifier,
+    MLPClassifier,
+    MLPRegressor,
+)
+from skdl._blocks import BlockBatches, ValidatedBlocks
+from skdl._net import HostRows
+from skdl.parallel import RowBlocks
+
+da = pytest.importorskip("dask.array")
+dd = pytest.importorskip("dask.dataframe")
+
+CHUNKS = (400, 400, 300, 400, 297)  # the digits' 1797 rows in five blocks
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X / 16).astype(np.float32), y
+
+
+@pytest.fixture(autouse=True)
+def _no_convergence_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _blocks_of(X):
+    return np.split(X, np.cumsum(CHUNKS)[:-1])
+
+
+def _params(**extra):
+    return {"hidden_layer_sizes": (16,), "max_iter": 4, "random_state": 0, **extra}
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_the_same_blocks_in_memory_on_disk_and_in_dask_give_one_model(
+    digits, tmp_path, early_stopping
+):
+    """Bit for bit: what is read, not where from, decides the model."""
+    X, y = digits
+    paths = []
+    for i, block in enumerate(_blocks_of(X)):
+        paths.append(tmp_path / f"{i}.npy")
+        np.save(paths[-1], block)
+    params = _params(early_stopping=early_stopping)
+    reference = MLPClassifier(**params).fit(RowBlocks(_blocks_of(X)), y)
+    for data in (
+        da.from_array(X, chunks=(CHUNKS, 64)),
+        da.from_array(X, chunks=(CHUNKS, 16)),  # column chunks are joined
+        RowBlocks(paths),
+    ):
+        model = MLPClassifier(**params).fit(data, y)
+        proba = model.predict_proba(X)
+        np.testing.assert_array_equal(proba, reference.predict_proba(X))
+        assert model.loss_curve_ == reference.loss_curve_
+    if early_stopping:
+        assert len(reference.validation_scores_) == reference.n_iter_
+
+
+def test_one_block_trains_exactly_as_in_memory_x(digits):
+    X, y = digits
+    in_memory = MLPClassifier(**_params()).fit(X, y)
+    one_block = MLPClassifier(**_params()).fit(da.from_array(X, chunks=-1), y)
+    np.testing.assert_array_equal(
+        one_block.predict_proba(X), in_memory.predict_proba(X)
+    )
+
+
+def test_a_dask_dataframe_trains_with_its_column_names(digits):
+    X, y = digits
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)])
+    lazy = dd.from_pandas(frame, npartitions=4)
+    model = MLPClassifier(**_params()).fit(lazy, dd.from_pandas(pd.Series(y), 4))
+    assert list(model.feature_names_in_) == list(frame.columns)
+    # the same partitions as blocks of pandas DataFrames: the same model
+    parts = [lazy.partitions[i].compute() for i in range(lazy.npartitions)]
+    same = MLPClassifier(**_params()).fit(RowBlocks(parts), y)
+    np.testing.assert_array_equal(model.predict_proba(frame), same.predict_proba(frame))
+
+
+def test_parquet_files_read_as_blocks(digits, tmp_path):
+    pytest.importorskip("pyarrow")
+    X, y = digits
+    paths = []
+    for i, block in enumerate(_blocks_of(X)):
+        paths.append(tmp_path / f"{i}.parquet")
+        pd.DataFrame(block, columns=[f"p{j}" for j in range(64)]).to_parquet(paths[-1])
+    blocks = RowBlocks(paths)
+    assert blocks.lengths == CHUNKS
+    model = MLPClassifier(**_params()).fit(blocks, y)
+    assert model.feature_names_in_[0] == "p0"
+
+
+def test_each_epoch_visits_the_blocks_in_a_new_order_shuffling_within_them():
+    X = np.arange(20, dtype=np.float32).reshape(-1, 1)
+    blocks = RowBlocks(np.split(X, [4, 10, 13]))  # blocks of 4, 6, 3, 7 rows
+    rows = ValidatedBlocks(blocks, lambda block, start, stop: block, X[:4])
+    batches = BlockBatches(
+        HostRows(rows, torch.device("cpu")),
+        batch_size=5,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
+    orders = [batches.epoch_order().numpy() for _ in range(3)]
+    block_sequences = []
+    for order in orders:
+        assert sorted(order) == list(range(20))
+        blocks_read = rows.block_of(order)
+        runs = blocks_read[np.r_[True, np.diff(blocks_read) != 0]]
+        assert sorted(runs) == [0, 1, 2, 3]  # each block read in one run
+        block_sequences.append(tuple(runs))
+    assert len(set(block_sequences)) > 1
+    assert not np.array_equal(orders[0], np.sort(orders[0]))
+    # batches cut one such sequence: a batch spans at most the end of one block
+    # and the start of the next, and the blocks are let go after the pass
+    seen = []
+    for Xb, _, _ in batches:
+        spanned = np.unique(rows.block_of(Xb.numpy().ravel().astype(int)))
+        assert len(spanned) <= 2
+        seen.extend(Xb.numpy().ravel())
+    assert sorted(seen) == list(range(20))
+    assert rows._kept == {}
+
+
+def test_a_fit_holds_a_few_blocks_never_x(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 200), dtype=np.float32)  # 16 MB in 10 files
+    y = (X[:, 0] > 0).astype(int)
+    paths = []
+    for i, block in enumerate(np.array_split(X, 10)):
+        paths.append(tmp_path / f"{i}.npy")
+        np.save(paths[-1], block)
+    del X
+    params = _params(early_stopping=True, max_iter=2, batch_size=500)
+    MLPClassifier(**params).fit(RowBlocks(paths[:2]), y[:4000])  # imports
+    tracemalloc.start()
+    try:
+        MLPClassifier(**params).fit(RowBlocks(paths), y)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    block_bytes = 2000 * 200 * 4
+    # a block read and validated (with a copy or two), the targets and
+    # per-row orders: far below the 16 MB of X
+    assert peak < 5 * block_bytes
+
+
+def test_a_bad_block_raises_the_in_memory_message_and_changes_nothing(digits):
+    X, y = digits
+    model = MLPClassifier(**_params(warm_start=True)).fit(X, y)
+    weights = [w.copy() for w in model.coefs_]
+    n_epochs = len(model.history_)
+    bad = X.copy()
+    bad[1200, 7] = np.nan  # in block 3 of CHUNKS
+    with pytest.raises(ValueError) as in_memory:
+        MLPClassifier(**_params()).fit(bad, y)
+    with pytest.raises(ValueError) as in_blocks:
+        model.fit(da.from_array(bad, chunks=(CHUNKS, 64)), y)
+    assert str(in_blocks.value) == str(in_memory.value)
+    if hasattr(in_blocks.value, "add_note"):  # Python 3.11+: where it is
+        assert in_blocks.value.__notes__ == ["(in block 3 of X, rows 1100 to 1499)"]
+    for before, after in zip(weights, model.coefs_, strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert len(model.history_) == n_epochs
+    with pytest.raises(ValueError, match="X has 1797 rows in 5 blocks, but y has 5"):
+        MLPClassifier().fit(da.from_array(X, chunks=(CHUNKS, 64)), y[:5])
+
+
+def test_early_stopping_holds_out_whole_blocks(digits):
+    X, y = digits
+    lazy = da.from_array(X, chunks=(CHUNKS, 64))
+    model = MLPClassifier(**_params(early_stopping=True, validation_fraction=0.2))
+    rows = RowBlocks(lazy).validated(model, y, None, reset=True)[0]
+    train, valid = rows.validation_split(model, y, seed=0)
+    assert len(np.intersect1d(train, valid)) == 0
+    assert len(train) + len(valid) == len(X)
+    for part in (train, valid):  # whole blocks only
+        blocks = np.unique(rows.block_of(part))
+        assert len(part) == sum(CHUNKS[b] for b in blocks)
+    assert len(valid) >= 0.2 * len(X)
+    with pytest.raises(ValueError, match="Split X into more blocks"):
+        MLPClassifier(early_stopping=True).fit(da.from_array(X, chunks=-1), y)
+
+
+def test_what_cannot_train_block_by_block_says_so(digits):
+    X, y = digits
+    lazy = da.from_array(X, chunks=(CHUNKS, 64))
+    with pytest.raises(ValueError, match="solver='lbfgs' trains on one batch"):
+        MLPClassifier(solver="lbfgs").fit(lazy, y)
+    with pytest.raises(TypeError, match="every training row at once"):
+        LVQClassifier(max_iter=2).fit(lazy, y)
+    with pytest.raises(TypeError, match="learns its vocabulary from every document"):
+        LSTMTextClassifier().fit(da.from_array(np.array(["a b"] * 10)), [0, 1] * 5)
+    with pytest.raises(TypeError, match="RowBlocks takes a Dask array"):
+        RowBlocks(X)
+    with pytest.raises(ValueError, match=r"reads \.npy and \.parquet"):
+        RowBlocks(["data.csv"])
+
+
+def test_images_and_regression_train_block_by_block(digits):
+    X, y = digits
+    lazy = da.from_array(X, chunks=(CHUNKS, 64))
+    cnn = CNNClassifier(image_shape=(8, 8), max_iter=1, random_state=0)
+    assert cnn.fit(lazy[:500].rechunk(100), y[:500]).predict(X).shape == y.shape
+    reg = MLPRegressor(**_params()).fit(lazy, y.astype(float))
+    assert reg.n_features_in_ == 64
+    # partial_fit: one epoch over the blocks
+    partial = MLPClassifier(**_params()).partial_fit(lazy, y, classes=np.arange(10))
+    assert partial.t_ == len(X)
