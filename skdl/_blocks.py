@@ -16,6 +16,7 @@ has imported it.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -34,6 +35,7 @@ __all__ = [
     "ValidatedBlocks",
     "computed",
     "is_dask_collection",
+    "lazy_on_dask",
     "row_source",
 ]
 
@@ -357,6 +359,25 @@ def row_source(X):
     if is_dask_collection(X):
         return RowBlocks(X)
     return None
+
+
+def lazy_on_dask(method: Callable) -> Callable:
+    """Let an output method (``predict``, ``transform``, ...) take Dask collections.
+
+    Given a Dask array or DataFrame, the method returns the lazy Dask array of
+    its outputs, computed block by block with
+    :func:`skdl.parallel.predict_blocks`; other inputs go to the method.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, X, *args, **kwargs):
+        if is_dask_collection(X):
+            from .parallel import predict_blocks
+
+            return predict_blocks(self, X, method.__name__)
+        return method(self, X, *args, **kwargs)
+
+    return wrapper
 
 
 def _dask_blocks(X):

@@ -28,7 +28,7 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
-from ._blocks import row_source
+from ._blocks import lazy_on_dask, row_source
 from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to_rows
 from ._optim import SOLVERS as _SOLVERS
 from .callbacks import (
@@ -848,6 +848,7 @@ class TorchClassifierMixin(ClassifierMixin):
             return _softmax(at_least_float32(raw))
         return torch.sigmoid(at_least_float32(raw))
 
+    @lazy_on_dask
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (each label, for multilabel targets).
 
@@ -868,6 +869,7 @@ class TorchClassifierMixin(ClassifierMixin):
             proba = np.hstack([1 - proba, proba])
         return proba
 
+    @lazy_on_dask
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`.
 
@@ -883,6 +885,7 @@ class TorchClassifierMixin(ClassifierMixin):
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
+    @lazy_on_dask
     def predict(self, X) -> np.ndarray:
         """Predict class labels (an indicator matrix for multilabel targets).
 
@@ -968,6 +971,7 @@ class TorchRegressorMixin(RegressorMixin):
     def _output_function(self, raw):
         return torch.exp(raw) if self.out_activation_ == "exp" else raw
 
+    @lazy_on_dask
     def predict(self, X) -> np.ndarray:
         """Predict the target(s).
 

@@ -1,15 +1,15 @@
-"""Data larger than memory: training from blocks, inference over Dask arrays.
+"""Data larger than memory, and training past one machine.
 
-:class:`RowBlocks` holds X as blocks of rows (NumPy arrays, ``.npy`` or Parquet
-files, a Dask collection), which ``fit`` reads one block at a time; ``fit``
-takes Dask arrays and DataFrames directly, the same way.
-
-A fitted skdl estimator is a small object; :func:`predict_blocks` ships it to
-every block of a :class:`dask.array.Array` of samples and returns the lazy array
-of its outputs, so prediction runs in parallel on a Dask cluster (or on the
-local threads or processes) and never holds more than a few blocks in memory.
-It plays the part of ``dask_ml.wrappers.ParallelPostFit.predict`` without
-depending on dask-ml.
+- :class:`RowBlocks`: X as blocks of rows (NumPy arrays, ``.npy`` or Parquet
+  files, a Dask collection), which ``fit`` reads one block at a time. ``fit``
+  takes Dask arrays and DataFrames directly, the same way.
+- :func:`predict_blocks`: a fitted estimator applied to every block of a Dask
+  array or DataFrame, lazily, so prediction runs in parallel on a Dask cluster
+  (or on the local threads or processes) and never holds more than a few
+  blocks in memory. It plays the part of
+  ``dask_ml.wrappers.ParallelPostFit.predict`` without depending on dask-ml;
+  the estimators' ``predict``, ``predict_proba`` and ``transform`` call it
+  when given a Dask collection.
 """
 
 from __future__ import annotations
@@ -31,10 +31,12 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
     estimator : fitted estimator
         Any fitted scikit-learn compatible estimator (a skdl estimator or a
         Pipeline ending in one).
-    X : dask.array.Array
+    X : dask.array.Array or dask.dataframe.DataFrame
         Samples along the first axis, in any layout the estimator accepts
         (rows of features, images, or a 1-D array of strings for text models).
         Blocks are rechunked to hold whole samples; the row chunks are kept.
+        A DataFrame's partitions reach the estimator as pandas DataFrames, with
+        their column names.
     method : {'predict', 'predict_proba', 'predict_log_proba', \
 'decision_function', 'transform'}, default='predict'
         The method to apply.
@@ -42,9 +44,10 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
     Returns
     -------
     dask.array.Array
-        The lazy outputs, chunked along the rows like ``X``. Call ``.compute()``
-        for a NumPy array, or ``.to_zarr(...)``/``.store(...)`` to write results
-        larger than memory.
+        The lazy outputs, chunked along the rows like ``X`` (one chunk per
+        partition of a DataFrame, of unknown length until computed). Call
+        ``.compute()`` for a NumPy array, or ``.to_zarr(...)``/``.store(...)``
+        to write results larger than memory.
 
     Examples
     --------
@@ -61,6 +64,7 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
     True
     """
     import dask.array as da
+    import dask.dataframe as dd
 
     allowed = (
         "predict",
@@ -71,16 +75,19 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
     )
     if method not in allowed:
         raise ValueError(f"method must be one of {allowed}; got {method!r}.")
-    if not isinstance(X, da.Array):
+    if not isinstance(X, da.Array | dd.DataFrame | dd.Series):
         raise TypeError(
-            f"predict_blocks takes a dask.array.Array; got {type(X).__name__}. "
-            f"Wrap in-memory data with dask.array.from_array, or call "
-            f"estimator.{method} directly."
+            "predict_blocks takes a dask.array.Array or a Dask DataFrame; got "
+            f"{type(X).__name__}. Wrap in-memory data with dask.array.from_array, "
+            f"or call estimator.{method} directly."
         )
     if not hasattr(estimator, method):
         raise AttributeError(f"{type(estimator).__name__} has no method {method!r}.")
     check_is_fitted(estimator)
     function = getattr(estimator, method)
+    if not isinstance(X, da.Array):
+        probe = function(X.head(1))
+        return X.map_partitions(function, meta=probe[:0])
     X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
     # one sample tells the output's dtype and the shape of one row of output
     probe = function(X[:1].compute())

@@ -17,9 +17,10 @@ from skdl import (
     MLPClassifier,
     MLPRegressor,
 )
-from skdl._blocks import BlockBatches, ValidatedBlocks
+from skdl._blocks import BlockBatches, ValidatedBlocks, lazy_on_dask
 from skdl._net import HostRows
 from skdl.parallel import RowBlocks
+from skdl.utils.discovery import all_estimators
 
 da = pytest.importorskip("dask.array")
 dd = pytest.importorskip("dask.dataframe")
@@ -92,6 +93,9 @@ def test_a_dask_dataframe_trains_with_its_column_names(digits):
     parts = [lazy.partitions[i].compute() for i in range(lazy.npartitions)]
     same = MLPClassifier(**_params()).fit(RowBlocks(parts), y)
     np.testing.assert_array_equal(model.predict_proba(frame), same.predict_proba(frame))
+    renamed = dd.from_pandas(frame.rename(columns={"pixel0": "other"}), 4)
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(renamed).compute()
 
 
 def test_parquet_files_read_as_blocks(digits, tmp_path):
@@ -223,3 +227,39 @@ def test_images_and_regression_train_block_by_block(digits):
     # partial_fit: one epoch over the blocks
     partial = MLPClassifier(**_params()).partial_fit(lazy, y, classes=np.arange(10))
     assert partial.t_ == len(X)
+
+
+def test_output_methods_on_dask_collections_are_lazy_dask_arrays(digits):
+    X, y = digits
+    model = MLPClassifier(**_params()).fit(X, y)
+    lazy = da.from_array(X, chunks=(CHUNKS, 64))
+    for method in ("predict", "predict_proba", "predict_log_proba"):
+        out = getattr(model, method)(lazy)
+        assert isinstance(out, da.Array)
+        assert out.chunks[0] == CHUNKS
+        assert out._meta.dtype == out.dtype
+        np.testing.assert_array_equal(out.compute(), getattr(model, method)(X))
+    frame = dd.from_pandas(pd.DataFrame(X), npartitions=3)
+    np.testing.assert_array_equal(model.predict(frame).compute(), model.predict(X))
+
+
+def test_every_output_method_of_every_estimator_takes_dask_collections():
+    """New estimator families keep the promise (``lazy_on_dask``)."""
+    wrapper = lazy_on_dask(lambda self, X: X).__code__
+
+    def takes_dask(method):  # through other wrappers (scikit-learn's set_output)
+        while method.__code__ is not wrapper:
+            if not hasattr(method, "__wrapped__"):
+                return False
+            method = method.__wrapped__
+        return True
+
+    methods = ("predict", "predict_proba", "predict_log_proba", "transform")
+    missing = [
+        f"{name}.{method}"
+        for name, cls in all_estimators()
+        if cls.__module__.startswith(("skdl.neural_network", "skdl.lvq"))
+        for method in methods
+        if hasattr(cls, method) and not takes_dask(getattr(cls, method))
+    ]
+    assert not missing

@@ -14,6 +14,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._blocks import lazy_on_dask
 from .._net import SkdlNet, at_least_float32, host_rows
 from ..base import BaseTorchEstimator, TorchClassifierMixin, _weighted_mean
 from ..callbacks import LinearDecayLR
@@ -515,6 +516,7 @@ default='linear'
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     # -- prediction -----------------------------------------------------------------
+    @lazy_on_dask
     def transform(self, X) -> np.ndarray:
         """Distances to the prototypes; for 'gmlvq', the learned projection.
 
@@ -538,6 +540,7 @@ default='linear'
             return out.astype(dtype, copy=False)
         return np.sqrt(self._forward(X, dtype))
 
+    @lazy_on_dask
     def decision_function(self, X) -> np.ndarray:
         """Relative distance margin of each class, in [-1, 1].
 
@@ -560,6 +563,7 @@ default='linear'
         margins = self._margins(X).astype(output_dtype(X), copy=False)
         return margins[:, 1] if len(self.classes_) == 2 else margins
 
+    @lazy_on_dask
     def predict_proba(self, X) -> np.ndarray:
         """Softmax over the classes of the relative distance margins.
 
@@ -588,6 +592,7 @@ default='linear'
         proba /= proba.sum(axis=1, keepdims=True)
         return proba.astype(output_dtype(X), copy=False)
 
+    @lazy_on_dask
     def predict(self, X) -> np.ndarray:
         """The class of the nearest prototype.
 

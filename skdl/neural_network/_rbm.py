@@ -31,6 +31,7 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
+from .._blocks import lazy_on_dask
 from .._net import to_rows
 from ..modules import RBM, ContrastiveDivergence
 from ..utils import (
@@ -554,6 +555,7 @@ class RBMTransformer(_RBMBase):
         return np.abs(self._read(self._fitted_module().chain))
 
     # -- inference -----------------------------------------------------------------
+    @lazy_on_dask
     def transform(self, X) -> np.ndarray:
         """Hidden probabilities ``P(h = 1 | v = X)``.
 
@@ -858,6 +860,7 @@ class DBNTransformer(_RBMBase):
         self._n_features_out = sizes[-1]
         return self
 
+    @lazy_on_dask
     def transform(self, X) -> np.ndarray:
         """Top-layer hidden probabilities.
 

@@ -15,6 +15,7 @@ import torch
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from .._blocks import lazy_on_dask
 from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from ..modules import CELLS, POOLINGS, RecurrentModule
 from ..utils._docstrings import fill_doc
@@ -305,6 +306,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.compile = compile
         self.callbacks = callbacks
 
+    @lazy_on_dask
     def predict(self, X) -> np.ndarray:
         """Predict class labels (an indicator matrix for multilabel targets).
 
@@ -320,6 +322,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         """
         return super().predict(X)
 
+    @lazy_on_dask
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (each label, for multilabel targets).
 
@@ -335,6 +338,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         """
         return super().predict_proba(X)
 
+    @lazy_on_dask
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`.
 
@@ -471,6 +475,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.compile = compile
         self.callbacks = callbacks
 
+    @lazy_on_dask
     def predict(self, X) -> np.ndarray:
         """Predict the target(s).
 

@@ -9,6 +9,7 @@ import torch
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from .._blocks import lazy_on_dask
 from .._net import to_rows
 from .._sequences import BucketedBatches, TokenRows, inference_chunks
 from ..base import TorchClassifierMixin
@@ -290,6 +291,7 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         """
         return self._fit(X, y, sample_weight)
 
+    @lazy_on_dask
     def predict(self, X) -> np.ndarray:
         """Predict class labels (an indicator matrix for multilabel targets).
 
@@ -305,6 +307,7 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         """
         return super().predict(X)
 
+    @lazy_on_dask
     def predict_proba(self, X) -> np.ndarray:
         """Probability of each class (each label, for multilabel targets).
 
@@ -320,6 +323,7 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         """
         return super().predict_proba(X)
 
+    @lazy_on_dask
     def predict_log_proba(self, X) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`.
 
