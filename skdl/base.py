@@ -111,6 +111,11 @@ class BaseTorchEstimator(BaseEstimator):
     # rows per forward pass at predict time; image and text estimators lower it
     _inference_batch_size = 8192
 
+    # False for estimators trained for a fixed number of epochs on a sampled
+    # gradient, whose training loss is no objective to converge on: no stopping
+    # rule, and no ConvergenceWarning at max_iter
+    _stops_on_convergence = True
+
     # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
@@ -274,7 +279,7 @@ class BaseTorchEstimator(BaseEstimator):
         n_samples = X.shape[0]
         valid = None
         index_train = np.arange(n_samples)
-        if self.early_stopping and not incremental:
+        if self._early_stopping and not incremental:
             stratify = y if isinstance(self, ClassifierMixin) and y.ndim == 1 else None
             index_train, index_valid = train_test_split(
                 index_train,
@@ -317,7 +322,7 @@ class BaseTorchEstimator(BaseEstimator):
             HostRows(X, device, None if whole else index)
             if reads_lazily(X, device)
             else to_rows(take(X), device),
-            to_rows(take(y), device),
+            None if y is None else to_rows(take(y), device),
             None if weight is None else to_rows(take(weight), device),
             batch_size=batch_size,
             shuffle=shuffle,
@@ -417,16 +422,16 @@ class BaseTorchEstimator(BaseEstimator):
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
-        elif not incremental:
+        elif not incremental and self._stops_on_convergence:
             callbacks.append(
                 (
                     "convergence",
                     Convergence(
-                        "valid_score" if self.early_stopping else "train_loss",
+                        "valid_score" if self._early_stopping else "train_loss",
                         tol=self.tol,
                         n_iter_no_change=self.n_iter_no_change,
                         lower_lr_on_plateau=self.learning_rate == "adaptive",
-                        restore_best=self.early_stopping,
+                        restore_best=self._early_stopping,
                     ),
                 )
             )
@@ -452,7 +457,7 @@ class BaseTorchEstimator(BaseEstimator):
         self.loss_ = self.loss_curve_[-1]
         self.t_ = history[-1, "samples_seen"]
         scores = [row["valid_score"] for row in history if "valid_score" in row]
-        if self.early_stopping and scores:
+        if self._early_stopping and scores:
             self.validation_scores_ = scores
             self.best_validation_score_ = max(scores)
             self.best_loss_ = None
@@ -468,7 +473,7 @@ class BaseTorchEstimator(BaseEstimator):
                 UserWarning,
                 stacklevel=3,
             )
-        elif outcome == "max_iter" and not incremental:
+        elif outcome == "max_iter" and not incremental and self._stops_on_convergence:
             warnings.warn(
                 f"{name}: the maximum number of epochs (max_iter={self.max_iter}) "
                 "was reached and the optimization hasn't converged yet "
@@ -476,6 +481,11 @@ class BaseTorchEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    @property
+    def _early_stopping(self) -> bool:
+        # estimators without a validation score have no early_stopping
+        return getattr(self, "early_stopping", False)
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":
@@ -498,8 +508,13 @@ class BaseTorchEstimator(BaseEstimator):
         batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
         return batches, None
 
-    def _forward(self, X) -> np.ndarray:
-        """Module outputs after ``_output_function``, as a float64 numpy array."""
+    def _forward(self, X, apply=None) -> np.ndarray:
+        """Module outputs after ``_output_function``, as a float64 numpy array.
+
+        ``apply(module, rows)``, when given, replaces the forward pass and the
+        output function: it runs another method of the module (an autoencoder's
+        ``encode`` or ``decode``) with the same batching, threads and checks.
+        """
         net = self.net_
         module = net.module_
         if module.training:
@@ -508,8 +523,13 @@ class BaseTorchEstimator(BaseEstimator):
         try:
             n_rows = min(X.shape[0], self._inference_batch_size)
             with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
-                forward = net.forward_module()
-                outputs = [self._output_function(forward(batch)) for batch in batches]
+                if apply is None:
+                    forward = net.forward_module()
+                    outputs = [
+                        self._output_function(forward(batch)) for batch in batches
+                    ]
+                else:
+                    outputs = [apply(module, batch) for batch in batches]
         except torch.OutOfMemoryError as exc:
             raise out_of_memory_error(
                 exc,
