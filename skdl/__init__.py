@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "autoencoder": ["AutoencoderTransformer"],
         "feature_extraction": [
             "ColorHistogramTransformer",
             "GrayscaleConverter",

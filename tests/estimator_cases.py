@@ -132,6 +132,13 @@ CASES: dict[str, Case] = {
         _unit_interval,
         "tabular",
     ),
+    "AutoencoderTransformer": Case(
+        lambda **p: skdl.AutoencoderTransformer(
+            **{"hidden_layer_sizes": (4, 2), "max_iter": 3, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
     "LSTMClassifier": Case(
         lambda **p: skdl.LSTMClassifier(**{**_RNN, **p}), _sequences, "sequences"
     ),

@@ -1,6 +1,7 @@
 """``torch.nn.Module`` definitions used by skdl's estimators (no sklearn here)."""
 
 from ._activations import ACTIVATIONS, make_activation
+from ._autoencoder import AutoencoderModule, ReconstructionLoss, corrupt, kl_sparsity
 from ._cnn import CNNModule, conv_output_size
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
@@ -19,6 +20,7 @@ __all__ = [
     "CELLS",
     "POOLINGS",
     "RBM",
+    "AutoencoderModule",
     "CNNModule",
     "ContrastiveDivergence",
     "GLVQLoss",
@@ -27,10 +29,13 @@ __all__ = [
     "LVQModule",
     "MLPModule",
     "NearestPrototypeError",
+    "ReconstructionLoss",
     "RecurrentEncoder",
     "RecurrentModule",
     "conv_output_size",
+    "corrupt",
     "glorot_uniform_",
+    "kl_sparsity",
     "make_activation",
     "pool_steps",
     "relative_distance",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -44,7 +43,11 @@ from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
 from ..utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
-from ..utils._validation import check_float32_range, validate_data
+from ..utils._validation import (
+    check_float32_range,
+    check_layer_sizes,
+    validate_data,
+)
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
 
@@ -702,6 +705,17 @@ class RBMTransformer(_RBMBase):
 
         return _map_rows(X, [module], pseudo_likelihood, self.n_threads)
 
+    # -- the pretraining protocol of MLPClassifier and MLPRegressor ----------------
+    def _layer_sizes(self) -> list[int]:
+        return [self.n_components]
+
+    def _encoder_activations(self) -> list[str]:
+        return ["logistic"]
+
+    def _encoder_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        weight, hidden_bias, _ = self.module_.split(self.module_.flat)
+        return [(weight, hidden_bias)]
+
     # -- pickling --------------------------------------------------------------------
     def __getstate__(self):
         state = super().__getstate__()
@@ -808,13 +822,13 @@ class DBNTransformer(_RBMBase):
         self.n_threads = n_threads
 
     def _layer_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if isinstance(sizes, Sequence | np.ndarray) else [sizes]
-        if not sizes or any(int(size) != size or size < 1 for size in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold one or more positive ints; got {sizes}."
-            )
-        return [int(size) for size in sizes]
+        return check_layer_sizes(self.hidden_layer_sizes)
+
+    def _encoder_activations(self) -> list[str]:
+        return ["logistic"] * len(self._layer_sizes())
+
+    def _encoder_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [layer for rbm in self.rbms_ for layer in rbm._encoder_layers()]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

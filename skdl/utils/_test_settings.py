@@ -38,6 +38,7 @@ CHECK_PARAMS: dict[str, dict] = {
         "visible_units": "gaussian",
         "learning_rate": 0.01,
     },
+    "AutoencoderTransformer": {"hidden_layer_sizes": (8, 2), "max_iter": 20},
     "ColorHistogramTransformer": {
         **_ONE_ROW,
         "color_space": "gray",
