@@ -24,6 +24,7 @@ __getattr__, __dir__, __all__ = attach(
             "ImageResizer",
         ],
         "lvq": ["LVQClassifier"],
+        "memory": ["HopfieldNetwork"],
         "neural_network": [
             "CNNClassifier",
             "DBNTransformer",

@@ -139,6 +139,17 @@ CASES: dict[str, Case] = {
         _unit_interval,
         "tabular",
     ),
+    # recall is deterministic under random_state (its only randomness is the
+    # order of asynchronous updates), and storing patterns has no seed to vary:
+    # tests/memory/test_hopfield.py checks the orders
+    "HopfieldNetwork": Case(
+        lambda **p: skdl.HopfieldNetwork(
+            **{"threshold": 0.5, "max_iter": 20, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+        seeded=False,
+    ),
     "LSTMClassifier": Case(
         lambda **p: skdl.LSTMClassifier(**{**_RNN, **p}), _sequences, "sequences"
     ),

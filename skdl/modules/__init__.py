@@ -3,6 +3,14 @@
 from ._activations import ACTIVATIONS, make_activation
 from ._autoencoder import AutoencoderModule, ReconstructionLoss, corrupt, kl_sparsity
 from ._cnn import CNNModule, conv_output_size
+from ._hopfield import (
+    STORAGE_RULES,
+    capacity,
+    classic_energy,
+    classic_recall,
+    dense_energy,
+    dense_recall,
+)
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
     GLVQLoss,
@@ -20,6 +28,7 @@ __all__ = [
     "CELLS",
     "POOLINGS",
     "RBM",
+    "STORAGE_RULES",
     "AutoencoderModule",
     "CNNModule",
     "ContrastiveDivergence",
@@ -32,8 +41,13 @@ __all__ = [
     "ReconstructionLoss",
     "RecurrentEncoder",
     "RecurrentModule",
+    "capacity",
+    "classic_energy",
+    "classic_recall",
     "conv_output_size",
     "corrupt",
+    "dense_energy",
+    "dense_recall",
     "glorot_uniform_",
     "kl_sparsity",
     "make_activation",

@@ -45,6 +45,8 @@ CHECK_PARAMS: dict[str, dict] = {
         "ranges": (-100.0, 100.0),
     },
     "GrayscaleConverter": _ONE_ROW,
+    # the checks feed real values: binarize them (tests/memory tests binary X)
+    "HopfieldNetwork": {"threshold": 0.0},
     "HOGTransformer": {**_ONE_ROW, "pixels_per_cell": 1, "cells_per_block": 1},
     "ImageDeskewer": _ONE_ROW,
     "ImageResizer": {**_ONE_ROW, "size": (3, 3)},
