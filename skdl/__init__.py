@@ -24,7 +24,7 @@ __getattr__, __dir__, __all__ = attach(
             "ImageResizer",
         ],
         "lvq": ["LVQClassifier"],
-        "memory": ["HopfieldNetwork"],
+        "memory": ["BoltzmannMachine", "HopfieldNetwork"],
         "neural_network": [
             "CNNClassifier",
             "DBNTransformer",

@@ -370,7 +370,7 @@ class BaseTorchEstimator(BaseEstimator):
         )
 
     def _compile_options(self) -> dict | None:
-        if self.compile is False:
+        if getattr(self, "compile", False) is False:
             return None
         return {} if self.compile is True else dict(self.compile)
 
@@ -407,7 +407,8 @@ class BaseTorchEstimator(BaseEstimator):
         }
 
     def _autocast_dtype(self, device: torch.device):
-        dtype = _PRECISIONS[self.precision]
+        # estimators that sample unit by unit have no precision or compile
+        dtype = _PRECISIONS[getattr(self, "precision", "float32")]
         if dtype is not None and device.type != "cuda":
             warnings.warn(
                 f"precision={self.precision!r} (mixed precision) runs on CUDA "

@@ -142,6 +142,13 @@ CASES: dict[str, Case] = {
     # recall is deterministic under random_state (its only randomness is the
     # order of asynchronous updates), and storing patterns has no seed to vary:
     # tests/memory/test_hopfield.py checks the orders
+    "BoltzmannMachine": Case(
+        lambda **p: skdl.BoltzmannMachine(
+            **{"n_components": 3, "n_chains": 10, "max_iter": 3, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
     "HopfieldNetwork": Case(
         lambda **p: skdl.HopfieldNetwork(
             **{"threshold": 0.5, "max_iter": 20, "random_state": 0, **p}

@@ -4,5 +4,5 @@ from .._lazy import attach
 
 __getattr__, __dir__, __all__ = attach(
     __name__,
-    {"_hopfield": ["HopfieldNetwork"]},
+    {"_boltzmann": ["BoltzmannMachine"], "_hopfield": ["HopfieldNetwork"]},
 )

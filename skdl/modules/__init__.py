@@ -2,6 +2,7 @@
 
 from ._activations import ACTIVATIONS, make_activation
 from ._autoencoder import AutoencoderModule, ReconstructionLoss, corrupt, kl_sparsity
+from ._boltzmann import BoltzmannModule, EnergyGapLoss
 from ._cnn import CNNModule, conv_output_size
 from ._hopfield import (
     STORAGE_RULES,
@@ -20,7 +21,7 @@ from ._lvq import (
     squared_distances,
 )
 from ._mlp import MLPModule, glorot_uniform_
-from ._rbm import RBM, ContrastiveDivergence
+from ._rbm import RBM, ContrastiveDivergence, pseudo_likelihood
 from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
 
 __all__ = [
@@ -30,8 +31,10 @@ __all__ = [
     "RBM",
     "STORAGE_RULES",
     "AutoencoderModule",
+    "BoltzmannModule",
     "CNNModule",
     "ContrastiveDivergence",
+    "EnergyGapLoss",
     "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
@@ -52,6 +55,7 @@ __all__ = [
     "kl_sparsity",
     "make_activation",
     "pool_steps",
+    "pseudo_likelihood",
     "relative_distance",
     "squared_distances",
 ]

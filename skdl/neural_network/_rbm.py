@@ -28,11 +28,10 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils.validation import check_is_fitted
-from torch.nn import functional as F
 
 from .._net import to_rows
 from ..exceptions import DivergenceError
-from ..modules import RBM, ContrastiveDivergence
+from ..modules import RBM, ContrastiveDivergence, pseudo_likelihood
 from ..utils import (
     out_of_memory_error,
     resolve_device,
@@ -695,15 +694,11 @@ class RBMTransformer(_RBMBase):
         )
         flipped = torch.from_numpy(flipped)
 
-        def pseudo_likelihood(rows, start):
-            index = flipped[start : start + len(rows)].to(rows.device)
-            arange = torch.arange(len(rows), device=rows.device)
-            corrupted = rows.clone()
-            corrupted[arange, index] = 1 - corrupted[arange, index]
-            gap = module.free_energy(corrupted) - module.free_energy(rows)
-            return -n_features * F.softplus(-gap)
+        def score(rows, start):
+            index = flipped[start : start + len(rows)]
+            return pseudo_likelihood(module.free_energy, rows, index)
 
-        return _map_rows(X, [module], pseudo_likelihood, self.n_threads)
+        return _map_rows(X, [module], score, self.n_threads)
 
     # -- the pretraining protocol of MLPClassifier and MLPRegressor ----------------
     def _layer_sizes(self) -> list[int]:

@@ -39,6 +39,14 @@ CHECK_PARAMS: dict[str, dict] = {
         "learning_rate": 0.01,
     },
     "AutoencoderTransformer": {"hidden_layer_sizes": (8, 2), "max_iter": 20},
+    # real-valued check data: Gaussian visible units (tests/memory tests binary)
+    "BoltzmannMachine": {
+        "n_components": 3,
+        "n_chains": 10,
+        "max_iter": 3,
+        "visible_units": "gaussian",
+        "learning_rate_init": 0.001,
+    },
     "ColorHistogramTransformer": {
         **_ONE_ROW,
         "color_space": "gray",
