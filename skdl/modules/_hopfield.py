@@ -69,7 +69,7 @@ def storkey_weights(patterns: torch.Tensor) -> torch.Tensor:
             + 2 * weight
         ) / n_units
         weight.fill_diagonal_(0)
-    return weight
+    return _symmetric(weight)
 
 
 def pseudoinverse_weights(patterns: torch.Tensor) -> torch.Tensor:
@@ -89,7 +89,15 @@ def pseudoinverse_weights(patterns: torch.Tensor) -> torch.Tensor:
     True
     """
     weight = torch.linalg.pinv(patterns) @ patterns
-    return weight.fill_diagonal_(0)
+    return _symmetric(weight.fill_diagonal_(0))
+
+
+def _symmetric(weight: torch.Tensor) -> torch.Tensor:
+    """``weight`` made exactly symmetric: rounding leaves the two triangles of
+    these rules a few ulps apart, and asynchronous recall only always settles
+    with symmetric couplings.
+    """
+    return (weight + weight.T) / 2
 
 
 #: Storage rule name -> function of the (n_patterns, n_units) +1/-1 patterns.
