@@ -55,9 +55,10 @@ class AutoencoderTransformer(
         'selu', 'gelu', 'silu' or 'mish'.
 
     code_activation : str, default='identity'
-        Activation of the code layer. A linear code reconstructs best (on the
-        digits, better than a ReLU code at every size measured); 'logistic'
-        gives codes in (0, 1), which ``sparsity`` needs.
+        Activation of the code layer. A linear code uses its whole range: on
+        the digits its reconstruction error is 27% and 58% lower than a ReLU
+        code's with 8 and 32 units (level with 2). 'logistic' gives codes in
+        (0, 1), which ``sparsity`` needs.
 
     loss : {'squared_error', 'cross_entropy'}, default='squared_error'
         Reconstruction error: the mean squared error of linear outputs, or the
@@ -133,7 +134,7 @@ class AutoencoderTransformer(
     >>> from skdl import AutoencoderTransformer
     >>> X = load_digits().data / 16
     >>> autoencoder = AutoencoderTransformer(
-    ...     (64, 8), learning_rate_init=0.01, max_iter=40, random_state=0
+    ...     (64, 8), learning_rate_init=0.01, early_stopping=True, random_state=0
     ... ).fit(X)
     >>> autoencoder.transform(X).shape
     (1797, 8)

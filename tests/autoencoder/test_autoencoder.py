@@ -132,10 +132,12 @@ def test_reconstruction_beats_pca_on_digits_at_every_code_size(digits, k):
 @pytest.mark.slow
 @pytest.mark.parametrize("k", [2, 8, 32])
 def test_reconstruction_beats_pca_on_mnist(mnist_test_set, k):
+    # 4000 images to train, 2000 held out (measured: 0.0538/0.0619, 0.0300/0.0411,
+    # 0.0171/0.0187; benchmarks/bench_autoencoder.py trains on 8000)
     X, _ = mnist_test_set
-    X_train, X_test = X[:8000], X[8000:]
+    X_train, X_test = X[:4000], X[8000:]
     autoencoder = AutoencoderTransformer(
-        (256, k), learning_rate_init=0.003, max_iter=60, tol=0, random_state=0
+        (128, k), learning_rate_init=0.003, max_iter=30, tol=0, random_state=0
     ).fit(X_train)
     assert -autoencoder.score(X_test) < _pca_error(X_train, X_test, k)
 
