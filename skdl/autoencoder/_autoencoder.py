@@ -421,7 +421,7 @@ class AutoencoderTransformer(
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_in_)
+        ndarray of shape (n_samples, n_features)
             The reconstructions: ``inverse_transform(transform(X))`` is the
             autoencoder's reconstruction of ``X``.
         """
