@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "autoencoder": ["AutoencoderTransformer"],
         "feature_extraction": [
             "ColorHistogramTransformer",
             "GrayscaleConverter",
@@ -23,6 +24,7 @@ __getattr__, __dir__, __all__ = attach(
             "ImageResizer",
         ],
         "lvq": ["LVQClassifier"],
+        "memory": ["BoltzmannMachine", "HopfieldNetwork"],
         "neural_network": [
             "CNNClassifier",
             "DBNTransformer",

@@ -128,6 +128,10 @@ class BaseTorchEstimator(BaseEstimator):
 
     # factor on the data term of the recorded losses (see SkdlNet)
     _reported_loss_scale = 1.0
+    # False for estimators trained for a fixed number of epochs on a sampled
+    # gradient, whose training loss is no objective to converge on: no stopping
+    # rule, and no ConvergenceWarning at max_iter
+    _stops_on_convergence = True
 
     # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
@@ -169,7 +173,7 @@ class BaseTorchEstimator(BaseEstimator):
     @property
     def _float_dtype(self) -> type:
         """NumPy float type that ``precision`` trains in: float64 or float32."""
-        return np.float64 if self.precision == "float64" else np.float32
+        return np.float64 if self._precision == "float64" else np.float32
 
     def _fitted_float_dtype(self) -> type:
         """NumPy float type of the fitted module's inputs."""
@@ -196,7 +200,7 @@ class BaseTorchEstimator(BaseEstimator):
         """
         fitted = hasattr(self, "net_")
         fresh = not fitted or not (incremental or self.warm_start)
-        if incremental and self.early_stopping:
+        if incremental and self._early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call "
                 "trains one epoch on the rows it is given, with no validation "
@@ -226,7 +230,7 @@ class BaseTorchEstimator(BaseEstimator):
                 )
                 if not fresh and self._fitted_float_dtype() != self._float_dtype:
                     raise ValueError(
-                        f"precision={self.precision!r}, but the model was fitted in "
+                        f"precision={self._precision!r}, but the model was fitted in "
                         f"{self._fitted_float_dtype().__name__}, which warm_start and "
                         "partial_fit keep. Set precision back, or fit with "
                         "warm_start=False."
@@ -306,7 +310,7 @@ class BaseTorchEstimator(BaseEstimator):
         n_samples = X.shape[0]
         valid = None
         index_train = np.arange(n_samples)
-        if self.early_stopping:  # never with partial_fit, which refuses it
+        if self._early_stopping:  # never with partial_fit, which refuses it
             stratify = self._stratify_labels(y)
             self._check_validation_split(n_samples, stratify)
             index_train, index_valid = train_test_split(
@@ -396,7 +400,7 @@ class BaseTorchEstimator(BaseEstimator):
             HostRows(X, device, None if whole else index)
             if reads_lazily(X, device)
             else to_rows(take(X), device),
-            to_rows(take(y), device),
+            None if y is None else to_rows(take(y), device),
             None if weight is None else to_rows(take(weight), device),
             batch_size=batch_size,
             shuffle=shuffle,
@@ -465,7 +469,7 @@ class BaseTorchEstimator(BaseEstimator):
         )
 
     def _compile_options(self) -> dict | None:
-        if self.compile is False:
+        if getattr(self, "compile", False) is False:
             return None
         return {} if self.compile is True else dict(self.compile)
 
@@ -502,15 +506,16 @@ class BaseTorchEstimator(BaseEstimator):
         }
 
     def _autocast_dtype(self, device: torch.device):
-        if self.precision == "float64" and device.type == "mps":
+        precision = self._precision
+        if precision == "float64" and device.type == "mps":
             raise ValueError(
                 "precision='float64' needs a device with float64 arithmetic: CPU or "
                 "CUDA; MPS has none. Use precision='float32' on MPS."
             )
-        dtype = _PRECISIONS[self.precision]
+        dtype = _PRECISIONS[precision]
         if dtype is not None and device.type != "cuda":
             warnings.warn(
-                f"precision={self.precision!r} (mixed precision) runs on CUDA "
+                f"precision={precision!r} (mixed precision) runs on CUDA "
                 f"devices only; training on {device.type} in float32.",
                 UserWarning,
                 stacklevel=5,
@@ -524,16 +529,16 @@ class BaseTorchEstimator(BaseEstimator):
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
-        else:
+        elif self._stops_on_convergence:
             callbacks.append(
                 (
                     "convergence",
                     Convergence(
-                        "valid_score" if self.early_stopping else "train_loss",
+                        "valid_score" if self._early_stopping else "train_loss",
                         tol=self.tol,
                         n_iter_no_change=self.n_iter_no_change,
                         lower_lr_on_plateau=self.learning_rate == "adaptive",
-                        restore_best=self.early_stopping,
+                        restore_best=self._early_stopping,
                     ),
                 )
             )
@@ -550,7 +555,7 @@ class BaseTorchEstimator(BaseEstimator):
         net.module_.eval()
         self.__dict__.update(
             _history_attributes(
-                net.history, self.early_stopping, len(net.history) - n_before
+                net.history, self._early_stopping, len(net.history) - n_before
             )
         )
         name = type(self).__name__
@@ -577,7 +582,7 @@ class BaseTorchEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        elif outcome == "max_iter" and not incremental:
+        elif outcome == "max_iter" and not incremental and self._stops_on_convergence:
             warnings.warn(
                 f"{name}: the maximum number of epochs (max_iter={self.max_iter}) "
                 "was reached and the optimization hasn't converged yet "
@@ -585,6 +590,16 @@ class BaseTorchEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    @property
+    def _precision(self) -> str:
+        # estimators that sample unit by unit have no precision or compile
+        return getattr(self, "precision", "float32")
+
+    @property
+    def _early_stopping(self) -> bool:
+        # estimators without a validation score have no early_stopping
+        return getattr(self, "early_stopping", False)
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":
@@ -620,8 +635,13 @@ class BaseTorchEstimator(BaseEstimator):
             "Pass fewer rows per call."
         )
 
-    def _forward(self, X, dtype=np.float64) -> np.ndarray:
-        """Module outputs after ``_output_function``, as a numpy array of ``dtype``."""
+    def _forward(self, X, dtype=np.float64, apply=None) -> np.ndarray:
+        """Module outputs after ``_output_function``, as a numpy array of ``dtype``.
+
+        ``apply(module, rows)``, when given, replaces the forward pass and the
+        output function: it runs another method of the module (an autoencoder's
+        ``encode`` or ``decode``) with the same batching, threads and checks.
+        """
         net = self.net_
         module = net.module_
         if module.training:
@@ -630,8 +650,13 @@ class BaseTorchEstimator(BaseEstimator):
             batches, order = self._inference_batches(X, torch.device(net.device))
             n_rows = min(X.shape[0], self._inference_batch_size)
             with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
-                forward = net.forward_module()
-                outputs = [self._output_function(forward(batch)) for batch in batches]
+                if apply is None:
+                    forward = net.forward_module()
+                    outputs = [
+                        self._output_function(forward(batch)) for batch in batches
+                    ]
+                else:
+                    outputs = [apply(module, batch) for batch in batches]
             out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
             if order is not None:
                 out = out[torch.argsort(order.to(out.device))]

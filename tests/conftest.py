@@ -94,6 +94,16 @@ def mnist_t10k() -> Path:
 
 
 @pytest.fixture(scope="session")
+def mnist_test_set(mnist_t10k) -> tuple[np.ndarray, np.ndarray]:
+    """The 10000 MNIST test images as flat rows of floats in [0, 1], and labels."""
+    from skdl.datasets._fetchers import _read_idx
+
+    images = _read_idx(mnist_t10k / "t10k-images-idx3-ubyte.gz")
+    labels = _read_idx(mnist_t10k / "t10k-labels-idx1-ubyte.gz")
+    return images.reshape(len(images), -1) / 255.0, labels.astype(int)
+
+
+@pytest.fixture(scope="session")
 def letter_recognition() -> Path:
     """UCI Letter Recognition, 20,000 rows of a letter and 16 integer features."""
     return _shared(

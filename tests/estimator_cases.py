@@ -132,6 +132,31 @@ CASES: dict[str, Case] = {
         _unit_interval,
         "tabular",
     ),
+    "AutoencoderTransformer": Case(
+        lambda **p: skdl.AutoencoderTransformer(
+            **{"hidden_layer_sizes": (4, 2), "max_iter": 3, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
+    # recall is deterministic under random_state (its only randomness is the
+    # order of asynchronous updates), and storing patterns has no seed to vary:
+    # tests/memory/test_hopfield.py checks the orders
+    "BoltzmannMachine": Case(
+        lambda **p: skdl.BoltzmannMachine(
+            **{"n_components": 3, "n_chains": 10, "max_iter": 3, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
+    "HopfieldNetwork": Case(
+        lambda **p: skdl.HopfieldNetwork(
+            **{"threshold": 0.5, "max_iter": 20, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+        seeded=False,
+    ),
     "LSTMClassifier": Case(
         lambda **p: skdl.LSTMClassifier(**{**_RNN, **p}), _sequences, "sequences"
     ),

@@ -315,20 +315,23 @@ net_ : skorch.NeuralNet
     The skorch net that holds the trained ``module_``, ``optimizer_`` and
     ``callbacks_``.""",
     "pretrain_parameter": """\
-pretrain : RBMTransformer, DBNTransformer, FrozenEstimator or None, default=None
-    Unsupervised pretraining, as in a deep belief network: a fresh fit first
-    trains a clone of this transformer on the training rows (the validation
-    split excluded), starts each hidden layer from its RBM's weights and hidden
-    biases, then trains the whole network on ``y`` (fine-tuning). Its layer
-    sizes must equal ``hidden_layer_sizes``, and ``activation`` must be
-    'logistic', the RBMs' hidden units. It trains on this estimator's device,
-    and, when its own ``random_state`` is None, from a seed drawn from this
-    estimator's ``random_state``. A fitted one wrapped in
-    :class:`sklearn.frozen.FrozenEstimator` is used as it is, without
+pretrain : RBMTransformer, DBNTransformer, AutoencoderTransformer, \
+FrozenEstimator or None, default=None
+    Unsupervised pretraining, as in a deep belief network or a stacked
+    autoencoder: a fresh fit first trains a clone of this transformer on the
+    training rows (the validation split excluded), starts each hidden layer
+    from its RBM's weights and hidden biases (or from the autoencoder's
+    encoder layers), then trains the whole network on ``y`` (fine-tuning).
+    Its layer sizes must equal ``hidden_layer_sizes``, and ``activation``
+    must be its units': 'logistic' for RBMs, the autoencoder's
+    ``activation``, which its ``code_activation`` must equal. It trains on
+    this estimator's device, and, when its own ``random_state`` is None, from
+    a seed drawn from this estimator's ``random_state``. A fitted one wrapped
+    in :class:`sklearn.frozen.FrozenEstimator` is used as it is, without
     training: pretrain on many unlabelled rows, fine-tune on the few labelled
-    ones. See the user guide on RBMs.""",
+    ones. See the user guide on RBMs and on autoencoders.""",
     "pretrain_attribute": """\
-pretrain_ : RBMTransformer or DBNTransformer
+pretrain_ : RBMTransformer, DBNTransformer or AutoencoderTransformer
     The fitted clone of ``pretrain`` (or the frozen one itself) that started
     the hidden layers; only when ``pretrain`` is set.""",
     "input_attributes": """\

@@ -38,12 +38,23 @@ CHECK_PARAMS: dict[str, dict] = {
         "visible_units": "gaussian",
         "learning_rate": 0.01,
     },
+    "AutoencoderTransformer": {"hidden_layer_sizes": (8, 2), "max_iter": 20},
+    # real-valued check data: Gaussian visible units (tests/memory tests binary)
+    "BoltzmannMachine": {
+        "n_components": 3,
+        "n_chains": 10,
+        "max_iter": 3,
+        "visible_units": "gaussian",
+        "learning_rate_init": 0.001,
+    },
     "ColorHistogramTransformer": {
         **_ONE_ROW,
         "color_space": "gray",
         "ranges": (-100.0, 100.0),
     },
     "GrayscaleConverter": _ONE_ROW,
+    # the checks feed real values: binarize them (tests/memory tests binary X)
+    "HopfieldNetwork": {"threshold": 0.0},
     "HOGTransformer": {**_ONE_ROW, "pixels_per_cell": 1, "cells_per_block": 1},
     "ImageDeskewer": _ONE_ROW,
     "ImageResizer": {**_ONE_ROW, "size": (3, 3)},

@@ -5,6 +5,8 @@ labels of mixed types, and float32's range.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
@@ -12,6 +14,7 @@ __all__ = [
     "as_array",
     "check_float32_range",
     "check_label_types",
+    "check_layer_sizes",
     "output_dtype",
     "validate_data",
 ]
@@ -245,6 +248,25 @@ def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> Non
             f"{subject} values up to {largest:.3g} in absolute value, beyond "
             f"float32's range ({limit:.3g}), in which {advice}"
         )
+
+
+def check_layer_sizes(sizes, *, allow_empty: bool = False) -> list[int]:
+    """A ``hidden_layer_sizes`` parameter (an int or a sequence) as a list of ints.
+
+    Examples
+    --------
+    >>> check_layer_sizes((128, 32.0))
+    [128, 32]
+    >>> check_layer_sizes(8)
+    [8]
+    """
+    sizes = list(sizes) if isinstance(sizes, Sequence | np.ndarray) else [sizes]
+    if (not sizes and not allow_empty) or any(
+        int(size) != size or size < 1 for size in sizes
+    ):
+        which = "positive ints" if allow_empty else "one or more positive ints"
+        raise ValueError(f"hidden_layer_sizes must hold {which}; got {sizes}.")
+    return [int(size) for size in sizes]
 
 
 def _text_columns(X) -> list:
