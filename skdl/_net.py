@@ -405,13 +405,14 @@ class SkdlNet(NeuralNet):
         """The loss to minimise, and the same loss as recorded.
 
         The data term is the criterion summed over the outputs (a multilabel
-        target's labels, a regressor's targets) and averaged over the samples,
-        weighted by ``sample_weight`` when there is one: the criterion's
-        ``reduction`` is 'sum' without weights and 'none' with them.
+        target's labels, a regressor's targets) and averaged over the samples
+        (the rows of ``y_pred``: an unsupervised estimator's batches have no
+        targets), weighted by ``sample_weight`` when there is one: the
+        criterion's ``reduction`` is 'sum' without weights and 'none' with them.
         """
         y, weight = y_true
         if weight is None:
-            data = self.criterion_(y_pred, y) / len(y)
+            data = self.criterion_(y_pred, y) / len(y_pred)
         else:
             per_sample = self.criterion_(y_pred, y)
             per_sample = per_sample.reshape(len(per_sample), -1).sum(dim=1)

@@ -10,6 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._activations import make_activation
+from ._losses import reduce
 from ._mlp import glorot_uniform_
 
 __all__ = ["AutoencoderModule", "ReconstructionLoss", "corrupt", "kl_sparsity"]
@@ -120,13 +121,16 @@ class ReconstructionLoss(nn.Module):
     """Reconstruction error of an :class:`AutoencoderModule`, plus a sparsity term.
 
     The input is the module's output (reconstruction and code side by side),
-    the target the clean rows. ``loss='squared_error'`` is the mean squared
-    error over all entries; ``'cross_entropy'`` the mean binary cross-entropy
-    of sigmoid outputs against targets in [0, 1]. With ``sparsity=rho``, the
-    term ``sparsity_weight * mean_j KL(rho || rho_j)`` is added, where
-    ``rho_j`` is the mean activation of code unit ``j`` over the batch and
-    ``KL(p || q) = p log(p / q) + (1 - p) log((1 - p) / (1 - q))``: it pulls
-    each unit's mean activation toward ``rho``.
+    the target the clean rows. The loss of a row is, for
+    ``loss='squared_error'``, the mean squared error over its features; for
+    ``'cross_entropy'``, the mean binary cross-entropy of its sigmoid outputs
+    against targets in [0, 1]. With ``sparsity=rho``, the term
+    ``sparsity_weight * mean_j KL(rho || rho_j)`` is added to each row's loss,
+    where ``rho_j`` is the mean activation of code unit ``j`` over the batch
+    and ``KL(p || q) = p log(p / q) + (1 - p) log((1 - p) / (1 - q))``: it
+    pulls each unit's mean activation toward ``rho``. The rows' losses are
+    then reduced as ``reduction`` says (skdl's training loop sums them, or
+    weights them by ``sample_weight``, and averages).
 
     Parameters
     ----------
@@ -138,6 +142,8 @@ class ReconstructionLoss(nn.Module):
         Target mean activation of the code units, in (0, 1); None adds nothing.
     sparsity_weight : float, default=1.0
         Weight of the sparsity term.
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        How the rows' losses are combined ('none': one per row).
 
     Examples
     --------
@@ -154,22 +160,25 @@ class ReconstructionLoss(nn.Module):
         loss: str = "squared_error",
         sparsity: float | None = None,
         sparsity_weight: float = 1.0,
+        reduction: str = "mean",
     ):
         super().__init__()
         self.n_features = n_features
         self.loss = loss
         self.sparsity = sparsity
         self.sparsity_weight = sparsity_weight
+        self.reduction = reduction
 
     def forward(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         raw, code = output[:, : self.n_features], output[:, self.n_features :]
         if self.loss == "squared_error":
-            loss = F.mse_loss(raw, target)
+            entries = F.mse_loss(raw, target, reduction="none")
         else:
-            loss = F.binary_cross_entropy_with_logits(raw, target)
+            entries = F.binary_cross_entropy_with_logits(raw, target, reduction="none")
+        rows = entries.mean(dim=1)
         if self.sparsity is not None:
-            loss = loss + self.sparsity_weight * kl_sparsity(code, self.sparsity)
-        return loss
+            rows = rows + self.sparsity_weight * kl_sparsity(code, self.sparsity)
+        return reduce(rows, self.reduction)
 
 
 def kl_sparsity(code: torch.Tensor, rho: float) -> torch.Tensor:

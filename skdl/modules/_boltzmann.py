@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from ._losses import reduce
+
 __all__ = ["BoltzmannModule", "EnergyGapLoss"]
 
 Draw = Callable[[tuple[int, ...]], torch.Tensor]
@@ -232,7 +234,12 @@ def _all_states(n_units: int, like: torch.Tensor) -> torch.Tensor:
 
 
 class EnergyGapLoss(nn.Module):
-    """The mean of a :class:`BoltzmannModule`'s surrogate (the target is unused).
+    """A :class:`BoltzmannModule`'s surrogate of each row, reduced (no target).
+
+    Parameters
+    ----------
+    reduction : {'mean', 'sum', 'none'}, default='mean'
+        How the rows' surrogates are combined ('none': one per row).
 
     Examples
     --------
@@ -241,5 +248,9 @@ class EnergyGapLoss(nn.Module):
     tensor(2.)
     """
 
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        self.reduction = reduction
+
     def forward(self, output: torch.Tensor, target=None) -> torch.Tensor:
-        return output.mean()
+        return reduce(output, self.reduction)
