@@ -5,8 +5,9 @@ validation, input checks, the device, local seeding, the validation split, the
 skorch training loop with sklearn's stopping rules, the fitted history attributes,
 restoring the previous state when a fit fails, batched inference and ``summary()``.
 :class:`TorchClassifierMixin` and :class:`TorchRegressorMixin` add the target
-handling of each task. A concrete estimator adds its parameters and builds its
-module in ``_build_module``.
+handling of each task, :class:`TorchTransformerMixin` that of unsupervised
+estimators whose outputs are features. A concrete estimator adds its parameters
+and builds its module in ``_build_module``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -53,7 +60,12 @@ from .utils._torch import (
 )
 from .utils._validation import check_label_types, output_dtype, validate_data
 
-__all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
+__all__ = [
+    "BaseTorchEstimator",
+    "TorchClassifierMixin",
+    "TorchRegressorMixin",
+    "TorchTransformerMixin",
+]
 
 
 _TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
@@ -622,11 +634,15 @@ class BaseTorchEstimator(BaseEstimator):
         batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
         return batches, None
 
-    def _checked_input(self, X):
-        """``X`` validated for prediction, once the estimator is fitted."""
+    def _checked_input(self, X, validate=None):
+        """``X`` validated for prediction, once the estimator is fitted.
+
+        ``validate(X)``, when given, replaces ``_validate_X`` (an autoencoder's
+        codes are no rows of features).
+        """
         check_is_fitted(self)
         with memory_advice(self._predicting_advice()):
-            return self._validate_X(X)
+            return (validate or self._validate_X)(X)
 
     def _predicting_advice(self) -> str:
         return (
@@ -988,6 +1004,55 @@ class TorchRegressorMixin(RegressorMixin):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        return tags
+
+
+class TorchTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """Unsupervised estimators whose outputs are features.
+
+    ``fit(X)`` trains on batches without targets (an estimator whose loss
+    compares outputs with the rows themselves returns them from
+    ``_encode_targets``, as an autoencoder does). ``_build_module`` sets
+    ``_n_features_out``, the width of :meth:`transform`'s output, for
+    ``get_feature_names_out``. Features computed from float32 ``X`` are float32,
+    as scikit-learn's transformers keep them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl import AutoencoderTransformer
+    >>> X = np.random.RandomState(0).rand(20, 4).astype(np.float32)
+    >>> model = AutoencoderTransformer((2,), max_iter=5, random_state=0).fit(X)
+    >>> model.transform(X).dtype, model.get_feature_names_out()
+    (dtype('float32'), array(['autoencodertransformer0', 'autoencodertransformer1'],
+          dtype=object))
+    """
+
+    def _validate_X_y(self, X, y, *, reset):
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=self._float_dtype,
+            reset=reset,
+        )
+        return X, None
+
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
+        return None, None
+
+    def _features(self, X, apply, validate=None) -> np.ndarray:
+        """``apply(module, rows)`` on the rows of ``X``: see ``_forward``.
+
+        ``X`` is validated (by ``validate``, if given) with the memory advice of
+        prediction; the result is float32 for float32 ``X``, else float64.
+        """
+        rows = self._checked_input(X, validate)
+        return self._forward(rows, output_dtype(X), apply=apply)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
 

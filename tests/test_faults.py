@@ -156,7 +156,13 @@ class PoisonWeightsAtEpoch(Callback):
                     parameter.fill_(float("nan"))
 
 
-@pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
+# those with a validation score to stop on (a Boltzmann machine has none)
+EARLY_STOPPING = [
+    pair for pair in BASE_TRAINED if "early_stopping" in pair[1].make().get_params()
+]
+
+
+@pytest.mark.parametrize(("name", "case"), EARLY_STOPPING, ids=case_ids(EARLY_STOPPING))
 def test_early_stopping_ends_a_diverged_fit_with_the_best_weights(name, case):
     """As scikit-learn's MLP: a NaN validation score is recorded and the best
     weights so far are kept, with a warning; diverging before any finite
@@ -176,7 +182,7 @@ def test_early_stopping_ends_a_diverged_fit_with_the_best_weights(name, case):
     assert isinstance(scores[-1], float) and np.isnan(scores[-1])
     assert diverged.best_validation_score_ == max(scores[:2])
     # the best of the first two epochs, which a 2-epoch fit restores as well
-    np.testing.assert_array_equal(diverged.predict(X), two_epochs.predict(X))
+    np.testing.assert_array_equal(output(diverged, X), output(two_epochs, X))
 
     first = case.make(**params, max_iter=6, callbacks=[PoisonWeightsAtEpoch(1)])
     with pytest.raises(

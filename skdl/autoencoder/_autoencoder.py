@@ -8,25 +8,23 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, clone
+from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array
 
 from .._net import host_rows
-from ..base import BaseTorchEstimator
+from ..base import BaseTorchEstimator, TorchTransformerMixin
 from ..modules import ACTIVATIONS, AutoencoderModule, ReconstructionLoss, corrupt
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._validation import check_layer_sizes, validate_data
+from ..utils._validation import check_layer_sizes
 
 __all__ = ["AutoencoderTransformer"]
 
 
 @fill_doc
-class AutoencoderTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseTorchEstimator
-):
+class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
     """Stacked autoencoder: a learned, nonlinear compression of the features.
 
     An encoder of fully connected layers maps each row to a short *code*; a
@@ -276,12 +274,6 @@ class AutoencoderTransformer(
         """
         return self._fit(X, None, incremental=True)
 
-    def _validate_X_y(self, X, y, *, reset):
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=reset
-        )
-        return X, None
-
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         """The targets are the rows themselves (clean, for a denoising model)."""
         if self.loss == "cross_entropy":
@@ -390,9 +382,16 @@ class AutoencoderTransformer(
     # -- inference --------------------------------------------------------------------
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
         reconstruction = raw[:, : self.n_features_in_]
-        if self.loss == "cross_entropy":
+        if self._sigmoid_outputs:
             return reconstruction.sigmoid()
         return reconstruction
+
+    @property
+    def _sigmoid_outputs(self) -> bool:
+        """Whether the fitted net reconstructs through a sigmoid: the ``loss``
+        it was trained with, whatever ``set_params`` changed since.
+        """
+        return self._built_with["net"]["loss"] == "cross_entropy"
 
     def transform(self, X) -> np.ndarray:
         """The code of each row: the output of the encoder's last layer.
@@ -405,11 +404,9 @@ class AutoencoderTransformer(
         Returns
         -------
         ndarray of shape (n_samples, hidden_layer_sizes[-1])
-            The codes.
+            The codes; float32 for float32 input, float64 otherwise.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
-        return self._forward(X, apply=lambda module, rows: module.encode(rows))
+        return self._features(X, lambda module, rows: module.encode(rows))
 
     def inverse_transform(self, X) -> np.ndarray:
         """Decode codes into rows of the feature space.
@@ -423,18 +420,21 @@ class AutoencoderTransformer(
         -------
         ndarray of shape (n_samples, n_features)
             The reconstructions: ``inverse_transform(transform(X))`` is the
-            autoencoder's reconstruction of ``X``.
+            autoencoder's reconstruction of ``X``. float32 for float32 input,
+            float64 otherwise.
         """
-        check_is_fitted(self)
-        codes = check_array(X, dtype=np.float32, input_name="X")
+        decode = functools.partial(_decode, sigmoid=self._sigmoid_outputs)
+        return self._features(X, decode, self._validate_codes)
+
+    def _validate_codes(self, X) -> np.ndarray:
+        codes = check_array(X, dtype=self._fitted_float_dtype(), input_name="X")
         if codes.shape[1] != self._n_features_out:
             raise ValueError(
                 f"X has {codes.shape[1]} features, but the code of "
                 f"{type(self).__name__} has {self._n_features_out} units: "
                 "inverse_transform takes codes, as transform returns them."
             )
-        sigmoid = self.loss == "cross_entropy"
-        return self._forward(codes, apply=functools.partial(_decode, sigmoid=sigmoid))
+        return codes
 
     def score(self, X, y=None) -> float:
         """Negative mean squared reconstruction error (higher is better).
@@ -451,8 +451,7 @@ class AutoencoderTransformer(
         float
             ``-mean((reconstruction - X) ** 2)`` over all entries.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         reconstruction = self._forward(X)
         X = X.toarray() if sp.issparse(X) else X
         return -float(np.mean((reconstruction - X) ** 2))

@@ -7,17 +7,17 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._optim import SOLVERS
-from ..base import BaseTorchEstimator
+from ..base import BaseTorchEstimator, TorchTransformerMixin
 from ..modules import BoltzmannModule, EnergyGapLoss, pseudo_likelihood
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._validation import validate_data
+from ..utils._torch import memory_advice
+from ..utils._validation import output_dtype
 
 __all__ = ["BoltzmannMachine"]
 
@@ -26,9 +26,7 @@ _ENUMERABLE_UNITS = 20
 
 
 @fill_doc
-class BoltzmannMachine(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseTorchEstimator
-):
+class BoltzmannMachine(TorchTransformerMixin, BaseTorchEstimator):
     """General Boltzmann machine: binary hidden and visible units, all connected.
 
     Hinton and Sejnowski's stochastic network: every pair of units, visible or
@@ -294,7 +292,7 @@ default=None
         self : object
             The fitted estimator.
         """
-        return self._fit_and_seed_sampler(X, incremental=False)
+        return self._fit_and_seed_gibbs(X, incremental=False)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -313,20 +311,15 @@ default=None
         self : object
             The updated estimator.
         """
-        return self._fit_and_seed_sampler(X, incremental=True)
+        return self._fit_and_seed_gibbs(X, incremental=True)
 
-    def _fit_and_seed_sampler(self, X, *, incremental: bool):
+    def _fit_and_seed_gibbs(self, X, *, incremental: bool):
         self._fit(X, None, incremental=incremental)
-        # the stream of gibbs() and sample(), continued by successive calls
-        seed = seed_from_random_state(self.random_state, salt=self.n_iter_)
-        self._sampler = np.random.Generator(np.random.PCG64(seed))
+        # the stream of gibbs() and sample(), continued by successive calls, and
+        # one of its own after each fit (salted by every epoch trained so far)
+        seed = seed_from_random_state(self.random_state, salt=len(self.history_))
+        self._gibbs_rng = np.random.Generator(np.random.PCG64(seed))
         return self
-
-    def _validate_X_y(self, X, y, *, reset):
-        X = validate_data(
-            self, X, accept_sparse=("csr", "csc"), dtype=np.float32, reset=reset
-        )
-        return X, None
 
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         """No targets; Bernoulli units model values in [0, 1]."""
@@ -374,11 +367,9 @@ default=None
         Returns
         -------
         ndarray of shape (n_samples, n_components)
-            The features.
+            The features; float32 for float32 input, float64 otherwise.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
-        return self._forward(X, apply=lambda module, rows: module.mean_field(rows))
+        return self._features(X, lambda module, rows: module.mean_field(rows))
 
     def score_samples(self, X) -> np.ndarray:
         """Pseudo-likelihood of each row (Bernoulli units), or ``-F(v)`` (Gaussian).
@@ -399,24 +390,26 @@ default=None
         ndarray of shape (n_samples,)
             Higher is more probable.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X)
-        if self.visible_units == "gaussian":
-            return self._forward(
-                X, apply=lambda module, rows: -module.free_energy(rows)
-            )
-        random_state = self.random_state
-        if not isinstance(random_state, np.random.RandomState):
-            random_state = np.random.RandomState(random_state)
-        flipped = torch.from_numpy(random_state.randint(0, X.shape[1], X.shape[0]))
-        offset = [0]
+        rows = self._checked_input(X)
+        if self.net_.module_.visible_units == "gaussian":
 
-        def score(module, rows):
-            index = flipped[offset[0] : offset[0] + len(rows)]
-            offset[0] += len(rows)
-            return pseudo_likelihood(module.free_energy, rows, index)
+            def score(module, batch):
+                return -module.free_energy(batch)
 
-        return self._forward(X, apply=score)
+        else:
+            random_state = self.random_state
+            if not isinstance(random_state, np.random.RandomState):
+                random_state = np.random.RandomState(random_state)
+            n_samples, n_features = rows.shape
+            flipped = torch.from_numpy(random_state.randint(0, n_features, n_samples))
+            offset = [0]
+
+            def score(module, batch):
+                index = flipped[offset[0] : offset[0] + len(batch)]
+                offset[0] += len(batch)
+                return pseudo_likelihood(module.free_energy, batch, index)
+
+        return self._forward(rows, output_dtype(X), apply=score)
 
     def log_likelihood(self, X) -> np.ndarray:
         """Exact ``log P(v)`` of each row, by summing over every state.
@@ -435,22 +428,21 @@ default=None
             The log-likelihoods.
         """
         check_is_fitted(self)
-        n_units = self.n_features_in_ + self.n_components
-        if self.visible_units != "bernoulli" or n_units > _ENUMERABLE_UNITS:
+        module = self.net_.module_
+        n_units = module.n_visible + module.n_hidden
+        if module.visible_units != "bernoulli" or n_units > _ENUMERABLE_UNITS:
             raise ValueError(
                 "log_likelihood enumerates every state of a small machine with "
                 f"Bernoulli visible units (at most {_ENUMERABLE_UNITS} units); this "
-                f"one has {n_units} units with {self.visible_units!r} visible units. "
-                "Use score_samples (a pseudo-likelihood) instead."
+                f"one has {n_units} units with {module.visible_units!r} visible "
+                "units. Use score_samples (a pseudo-likelihood) instead."
             )
-        X = self._validate_X(X)
+        X = self._checked_input(X)
         X = X.toarray() if sp.issparse(X) else X
-        module = self.net_.module_
         rows = torch.as_tensor(X, dtype=torch.float64)
         with torch.no_grad():
-            double = BoltzmannModule(
-                self.n_features_in_, self.n_components, n_chains=1
-            ).double()
+            double = BoltzmannModule(module.n_visible, module.n_hidden, n_chains=1)
+            double.double()
             double.weight.copy_(module.weight)
             double.bias.copy_(module.bias)
             return double.log_likelihood(rows).numpy()
@@ -471,11 +463,10 @@ default=None
         Returns
         -------
         ndarray of shape (n_samples, n_features)
-            The new visible values: 0/1 for Bernoulli units, real for Gaussian.
+            The new visible values: 0/1 for Bernoulli units, real for Gaussian;
+            float32 for float32 input, float64 otherwise.
         """
-        check_is_fitted(self)
-        v = self._validate_X(v)
-        return self._forward(v, apply=self._sweep)
+        return self._features(v, self._sweep)
 
     def sample(self, n_samples: int = 1, *, n_sweeps: int = 1000) -> np.ndarray:
         """Draw visible vectors from the model by Gibbs sampling.
@@ -497,16 +488,19 @@ default=None
             The samples.
         """
         check_is_fitted(self)
-        n_units = self.n_features_in_ + self.n_components
-        states = (self._sampler.random((n_samples, n_units)) < 0.5).astype(np.float32)
-        if self.visible_units == "gaussian":
-            states[:, : self.n_features_in_] = self._sampler.standard_normal(
-                (n_samples, self.n_features_in_), dtype=np.float32
-            )
+        module = self.net_.module_
+        n_visible, n_units = module.n_visible, module.n_visible + module.n_hidden
+        rng = self._gibbs_rng
+        with memory_advice(self._predicting_advice()):
+            states = (rng.random((n_samples, n_units)) < 0.5).astype(np.float32)
+            if module.visible_units == "gaussian":
+                states[:, :n_visible] = rng.standard_normal(
+                    (n_samples, n_visible), dtype=np.float32
+                )
 
         def run(module, rows):
             module.gibbs(rows, range(n_units), n_sweeps, *self._draws(rows))
-            return rows[:, : self.n_features_in_]
+            return rows[:, :n_visible]
 
         return self._forward(states, apply=run)
 
@@ -521,7 +515,7 @@ default=None
 
     def _draws(self, like: torch.Tensor):
         """Uniform and normal draws from the sampler's stream, on ``like``'s device."""
-        rng = self._sampler
+        rng = self._gibbs_rng
 
         def uniform(shape):
             return torch.from_numpy(rng.random(shape, dtype=np.float32)).to(like)
