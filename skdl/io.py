@@ -1353,7 +1353,11 @@ def _checked_module(build, state, what: str) -> nn.Module:
     if not isinstance(state, dict):
         raise _Invalid(f"the weights of {what} are not a dict of tensors")
     try:
-        with torch.device("meta"), _registration_budget(len(state) + 16, what):
+        with (
+            torch.device("meta"),
+            _ValuesSkippedOnMeta(),
+            _registration_budget(len(state) + 16, what),
+        ):
             expected = build().state_dict()
     except _Invalid:
         raise
@@ -1388,6 +1392,42 @@ def _checked_module(build, state, what: str) -> nn.Module:
         module = build()
     module.load_state_dict(state)
     return module
+
+
+class _ValuesSkippedOnMeta(torch.overrides.TorchFunctionMode):
+    """Skip the random initialisers of tensors on PyTorch's ``meta`` device.
+
+    They would only set values, which meta tensors do not have, and some of
+    their meta kernels (``normal_``, an embedding's) import torch's compiler,
+    ``torch._dynamo``: a second's work and a cache folder in the temporary
+    directory, for a file that is only being read.
+    """
+
+    # torch.nn.init's functions that dispatch as a whole, and the tensor methods
+    # that the others call
+    _INITIALISERS = frozenset(
+        {
+            nn.init.normal_,
+            nn.init.uniform_,
+            nn.init.kaiming_uniform_,
+            torch.Tensor.normal_,
+            torch.Tensor.uniform_,
+            torch.Tensor.exponential_,
+            torch.Tensor.log_normal_,
+            torch.Tensor.cauchy_,
+            torch.Tensor.geometric_,
+            torch.Tensor.bernoulli_,
+            torch.Tensor.random_,
+        }
+    )
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in self._INITIALISERS:
+            tensor = args[0] if args else kwargs.get("tensor", kwargs.get("self"))
+            if torch.is_tensor(tensor) and tensor.is_meta:
+                return tensor
+        return func(*args, **kwargs)
 
 
 @contextlib.contextmanager

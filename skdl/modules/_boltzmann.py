@@ -88,10 +88,6 @@ class BoltzmannModule(nn.Module):
         self.positive_phase = positive_phase
         self.weight = nn.Parameter(torch.zeros(n_units, n_units))
         self.bias = nn.Parameter(torch.zeros(n_units))
-        mask = torch.ones(n_units, n_units).triu(1)
-        if visible_units == "gaussian":
-            mask[:n_visible, :n_visible] = 0
-        self.register_buffer("mask", mask)
         self.register_buffer("chains", torch.zeros(n_chains, n_units))
 
     def reset_parameters(self) -> None:
@@ -103,16 +99,29 @@ class BoltzmannModule(nn.Module):
             if self.visible_units == "gaussian":
                 self.chains[:, : self.n_visible].normal_()
 
+    def _upper(self) -> torch.Tensor:
+        """The couplings' parameters: the strict upper triangle of ``weight``,
+        without the couplings among Gaussian visible units.
+
+        Taken at each use rather than through a mask buffer, which the module
+        would build with ``triu`` at construction: on PyTorch's ``meta`` device
+        (where skdl.io checks a file's shapes) that imports torch's compiler.
+        """
+        upper = self.weight.triu(1)
+        if self.visible_units == "gaussian":
+            upper[: self.n_visible, : self.n_visible] = 0
+        return upper
+
     def couplings(self) -> torch.Tensor:
         """The symmetric coupling matrix ``J`` (zero diagonal)."""
-        upper = self.weight * self.mask
+        upper = self._upper()
         return upper + upper.T
 
     def energy(self, states: torch.Tensor) -> torch.Tensor:
         """``E(s)`` of each row of ``states`` (hidden units may be probabilities:
         with a zero diagonal, that is the mean-field energy).
         """
-        upper = self.weight * self.mask
+        upper = self._upper()
         energy = -((states @ upper) * states).sum(dim=1) - states @ self.bias
         if self.visible_units == "gaussian":
             energy = energy + 0.5 * states[:, : self.n_visible].square().sum(dim=1)
