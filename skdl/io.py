@@ -52,12 +52,20 @@ from torch.nn.modules import module as torch_module
 
 from . import __version__, modules
 from ._net import SkdlNet
-from .base import BaseTorchEstimator, TorchClassifierMixin, _history_attributes
+from .base import (
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+    TorchTransformerMixin,
+    _history_attributes,
+)
 from .exceptions import ModelFileError
 from .feature_extraction._base import ImageTransformer
 from .lvq._lvq import LVQClassifier
+from .memory._boltzmann import BoltzmannMachine
+from .memory._hopfield import HopfieldNetwork
 from .neural_network._cnn import CNNClassifier
-from .neural_network._mlp import _BaseMLP
+from .neural_network._mlp import _PRETRAINERS, _BaseMLP
 from .neural_network._rbm import DBNTransformer, RBMTransformer
 from .neural_network._recurrent import _BaseSequenceModel
 from .neural_network._text import LSTMTextClassifier
@@ -130,11 +138,18 @@ _HISTORY_ATTRIBUTES = (
     "best_loss_",
 )
 _FITTED = {
-    BaseTorchEstimator: (
-        {"net_", "_built_with", "n_outputs_", "out_activation_", *_HISTORY_ATTRIBUTES},
-        set(),
+    BaseTorchEstimator: ({"net_", "_built_with", *_HISTORY_ATTRIBUTES}, set()),
+    TorchClassifierMixin: ({"classes_", "n_outputs_", "out_activation_"}, set()),
+    TorchRegressorMixin: ({"n_outputs_", "out_activation_"}, set()),
+    TorchTransformerMixin: (
+        {"n_features_in_", "_n_features_out"},
+        {"feature_names_in_"},
     ),
-    TorchClassifierMixin: ({"classes_"}, set()),
+    BoltzmannMachine: ({"_gibbs_rng"}, set()),
+    HopfieldNetwork: (
+        {"n_features_in_", "coding_", "patterns_", "capacity_"},
+        {"feature_names_in_", "coef_"},
+    ),
     _BaseMLP: ({"n_features_in_", "n_layers_"}, {"feature_names_in_", "pretrain_"}),
     _BaseSequenceModel: ({"n_features_in_", "input_shape_"}, {"feature_names_in_"}),
     CNNClassifier: (
@@ -200,6 +215,8 @@ _SIZE_PARAMS = (
     "kernel_size",
     "prototypes_per_class",
     "relevance_n_components",
+    "n_components",
+    "n_chains",
 )
 
 
@@ -1293,17 +1310,85 @@ def _check_net(value, attributes, estimator, reader) -> None:
 
 
 def _check_pretrain(value, attributes, estimator, reader) -> None:
+    # a nested estimator's attributes were checked as it was rebuilt: it has
+    # all of them, or none (unfitted)
     if not (
-        isinstance(value, RBMTransformer | DBNTransformer)
-        and ("module_" in vars(value) or "rbms_" in vars(value))
+        isinstance(value, _PRETRAINERS)
+        and ({"module_", "rbms_", "net_"} & set(vars(value)))
     ):
-        raise _Invalid("pretrain_ is not a fitted RBMTransformer or DBNTransformer")
+        raise _Invalid(
+            "pretrain_ is not a fitted RBMTransformer, DBNTransformer or "
+            "AutoencoderTransformer"
+        )
+
+
+def _check_coding(value, attributes, estimator, reader) -> None:
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.tolist() in ([-1.0, 1.0], [0.0, 1.0])
+    ):
+        raise _Invalid(f"coding_ is {_short(value)}, not the values [-1, 1] or [0, 1]")
+
+
+def _check_patterns(value, attributes, estimator, reader) -> None:
+    n_features = _needs(attributes, "n_features_in_", "patterns_")
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.int8
+        and value.ndim == 2
+        and len(value) >= 1
+        and value.shape[1] == n_features
+        and np.isin(value, (-1, 1)).all()
+    ):
+        raise _Invalid(
+            f"patterns_ is not an int8 array of rows of {n_features} values -1 and 1"
+        )
+
+
+def _check_coef(value, attributes, estimator, reader) -> None:
+    # what every storage rule gives: symmetric couplings, zero diagonal
+    n_features = _needs(attributes, "n_features_in_", "coef_")
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.shape == (n_features, n_features)
+        and np.isfinite(value).all()
+        and not np.diagonal(value).any()
+        and np.array_equal(value, value.T)
+    ):
+        raise _Invalid(
+            f"coef_ is not a finite symmetric {n_features} x {n_features} matrix "
+            "with a zero diagonal"
+        )
+
+
+def _check_capacity(value, attributes, estimator, reader) -> None:
+    n_features = _needs(attributes, "n_features_in_", "capacity_")
+    kinds = (*modules.STORAGE_RULES, "dense")
+    if type(value) is not float or value not in {
+        modules.capacity(kind, n_features) for kind in kinds
+    }:
+        raise _Invalid(
+            f"capacity_ is {_short(value)}, not the capacity of a storage rule for "
+            f"{n_features} units"
+        )
+    # a classic network (of finite capacity) keeps its couplings, a dense one none
+    if (value != math.inf) != ("coef_" in attributes):
+        raise _Invalid(
+            "coef_ is stored for a dense network or missing for a classic one "
+            f"(capacity_={value})"
+        )
 
 
 # in this order: an attribute's own type first, then its agreement with those
 # checked before it; net_, _built_with and the history are checked on rebuilding
 _ATTRIBUTE_CHECKS = {
     "n_features_in_": _check_n_features,
+    "coding_": _check_coding,
+    "patterns_": _check_patterns,
+    "coef_": _check_coef,
+    "capacity_": _check_capacity,
     "n_outputs_": _check_n_outputs,
     "out_activation_": _check_out_activation,
     "_ids_input": _check_ids_input,
