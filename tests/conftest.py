@@ -98,8 +98,9 @@ def mnist_test_set(mnist_t10k) -> tuple[np.ndarray, np.ndarray]:
     """The 10000 MNIST test images as flat rows of floats in [0, 1], and labels."""
     from skdl.datasets._fetchers import _read_idx
 
-    images = _read_idx(mnist_t10k / "t10k-images-idx3-ubyte.gz")
-    labels = _read_idx(mnist_t10k / "t10k-labels-idx1-ubyte.gz")
+    fetcher = "mnist_test_set"  # what a corrupt file's error says to call again
+    images = _read_idx(mnist_t10k / "t10k-images-idx3-ubyte.gz", fetcher)
+    labels = _read_idx(mnist_t10k / "t10k-labels-idx1-ubyte.gz", fetcher)
     return images.reshape(len(images), -1) / 255.0, labels.astype(int)
 
 

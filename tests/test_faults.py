@@ -3,10 +3,11 @@
 ``tests/test_base.py`` covers the MLP: divergence, an error in a callback, an
 interrupt at the end of an epoch; ``tests/neural_network/test_rbm.py`` the RBM's
 divergence. Here: the same guarantees for every family that trains through the
-base (MLP, LVQ, LSTM, text), divergence in every way a fit can end (the last
-step, ``partial_fit``, early stopping) and in the RBM's own loop, an interrupt
-in the middle of an epoch, interrupts of the RBM's own loop, and out-of-memory
-errors of every allocator (CUDA's, torch's CPU allocator, NumPy), simulated.
+base (MLP, LVQ, LSTM, text, autoencoder, Boltzmann machine), divergence in
+every way a fit can end (the last step, ``partial_fit``, early stopping) and in
+the RBM's own loop, an interrupt in the middle of an epoch, interrupts of the
+RBM's own loop, and out-of-memory errors of every allocator (CUDA's, torch's CPU
+allocator, NumPy), simulated, in training and in predictions or transforms.
 """
 
 import math
@@ -333,6 +334,39 @@ def test_rbm_out_of_memory_suggests_a_smaller_batch_size(allocator, monkeypatch)
             r"rows per call\. " + original,
         ):
             rbm.transform(X)
+
+
+@pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
+def test_hopfield_out_of_memory_says_what_to_change(allocator, monkeypatch):
+    import skdl.memory._hopfield as hopfield_module
+
+    error, raised, original = OUT_OF_MEMORY[allocator]
+    case = CASES["HopfieldNetwork"]
+    X, _ = case.data()
+    memory = case.make().fit(X)
+    before = memory.predict(X)
+    with monkeypatch.context() as patch:
+        patch.setattr(hopfield_module, "STORAGE_RULES", {"hebbian": raising(error)})
+        with pytest.raises(
+            raised,
+            match=r"HopfieldNetwork ran out of memory while storing the patterns; "
+            r"the classic network's coef_ holds n_features \*\* 2 floats\. Use "
+            r"fewer features, or kind='dense'.* " + original,
+        ):
+            case.make().fit(X)
+    for where, method, doing in (
+        ("classic_recall", "predict", "recalling"),
+        ("classic_energy", "energy", "computing the energy of"),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setattr(hopfield_module, where, raising(error))
+            with pytest.raises(
+                raised,
+                match=rf"HopfieldNetwork ran out of memory while {doing} all rows "
+                r"at once\. Pass fewer rows per call\. " + original,
+            ):
+                getattr(memory, method)(X)
+    np.testing.assert_array_equal(memory.predict(X), before)
 
 
 IMAGE_TRANSFORMERS = cases(kinds={"images"}, tasks={"transformer"})

@@ -21,7 +21,7 @@ from ..modules import (
 )
 from ..utils import resolve_device, seed_from_random_state
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._torch import N_THREADS_CONSTRAINT, threads_for_steps
+from ..utils._torch import N_THREADS_CONSTRAINT, memory_advice, threads_for_steps
 from ..utils._validation import validate_data
 
 __all__ = ["HopfieldNetwork"]
@@ -218,19 +218,24 @@ class HopfieldNetwork(BaseEstimator):
         self : object
             The network with the patterns stored.
         """
-        X = validate_data(self, X, dtype=np.float64, reset=True)
-        self.coding_ = self._coding(X)
-        states = self._states(X)
-        self.patterns_ = states.astype(np.int8)
-        n_patterns, n_units = states.shape
-        if self.kind == "classic":
-            device = resolve_device(self.device)
-            patterns = torch.as_tensor(states, dtype=_dtype(device), device=device)
-            with threads_for_steps(
-                n_units * n_units, _THREADED_WORK, device, self.n_threads
-            ):
-                weight = STORAGE_RULES[self.rule](patterns)
-            self.coef_ = weight.cpu().double().numpy()
+        with memory_advice(
+            f"{type(self).__name__} ran out of memory while storing the patterns; "
+            "the classic network's coef_ holds n_features ** 2 floats. Use fewer "
+            "features, or kind='dense', which keeps the patterns only."
+        ):
+            X = validate_data(self, X, dtype=np.float64, reset=True)
+            self.coding_ = self._coding(X)
+            states = self._states(X)
+            self.patterns_ = states.astype(np.int8)
+            n_patterns, n_units = states.shape
+            if self.kind == "classic":
+                device = resolve_device(self.device)
+                patterns = torch.as_tensor(states, dtype=_dtype(device), device=device)
+                with threads_for_steps(
+                    n_units * n_units, _THREADED_WORK, device, self.n_threads
+                ):
+                    weight = STORAGE_RULES[self.rule](patterns)
+                self.coef_ = weight.cpu().double().numpy()
         self.capacity_ = capacity(
             self.rule if self.kind == "classic" else "dense", n_units
         )
@@ -281,34 +286,11 @@ class HopfieldNetwork(BaseEstimator):
             ``return_n_iter``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        device = self._device()
-        states = torch.as_tensor(self._states(X), dtype=_dtype(device), device=device)
-        patterns = torch.as_tensor(self.patterns_, dtype=states.dtype, device=device)
-        n_rows, n_units = states.shape
-        if self.kind == "dense":
-            work = n_rows * n_units * len(patterns)
-            with threads_for_steps(work, _THREADED_WORK, device, self.n_threads):
-                final, n_iter, converged = dense_recall(
-                    states, patterns, beta=self.beta, max_iter=self.max_iter
-                )
-            final = torch.where(final == 0, states, final.sign())
-        else:
-            weight = torch.as_tensor(self.coef_, dtype=states.dtype, device=device)
-            if self.rule == "hebbian":
-                # N W holds integers: exact fields, and exact ties (zero fields,
-                # common with Hebb's rule) whatever order the sums run in
-                weight = (weight * n_units).round()
-            seed = seed_from_random_state(self.random_state)
-            work = n_rows * n_units * (n_units if self.update == "sync" else 1)
-            with threads_for_steps(work, _THREADED_WORK, device, self.n_threads):
-                final, n_iter, converged = classic_recall(
-                    states,
-                    weight,
-                    update=self.update,
-                    max_iter=self.max_iter,
-                    generator=torch.Generator().manual_seed(seed),
-                )
+        with memory_advice(self._predicting_advice("recalling")):
+            final, n_iter, converged = self._run(
+                validate_data(self, X, dtype=np.float64, reset=False)
+            )
+        n_rows = len(final)
         if not bool(converged.all()):
             advice = (
                 " (update='sync' can cycle between two states; 'async' cannot)"
@@ -343,12 +325,13 @@ class HopfieldNetwork(BaseEstimator):
             The energies.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
-        states = torch.from_numpy(self._states(X))
-        if self.kind == "dense":
-            patterns = torch.from_numpy(self.patterns_.astype(np.float64))
-            return dense_energy(states, patterns, self.beta).numpy()
-        return classic_energy(states, torch.from_numpy(self.coef_)).numpy()
+        with memory_advice(self._predicting_advice("computing the energy of")):
+            X = validate_data(self, X, dtype=np.float64, reset=False)
+            states = torch.from_numpy(self._states(X))
+            if self.kind == "dense":
+                patterns = torch.from_numpy(self.patterns_.astype(np.float64))
+                return dense_energy(states, patterns, self.beta).numpy()
+            return classic_energy(states, torch.from_numpy(self.coef_)).numpy()
 
     def score(self, X, y=None) -> float:
         """Share of the rows of ``X`` recalled into a stored pattern.
@@ -371,6 +354,45 @@ class HopfieldNetwork(BaseEstimator):
         return float(np.mean([row.tobytes() in stored for row in recalled]))
 
     # -- helpers ----------------------------------------------------------------------
+    def _run(self, X):
+        """The network's dynamics from the validated rows ``X``: final states,
+        sweeps and whether each row settled.
+        """
+        device = self._device()
+        states = torch.as_tensor(self._states(X), dtype=_dtype(device), device=device)
+        patterns = torch.as_tensor(self.patterns_, dtype=states.dtype, device=device)
+        n_rows, n_units = states.shape
+        if self.kind == "dense":
+            work = n_rows * n_units * len(patterns)
+            with threads_for_steps(work, _THREADED_WORK, device, self.n_threads):
+                final, n_iter, converged = dense_recall(
+                    states, patterns, beta=self.beta, max_iter=self.max_iter
+                )
+            final = torch.where(final == 0, states, final.sign())
+        else:
+            weight = torch.as_tensor(self.coef_, dtype=states.dtype, device=device)
+            if self.rule == "hebbian":
+                # N W holds integers: exact fields, and exact ties (zero fields,
+                # common with Hebb's rule) whatever order the sums run in
+                weight = (weight * n_units).round()
+            seed = seed_from_random_state(self.random_state)
+            work = n_rows * n_units * (n_units if self.update == "sync" else 1)
+            with threads_for_steps(work, _THREADED_WORK, device, self.n_threads):
+                final, n_iter, converged = classic_recall(
+                    states,
+                    weight,
+                    update=self.update,
+                    max_iter=self.max_iter,
+                    generator=torch.Generator().manual_seed(seed),
+                )
+        return final, n_iter, converged
+
+    def _predicting_advice(self, doing: str) -> str:
+        return (
+            f"{type(self).__name__} ran out of memory while {doing} all rows at "
+            "once. Pass fewer rows per call."
+        )
+
     def _coding(self, X) -> np.ndarray:
         """The off and on values of the training data."""
         if self.threshold is not None:
