@@ -23,7 +23,7 @@ import sys
 import skdl
 assert "torch" not in sys.modules, "import skdl imported torch"
 from skdl import MLPClassifier
-unused = {"cv2", "skimage", "sklearn.cluster", "dask", "skdl.lvq",
+unused = {"cv2", "skimage", "sklearn.cluster", "dask", "skdl.lvq", "skdl.memory",
           "skdl.feature_extraction", "skdl.neural_network._text"}
 loaded = sorted(unused & set(sys.modules))
 assert not loaded, f"from skdl import MLPClassifier imported {loaded}"

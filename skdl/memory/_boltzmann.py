@@ -110,9 +110,10 @@ class BoltzmannMachine(TorchTransformerMixin, BaseTorchEstimator):
         the features :meth:`score_samples` flips. With an int, two fits give
         identical models (bitwise on CPU).
 
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar over epochs, 2 prints a table row
-        per epoch.
+    verbose : bool or int, default=0
+        When true, print scikit-learn's line after each epoch, ``Iteration N,
+        loss = L``, with the surrogate loss (see Notes). For a progress bar,
+        pass :class:`skdl.callbacks.EpochProgressBar` in ``callbacks``.
 
     warm_start : bool, default=False
         Start ``fit`` from the current couplings and chains.
