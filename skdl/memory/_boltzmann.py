@@ -323,9 +323,14 @@ default=None
         return self
 
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
-        """No targets; Bernoulli units model values in [0, 1]."""
+        """No targets; Bernoulli units model values in [0, 1].
+
+        Continued training (``warm_start``, ``partial_fit``) keeps the fitted
+        machine's units, whatever ``visible_units`` says now.
+        """
+        units = self.visible_units if reset else self.net_.module_.visible_units
         values = X.data if sp.issparse(X) else X
-        if self.visible_units == "bernoulli" and values.size:
+        if units == "bernoulli" and values.size:
             low, high = float(values.min()), float(values.max())
             if low < 0 or high > 1:
                 raise ValueError(

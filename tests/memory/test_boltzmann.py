@@ -236,6 +236,11 @@ def test_errors_say_what_to_change(rbm_data):
     X, _ = rbm_data
     with pytest.raises(ValueError, match=r"features in \[0, 1\].*MinMaxScaler"):
         BoltzmannMachine(2).fit(X * 3)
+    machine = BoltzmannMachine(2, max_iter=1, random_state=0).fit(X)
+    machine.set_params(visible_units="gaussian")  # the fitted machine's stay
+    for call in (machine.partial_fit, machine.set_params(warm_start=True).fit):
+        with pytest.raises(ValueError, match=r"features in \[0, 1\]"):
+            call(X * 3)
     big = BoltzmannMachine(16, max_iter=1, random_state=0).fit(np.tile(X, (1, 2)))
     with pytest.raises(ValueError, match="Use score_samples"):
         big.log_likelihood(np.tile(X, (1, 2)))
