@@ -22,6 +22,7 @@ __getattr__, __dir__, __all__ = attach(
             "ImageDeskewer",
             "ImageResizer",
         ],
+        "language": ["NGramLanguageModel"],
         "lvq": ["LVQClassifier"],
         "neural_network": [
             "CNNClassifier",

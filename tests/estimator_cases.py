@@ -14,6 +14,10 @@ unsupervised transformers).
 - ``'images'``: ``(n_samples, height, width[, channels])`` arrays;
 - ``'sequences'``: ``(n_samples, n_timesteps, n_features)`` float arrays;
 - ``'text'``: a list of strings.
+
+:func:`output` and :func:`outputs` call the methods that give an estimator's
+result on ``X``, whatever its kind (labels, features, or a language model's
+log-likelihoods).
 """
 
 from __future__ import annotations
@@ -103,6 +107,10 @@ def _texts(seed=0):
     return docs, np.array(labels)
 
 
+def _corpus():
+    return _texts()[0], None
+
+
 _MLP = {"hidden_layer_sizes": (5,), "max_iter": 3, "random_state": 0}
 _RNN = {"hidden_size": 4, "max_iter": 2, "random_state": 0}
 
@@ -147,6 +155,9 @@ CASES: dict[str, Case] = {
         _texts,
         "text",
     ),
+    "NGramLanguageModel": Case(
+        lambda **p: skdl.NGramLanguageModel(**p), _corpus, "text", seeded=False
+    ),
     "CNNClassifier": Case(
         lambda **p: skdl.CNNClassifier(
             **{
@@ -188,6 +199,33 @@ CASES: dict[str, Case] = {
         lambda **p: skdl.ImageDeskewer(**p), _gray_images, "images", seeded=False
     ),
 }
+
+#: the methods that return an estimator's result on X
+OUTPUT_METHODS = (
+    "predict",
+    "predict_proba",
+    "decision_function",
+    "transform",
+    "score_samples",
+    "predict_proba_next",
+)
+
+
+def outputs(estimator, X) -> dict:
+    """Every output method's result on ``X``."""
+    return {
+        m: getattr(estimator, m)(X) for m in OUTPUT_METHODS if hasattr(estimator, m)
+    }
+
+
+def output(estimator, X):
+    """The estimator's main result on ``X``: labels or predictions, features, or
+    (language models) the log-likelihood of each text."""
+    for method in ("predict", "transform", "score_samples"):
+        if hasattr(estimator, method):
+            return getattr(estimator, method)(X)
+    raise TypeError(f"{type(estimator).__name__} has no output method")
+
 
 # what tests/test_common.py checks: every estimator class in skdl.__all__
 PUBLIC_ESTIMATORS = [name for name, _ in all_estimators()]

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
-from estimator_cases import CASES, PUBLIC_ESTIMATORS, case_ids, cases
+from estimator_cases import CASES, PUBLIC_ESTIMATORS, case_ids, cases, output
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -36,12 +36,6 @@ CLASSIFIERS = cases(tasks={"classifier"})
 TEXT = cases(kinds={"text"})
 
 _FITTED: dict[str, tuple] = {}
-
-
-def output(estimator, X):
-    if hasattr(estimator, "predict"):
-        return estimator.predict(X)
-    return estimator.transform(X)
 
 
 def fitted(name):

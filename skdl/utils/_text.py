@@ -145,8 +145,10 @@ def _kind(doc, index: int, name: str, accepts_ids: bool) -> str:
                 return "ids"
             if all(isinstance(t, Integral) and not isinstance(t, bool) for t in doc):
                 return "ids"
-    kinds = "strings, lists of string tokens" + (
-        " or sequences of integer ids" if accepts_ids else ""
+    kinds = (
+        "strings, lists of string tokens or sequences of integer ids"
+        if accepts_ids
+        else "strings or lists of string tokens"
     )
     raise TypeError(
         f"{name} expects documents as {kinds}; document {index} is a "
