@@ -22,7 +22,7 @@ __getattr__, __dir__, __all__ = attach(
             "ImageDeskewer",
             "ImageResizer",
         ],
-        "language": ["NGramLanguageModel"],
+        "language": ["LSTMLanguageModel", "NGramLanguageModel"],
         "lvq": ["LVQClassifier"],
         "neural_network": [
             "CNNClassifier",

@@ -498,8 +498,13 @@ class BaseTorchEstimator(BaseEstimator):
         batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
         return batches, None
 
-    def _forward(self, X) -> np.ndarray:
-        """Module outputs after ``_output_function``, as a float64 numpy array."""
+    def _forward(self, X, batch_outputs=None) -> np.ndarray:
+        """Module outputs after ``_output_function``, as a float64 numpy array.
+
+        ``batch_outputs(forward, batch)`` computes the outputs of one batch
+        instead, for outputs that need the batch's inputs too (a language
+        model's likelihood of the tokens it reads); ``forward`` is the module.
+        """
         net = self.net_
         module = net.module_
         if module.training:
@@ -509,7 +514,10 @@ class BaseTorchEstimator(BaseEstimator):
             n_rows = min(X.shape[0], self._inference_batch_size)
             with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
                 forward = net.forward_module()
-                outputs = [self._output_function(forward(batch)) for batch in batches]
+                if batch_outputs is None:
+                    outputs = [self._output_function(forward(b)) for b in batches]
+                else:
+                    outputs = [batch_outputs(forward, batch) for batch in batches]
         except torch.OutOfMemoryError as exc:
             raise out_of_memory_error(
                 exc,

@@ -158,6 +158,19 @@ CASES: dict[str, Case] = {
     "NGramLanguageModel": Case(
         lambda **p: skdl.NGramLanguageModel(**p), _corpus, "text", seeded=False
     ),
+    "LSTMLanguageModel": Case(
+        lambda **p: skdl.LSTMLanguageModel(
+            **{
+                **_RNN,
+                "embedding_dim": 4,
+                "batch_size": 8,
+                "early_stopping": False,
+                **p,
+            }
+        ),
+        _corpus,
+        "text",
+    ),
     "CNNClassifier": Case(
         lambda **p: skdl.CNNClassifier(
             **{

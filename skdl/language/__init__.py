@@ -8,6 +8,7 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "_neural": ["LSTMLanguageModel"],
         "_ngram": ["NGramLanguageModel"],
     },
 )

@@ -2,6 +2,7 @@
 
 from ._activations import ACTIVATIONS, make_activation
 from ._cnn import CNNModule, conv_output_size
+from ._language import NextTokenLoss, RecurrentLanguageModule, token_log_likelihoods
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
     GLVQLoss,
@@ -27,7 +28,9 @@ __all__ = [
     "LVQModule",
     "MLPModule",
     "NearestPrototypeError",
+    "NextTokenLoss",
     "RecurrentEncoder",
+    "RecurrentLanguageModule",
     "RecurrentModule",
     "conv_output_size",
     "glorot_uniform_",
@@ -35,4 +38,5 @@ __all__ = [
     "pool_steps",
     "relative_distance",
     "squared_distances",
+    "token_log_likelihoods",
 ]

@@ -8,8 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from .._net import to_rows
-from .._sequences import BucketedBatches, TokenRows, inference_chunks
+from .._sequences import TokenBatchingMixin, TokenRows
 from ..base import TorchClassifierMixin
 from ..modules import RecurrentModule
 from ..utils._docstrings import fill_doc
@@ -24,7 +23,9 @@ _PADDING, _OOV = 0, 1
 
 
 @fill_doc
-class LSTMTextClassifier(TokenizerMixin, TorchClassifierMixin, _BaseRecurrent):
+class LSTMTextClassifier(
+    TokenizerMixin, TokenBatchingMixin, TorchClassifierMixin, _BaseRecurrent
+):
     r"""Recurrent neural network text classifier (LSTM, GRU or RNN) on raw strings.
 
     Takes what :class:`~sklearn.feature_extraction.text.CountVectorizer` takes,
@@ -143,9 +144,6 @@ class LSTMTextClassifier(TokenizerMixin, TorchClassifierMixin, _BaseRecurrent):
         "pretrained_embeddings": ["array-like", dict, None],
         "freeze_embeddings": ["boolean"],
     }
-
-    # padded ids per inference batch: rows * longest document
-    _inference_tokens = 65536
 
     def __init__(
         self,
@@ -419,32 +417,6 @@ class LSTMTextClassifier(TokenizerMixin, TorchClassifierMixin, _BaseRecurrent):
 
     def _example_input(self) -> torch.Tensor:
         return torch.full((1, 12), _OOV, dtype=torch.int64)
-
-    # -- batching -------------------------------------------------------------------
-    def _batches(
-        self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None
-    ):
-        rows = X.take(index)
-        if not shuffle:  # in length order, so that batches pad little
-            order = torch.argsort(rows.lengths, stable=True)
-            index, rows = index[order.numpy()], rows.take(order)
-        return BucketedBatches(
-            rows.to(device),
-            to_rows(y[index], device),
-            None if weight is None else to_rows(weight[index], device),
-            lengths=rows.lengths,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            generator=generator,
-        )
-
-    def _inference_batches(self, X, device):
-        order = torch.argsort(X.lengths, stable=True)
-        rows = X.to(device).take(order)
-        chunks = inference_chunks(
-            rows.lengths, self._inference_tokens, self._inference_batch_size
-        )
-        return (rows[start:stop] for start, stop in chunks), order
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
