@@ -305,18 +305,33 @@ class SkdlNet(NeuralNet):
 
     # -- persistence (skdl.io) -------------------------------------------------------
     def io_state(self) -> dict:
-        """Weights, optimizer state and history, as tensors and plain data."""
+        """Weights, optimizer states and history, as tensors and plain data.
+
+        Every optimizer skorch registered (``optimizer_``, and others a subclass
+        sets in ``initialize_optimizer``) is kept under its name.
+        """
         return {
             "module": self.module_.state_dict(),
-            "optimizer": self.optimizer_.state_dict(),
+            **self.optimizer_states(),
             "history": [dict(row) for row in self.history],
         }
 
     def load_io_state(self, state: dict) -> None:
         """Load what :meth:`io_state` returned into an initialised net."""
         self.module_.load_state_dict(state["module"])
-        self.optimizer_.load_state_dict(state["optimizer"])
+        self.load_optimizer_states(state)
         self.history = History(state["history"])
+
+    def optimizer_states(self) -> dict:
+        """``{name: state_dict}`` of every registered optimizer (``optimizer``...)."""
+        return {
+            name: getattr(self, name + "_").state_dict() for name in self._optimizers
+        }
+
+    def load_optimizer_states(self, states: dict) -> None:
+        """Load what :meth:`optimizer_states` returned."""
+        for name in self._optimizers:
+            getattr(self, name + "_").load_state_dict(states[name])
 
     # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):

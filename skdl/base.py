@@ -258,15 +258,15 @@ class BaseTorchEstimator(BaseEstimator):
         net = self.net_
         return (
             copy.deepcopy(net.module_.state_dict()),
-            copy.deepcopy(net.optimizer_.state_dict()),
+            copy.deepcopy(net.optimizer_states()),
             len(net.history),
         )
 
     def _restore_training(self, snapshot):
-        module_state, optimizer_state, n_epochs = snapshot
+        module_state, optimizer_states, n_epochs = snapshot
         net = self.net_
         net.module_.load_state_dict(module_state)
-        net.optimizer_.load_state_dict(optimizer_state)
+        net.load_optimizer_states(optimizer_states)
         del net.history[n_epochs:]
 
     def _make_batches(self, X, y, weight, device, seed, *, incremental):
