@@ -13,7 +13,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["check_images"]
+from ._validation import validate_data
+
+__all__ = ["ImageInputMixin", "check_images"]
 
 
 def check_images(
@@ -197,3 +199,62 @@ def _row_shape(n_features, image_shape, owner):
         )
     # a 3-tuple follows data_format; the 4-D branch of check_images moves the axis
     return shape
+
+
+class ImageInputMixin:
+    """Image input of an estimator with ``image_shape`` and ``data_format``.
+
+    :meth:`_validate_images` takes every layout :func:`check_images` reads, runs
+    scikit-learn's feature checks on the flat rows, sets ``image_shape_`` (height,
+    width, channels) when ``reset`` and returns float32 ``(n, C, H, W)`` arrays
+    multiplied by ``self._scale(dtype)`` (None: unscaled).
+    """
+
+    def _validate_images(self, X, y="no_validation", *, reset):
+        """Check images (and labels); return float32 ``(n, C, H, W)`` (and y).
+
+        Flat rows go through sklearn's ``validate_data`` first, for its
+        feature-count and feature-name checks; 3-D and 4-D arrays are checked
+        against ``image_shape_`` and then validated as flat rows.
+        """
+        name = type(self).__name__
+        with_y = not (isinstance(y, str) and y == "no_validation")
+        labels = {"y": y, "multi_output": True} if with_y else {}
+        # np.ndim would dispatch to __array_function__ of array-likes
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if sp.issparse(X) or ndim <= 2:
+            out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
+            X = out[0] if with_y else out
+            if reset:
+                row_shape = self.image_shape
+            else:  # the fitted shape, in the order of data_format
+                height, width, channels = self.image_shape_
+                row_shape = (
+                    (height, width, channels)
+                    if self.data_format == "channels_last"
+                    else (channels, height, width)
+                )
+            images = check_images(
+                X, image_shape=row_shape, data_format=self.data_format, owner=name
+            )
+        else:
+            images = check_images(
+                X,
+                data_format=self.data_format,
+                owner=name,
+                expected_shape=None if reset else self.image_shape_,
+            )
+            out = validate_data(
+                self, images.reshape(len(images), -1), reset=reset, **labels
+            )
+        if reset:
+            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+        tensor_layout = np.ascontiguousarray(
+            images.transpose(0, 3, 1, 2), dtype=np.float32
+        )
+        scale = self._scale(images.dtype)
+        if scale is not None:
+            tensor_layout = np.multiply(tensor_layout, scale, dtype=np.float32)
+        elif not tensor_layout.flags.writeable:
+            tensor_layout = tensor_layout.copy()
+        return (tensor_layout, out[1]) if with_y else tensor_layout
