@@ -414,6 +414,17 @@ class BaseTorchEstimator(BaseEstimator):
         return dtype
 
     def _training_callbacks(self, incremental: bool) -> list:
+        callbacks = self._stopping_callbacks(incremental)
+        if self.verbose == 1 and not incremental:
+            callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
+        if self.verbose >= 2:
+            from skorch.callbacks import PrintLog
+
+            callbacks.append(("print_log", PrintLog()))
+        return callbacks + list(self.callbacks or [])
+
+    def _stopping_callbacks(self, incremental: bool) -> list:
+        """Callbacks of the stopping rules and learning-rate schedules."""
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
@@ -434,13 +445,7 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
-        if self.verbose == 1 and not incremental:
-            callbacks.append(("progress_bar", EpochProgressBar(self.max_iter)))
-        if self.verbose >= 2:
-            from skorch.callbacks import PrintLog
-
-            callbacks.append(("print_log", PrintLog()))
-        return callbacks + list(self.callbacks or [])
+        return callbacks
 
     def _set_fitted_attributes(self, net, outcome, incremental):
         self.net_ = net

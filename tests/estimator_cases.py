@@ -41,6 +41,8 @@ class Case:
     kind: str
     #: seeded estimators train (and must reproduce bitwise under random_state)
     seeded: bool = True
+    #: whether methods of the fitted estimator read X (a sampler's do not)
+    reads_X: bool = True
 
     @property
     def task(self) -> str:
@@ -171,6 +173,15 @@ CASES: dict[str, Case] = {
         _corpus,
         "text",
     ),
+    "GANSampler": Case(
+        lambda **p: skdl.GANSampler(
+            **{"noise_dim": 3, "hidden_layer_sizes": (8,), "batch_size": 16}
+            | {"max_iter": 2, "random_state": 0, **p}
+        ),
+        lambda: (_tabular_classes()[0], None),
+        "tabular",
+        reads_X=False,
+    ),
     "CNNClassifier": Case(
         lambda **p: skdl.CNNClassifier(
             **{
@@ -226,18 +237,21 @@ OUTPUT_METHODS = (
 
 def outputs(estimator, X) -> dict:
     """Every output method's result on ``X``."""
-    return {
-        m: getattr(estimator, m)(X) for m in OUTPUT_METHODS if hasattr(estimator, m)
-    }
+    methods = [m for m in OUTPUT_METHODS if hasattr(estimator, m)]
+    results = {m: getattr(estimator, m)(X) for m in methods}
+    if hasattr(estimator, "sample"):
+        results["sample"] = estimator.sample(len(X), random_state=0)
+    return results
 
 
 def output(estimator, X):
-    """The estimator's main result on ``X``: labels or predictions, features, or
-    (language models) the log-likelihood of each text."""
+    """The estimator's main result on ``X``: labels or predictions, features,
+    (language models) the log-likelihood of each text, or (samplers, which
+    read no X) ``len(X)`` samples drawn with ``random_state=0``."""
     for method in ("predict", "transform", "score_samples"):
         if hasattr(estimator, method):
             return getattr(estimator, method)(X)
-    raise TypeError(f"{type(estimator).__name__} has no output method")
+    return estimator.sample(len(X), random_state=0)
 
 
 # what tests/test_common.py checks: every estimator class in skdl.__all__

@@ -2,6 +2,7 @@
 
 from ._activations import ACTIVATIONS, make_activation
 from ._cnn import CNNModule, conv_output_size
+from ._gan import GANModule, gradient_penalty
 from ._language import NextTokenLoss, RecurrentLanguageModule, token_log_likelihoods
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
@@ -22,6 +23,7 @@ __all__ = [
     "RBM",
     "CNNModule",
     "ContrastiveDivergence",
+    "GANModule",
     "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
@@ -34,6 +36,7 @@ __all__ = [
     "RecurrentModule",
     "conv_output_size",
     "glorot_uniform_",
+    "gradient_penalty",
     "make_activation",
     "pool_steps",
     "relative_distance",

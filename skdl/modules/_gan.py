@@ -36,7 +36,7 @@ class _MLPGenerator(_Conditioned):
         super().__init__(n_classes)
         layers, width = [], noise_dim + n_classes
         for size in hidden:
-            layers += [nn.Linear(width, size), nn.BatchNorm1d(size), nn.ReLU()]
+            layers += [nn.Linear(width, size), nn.LayerNorm(size), nn.ReLU()]
             width = size
         layers.append(nn.Linear(width, n_features))
         self.net = nn.Sequential(*layers)
@@ -71,7 +71,7 @@ class _ConvGenerator(_Conditioned):
         self.start = (filters[-1], math.ceil(height / side), math.ceil(width / side))
         self.dense = nn.Sequential(
             nn.Linear(noise_dim + n_classes, math.prod(self.start), bias=False),
-            nn.BatchNorm1d(math.prod(self.start)),
+            nn.LayerNorm(math.prod(self.start)),
             nn.ReLU(),
         )
         layers = []
@@ -101,7 +101,13 @@ class _ConvDiscriminator(_Conditioned):
         for c_out in filters:
             layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2)]
             c_in = c_out
-            height, width = (height + 1) // 2, (width + 1) // 2
+            height, width = height // 2, width // 2  # 4x4 kernels, stride 2, pad 1
+            if min(height, width) < 1:
+                raise ValueError(
+                    f"Images of {image_shape[1]}x{image_shape[2]} pixels are too "
+                    f"small for {len(filters)} convolutions (each halves the "
+                    "side): give conv_filters fewer entries."
+                )
         self.conv = nn.Sequential(*layers, nn.Flatten())
         self.score = nn.Linear(c_in * height * width, 1)
 
@@ -129,8 +135,11 @@ class GANModule(nn.Module):
         Hidden widths of both MLPs, or the channels of the discriminator's
         convolutions (the generator's, in reverse order). Each convolution
         halves the image side (4x4 kernels, stride 2), each transposed
-        convolution doubles it, DCGAN-style (Radford et al., 2016); the
-        generator ends in tanh, so images must be scaled to [-1, 1].
+        convolution doubles it, DCGAN-style (Radford et al., 2016), with batch
+        normalization between them; the generator ends in tanh, so images must
+        be scaled to [-1, 1]. Layers that see one vector per sample (the MLP's,
+        the generator's first) use layer normalization, which works for
+        batches of any size, one sample included.
     n_classes : int, default=0
         Number of classes of a conditional GAN (0: unconditional): both
         networks get the one-hot label (the discriminator as extra image

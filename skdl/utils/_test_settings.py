@@ -47,6 +47,7 @@ CHECK_PARAMS: dict[str, dict] = {
     "HOGTransformer": {**_ONE_ROW, "pixels_per_cell": 1, "cells_per_block": 1},
     "ImageDeskewer": _ONE_ROW,
     "ImageResizer": {**_ONE_ROW, "size": (3, 3)},
+    "GANSampler": {"noise_dim": 4, "hidden_layer_sizes": (8,), "max_iter": 2},
 }
 
 # parameters for one check only: {estimator name: {check name: params}}
