@@ -188,7 +188,7 @@ def gradient_penalty(discriminator, real, fake, labels=None) -> torch.Tensor:
     >>> import torch
     >>> critic = torch.nn.Linear(3, 1)
     >>> with torch.no_grad():
-    ...     critic.weight.copy_(torch.tensor([[0.6, 0.8, 0.0]]))
+    ...     _ = critic.weight.copy_(torch.tensor([[0.6, 0.8, 0.0]]))
     >>> penalty = gradient_penalty(lambda x, y: critic(x), torch.ones(4, 3),
     ...                            torch.zeros(4, 3))
     >>> round(float(penalty), 6)  # the gradient has norm 1 everywhere

@@ -152,3 +152,46 @@ def test_saved_and_loaded_it_trains_on_exactly_as_before(tmp_path):
     np.testing.assert_array_equal(
         loaded.sample(20, random_state=0), gan.sample(20, random_state=0)
     )
+
+
+@pytest.mark.slow
+def test_digits_two_sample_test_and_conditional_labels():
+    """On the 8x8 digits (half to train, half held out): a logistic regression
+    tells GAN samples from real digits with 5-fold accuracy 0.70 (a Gaussian
+    mixture of 10 components: 0.61; real against real: 0.49), and classifies
+    98.6% of conditional samples as the digit asked for (real digits: 95.8%).
+    About 5 minutes on 2 busy cores."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import (
+        StratifiedKFold,
+        cross_val_score,
+        train_test_split,
+    )
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_real, y_train, _ = train_test_split(
+        X, y, test_size=0.5, random_state=0, stratify=y
+    )
+    params = {
+        "image_shape": (8, 8),
+        "learning_rate_init": 1e-3,
+        "batch_size": 32,
+        "max_iter": 200,
+        "random_state": 0,
+        "n_threads": 1,
+    }
+
+    def two_sample(fake):
+        fake = np.clip(np.rint(fake), 0, 16)
+        Z = np.vstack([X_real, fake])
+        t = np.r_[np.ones(len(X_real)), np.zeros(len(fake))]
+        cv = StratifiedKFold(5, shuffle=True, random_state=0)
+        return cross_val_score(LogisticRegression(max_iter=3000), Z, t, cv=cv).mean()
+
+    gan = GANSampler(**params).fit(X_train)
+    assert two_sample(gan.sample(len(X_real), random_state=1)) < 0.75
+    conditional = GANSampler(conditional=True, **params).fit(X_train, y_train)
+    wanted = np.arange(1000) % 10
+    fake = np.clip(np.rint(conditional.sample(1000, y=wanted, random_state=1)), 0, 16)
+    judge = LogisticRegression(max_iter=3000).fit(X_train, y_train)
+    assert np.mean(judge.predict(fake) == wanted) > 0.95
