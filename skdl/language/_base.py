@@ -128,9 +128,10 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
 
         Returns
         -------
-        ndarray of shape (n_contexts, len(vocabulary_))
-            Column ``vocabulary_[token]`` holds the probability of ``token``;
-            ``vocabulary_['</s>']`` is that of the text ending there.
+        ndarray of shape (n_contexts, n_tokens)
+            One column per vocabulary token: column ``vocabulary_[token]``
+            holds the probability of ``token``, and ``vocabulary_['</s>']``
+            that of the text ending there.
         """
         check_is_fitted(self)
         return self._next_proba(self._encode_texts(contexts, reset=False))

@@ -39,9 +39,9 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     n : int, default=3
         Order of the model: 1 for unigrams, 2 for bigrams, 3 for trigrams.
 
-    smoothing : {'kneser_ney', 'laplace', 'witten_bell', 'stupid_backoff'}, \
-            default='kneser_ney'
-        How the counts become probabilities (formulas under Notes).
+    smoothing : str, default='kneser_ney'
+        How the counts become probabilities (formulas under Notes): one of
+        'kneser_ney', 'laplace', 'witten_bell' and 'stupid_backoff'.
         'kneser_ney' is interpolated Kneser-Ney (absolute discounting, with
         lower orders estimated from the number of distinct tokens a context
         follows), usually the best. 'laplace' adds ``alpha`` to every count of
