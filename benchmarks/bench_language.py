@@ -16,9 +16,9 @@ token never seen in training keeps a probability; with ``min_df=1`` NLTK gives
 unseen test words probability 0). NLTK's default discount is 0.1, skdl's 0.75:
 both are shown.
 
-The second part trains the LSTM on growing shares of the SMS training texts and
-compares it with the Kneser-Ney trigram on the same test texts: where does the
-network overtake the counts?
+The second part trains the LSTM on growing shares of each corpus's training
+texts and compares it with the Kneser-Ney trigram on the same test texts: where
+does the network overtake the counts?
 
 Run: ``python benchmarks/bench_language.py`` (``--quick`` for a short run). Needs
 ``pip install nltk`` for the reference (skdl does not depend on it).
@@ -41,10 +41,9 @@ from skdl.datasets import load_sentiment_sentences
 
 SMS = Path(__file__).resolve().parents[2] / "shared/data/sms_spam_collection"
 LSTM = {
-    "hidden_size": 256,
-    "embedding_dim": 256,
+    "hidden_size": 128,
+    "embedding_dim": 128,
     "tie_weights": True,
-    "dropout": 0.3,
     "min_df": 2,
     "random_state": 0,
     # one thread: on the shared 2-core machine two threads made the fits ~10x slower
@@ -136,10 +135,8 @@ def ngram_table(name, texts, with_nltk):
     return train, test
 
 
-def crossover(train, test, shares):
-    print(
-        "\n== SMS: LSTM language model against the Kneser-Ney trigram, by training size"
-    )
+def crossover(name, train, test, shares):
+    print(f"\n== {name}: LSTM language model against the Kneser-Ney trigram, by size")
     print(
         f"LSTM: {LSTM}, other parameters default (early stopping on 10% of the texts)"
     )
@@ -180,9 +177,10 @@ def main():
             splits[name] = train_test_split(texts, test_size=0.2, random_state=0)
         else:
             splits[name] = ngram_table(name, texts, with_nltk)
-    if "sms" in splits and args.only != "ngrams":
+    if args.only != "ngrams":
         shares = (0.25, 1.0) if args.quick else (0.125, 0.25, 0.5, 1.0)
-        crossover(*splits["sms"], shares)
+        for name, (train, test) in splits.items():
+            crossover(name, train, test, shares)
 
 
 if __name__ == "__main__":
