@@ -360,7 +360,7 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         low, high = self.data_range_
         images = (out.transpose(0, 2, 3, 1) + 1) / 2 * (high - low) + low
         images = np.clip(images, low, high)
-        if self.dtype_ == "uint8":
+        if self._dtype == "uint8":
             images = np.rint(images).astype(np.uint8)
         return self._layout(images)
 
@@ -372,10 +372,10 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         if images:
             tensor = self._validate_images(X, reset=reset)
             if reset:
-                self.dtype_ = (
+                self._dtype = (
                     "uint8" if getattr(X, "dtype", None) == np.uint8 else "float64"
                 )
-                self.input_ndim_ = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
+                self._input_ndim = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
                 self.data_range_ = (float(tensor.min()), float(tensor.max()))
             low, high = self.data_range_
             width = high - low if high > low else 1.0
@@ -402,7 +402,7 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         return ndim in (3, 4) or self.image_shape is not None
 
     def _forget_layout(self):
-        layout = ("image_shape_", "data_range_", "dtype_", "input_ndim_")
+        layout = ("image_shape_", "data_range_", "_dtype", "_input_ndim")
         for name in (*layout, "mean_", "scale_"):
             self.__dict__.pop(name, None)
 
@@ -411,11 +411,11 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
 
     def _layout(self, images: np.ndarray) -> np.ndarray:
         """Images ``(n, H, W, C)`` in the layout of the training input."""
-        if self.input_ndim_ == 2:
+        if self._input_ndim == 2:
             if self.data_format == "channels_first":
                 images = images.transpose(0, 3, 1, 2)
             return images.reshape(len(images), -1)
-        if self.input_ndim_ == 3:
+        if self._input_ndim == 3:
             return images[..., 0]
         if self.data_format == "channels_first":
             return images.transpose(0, 3, 1, 2)
