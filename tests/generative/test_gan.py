@@ -138,6 +138,16 @@ def test_errors_say_what_to_change():
         images.set_params(warm_start=True).fit(X)
 
 
+def test_a_generator_that_outputs_nan_is_an_error_not_a_sample():
+    X, _ = blobs(60)
+    gan = GANSampler(**FAST, max_iter=1).fit(X)
+    hook = gan.net_.module_.register_forward_hook(lambda m, i, out: out * np.nan)
+    with pytest.raises(ValueError, match=r"GANSampler computed NaN or infinite "):
+        gan.sample(4, random_state=0)
+    hook.remove()
+    assert np.isfinite(gan.sample(4, random_state=0)).all()
+
+
 def test_saved_and_loaded_it_trains_on_exactly_as_before(tmp_path):
     X, _ = blobs(200)
     gan = GANSampler(**FAST, max_iter=3, random_state=0).fit(X)
