@@ -22,6 +22,8 @@ __getattr__, __dir__, __all__ = attach(
             "ImageDeskewer",
             "ImageResizer",
         ],
+        "generative": ["GANSampler"],
+        "language": ["LSTMLanguageModel", "NGramLanguageModel"],
         "lvq": ["LVQClassifier"],
         "neural_network": [
             "CNNClassifier",

@@ -340,6 +340,17 @@ class SkdlNet(NeuralNet):
         """
         return [p for _, p in self.get_all_learnable_params() if p.ndim >= 2]
 
+    def optimizer_states(self) -> dict:
+        """``{name: state_dict}`` of every registered optimizer (``optimizer``...)."""
+        return {
+            name: getattr(self, name + "_").state_dict() for name in self._optimizers
+        }
+
+    def load_optimizer_states(self, states: dict) -> None:
+        """Load what :meth:`optimizer_states` returned."""
+        for name in self._optimizers:
+            getattr(self, name + "_").load_state_dict(states[name])
+
     # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)

@@ -290,15 +290,15 @@ class BaseTorchEstimator(BaseEstimator):
         net = self.net_
         return (
             copy.deepcopy(net.module_.state_dict()),
-            copy.deepcopy(net.optimizer_.state_dict()),
+            copy.deepcopy(net.optimizer_states()),
             len(net.history),
         )
 
     def _restore_training(self, snapshot):
-        module_state, optimizer_state, n_epochs = snapshot
+        module_state, optimizer_states, n_epochs = snapshot
         net = self.net_
         net.module_.load_state_dict(module_state)
-        net.optimizer_.load_state_dict(optimizer_state)
+        net.load_optimizer_states(optimizer_states)
         del net.history[n_epochs:]
 
     def _make_batches(self, X, y, weight, device, seed):
@@ -519,8 +519,17 @@ class BaseTorchEstimator(BaseEstimator):
         return dtype
 
     def _training_callbacks(self) -> list:
-        # the stopping rule runs in partial_fit too, as in scikit-learn: there it
-        # can only lower an 'adaptive' learning rate (a call trains one epoch)
+        callbacks = self._stopping_callbacks()
+        if self.verbose:
+            callbacks.append(("iteration_log", IterationLog()))
+        return callbacks + list(self.callbacks or [])
+
+    def _stopping_callbacks(self) -> list:
+        """Callbacks of the stopping rules and learning-rate schedules.
+
+        The stopping rule runs in partial_fit too, as in scikit-learn: there it
+        can only lower an 'adaptive' learning rate (a call trains one epoch).
+        """
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
@@ -541,9 +550,7 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
-        if self.verbose:
-            callbacks.append(("iteration_log", IterationLog()))
-        return callbacks + list(self.callbacks or [])
+        return callbacks
 
     def _set_fitted_attributes(self, net, outcome, incremental, n_before):
         self.net_ = net
@@ -620,8 +627,15 @@ class BaseTorchEstimator(BaseEstimator):
             "Pass fewer rows per call."
         )
 
-    def _forward(self, X, dtype=np.float64) -> np.ndarray:
-        """Module outputs after ``_output_function``, as a numpy array of ``dtype``."""
+    def _forward(self, X, dtype=np.float64, *, batch_outputs=None) -> np.ndarray:
+        """Module outputs after ``_output_function``, as a numpy array of ``dtype``.
+
+        ``batch_outputs(forward, batch)``, when given, computes the outputs of
+        one batch instead of ``_output_function(forward(batch))``, for outputs
+        that need the batch's inputs too (a language model's likelihood of the
+        tokens it reads); ``forward`` is ``net_.forward_module()``. Batching,
+        threads, memory advice and the finiteness check stay the same.
+        """
         net = self.net_
         module = net.module_
         if module.training:
@@ -631,7 +645,10 @@ class BaseTorchEstimator(BaseEstimator):
             n_rows = min(X.shape[0], self._inference_batch_size)
             with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
                 forward = net.forward_module()
-                outputs = [self._output_function(forward(batch)) for batch in batches]
+                if batch_outputs is None:
+                    outputs = [self._output_function(forward(b)) for b in batches]
+                else:
+                    outputs = [batch_outputs(forward, batch) for batch in batches]
             out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
             if order is not None:
                 out = out[torch.argsort(order.to(out.device))]

@@ -14,7 +14,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES, case_ids, cases
+from estimator_cases import CASES, OUTPUT_METHODS, case_ids, cases, output
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
@@ -50,7 +50,7 @@ class FailsInEpoch(Callback):
 @pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
 def test_interrupt_mid_epoch_keeps_the_finished_epochs(name, case):
     X, y = case.data()
-    per_epoch = -(-len(y) // 16)
+    per_epoch = -(-len(X) // 16)
     # after the first batch of epoch 3: that epoch's loss is never read
     interrupt = InterruptAtBatch(2 * per_epoch + 1)
     estimator = case.make(max_iter=5, batch_size=16, callbacks=[interrupt])
@@ -58,20 +58,20 @@ def test_interrupt_mid_epoch_keeps_the_finished_epochs(name, case):
         estimator.fit(X, y)
     assert estimator.n_iter_ == 2 == len(estimator.history_)
     assert len(estimator.loss_curve_) == 2
-    assert len(estimator.predict(X)) == len(y)
+    assert len(output(estimator, X)) == len(X)
 
 
 @pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
 def test_interrupt_in_the_first_epoch_leaves_the_estimator_as_it_was(name, case):
     X, y = case.data()
     estimator = case.make(max_iter=2).fit(X, y)
-    before = estimator.predict(X)
+    before = output(estimator, X)
     n_iter = estimator.n_iter_
     estimator.set_params(warm_start=True, callbacks=[InterruptAtBatch(1)])
     with pytest.raises(KeyboardInterrupt):
         estimator.fit(X, y)
     assert estimator.n_iter_ == n_iter == len(estimator.history_)
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    np.testing.assert_array_equal(output(estimator, X), before)
     fresh = case.make(callbacks=[InterruptAtBatch(1)])
     with pytest.raises(KeyboardInterrupt):
         fresh.fit(X, y)
@@ -82,11 +82,11 @@ def test_interrupt_in_the_first_epoch_leaves_the_estimator_as_it_was(name, case)
 def test_an_error_in_a_callback_names_it_and_keeps_the_model(name, case):
     X, y = case.data()
     estimator = case.make(warm_start=True).fit(X, y)
-    before = estimator.predict(X)
+    before = output(estimator, X)
     estimator.set_params(callbacks=[("saver", FailsInEpoch())])
     with pytest.raises(RuntimeError, match=r"disk full \[raised in callback 'saver'"):
         estimator.fit(X, y)
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    np.testing.assert_array_equal(output(estimator, X), before)
 
 
 # -- divergence ----------------------------------------------------------------------
@@ -123,7 +123,7 @@ def test_a_huge_learning_rate_is_a_divergence_error_however_the_fit_ends(
 
     estimator = case.make(solver=solver, warm_start=True).fit(X, y)
     before, weights, n_iter = (
-        estimator.predict(X),
+        output(estimator, X),
         _weights(estimator),
         estimator.n_iter_,
     )
@@ -132,7 +132,7 @@ def test_a_huge_learning_rate_is_a_divergence_error_however_the_fit_ends(
     assert estimator.n_iter_ == n_iter == len(estimator.history_)
     for old, new in zip(weights, _weights(estimator), strict=True):
         assert torch.equal(old, new)
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    np.testing.assert_array_equal(output(estimator, X), before)
 
 
 class PoisonWeightsAtEpoch(Callback):
@@ -168,7 +168,7 @@ def test_early_stopping_ends_a_diverged_fit_with_the_best_weights(name, case):
     assert isinstance(scores[-1], float) and np.isnan(scores[-1])
     assert diverged.best_validation_score_ == max(scores[:2])
     # the best of the first two epochs, which a 2-epoch fit restores as well
-    np.testing.assert_array_equal(diverged.predict(X), two_epochs.predict(X))
+    np.testing.assert_array_equal(output(diverged, X), output(two_epochs, X))
 
     first = case.make(**params, max_iter=6, callbacks=[PoisonWeightsAtEpoch(1)])
     with pytest.raises(
@@ -253,7 +253,7 @@ def test_out_of_memory_in_fit_suggests_a_smaller_batch_size(
     error, raised, original = OUT_OF_MEMORY[allocator]
     X, y = case.data()
     estimator = case.make(warm_start=True).fit(X, y)
-    before = estimator.predict(X)
+    before = output(estimator, X)
     for where in ("train_step", "_validate_X_y"):
         with monkeypatch.context() as patch:
             owner = type(estimator.net_) if where == "train_step" else type(estimator)
@@ -264,7 +264,7 @@ def test_out_of_memory_in_fit_suggests_a_smaller_batch_size(
                 r"Lower batch_size.*" + original,
             ):
                 estimator.fit(X, y)
-        np.testing.assert_array_equal(estimator.predict(X), before)
+        np.testing.assert_array_equal(output(estimator, X), before)
 
 
 @pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
@@ -275,7 +275,9 @@ def test_out_of_memory_in_predict_suggests_fewer_rows(
     error, raised, original = OUT_OF_MEMORY[allocator]
     X, y = case.data()
     estimator = case.make().fit(X, y)
-    for where in ("_output_function", "_validate_X"):
+    # a sampler reads no X
+    places = ("_output_function", "_validate_X")[: 2 if case.reads_X else 1]
+    for where in places:
         with monkeypatch.context() as patch:
             patch.setattr(estimator, where, raising(error))
             with pytest.raises(
@@ -283,7 +285,7 @@ def test_out_of_memory_in_predict_suggests_fewer_rows(
                 match=rf"{name} ran out of memory on cpu while predicting in batches "
                 r"of up to \d+ rows\. Pass fewer rows per call\. " + original,
             ):
-                estimator.predict(X)
+                output(estimator, X)
 
 
 @pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
@@ -382,17 +384,17 @@ def test_rbm_interrupt_leaves_the_estimator_as_it_was(name, monkeypatch):
 def test_outputs_that_overflow_float32_are_an_error_not_a_label(name, case):
     X, y = case.data()
     estimator = case.make().fit(X, y)
-    before = estimator.predict(X)
+    before = output(estimator, X)
     estimator.net_.module_.register_forward_hook(
         lambda module, inputs, output: output * float("nan")
     )
-    for method in ("predict", "predict_proba"):
+    for method in OUTPUT_METHODS:
         if hasattr(estimator, method):
             with pytest.raises(
                 ValueError,
-                match=rf"{name} computed NaN or infinite outputs for {len(y)} of "
-                rf"{len(y)} samples \(the first is row 0\).*Scale X",
+                match=rf"{name} computed NaN or infinite outputs for {len(X)} of "
+                rf"{len(X)} samples \(the first is row 0\).*Scale X",
             ):
                 getattr(estimator, method)(X)
     estimator.net_.module_._forward_hooks.clear()
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    np.testing.assert_array_equal(output(estimator, X), before)

@@ -19,7 +19,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES
+from estimator_cases import CASES, outputs
 from io_files import pack, read, write
 from sklearn.datasets import load_iris
 from skorch.callbacks import LRScheduler
@@ -97,11 +97,7 @@ def test_python_object_parameters_must_be_passed_to_load(iris, tmp_path):
 
 
 def _outputs(estimator, X) -> list:
-    return [
-        getattr(estimator, method)(X)
-        for method in ("predict_proba", "predict", "transform")
-        if hasattr(estimator, method)
-    ]
+    return list(outputs(estimator, X).values())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
