@@ -416,13 +416,14 @@ class SkdlNet(NeuralNet):
         """The loss to minimise, and the same loss as recorded.
 
         The data term is the criterion summed over the outputs (a multilabel
-        target's labels, a regressor's targets) and averaged over the samples,
-        weighted by ``sample_weight`` when there is one: the criterion's
-        ``reduction`` is 'sum' without weights and 'none' with them.
+        target's labels, a regressor's targets) and averaged over the samples
+        (:meth:`_n_predictions`), weighted by ``sample_weight`` when there is one:
+        the criterion's ``reduction`` is 'sum' without weights and 'none' with
+        them.
         """
         y, weight = y_true
         if weight is None:
-            data = self.criterion_(y_pred, y) / len(y)
+            data = self.criterion_(y_pred, y) / self._n_predictions(y)
         else:
             per_sample = self.criterion_(y_pred, y)
             per_sample = per_sample.reshape(len(per_sample), -1).sum(dim=1)
@@ -433,6 +434,14 @@ class SkdlNet(NeuralNet):
         if self.reported_loss_scale == 1:
             return loss, loss
         return loss, loss - data * (1 - self.reported_loss_scale)
+
+    def _n_predictions(self, y):
+        """What a batch's summed loss is averaged over: the rows of its target.
+
+        A subclass whose rows hold several predictions each (a language model's
+        texts hold one per token) counts those instead.
+        """
+        return len(y)
 
     def train_step(self, batch, **fit_params):
         Xi, yi, wi = batch

@@ -54,6 +54,11 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
             )
         return [self._columns(doc) for doc in tokens]
 
+    def _checked_texts(self, X) -> list[np.ndarray]:
+        """The columns of the texts ``X``, once the model is fitted."""
+        check_is_fitted(self)
+        return self._encode_texts(X, reset=False)
+
     def _columns(self, tokens) -> np.ndarray:
         get = self.vocabulary_.get
         return np.array(
@@ -77,8 +82,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
             Always finite: unseen tokens read as ``<unk>``, which has a positive
             probability.
         """
-        check_is_fitted(self)
-        return self._log_likelihoods(self._encode_texts(X, reset=False))
+        return self._log_likelihoods(self._checked_texts(X))
 
     def score(self, X, y=None) -> float:
         """Mean log-likelihood per predicted token (each text's end counts as one).
@@ -97,8 +101,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
         -------
         float
         """
-        check_is_fitted(self)
-        texts = self._encode_texts(X, reset=False)
+        texts = self._checked_texts(X)
         total = float(np.sum(self._log_likelihoods(texts)))
         return total / sum(len(text) + 1 for text in texts)
 
@@ -133,8 +136,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
             holds the probability of ``token``, and ``vocabulary_['</s>']``
             that of the text ending there.
         """
-        check_is_fitted(self)
-        return self._next_proba(self._encode_texts(contexts, reset=False))
+        return self._next_proba(self._checked_texts(contexts))
 
     def generate(
         self, n_words: int = 20, *, seed_text: str = "", random_state=None

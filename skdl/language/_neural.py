@@ -241,6 +241,13 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         return y, None
 
+    def _validate_X(self, X):
+        return self._encode_texts(X, reset=False)
+
+    def _checked_texts(self, X):
+        # the base's checks, with its advice on running out of memory
+        return self._checked_input(X)
+
     def _rows(self, texts, *, end: bool) -> TokenRows:
         """Module ids of the texts: ``<s>``, the tokens, and ``</s>`` if ``end``."""
         size = len(self.vocabulary_)
@@ -299,12 +306,18 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
 
 
 class _LanguageModelNet(SkdlNet):
-    """SkdlNet whose validation outputs are each text's log-likelihood and length.
+    """SkdlNet whose loss is per token, and whose validation outputs are each
+    text's log-likelihood and length.
 
     Held-out texts come in batches of different widths; one row per text
     concatenates across them, and gives the validation score (the mean
     log-likelihood per token) exactly.
     """
+
+    def _n_predictions(self, y):
+        # the loss is the cross-entropy per predicted token (every id after a
+        # text's first, <s>, up to its padding), as loss_curve_ reports it
+        return (y[:, 1:] != 0).sum()
 
     def validation_step(self, batch, **fit_params):
         step = super().validation_step(batch, **fit_params)
