@@ -18,7 +18,7 @@ from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._images import ImageInputMixin
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._validation import validate_data
+from ..utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = ["GANSampler"]
 
@@ -131,8 +131,11 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         Seeds the weights, the noise and the order of the samples during
         training. See :term:`Glossary <random_state>`.
 
-    verbose : int, default=0
-        0 is silent, 1 shows a progress bar, 2 prints a row per epoch.
+    verbose : bool or int, default=0
+        When true, print ``Iteration N, loss = L`` after each epoch, as
+        scikit-learn's MLPs do, with the discriminator's loss (``history_``
+        also holds the generator's). For a progress bar, pass
+        :class:`skdl.callbacks.EpochProgressBar` in ``callbacks``.
 
     warm_start : bool, default=False
         Continue training from the current networks.
@@ -185,11 +188,13 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
     ${input_attributes}
 
     n_iter_ : int
-        Epochs trained.
+        Epochs trained by the last call to ``fit`` (``history_`` keeps every
+        epoch of a warm-started model).
 
     history_ : skorch.History
         One dict per epoch: ``discriminator_loss``, ``generator_loss``
-        (``train_loss`` is the discriminator's), ``dur``...
+        (``train_loss`` is the discriminator's), ``discriminator_steps`` (the
+        steps so far), ``dur``...
 
     net_ : skorch.NeuralNet
         The skorch net: ``module_`` (a :class:`~skdl.modules.GANModule`),
@@ -341,7 +346,8 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         -------
         ndarray
             Samples in the layout and value range of the training data: rows, or
-            images shaped like those given to ``fit`` (uint8 images stay uint8).
+            images shaped like those given to ``fit``; uint8 images stay uint8,
+            float32 input gives float32 samples, other input float64.
         """
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
@@ -357,26 +363,28 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
             return self._output_function(forward(batch[:, :-1], batch[:, -1].long()))
 
         out = self._forward(rows, batch_outputs=generate)
+        dtype = np.dtype(self._dtype)
         if not hasattr(self, "image_shape_"):
-            return out * self.scale_ + self.mean_
+            return (out * self.scale_ + self.mean_).astype(dtype, copy=False)
         low, high = self.data_range_
         images = (out.transpose(0, 2, 3, 1) + 1) / 2 * (high - low) + low
         images = np.clip(images, low, high)
-        if self._dtype == "uint8":
-            images = np.rint(images).astype(np.uint8)
-        return self._layout(images)
+        if dtype == np.uint8:
+            images = np.rint(images)
+        return self._layout(images.astype(dtype, copy=False))
 
     # -- input ----------------------------------------------------------------------
     def _validate_X_y(self, X, y, *, reset):
         images = self._reads_images(X)
         if reset:
             self._forget_layout()
+            # the samples' dtype: uint8 images stay uint8; as scikit-learn's
+            # outputs, float32 for float32 input and float64 otherwise
+            uint8 = images and getattr(X, "dtype", None) == np.uint8
+            self._dtype = "uint8" if uint8 else np.dtype(output_dtype(X)).name
         if images:
             tensor = self._validate_images(X, reset=reset, dtype=np.float32)
             if reset:
-                self._dtype = (
-                    "uint8" if getattr(X, "dtype", None) == np.uint8 else "float64"
-                )
                 self._input_ndim = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
                 self.data_range_ = (float(tensor.min()), float(tensor.max()))
             low, high = self.data_range_
@@ -400,8 +408,14 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         return np.ascontiguousarray(tensor, dtype=np.float32), y
 
     def _reads_images(self, X) -> bool:
-        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
-        return ndim in (3, 4) or self.image_shape is not None
+        if self.image_shape is not None:
+            return True
+        if hasattr(X, "ndim"):
+            return X.ndim in (3, 4)
+        # a list: its first sample's dimensions (the validation that follows
+        # names samples of different shapes)
+        first = next(iter(X), None) if isinstance(X, list | tuple) else None
+        return first is not None and np.ndim(first) in (2, 3)
 
     def _forget_layout(self):
         layout = ("image_shape_", "data_range_", "_dtype", "_input_ndim")
@@ -425,6 +439,7 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
             if reset:
                 self.__dict__.pop("classes_", None)
             return np.zeros(len(X), dtype=np.int64), None
+        check_label_types(y, owner="GANSampler")
         y = column_or_1d(y, warn=True)
         if len(y) != len(X):
             raise ValueError(
@@ -446,11 +461,12 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         return self._label_encoder.transform(y).astype(np.int64)
 
     def _sample_labels(self, n_samples, y) -> np.ndarray:
-        if not self.conditional:
+        # as fitted: classes_ exists when the networks read labels
+        if not hasattr(self, "classes_"):
             if y is not None:
                 raise ValueError(
-                    "This GANSampler is not conditional (conditional=False): "
-                    "sample without y."
+                    "This GANSampler is not conditional (it was fitted with "
+                    "conditional=False): sample without y."
                 )
             return np.zeros(n_samples, dtype=np.int64)
         if y is None:
@@ -521,7 +537,9 @@ class _AdversarialNet(SkdlNet):
     ``optimizer_`` holds the generator's parameters (the learnable parameters
     skorch sees), ``discriminator_optimizer_`` the discriminator's. The epoch's
     ``train_loss`` is the discriminator's loss; ``generator_loss`` is recorded
-    beside it.
+    beside it, and ``discriminator_steps``, the steps taken so far, from which
+    a continued fit (warm start, a loaded model) counts the ``n_critic`` steps
+    between generator steps, as an uninterrupted fit would.
     """
 
     def __init__(self, *args, loss, label_smoothing, penalty, n_critic, **kwargs):
@@ -548,18 +566,22 @@ class _AdversarialNet(SkdlNet):
     def _noise(self, n_rows, like):
         return torch.randn(n_rows, self.module_.noise_dim, device=like.device)
 
+    def _bce(self, scores, target):
+        """Binary cross-entropy averaged over the samples, as the base's losses."""
+        return self.get_loss(scores, (target, None))
+
     def train_step(self, batch, **fit_params):
         X, labels, _ = batch
         generator, discriminator = self.module_.generator, self.module_.discriminator
         d_loss = self._discriminator_step(X, labels, generator, discriminator)
-        self._steps = getattr(self, "_steps", 0) + 1
-        if self._steps % self.n_critic == 0:
+        self._discriminator_steps += 1
+        if self._discriminator_steps % self.n_critic == 0:
             fake = generator(self._noise(len(X), X), labels)
             scores = discriminator(fake, labels)
             if self.loss == "wgan_gp":
                 g_loss = -scores.mean()
             else:  # non-saturating: maximize log D(G(z))
-                g_loss = self.criterion_(scores, torch.ones_like(scores))
+                g_loss = self._bce(scores, torch.ones_like(scores))
             _step(self.optimizer_, g_loss)
             self._generator_losses.append((g_loss.detach(), len(X)))
         return {"loss": d_loss.detach(), "y_pred": None}
@@ -577,7 +599,7 @@ class _AdversarialNet(SkdlNet):
                 )
         else:
             real_target = torch.full_like(real_scores, 1.0 - self.label_smoothing)
-            loss = self.criterion_(real_scores, real_target) + self.criterion_(
+            loss = self._bce(real_scores, real_target) + self._bce(
                 fake_scores, torch.zeros_like(fake_scores)
             )
         _step(self.discriminator_optimizer_, loss)
@@ -585,8 +607,13 @@ class _AdversarialNet(SkdlNet):
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         self._generator_losses = []
+        # history[-1] is this epoch's row, history[-2] the previous epoch's
+        self._discriminator_steps = (
+            self.history[-2, "discriminator_steps"] if len(self.history) > 1 else 0
+        )
         out = super().run_single_epoch(iterator, training, prefix, step_fn)
         if training:
+            self.history.record("discriminator_steps", self._discriminator_steps)
             self.history.record("discriminator_loss", self.history[-1, "train_loss"])
             if self._generator_losses:
                 losses = torch.stack([loss for loss, _ in self._generator_losses])
