@@ -193,15 +193,34 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
                 "distinct n-grams than this model can index (2**63). Lower n, or "
                 "set max_features or min_df to shrink the vocabulary."
             )
-        keys = self._window_keys(texts)
-        self._ngrams = []
-        for order in range(1, self.n + 1):
-            grams, counts = np.unique(keys % radix**order, return_counts=True)
-            self._ngrams.append({"keys": grams, "counts": counts})
-        for order, table in enumerate(self._ngrams, start=1):
-            table["counts"] = table["counts"].astype(np.float64)
-            if order < self.n:  # distinct tokens seen before each k-gram
-                higher = self._ngrams[order]["keys"] % radix**order
+        # the fitted state: the order, and the distinct n-grams with their
+        # counts (every lower order is in them); the tables follow from it
+        self._order = self.n
+        self._ngram_keys, counts = np.unique(
+            self._window_keys(texts), return_counts=True
+        )
+        self._ngram_counts = counts.astype(np.int64)
+        self._ngrams = self._count_tables()
+        return self
+
+    def _count_tables(self) -> list[dict]:
+        """The tables the smoothings read, per order k from 1 to ``_order``.
+
+        The k-grams' keys, counts and continuation counts, and their totals per
+        context, all summed from the distinct n-grams and their counts.
+        """
+        radix = len(self.vocabulary_) + 1
+        top = self._ngram_counts.astype(np.float64)
+        tables = []
+        for order in range(1, self._order + 1):
+            grams, inverse = np.unique(
+                self._ngram_keys % radix**order, return_inverse=True
+            )
+            counts = np.bincount(inverse, weights=top, minlength=len(grams))
+            tables.append({"keys": grams, "counts": counts})
+        for order, table in enumerate(tables, start=1):
+            if order < self._order:  # distinct tokens seen before each k-gram
+                higher = tables[order]["keys"] % radix**order
                 continuation = np.unique(higher, return_counts=True)[1]
                 table["continuation"] = continuation.astype(np.float64)
             else:
@@ -212,7 +231,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
             table["contexts"], table["types"] = contexts, types.astype(np.float64)
             for name in ("counts", "continuation"):
                 table[f"context_{name}"] = np.add.reduceat(table[name], first)
-        return self
+        return tables
 
     @property
     def ngram_counts_(self) -> list[np.ndarray]:
@@ -234,19 +253,20 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         (V + 1) ** k`` is the key of its k-gram.
         """
         radix, start = len(self.vocabulary_) + 1, len(self.vocabulary_)
-        pad = np.full(self.n - 1, start, dtype=np.int64)
+        n = self._order
+        pad = np.full(n - 1, start, dtype=np.int64)
         end = np.array([1], dtype=np.int64)
         flat = np.concatenate([part for t in texts for part in (pad, t, end)])
         # the n - 1 tokens before each predicted position are in the same text
         lengths = np.array([len(t) + 1 for t in texts])
-        offsets = np.repeat(np.cumsum(lengths + self.n - 1) - lengths, lengths)
+        offsets = np.repeat(np.cumsum(lengths + n - 1) - lengths, lengths)
         positions = (
             offsets
             + np.arange(lengths.sum())
             - np.repeat(np.cumsum(lengths) - lengths, lengths)
         )
         keys = np.zeros(len(positions), dtype=np.int64)
-        for back in range(self.n - 1, -1, -1):
+        for back in range(n - 1, -1, -1):
             keys = keys * radix + flat[positions - back]
         return keys
 
@@ -259,9 +279,9 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         for order, table in enumerate(self._ngrams, start=1):
             if order > 1:
                 context_key += contexts[:, -(order - 1)] * radix ** (order - 2)
-            if self.smoothing == "laplace" and order < self.n:
+            if self.smoothing == "laplace" and order < self._order:
                 continue
-            continuation = self.smoothing == "kneser_ney" and order < self.n
+            continuation = self.smoothing == "kneser_ney" and order < self._order
             name = "continuation" if continuation else "counts"
             count = _lookup(table["keys"], table[name], context_key * radix + words)
             total = _lookup(table["contexts"], table[f"context_{name}"], context_key)
@@ -288,7 +308,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     def _contexts(self, texts) -> np.ndarray:
         """The last ``n - 1`` columns of each text, ``<s>``-padded on the left."""
         start = len(self.vocabulary_)
-        width = self.n - 1
+        width = self._order - 1
         out = np.full((len(texts), width), start, dtype=np.int64)
         for row, text in enumerate(texts):
             tail = text[len(text) - width :] if width else text[:0]
@@ -299,7 +319,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         keys = self._window_keys(texts)
         radix = len(self.vocabulary_) + 1
         words = keys % radix
-        digits = (keys[:, None] // radix ** np.arange(self.n - 1, 0, -1)) % radix
+        digits = (keys[:, None] // radix ** np.arange(self._order - 1, 0, -1)) % radix
         log_proba = np.log(self._probabilities(digits, words))
         lengths = np.array([len(t) + 1 for t in texts])
         return np.add.reduceat(log_proba, np.cumsum(lengths) - lengths)
