@@ -10,6 +10,7 @@ fuzz test is in ``test_io_fuzz.py``.
 import copy
 import errno
 import io
+import json
 import os
 import pickle
 import time
@@ -433,6 +434,21 @@ def test_an_rbm_module_must_match_its_weights(tamper):
         ("RBMTransformer", {"_epochs_trained": 1}, "_epochs_trained"),
         ("DBNTransformer", {"_n_features_out": 4}, "top layer"),
         ("HOGTransformer", {"n_features_in_": 255}, "image_shape_"),
+        (
+            "LSTMLanguageModel",
+            {"vocabulary_": {"__dict__": [["a", 0], ["</s>", 1]]}},
+            r"vocabulary_ does not map '<unk>' to 0",
+        ),
+        ("NGramLanguageModel", {"_order": 40}, r"_order=40 .* beyond int64"),
+        # the n-gram tables are rebuilt from the counts, never read
+        ("NGramLanguageModel", {"_ngrams": []}, "unknown fitted attribute '_ngrams'"),
+        ("GANSampler", {"mean_": None}, "neither the attributes of rows"),
+        ("GANSampler", {"_dtype": "int8"}, "_dtype is 'int8'"),
+        (
+            "GANSampler",
+            {"classes_": {"__object_array__": ["a"], "shape": [1], "dtype": "<U1"}},
+            "classes_ do not agree with the conditional parameter",
+        ),
     ],
 )
 def test_fitted_attributes_must_be_what_the_estimator_produces(
@@ -477,6 +493,32 @@ def test_optimizer_state_must_fit_the_network(tamper):
 
     with pytest.raises(ModelFileError, match="weight"):
         load(tamper(model, swap))
+
+
+def test_every_optimizer_of_a_net_must_be_in_its_file(tamper):
+    model, _, _ = _fitted("GANSampler")
+
+    def drop(header, tensors):
+        net = header["attributes"]["net_"]["__net__"]
+        del net["discriminator_optimizer"]
+        text = json.dumps(header)
+        for key in list(tensors):  # its tensors too, which nothing refers to now
+            if f'"{key}"' not in text:
+                del tensors[key]
+
+    with pytest.raises(ModelFileError, match="holds the optimizers \\['optimizer'\\]"):
+        load(tamper(model, drop))
+
+
+def test_ngram_counts_must_be_sorted_distinct_keys(tamper):
+    model, _, _ = _fitted("NGramLanguageModel")
+
+    def reverse(header, tensors):
+        array = header["attributes"]["_ngram_keys"]["__ndarray__"]["__tensor__"]
+        tensors[array] = tensors[array].flip(0).contiguous()
+
+    with pytest.raises(ModelFileError, match="_ngram_keys is not a sorted"):
+        load(tamper(model, reverse))
 
 
 def _weight_key(header) -> str:
