@@ -646,6 +646,76 @@ def test_a_corrupt_imdb_file_names_the_file(monkeypatch, server, tmp_path):
         fetch_imdb(as_text=False, data_home=tmp_path / "other")
 
 
+def _cifar100_archive(**members):
+    """A cifar-100-python.tar.gz of two images per part; ``members`` replace
+    the default ones (None drops one)."""
+    rows = images(2, (3072,), 9)
+    batch = {b"data": rows, b"fine_labels": [3, 99], b"coarse_labels": [1, 19]}
+    meta = {
+        b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
+        b"coarse_label_names": [f"coarse{i}".encode() for i in range(20)],
+    }
+    parts = {"train": batch, "test": batch, "meta": meta, **members}
+    return cifar_archive(
+        {k: v for k, v in parts.items() if v is not None}, folder="cifar-100-python"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (
+            _cifar100_archive(
+                test={
+                    b"data": images(2, (3072,), 9),
+                    b"fine_labels": [3, 100],
+                    b"coarse_labels": [1, 19],
+                }
+            ),
+            r"its labels are not whole numbers from 0 to 99",
+        ),
+        (
+            _cifar100_archive(test={b"data": images(2, (3072,), 9), b"labels": [0, 1]}),
+            r"its batch 'test' is not a dict of data and labels",
+        ),
+        (_cifar100_archive(meta=None), r"it has no table 'meta'"),
+        (
+            _cifar100_archive(meta={b"fine_label_names": [b"x"] * 99}),
+            r"its table 'meta' does not list 100 fine label names",
+        ),
+    ],
+    ids=["label", "no fine and coarse labels", "no meta", "names"],
+)
+def test_a_corrupt_cifar100_archive_names_the_file(
+    monkeypatch, server, tmp_path, body, problem
+):
+    serve(monkeypatch, server, "cifar100", {"cifar-100-python.tar.gz": body})
+    with pytest.raises(
+        OSError, match=rf"cifar-100-python\.tar\.gz is corrupt: {problem}"
+    ):
+        fetch_cifar100("test", data_home=tmp_path)
+
+
+def test_a_corrupt_reuters_file_names_the_file(monkeypatch, server, tmp_path):
+    files = reuters_files()
+    ragged = np.empty(2, dtype=object)
+    ragged[:] = [[1, 2], [3]]
+    files["reuters.npz"] = npz_bytes(x=ragged, y=np.array([0, 46]))
+    serve(monkeypatch, server, "reuters", files)
+    with pytest.raises(
+        OSError, match=r"reuters\.npz is corrupt: its labels are not whole numbers"
+    ):
+        fetch_reuters(as_text=False, data_home=tmp_path)
+    ragged[:] = [[1, 2], [0.5]]
+    files["reuters.npz"] = npz_bytes(x=ragged, y=np.array([0, 45]))
+    serve(monkeypatch, server, "reuters", files)
+    with pytest.raises(
+        OSError,
+        match=r"reuters\.npz is corrupt: a sample is not a sequence of integer word",
+    ):
+        fetch_reuters("all", as_text=False, data_home=tmp_path / "other")
+
+
 def _open_failing(error):
     def fake_open(file, mode="r", *args, **kwargs):
         if "b" in mode and ("w" in mode or "a" in mode):
