@@ -23,6 +23,8 @@ __getattr__, __dir__, __all__ = attach(
             "ImageDeskewer",
             "ImageResizer",
         ],
+        "generative": ["GANSampler"],
+        "language": ["LSTMLanguageModel", "NGramLanguageModel"],
         "lvq": ["LVQClassifier"],
         "memory": ["BoltzmannMachine", "HopfieldNetwork"],
         "neural_network": [

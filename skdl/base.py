@@ -306,15 +306,15 @@ class BaseTorchEstimator(BaseEstimator):
         net = self.net_
         return (
             copy.deepcopy(net.module_.state_dict()),
-            copy.deepcopy(net.optimizer_.state_dict()),
+            copy.deepcopy(net.optimizer_states()),
             len(net.history),
         )
 
     def _restore_training(self, snapshot):
-        module_state, optimizer_state, n_epochs = snapshot
+        module_state, optimizer_states, n_epochs = snapshot
         net = self.net_
         net.module_.load_state_dict(module_state)
-        net.optimizer_.load_state_dict(optimizer_state)
+        net.load_optimizer_states(optimizer_states)
         del net.history[n_epochs:]
 
     def _make_batches(self, X, y, weight, device, seed):
@@ -536,8 +536,17 @@ class BaseTorchEstimator(BaseEstimator):
         return dtype
 
     def _training_callbacks(self) -> list:
-        # the stopping rule runs in partial_fit too, as in scikit-learn: there it
-        # can only lower an 'adaptive' learning rate (a call trains one epoch)
+        callbacks = self._stopping_callbacks()
+        if self.verbose:
+            callbacks.append(("iteration_log", IterationLog()))
+        return callbacks + list(self.callbacks or [])
+
+    def _stopping_callbacks(self) -> list:
+        """Callbacks of the stopping rules and learning-rate schedules.
+
+        The stopping rule runs in partial_fit too, as in scikit-learn: there it
+        can only lower an 'adaptive' learning rate (a call trains one epoch).
+        """
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
@@ -558,9 +567,7 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
-        if self.verbose:
-            callbacks.append(("iteration_log", IterationLog()))
-        return callbacks + list(self.callbacks or [])
+        return callbacks
 
     def _set_fitted_attributes(self, net, outcome, incremental, n_before):
         self.net_ = net
@@ -654,9 +661,12 @@ class BaseTorchEstimator(BaseEstimator):
     def _forward(self, X, dtype=np.float64, apply=None) -> np.ndarray:
         """Module outputs after ``_output_function``, as a numpy array of ``dtype``.
 
-        ``apply(module, rows)``, when given, replaces the forward pass and the
-        output function: it runs another method of the module (an autoencoder's
-        ``encode`` or ``decode``) with the same batching, threads and checks.
+        ``apply(module, batch)``, when given, computes one batch's outputs
+        instead of ``_output_function(module(batch))``: another method of the
+        module (an autoencoder's ``encode`` or ``decode``), or outputs that need
+        the batch's inputs too (a language model's likelihood of the tokens it
+        reads). ``module`` is ``net_.forward_module()``. Batching, threads,
+        memory advice and the finiteness check stay the same.
         """
         net = self.net_
         module = net.module_
@@ -666,13 +676,11 @@ class BaseTorchEstimator(BaseEstimator):
             batches, order = self._inference_batches(X, torch.device(net.device))
             n_rows = min(X.shape[0], self._inference_batch_size)
             with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
+                forward = net.forward_module()
                 if apply is None:
-                    forward = net.forward_module()
-                    outputs = [
-                        self._output_function(forward(batch)) for batch in batches
-                    ]
+                    outputs = [self._output_function(forward(b)) for b in batches]
                 else:
-                    outputs = [apply(module, batch) for batch in batches]
+                    outputs = [apply(forward, batch) for batch in batches]
             out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
             if order is not None:
                 out = out[torch.argsort(order.to(out.device))]

@@ -131,3 +131,14 @@ def sentiment_sentences() -> Path:
         )
     ) as path:
         yield path
+
+
+@pytest.fixture(scope="session")
+def sms_messages() -> list[str]:
+    """The 5574 texts of the UCI SMS Spam Collection, in file order."""
+    path = _shared(
+        "sms_spam_collection/SMSSpamCollection",
+        "the UCI SMS Spam Collection (https://archive.ics.uci.edu/dataset/228)",
+    )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t", 1)[1] for line in lines]

@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES, case_ids, cases
+from estimator_cases import CASES, OUTPUT_METHODS, case_ids, cases, output
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
@@ -26,13 +26,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 # estimators trained by the base's loop (they take `callbacks`)
 BASE_TRAINED = [pair for pair in cases() if "callbacks" in pair[1].make().get_params()]
-
-
-def output(estimator, X):
-    """What the estimator computes from rows: predictions, or features."""
-    if hasattr(estimator, "predict"):
-        return estimator.predict(X)
-    return estimator.transform(X)
 
 
 class InterruptAtBatch(Callback):
@@ -157,7 +150,8 @@ class PoisonWeightsAtEpoch(Callback):
                     parameter.fill_(float("nan"))
 
 
-# those with a validation score to stop on (a Boltzmann machine has none)
+# those with a validation score to stop on (a Boltzmann machine and a GAN
+# have none)
 EARLY_STOPPING = [
     pair for pair in BASE_TRAINED if "early_stopping" in pair[1].make().get_params()
 ]
@@ -290,7 +284,9 @@ def test_out_of_memory_in_predict_suggests_fewer_rows(
     error, raised, original = OUT_OF_MEMORY[allocator]
     X, y = case.data()
     estimator = case.make().fit(X, y)
-    for where in ("_threads", "_validate_X"):
+    # a sampler reads no X
+    places = ("_threads", "_validate_X")[: 2 if case.reads_X else 1]
+    for where in places:
         with monkeypatch.context() as patch:
             patch.setattr(estimator, where, raising(error))
             with pytest.raises(
@@ -438,7 +434,7 @@ def test_outputs_that_overflow_float32_are_an_error_not_a_label(name, case):
     with torch.no_grad():
         for parameter in module.parameters():
             parameter.fill_(math.nan)
-    for method in ("predict", "predict_proba", "transform"):
+    for method in OUTPUT_METHODS:
         if hasattr(estimator, method):
             with pytest.raises(
                 ValueError,

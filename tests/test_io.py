@@ -10,6 +10,7 @@ fuzz test is in ``test_io_fuzz.py``.
 import copy
 import errno
 import io
+import json
 import os
 import pickle
 import time
@@ -19,7 +20,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES
+from estimator_cases import CASES, outputs
 from io_files import pack, read, write
 from sklearn.datasets import load_iris
 from skorch.callbacks import LRScheduler
@@ -104,11 +105,7 @@ def test_python_object_parameters_must_be_passed_to_load(iris, tmp_path):
 
 
 def _outputs(estimator, X) -> list:
-    return [
-        getattr(estimator, method)(X)
-        for method in ("predict_proba", "predict", "transform")
-        if hasattr(estimator, method)
-    ]
+    return list(outputs(estimator, X).values())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -483,6 +480,21 @@ def test_an_rbm_module_must_match_its_weights(tamper):
         ("HopfieldNetwork", {"capacity_": 1.5}, "capacity_"),
         ("HopfieldNetwork", {"coef_": None}, "missing for a classic one"),
         ("HopfieldNetwork", {"coef_": [[0.0]]}, "coef_ is not a finite symmetric"),
+        (
+            "LSTMLanguageModel",
+            {"vocabulary_": {"__dict__": [["a", 0], ["</s>", 1]]}},
+            r"vocabulary_ does not map '<unk>' to 0",
+        ),
+        ("NGramLanguageModel", {"_order": 40}, r"_order=40 .* beyond int64"),
+        # the n-gram tables are rebuilt from the counts, never read
+        ("NGramLanguageModel", {"_ngrams": []}, "unknown fitted attribute '_ngrams'"),
+        ("GANSampler", {"mean_": None}, "neither the attributes of rows"),
+        ("GANSampler", {"_dtype": "int8"}, "_dtype is 'int8'"),
+        (
+            "GANSampler",
+            {"classes_": {"__object_array__": ["a"], "shape": [1], "dtype": "<U1"}},
+            "classes_ do not agree with the conditional parameter",
+        ),
     ],
 )
 def test_fitted_attributes_must_be_what_the_estimator_produces(
@@ -527,6 +539,32 @@ def test_optimizer_state_must_fit_the_network(tamper):
 
     with pytest.raises(ModelFileError, match="weight"):
         load(tamper(model, swap))
+
+
+def test_every_optimizer_of_a_net_must_be_in_its_file(tamper):
+    model, _, _ = _fitted("GANSampler")
+
+    def drop(header, tensors):
+        net = header["attributes"]["net_"]["__net__"]
+        del net["discriminator_optimizer"]
+        text = json.dumps(header)
+        for key in list(tensors):  # its tensors too, which nothing refers to now
+            if f'"{key}"' not in text:
+                del tensors[key]
+
+    with pytest.raises(ModelFileError, match="holds the optimizers \\['optimizer'\\]"):
+        load(tamper(model, drop))
+
+
+def test_ngram_counts_must_be_sorted_distinct_keys(tamper):
+    model, _, _ = _fitted("NGramLanguageModel")
+
+    def reverse(header, tensors):
+        array = header["attributes"]["_ngram_keys"]["__ndarray__"]["__tensor__"]
+        tensors[array] = tensors[array].flip(0).contiguous()
+
+    with pytest.raises(ModelFileError, match="_ngram_keys is not a sorted"):
+        load(tamper(model, reverse))
 
 
 def _weight_key(header) -> str:

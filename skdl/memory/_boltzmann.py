@@ -474,12 +474,13 @@ default=None
         """
         return self._features(v, self._sweep)
 
-    def sample(self, n_samples: int = 1, *, n_sweeps: int = 1000) -> np.ndarray:
+    def sample(
+        self, n_samples: int = 1, *, n_sweeps: int = 1000, random_state=None
+    ) -> np.ndarray:
         """Draw visible vectors from the model by Gibbs sampling.
 
         Each sample is a chain started from a random state and run for
-        ``n_sweeps`` sweeps over every unit; the random numbers continue the
-        stream of :meth:`gibbs`.
+        ``n_sweeps`` sweeps over every unit.
 
         Parameters
         ----------
@@ -487,6 +488,10 @@ default=None
             Number of samples (independent chains).
         n_sweeps : int, default=1000
             Sweeps of each chain before its visible units are read.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the chains, as in :meth:`sklearn.neighbors.KernelDensity.sample`:
+            the same ``random_state`` draws the same samples. None continues
+            the random stream of :meth:`gibbs`.
 
         Returns
         -------
@@ -496,7 +501,13 @@ default=None
         check_is_fitted(self)
         module = self.net_.module_
         n_visible, n_units = module.n_visible, module.n_visible + module.n_hidden
-        rng = self._gibbs_rng
+        rng = (
+            self._gibbs_rng
+            if random_state is None
+            else np.random.Generator(
+                np.random.PCG64(seed_from_random_state(random_state))
+            )
+        )
         with memory_advice(self._predicting_advice()):
             states = (rng.random((n_samples, n_units)) < 0.5).astype(np.float32)
             if module.visible_units == "gaussian":
@@ -505,7 +516,7 @@ default=None
                 )
 
         def run(module, rows):
-            module.gibbs(rows, range(n_units), n_sweeps, *self._draws(rows))
+            module.gibbs(rows, range(n_units), n_sweeps, *self._draws(rows, rng))
             return rows[:, :n_visible]
 
         return self._forward(states, apply=run)
@@ -519,9 +530,10 @@ default=None
         module.gibbs(states, order, 1, uniform, normal)
         return states[:, : module.n_visible]
 
-    def _draws(self, like: torch.Tensor):
-        """Uniform and normal draws from the sampler's stream, on ``like``'s device."""
-        rng = self._gibbs_rng
+    def _draws(self, like: torch.Tensor, rng=None):
+        """Uniform and normal draws from ``rng`` (by default the sampler's
+        stream), on ``like``'s device."""
+        rng = self._gibbs_rng if rng is None else rng
 
         def uniform(shape):
             return torch.from_numpy(rng.random(shape, dtype=np.float32)).to(like)

@@ -4,6 +4,7 @@ from ._activations import ACTIVATIONS, make_activation
 from ._autoencoder import AutoencoderModule, ReconstructionLoss, corrupt, kl_sparsity
 from ._boltzmann import BoltzmannModule, EnergyGapLoss
 from ._cnn import CNNModule, conv_output_size
+from ._gan import GANModule, gradient_penalty
 from ._hopfield import (
     STORAGE_RULES,
     capacity,
@@ -12,6 +13,7 @@ from ._hopfield import (
     dense_energy,
     dense_recall,
 )
+from ._language import NextTokenLoss, RecurrentLanguageModule, token_log_likelihoods
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
     GLVQLoss,
@@ -35,14 +37,17 @@ __all__ = [
     "CNNModule",
     "ContrastiveDivergence",
     "EnergyGapLoss",
+    "GANModule",
     "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
     "LVQModule",
     "MLPModule",
     "NearestPrototypeError",
+    "NextTokenLoss",
     "ReconstructionLoss",
     "RecurrentEncoder",
+    "RecurrentLanguageModule",
     "RecurrentModule",
     "capacity",
     "classic_energy",
@@ -52,10 +57,12 @@ __all__ = [
     "dense_energy",
     "dense_recall",
     "glorot_uniform_",
+    "gradient_penalty",
     "kl_sparsity",
     "make_activation",
     "pool_steps",
     "pseudo_likelihood",
     "relative_distance",
     "squared_distances",
+    "token_log_likelihoods",
 ]

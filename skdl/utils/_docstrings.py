@@ -273,6 +273,26 @@ n_features_in_ : int
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during :term:`fit`. Defined only when `X` has
     feature names that are all strings.""",
+    "text_analyzer_parameters": """\
+analyzer : {'word', 'char'} or callable, default='word'
+    Split documents into words (with ``token_pattern``) or characters, or
+    call ``analyzer(document) -> list of tokens``; as in
+    :class:`~sklearn.feature_extraction.text.CountVectorizer`, whose
+    tokenizer is used.
+
+lowercase : bool, default=True
+    Lowercase the text before splitting it (not for a callable analyzer).""",
+    "text_vocabulary_parameters": """\
+stop_words : {'english'}, list or None, default=None
+    Words dropped from the documents (``analyzer='word'`` only).
+
+max_features : int or None, default=None
+    Keep only the ``max_features`` most frequent tokens of the training
+    documents; the others read as the out-of-vocabulary token.
+
+min_df : float in [0.0, 1.0] or int, default=1
+    Keep tokens that occur in at least this many training documents (a
+    float: this share of them); the others read as out-of-vocabulary.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses

@@ -186,6 +186,18 @@ def test_samples_follow_bars_and_stripes():
     assert 0.5 * np.abs(frequency - exact).sum() < 0.08
 
 
+def test_sample_with_a_random_state_repeats_and_leaves_the_gibbs_stream():
+    X = np.tile(_bars_and_stripes(), (3, 1))
+    machine = BoltzmannMachine(3, max_iter=2, random_state=0).fit(X)
+    first = machine.sample(20, n_sweeps=5, random_state=1)
+    continued = machine.sample(20, n_sweeps=5)
+    np.testing.assert_array_equal(machine.sample(20, n_sweeps=5, random_state=1), first)
+    assert not np.array_equal(machine.sample(20, n_sweeps=5, random_state=2), first)
+    # seeded draws do not advance the stream that gibbs and sample continue
+    refit = BoltzmannMachine(3, max_iter=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(refit.sample(20, n_sweeps=5), continued)
+
+
 @pytest.mark.slow
 def test_visible_couplings_model_bars_and_stripes_better_than_an_rbm():
     # the same 4 hidden units (measured: -3.13 against -5.39 for the RBM; the
