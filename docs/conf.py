@@ -108,7 +108,14 @@ _thread_limits = threadpool_limits(limits=_threads)
 # one section per folder of examples/; families listed here come first in this
 # order, folders not listed follow alphabetically, and listed folders that do not
 # exist (yet) are skipped
-_FAMILY_ORDER = ["neural_network", "lvq", "rbm", "feature_extraction"]
+_FAMILY_ORDER = [
+    "neural_network",
+    "lvq",
+    "rbm",
+    "autoencoder",
+    "memory",
+    "feature_extraction",
+]
 _examples = HERE.parent / "examples"
 _folders = sorted(p.name for p in _examples.iterdir() if p.is_dir())
 _ordered = [f for f in _FAMILY_ORDER if f in _folders]

@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
+        "autoencoder": ["AutoencoderTransformer"],
         "feature_extraction": [
             "ColorHistogramTransformer",
             "GrayscaleConverter",
@@ -22,7 +23,10 @@ __getattr__, __dir__, __all__ = attach(
             "ImageDeskewer",
             "ImageResizer",
         ],
+        "generative": ["GANSampler"],
+        "language": ["LSTMLanguageModel", "NGramLanguageModel"],
         "lvq": ["LVQClassifier"],
+        "memory": ["BoltzmannMachine", "HopfieldNetwork"],
         "neural_network": [
             "CNNClassifier",
             "DBNTransformer",

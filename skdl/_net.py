@@ -344,6 +344,17 @@ class SkdlNet(NeuralNet):
         """
         return [p for _, p in self.get_all_learnable_params() if p.ndim >= 2]
 
+    def optimizer_states(self) -> dict:
+        """``{name: state_dict}`` of every registered optimizer (``optimizer``...)."""
+        return {
+            name: getattr(self, name + "_").state_dict() for name in self._optimizers
+        }
+
+    def load_optimizer_states(self, states: dict) -> None:
+        """Load what :meth:`optimizer_states` returned."""
+        for name in self._optimizers:
+            getattr(self, name + "_").load_state_dict(states[name])
+
     # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)
@@ -409,13 +420,14 @@ class SkdlNet(NeuralNet):
         """The loss to minimise, and the same loss as recorded.
 
         The data term is the criterion summed over the outputs (a multilabel
-        target's labels, a regressor's targets) and averaged over the samples,
-        weighted by ``sample_weight`` when there is one: the criterion's
-        ``reduction`` is 'sum' without weights and 'none' with them.
+        target's labels, a regressor's targets) and averaged over the samples
+        (:meth:`_n_predictions`), weighted by ``sample_weight`` when there is one:
+        the criterion's ``reduction`` is 'sum' without weights and 'none' with
+        them.
         """
         y, weight = y_true
         if weight is None:
-            data = self.criterion_(y_pred, y) / len(y)
+            data = self.criterion_(y_pred, y) / self._n_predictions(y_pred, y)
         else:
             per_sample = self.criterion_(y_pred, y)
             per_sample = per_sample.reshape(len(per_sample), -1).sum(dim=1)
@@ -426,6 +438,15 @@ class SkdlNet(NeuralNet):
         if self.reported_loss_scale == 1:
             return loss, loss
         return loss, loss - data * (1 - self.reported_loss_scale)
+
+    def _n_predictions(self, y_pred, y):
+        """What a batch's summed loss is averaged over: the rows of its outputs
+        (an unsupervised estimator's batches have no targets).
+
+        A subclass whose rows hold several predictions each (a language model's
+        texts hold one per token) counts those instead.
+        """
+        return len(y_pred)
 
     def train_step(self, batch, **fit_params):
         Xi, yi, wi = batch

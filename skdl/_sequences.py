@@ -12,9 +12,14 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._net import Batches
+from ._net import Batches, to_rows
 
-__all__ = ["BucketedBatches", "TokenRows", "inference_chunks"]
+__all__ = [
+    "BucketedBatches",
+    "TokenBatchingMixin",
+    "TokenRows",
+    "inference_chunks",
+]
 
 
 class TokenRows:
@@ -195,3 +200,43 @@ def inference_chunks(lengths: torch.Tensor, max_tokens: int, max_rows: int):
         chunks.append((start, stop))
         start = stop
     return chunks
+
+
+class TokenBatchingMixin:
+    """Batching of :class:`TokenRows` inputs for a BaseTorchEstimator.
+
+    Training batches come from :class:`BucketedBatches`; validation and
+    inference batches hold sequences in length order (so they pad little) and
+    at most ``_inference_tokens`` padded ids. ``y`` may be a tensor-like of one
+    row per sequence or :class:`TokenRows` itself.
+    """
+
+    # padded ids per inference batch: rows * longest sequence
+    _inference_tokens = 65536
+
+    def _batches(
+        self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None
+    ):
+        rows = X.take(index)
+        if not shuffle:  # in length order, so that batches pad little
+            order = torch.argsort(rows.lengths, stable=True)
+            index, rows = index[order.numpy()], rows.take(order)
+        return BucketedBatches(
+            rows.to(device),
+            y.take(index).to(device)
+            if isinstance(y, TokenRows)
+            else to_rows(y[index], device),
+            None if weight is None else to_rows(weight[index], device),
+            lengths=rows.lengths,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=generator,
+        )
+
+    def _inference_batches(self, X, device):
+        order = torch.argsort(X.lengths, stable=True)
+        rows = X.to(device).take(order)
+        chunks = inference_chunks(
+            rows.lengths, self._inference_tokens, self._inference_batch_size
+        )
+        return (rows[start:stop] for start, stop in chunks), order

@@ -5,8 +5,9 @@ validation, input checks, the device, local seeding, the validation split, the
 skorch training loop with sklearn's stopping rules, the fitted history attributes,
 restoring the previous state when a fit fails, batched inference and ``summary()``.
 :class:`TorchClassifierMixin` and :class:`TorchRegressorMixin` add the target
-handling of each task. A concrete estimator adds its parameters and builds its
-module in ``_build_module``.
+handling of each task, :class:`TorchTransformerMixin` that of unsupervised
+estimators whose outputs are features. A concrete estimator adds its parameters
+and builds its module in ``_build_module``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelEncoder
@@ -54,7 +61,12 @@ from .utils._torch import (
 )
 from .utils._validation import check_label_types, output_dtype, validate_data
 
-__all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
+__all__ = [
+    "BaseTorchEstimator",
+    "TorchClassifierMixin",
+    "TorchRegressorMixin",
+    "TorchTransformerMixin",
+]
 
 
 _TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
@@ -129,6 +141,10 @@ class BaseTorchEstimator(BaseEstimator):
 
     # factor on the data term of the recorded losses (see SkdlNet)
     _reported_loss_scale = 1.0
+    # False for estimators trained for a fixed number of epochs on a sampled
+    # gradient, whose training loss is no objective to converge on: no stopping
+    # rule, and no ConvergenceWarning at max_iter
+    _stops_on_convergence = True
 
     # why the estimator cannot train on X read block by block (a Dask collection,
     # RowBlocks), completing "{name} ..."; None when it can
@@ -174,7 +190,7 @@ class BaseTorchEstimator(BaseEstimator):
     @property
     def _float_dtype(self) -> type:
         """NumPy float type that ``precision`` trains in: float64 or float32."""
-        return np.float64 if self.precision == "float64" else np.float32
+        return np.float64 if self._precision == "float64" else np.float32
 
     def _fitted_float_dtype(self) -> type:
         """NumPy float type of the fitted module's inputs."""
@@ -201,7 +217,7 @@ class BaseTorchEstimator(BaseEstimator):
         """
         fitted = hasattr(self, "net_")
         fresh = not fitted or not (incremental or self.warm_start)
-        if incremental and self.early_stopping:
+        if incremental and self._early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call "
                 "trains one epoch on the rows it is given, with no validation "
@@ -237,7 +253,7 @@ class BaseTorchEstimator(BaseEstimator):
                 )
                 if not fresh and self._fitted_float_dtype() != self._float_dtype:
                     raise ValueError(
-                        f"precision={self.precision!r}, but the model was fitted in "
+                        f"precision={self._precision!r}, but the model was fitted in "
                         f"{self._fitted_float_dtype().__name__}, which warm_start and "
                         "partial_fit keep. Set precision back, or fit with "
                         "warm_start=False."
@@ -301,15 +317,15 @@ class BaseTorchEstimator(BaseEstimator):
         net = self.net_
         return (
             copy.deepcopy(net.module_.state_dict()),
-            copy.deepcopy(net.optimizer_.state_dict()),
+            copy.deepcopy(net.optimizer_states()),
             len(net.history),
         )
 
     def _restore_training(self, snapshot):
-        module_state, optimizer_state, n_epochs = snapshot
+        module_state, optimizer_states, n_epochs = snapshot
         net = self.net_
         net.module_.load_state_dict(module_state)
-        net.optimizer_.load_state_dict(optimizer_state)
+        net.load_optimizer_states(optimizer_states)
         del net.history[n_epochs:]
 
     def _make_batches(self, X, y, weight, device, seed):
@@ -317,7 +333,7 @@ class BaseTorchEstimator(BaseEstimator):
         n_samples = X.shape[0]
         valid = None
         index_train = np.arange(n_samples)
-        if self.early_stopping:  # never with partial_fit, which refuses it
+        if self._early_stopping:  # never with partial_fit, which refuses it
             if hasattr(X, "validation_split"):  # X read block by block
                 index_train, index_valid = X.validation_split(self, y, seed)
             else:
@@ -420,7 +436,7 @@ class BaseTorchEstimator(BaseEstimator):
             HostRows(X, device, None if whole else index)
             if reads_lazily(X, device)
             else to_rows(take(X), device),
-            to_rows(take(y), device),
+            None if y is None else to_rows(take(y), device),
             None if weight is None else to_rows(take(weight), device),
             batch_size=batch_size,
             shuffle=shuffle,
@@ -489,7 +505,7 @@ class BaseTorchEstimator(BaseEstimator):
         )
 
     def _compile_options(self) -> dict | None:
-        if self.compile is False:
+        if getattr(self, "compile", False) is False:
             return None
         return {} if self.compile is True else dict(self.compile)
 
@@ -526,15 +542,16 @@ class BaseTorchEstimator(BaseEstimator):
         }
 
     def _autocast_dtype(self, device: torch.device):
-        if self.precision == "float64" and device.type == "mps":
+        precision = self._precision
+        if precision == "float64" and device.type == "mps":
             raise ValueError(
                 "precision='float64' needs a device with float64 arithmetic: CPU or "
                 "CUDA; MPS has none. Use precision='float32' on MPS."
             )
-        dtype = _PRECISIONS[self.precision]
+        dtype = _PRECISIONS[precision]
         if dtype is not None and device.type != "cuda":
             warnings.warn(
-                f"precision={self.precision!r} (mixed precision) runs on CUDA "
+                f"precision={precision!r} (mixed precision) runs on CUDA "
                 f"devices only; training on {device.type} in float32.",
                 UserWarning,
                 stacklevel=5,
@@ -543,21 +560,30 @@ class BaseTorchEstimator(BaseEstimator):
         return dtype
 
     def _training_callbacks(self) -> list:
-        # the stopping rule runs in partial_fit too, as in scikit-learn: there it
-        # can only lower an 'adaptive' learning rate (a call trains one epoch)
+        callbacks = self._stopping_callbacks()
+        if self.verbose:
+            callbacks.append(("iteration_log", IterationLog()))
+        return callbacks + list(self.callbacks or [])
+
+    def _stopping_callbacks(self) -> list:
+        """Callbacks of the stopping rules and learning-rate schedules.
+
+        The stopping rule runs in partial_fit too, as in scikit-learn: there it
+        can only lower an 'adaptive' learning rate (a call trains one epoch).
+        """
         callbacks = []
         if self.solver == "lbfgs":
             callbacks.append(("lbfgs_convergence", LBFGSConvergence(self.max_fun)))
-        else:
+        elif self._stops_on_convergence:
             callbacks.append(
                 (
                     "convergence",
                     Convergence(
-                        "valid_score" if self.early_stopping else "train_loss",
+                        "valid_score" if self._early_stopping else "train_loss",
                         tol=self.tol,
                         n_iter_no_change=self.n_iter_no_change,
                         lower_lr_on_plateau=self.learning_rate == "adaptive",
-                        restore_best=self.early_stopping,
+                        restore_best=self._early_stopping,
                     ),
                 )
             )
@@ -565,16 +591,14 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
-        if self.verbose:
-            callbacks.append(("iteration_log", IterationLog()))
-        return callbacks + list(self.callbacks or [])
+        return callbacks
 
     def _set_fitted_attributes(self, net, outcome, incremental, n_before):
         self.net_ = net
         net.module_.eval()
         self.__dict__.update(
             _history_attributes(
-                net.history, self.early_stopping, len(net.history) - n_before
+                net.history, self._early_stopping, len(net.history) - n_before
             )
         )
         name = type(self).__name__
@@ -601,7 +625,7 @@ class BaseTorchEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-        elif outcome == "max_iter" and not incremental:
+        elif outcome == "max_iter" and not incremental and self._stops_on_convergence:
             warnings.warn(
                 f"{name}: the maximum number of epochs (max_iter={self.max_iter}) "
                 "was reached and the optimization hasn't converged yet "
@@ -609,6 +633,16 @@ class BaseTorchEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    @property
+    def _precision(self) -> str:
+        # estimators that sample unit by unit have no precision or compile
+        return getattr(self, "precision", "float32")
+
+    @property
+    def _early_stopping(self) -> bool:
+        # estimators without a validation score have no early_stopping
+        return getattr(self, "early_stopping", False)
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":
@@ -631,11 +665,20 @@ class BaseTorchEstimator(BaseEstimator):
         batches = (rows[start : start + chunk] for start in range(0, len(rows), chunk))
         return batches, None
 
-    def _checked_input(self, X):
-        """``X`` validated for prediction, once the estimator is fitted."""
+    def __sklearn_is_fitted__(self) -> bool:
+        # what check_is_fitted reads, instead of scanning every attribute for a
+        # trailing underscore (30 us of a one-row prediction)
+        return "net_" in self.__dict__
+
+    def _checked_input(self, X, validate=None):
+        """``X`` validated for prediction, once the estimator is fitted.
+
+        ``validate(X)``, when given, replaces ``_validate_X`` (an autoencoder's
+        codes are no rows of features).
+        """
         check_is_fitted(self)
         with memory_advice(self._predicting_advice()):
-            return self._validate_X(X)
+            return (validate or self._validate_X)(X)
 
     def _predicting_advice(self) -> str:
         return (
@@ -644,8 +687,16 @@ class BaseTorchEstimator(BaseEstimator):
             "Pass fewer rows per call."
         )
 
-    def _forward(self, X, dtype=np.float64) -> np.ndarray:
-        """Module outputs after ``_output_function``, as a numpy array of ``dtype``."""
+    def _forward(self, X, dtype=np.float64, apply=None) -> np.ndarray:
+        """Module outputs after ``_output_function``, as a numpy array of ``dtype``.
+
+        ``apply(module, batch)``, when given, computes one batch's outputs
+        instead of ``_output_function(module(batch))``: another method of the
+        module (an autoencoder's ``encode`` or ``decode``), or outputs that need
+        the batch's inputs too (a language model's likelihood of the tokens it
+        reads). ``module`` is ``net_.forward_module()``. Batching, threads,
+        memory advice and the finiteness check stay the same.
+        """
         net = self.net_
         module = net.module_
         if module.training:
@@ -655,12 +706,15 @@ class BaseTorchEstimator(BaseEstimator):
             n_rows = min(X.shape[0], self._inference_batch_size)
             with torch.inference_mode(), net.autocast(), self._threads(net, n_rows):
                 forward = net.forward_module()
-                outputs = [self._output_function(forward(batch)) for batch in batches]
+                if apply is None:
+                    outputs = [self._output_function(forward(b)) for b in batches]
+                else:
+                    outputs = [apply(forward, batch) for batch in batches]
             out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
             if order is not None:
                 out = out[torch.argsort(order.to(out.device))]
             out = out.cpu().numpy().astype(dtype, copy=False)
-        _check_finite_outputs(out, X, type(self).__name__, self._fitted_float_dtype())
+        _check_finite_outputs(out, X, self)
         return out
 
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
@@ -994,6 +1048,55 @@ class TorchRegressorMixin(RegressorMixin):
         return tags
 
 
+class TorchTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
+    """Unsupervised estimators whose outputs are features.
+
+    ``fit(X)`` trains on batches without targets (an estimator whose loss
+    compares outputs with the rows themselves returns them from
+    ``_encode_targets``, as an autoencoder does). ``_build_module`` sets
+    ``_n_features_out``, the width of :meth:`transform`'s output, for
+    ``get_feature_names_out``. Features computed from float32 ``X`` are float32,
+    as scikit-learn's transformers keep them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl import AutoencoderTransformer
+    >>> X = np.random.RandomState(0).rand(20, 4).astype(np.float32)
+    >>> model = AutoencoderTransformer((2,), max_iter=5, random_state=0).fit(X)
+    >>> model.transform(X).dtype, model.get_feature_names_out()
+    (dtype('float32'), array(['autoencodertransformer0', 'autoencodertransformer1'],
+          dtype=object))
+    """
+
+    def _validate_X_y(self, X, y, *, reset):
+        X = validate_data(
+            self,
+            X,
+            accept_sparse=("csr", "csc"),
+            dtype=self._float_dtype,
+            reset=reset,
+        )
+        return X, None
+
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
+        return None, None
+
+    def _features(self, X, apply, validate=None) -> np.ndarray:
+        """``apply(module, rows)`` on the rows of ``X``: see ``_forward``.
+
+        ``X`` is validated (by ``validate``, if given) with the memory advice of
+        prediction; the result is float32 for float32 ``X``, else float64.
+        """
+        rows = self._checked_input(X, validate)
+        return self._forward(rows, output_dtype(X), apply=apply)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
 def _trace_layers(module: nn.Module, example: torch.Tensor, record) -> None:
     """Run ``example`` through ``module``, calling ``record(name, layer, output)``
     for each leaf layer as it runs (a recurrent layer's output is its sequence).
@@ -1078,16 +1181,17 @@ def _history_attributes(history, early_stopping: bool, n_iter: int) -> dict:
     }
 
 
-def _check_finite_outputs(out: np.ndarray, X, name: str, dtype: type) -> None:
+def _check_finite_outputs(out: np.ndarray, X, estimator) -> None:
     """Refuse to turn NaN or infinite network outputs into predictions.
 
     Finite inputs far outside the training range (1e30 fits in float32) can
-    overflow the arithmetic of the network (in ``dtype``); argmax or thresholds
-    would then return an arbitrary label without a word.
+    overflow the arithmetic of the network; argmax or thresholds would then
+    return an arbitrary label without a word.
     """
-    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
-    if finite.all():
+    if np.isfinite(out).all():
         return
+    name, dtype = type(estimator).__name__, estimator._fitted_float_dtype()
+    finite = np.isfinite(out).reshape(len(out), -1).all(axis=1)
     bad = np.flatnonzero(~finite)
     largest = ""
     if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.number):

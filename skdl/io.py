@@ -49,15 +49,28 @@ from sklearn.preprocessing import LabelEncoder
 from skorch.history import History
 from torch import nn
 from torch.nn.modules import module as torch_module
+from torch.overrides import TorchFunctionMode
 
 from . import __version__, modules
 from ._net import SkdlNet
-from .base import BaseTorchEstimator, TorchClassifierMixin, _history_attributes
+from .base import (
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+    TorchTransformerMixin,
+    _history_attributes,
+)
 from .exceptions import ModelFileError
 from .feature_extraction._base import ImageTransformer
+from .generative._gan import GANSampler
+from .language._base import EOS, UNK, LanguageModelMixin
+from .language._neural import LSTMLanguageModel
+from .language._ngram import NGramLanguageModel
 from .lvq._lvq import LVQClassifier
+from .memory._boltzmann import BoltzmannMachine
+from .memory._hopfield import HopfieldNetwork
 from .neural_network._cnn import CNNClassifier
-from .neural_network._mlp import _BaseMLP
+from .neural_network._mlp import _PRETRAINERS, _BaseMLP
 from .neural_network._rbm import DBNTransformer, RBMTransformer
 from .neural_network._recurrent import _BaseSequenceModel
 from .neural_network._text import LSTMTextClassifier
@@ -97,6 +110,7 @@ SAFE_TOKEN_PATTERNS = frozenset(
         r"[A-Za-z]+",
         r"(?u)\b\w+\b|[^\w\s]",
         r"\w+|[^\w\s]",
+        r"(?u)\w+|[^\w\s]",  # the language models' default
     }
 )
 
@@ -130,11 +144,18 @@ _HISTORY_ATTRIBUTES = (
     "best_loss_",
 )
 _FITTED = {
-    BaseTorchEstimator: (
-        {"net_", "_built_with", "n_outputs_", "out_activation_", *_HISTORY_ATTRIBUTES},
-        set(),
+    BaseTorchEstimator: ({"net_", "_built_with", *_HISTORY_ATTRIBUTES}, set()),
+    TorchClassifierMixin: ({"classes_", "n_outputs_", "out_activation_"}, set()),
+    TorchRegressorMixin: ({"n_outputs_", "out_activation_"}, set()),
+    TorchTransformerMixin: (
+        {"n_features_in_", "_n_features_out"},
+        {"feature_names_in_"},
     ),
-    TorchClassifierMixin: ({"classes_"}, set()),
+    BoltzmannMachine: ({"_gibbs_rng"}, set()),
+    HopfieldNetwork: (
+        {"n_features_in_", "coding_", "patterns_", "capacity_"},
+        {"feature_names_in_", "coef_"},
+    ),
     _BaseMLP: ({"n_features_in_", "n_layers_"}, {"feature_names_in_", "pretrain_"}),
     _BaseSequenceModel: ({"n_features_in_", "input_shape_"}, {"feature_names_in_"}),
     CNNClassifier: (
@@ -142,6 +163,24 @@ _FITTED = {
         {"feature_names_in_"},
     ),
     LSTMTextClassifier: ({"vocabulary_", "_ids_input"}, set()),
+    LSTMLanguageModel: ({"vocabulary_"}, set()),
+    NGramLanguageModel: (
+        {"vocabulary_", "_order", "_ngram_keys", "_ngram_counts"},
+        set(),
+    ),
+    # rows (mean_, scale_) or images (image_shape_ ...): _check_gan_layout
+    GANSampler: (
+        {"n_features_in_", "_dtype"},
+        {
+            "feature_names_in_",
+            "classes_",
+            "mean_",
+            "scale_",
+            "image_shape_",
+            "data_range_",
+            "_input_ndim",
+        },
+    ),
     LVQClassifier: (
         {"n_features_in_", "prototype_labels_", "_fitted_variant"},
         {"feature_names_in_"},
@@ -200,6 +239,9 @@ _SIZE_PARAMS = (
     "kernel_size",
     "prototypes_per_class",
     "relevance_n_components",
+    "n_components",
+    "n_chains",
+    "noise_dim",
 )
 
 
@@ -401,7 +443,7 @@ def _estimator_state(estimator: BaseEstimator, writer: _Writer) -> dict:
 
 
 # attributes that load rebuilds from the others instead of reading them
-_DERIVED = {"_sklearn_version", "_label_encoder", "history_"}
+_DERIVED = {"_sklearn_version", "_label_encoder", "history_", "_ngrams"}
 
 
 def _encoded_or_none(writer: _Writer, value, where: str):
@@ -439,7 +481,12 @@ def _recipe_state(built: dict, current: dict, writer: _Writer) -> dict:
 
 
 def _net_state(estimator: BaseTorchEstimator, writer: _Writer) -> dict:
-    """Weights, optimizer state, history and skdl's callback counters of ``net_``."""
+    """Weights, optimizer states, history and skdl's callback counters of ``net_``.
+
+    Each optimizer the net registered is stored under its name: ``optimizer``
+    (``optimizer_``), and those a subclass adds (GANSampler's
+    ``discriminator_optimizer``).
+    """
     net = estimator.net_
     user_callbacks = _user_callback_ids(estimator._built_with["net"])
     callbacks = {}
@@ -457,7 +504,7 @@ def _net_state(estimator: BaseTorchEstimator, writer: _Writer) -> dict:
             callbacks[name] = counters
     state = {
         "module": dict(net.module_.state_dict()),
-        "optimizer": net.optimizer_.state_dict(),
+        **net.optimizer_states(),
         "history": [dict(row) for row in net.history],
         "callbacks": callbacks,
     }
@@ -854,7 +901,11 @@ class _Reader:
 
     def _net(self, value, depth):
         state = value["__net__"]
-        if not isinstance(state, dict) or set(state) != _NET_KEYS:
+        if (
+            not isinstance(state, dict)
+            or not _NET_KEYS <= set(state)
+            or not all(_is_optimizer_name(key) for key in set(state) - _NET_KEYS)
+        ):
             raise _Invalid("a network entry does not hold its weights and history")
         return _NetState(self.mapping(state, depth, "network state"))
 
@@ -895,6 +946,16 @@ class _Reader:
 
 
 _NET_KEYS = {"module", "optimizer", "history", "callbacks"}
+
+
+def _is_optimizer_name(key) -> bool:
+    """Whether ``key`` can name another optimizer (``discriminator_optimizer``)."""
+    return (
+        isinstance(key, str)
+        and len(key) <= 64
+        and key.endswith("_optimizer")
+        and key[: -len("_optimizer")].isidentifier()
+    )
 
 
 def _dtype(value) -> np.dtype:
@@ -1042,11 +1103,18 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
     for key, check in _ATTRIBUTE_CHECKS.items():  # types first, then agreement
         if key in attributes:
             check(attributes[key], attributes, estimator, reader)
+    for owner, (key, check) in _ESTIMATOR_CHECKS.items():
+        if isinstance(estimator, owner):
+            check(attributes[key], attributes, estimator, reader)
     net_state = attributes.pop("net_", None)
     estimator.__dict__.update(attributes)
-    if is_classifier(estimator) and not _multilabel(attributes):
+    if "classes_" in attributes and not (
+        is_classifier(estimator) and _multilabel(attributes)
+    ):
         estimator._label_encoder = LabelEncoder()
         estimator._label_encoder.classes_ = attributes["classes_"]
+    if isinstance(estimator, NGramLanguageModel):
+        estimator._ngrams = estimator._count_tables()
     if net_state is not None:
         estimator.net_ = _restore_net(estimator, net_state)
         scores = attributes["validation_scores_"]
@@ -1136,10 +1204,12 @@ def _check_feature_names(value, attributes, estimator, reader) -> None:
 
 
 def _check_classes(value, attributes, estimator, reader) -> None:
+    # a conditional GAN may learn a single class; a classifier needs two
+    fewest = 1 if isinstance(estimator, GANSampler) else 2
     ok = (
         isinstance(value, np.ndarray)
         and value.ndim == 1
-        and len(value) >= 2
+        and len(value) >= fewest
         and (
             value.dtype.kind in "biuU"
             or (value.dtype.kind == "f" and not np.isnan(value).any())
@@ -1148,9 +1218,11 @@ def _check_classes(value, attributes, estimator, reader) -> None:
     )
     if not ok or not np.array_equal(np.unique(value), value):
         raise _Invalid(
-            f"classes_ {_short(value)} is not a sorted array of two or more "
-            "distinct labels"
+            f"classes_ {_short(value)} is not a sorted array of "
+            f"{'one' if fewest == 1 else 'two'} or more distinct labels"
         )
+    if isinstance(estimator, GANSampler):  # the network's shapes say the rest
+        return
     n_outputs = _needs(attributes, "n_outputs_", "classes_")
     activation = _needs(attributes, "out_activation_", "classes_")
     if activation == "softmax":
@@ -1240,6 +1312,21 @@ def _check_n_features_out(value, attributes, estimator, reader) -> None:
 
 
 def _check_vocabulary(value, attributes, estimator, reader) -> None:
+    if isinstance(estimator, LanguageModelMixin):
+        # the columns of predict_proba_next: <unk> 0, </s> 1, then the tokens
+        if (
+            not isinstance(value, dict)
+            or not all(type(key) is str for key in value)
+            or not all(type(column) is int for column in value.values())
+            or value.get(UNK) != 0
+            or value.get(EOS) != 1
+            or sorted(value.values()) != list(range(len(value)))
+        ):
+            raise _Invalid(
+                f"vocabulary_ does not map {UNK!r} to 0, {EOS!r} to 1 and distinct "
+                "tokens to the columns 2, 3, ..."
+            )
+        return
     ids = _bool(_needs(attributes, "_ids_input", "vocabulary_"), "_ids_input")
     key_type = int if ids else str
     if (
@@ -1256,6 +1343,104 @@ def _check_vocabulary(value, attributes, estimator, reader) -> None:
 
 def _check_ids_input(value, attributes, estimator, reader) -> None:
     _bool(value, "_ids_input")
+
+
+def _check_ngram_order(value, attributes, estimator, reader) -> None:
+    vocabulary = _needs(attributes, "vocabulary_", "_order")
+    _int(value, "_order", 1, 64)
+    if (len(vocabulary) + 1) ** value >= 2**63:
+        raise _Invalid(
+            f"_order={value} with {len(vocabulary)} tokens gives n-gram keys "
+            "beyond int64"
+        )
+
+
+def _check_ngram_keys(value, attributes, estimator, reader) -> None:
+    order = _needs(attributes, "_order", "_ngram_keys")
+    radix = len(_needs(attributes, "vocabulary_", "_ngram_keys")) + 1
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.int64
+        and value.ndim == 1
+        and len(value)
+        and value[0] >= 0
+        and value[-1] < radix**order
+        and (np.diff(value) > 0).all()
+    ):
+        raise _Invalid(
+            "_ngram_keys is not a sorted int64 array of distinct n-gram keys "
+            f"below {radix}**{order}"
+        )
+
+
+def _check_ngram_counts(value, attributes, estimator, reader) -> None:
+    keys = _needs(attributes, "_ngram_keys", "_ngram_counts")
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.int64
+        and value.shape == keys.shape
+        and (value >= 1).all()
+    ):
+        raise _Invalid("_ngram_counts is not one positive int64 count per n-gram")
+
+
+def _check_gan_dtype(value, attributes, estimator, reader) -> None:
+    if value not in ("uint8", "float32", "float64"):
+        raise _Invalid(f"_dtype is {_short(value)}, not uint8, float32 or float64")
+
+
+def _check_standardization(value, attributes, estimator, reader) -> None:
+    # mean_ and scale_ of GANSampler's rows
+    n_features = _needs(attributes, "n_features_in_", "mean_ and scale_")
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.shape == (n_features,)
+        and np.isfinite(value).all()
+    ):
+        raise _Invalid(
+            f"mean_ or scale_ is not a finite float64 array of {n_features} values"
+        )
+
+
+def _check_data_range(value, attributes, estimator, reader) -> None:
+    if not (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(type(v) is float and math.isfinite(v) for v in value)
+        and value[0] <= value[1]
+    ):
+        raise _Invalid(f"data_range_ is {_short(value)}, not (low, high) floats")
+
+
+def _check_input_ndim(value, attributes, estimator, reader) -> None:
+    _int(value, "_input_ndim", 2, 4)
+
+
+def _check_gan_layout(value, attributes, estimator, reader) -> None:
+    """GANSampler's attributes of one input kind, and its classes if conditional."""
+    rows, images = {"mean_", "scale_"}, {"image_shape_", "data_range_", "_input_ndim"}
+    present = set(attributes)
+    if not (rows <= present and not images & present) and not (
+        images <= present and not rows & present
+    ):
+        raise _Invalid(
+            "its GANSampler holds neither the attributes of rows (mean_, scale_) "
+            "nor those of images (image_shape_, data_range_, _input_ndim) alone"
+        )
+    if rows <= present:
+        if value == "uint8":
+            raise _Invalid("its GANSampler of rows samples uint8 values")
+        if not (attributes["scale_"] > 0).all():
+            raise _Invalid("scale_ holds a value that is not positive")
+    elif attributes["_input_ndim"] == 3 and attributes["image_shape_"][2] != 1:
+        raise _Invalid("its GANSampler read 3-D images but has several channels")
+    recipe = _needs(attributes, "_built_with", "GANSampler")
+    if recipe["module"]["conditional"] != ("classes_" in attributes):
+        raise _Invalid(
+            "its GANSampler's classes_ do not agree with the conditional parameter "
+            "its network was built with"
+        )
 
 
 def _check_rbm_iterations(value, attributes, estimator, reader) -> None:
@@ -1293,17 +1478,85 @@ def _check_net(value, attributes, estimator, reader) -> None:
 
 
 def _check_pretrain(value, attributes, estimator, reader) -> None:
+    # a nested estimator's attributes were checked as it was rebuilt: it has
+    # all of them, or none (unfitted)
     if not (
-        isinstance(value, RBMTransformer | DBNTransformer)
-        and ("module_" in vars(value) or "rbms_" in vars(value))
+        isinstance(value, _PRETRAINERS)
+        and ({"module_", "rbms_", "net_"} & set(vars(value)))
     ):
-        raise _Invalid("pretrain_ is not a fitted RBMTransformer or DBNTransformer")
+        raise _Invalid(
+            "pretrain_ is not a fitted RBMTransformer, DBNTransformer or "
+            "AutoencoderTransformer"
+        )
+
+
+def _check_coding(value, attributes, estimator, reader) -> None:
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.tolist() in ([-1.0, 1.0], [0.0, 1.0])
+    ):
+        raise _Invalid(f"coding_ is {_short(value)}, not the values [-1, 1] or [0, 1]")
+
+
+def _check_patterns(value, attributes, estimator, reader) -> None:
+    n_features = _needs(attributes, "n_features_in_", "patterns_")
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.int8
+        and value.ndim == 2
+        and len(value) >= 1
+        and value.shape[1] == n_features
+        and np.isin(value, (-1, 1)).all()
+    ):
+        raise _Invalid(
+            f"patterns_ is not an int8 array of rows of {n_features} values -1 and 1"
+        )
+
+
+def _check_coef(value, attributes, estimator, reader) -> None:
+    # what every storage rule gives: symmetric couplings, zero diagonal
+    n_features = _needs(attributes, "n_features_in_", "coef_")
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.float64
+        and value.shape == (n_features, n_features)
+        and np.isfinite(value).all()
+        and not np.diagonal(value).any()
+        and np.array_equal(value, value.T)
+    ):
+        raise _Invalid(
+            f"coef_ is not a finite symmetric {n_features} x {n_features} matrix "
+            "with a zero diagonal"
+        )
+
+
+def _check_capacity(value, attributes, estimator, reader) -> None:
+    n_features = _needs(attributes, "n_features_in_", "capacity_")
+    kinds = (*modules.STORAGE_RULES, "dense")
+    if type(value) is not float or value not in {
+        modules.capacity(kind, n_features) for kind in kinds
+    }:
+        raise _Invalid(
+            f"capacity_ is {_short(value)}, not the capacity of a storage rule for "
+            f"{n_features} units"
+        )
+    # a classic network (of finite capacity) keeps its couplings, a dense one none
+    if (value != math.inf) != ("coef_" in attributes):
+        raise _Invalid(
+            "coef_ is stored for a dense network or missing for a classic one "
+            f"(capacity_={value})"
+        )
 
 
 # in this order: an attribute's own type first, then its agreement with those
 # checked before it; net_, _built_with and the history are checked on rebuilding
 _ATTRIBUTE_CHECKS = {
     "n_features_in_": _check_n_features,
+    "coding_": _check_coding,
+    "patterns_": _check_patterns,
+    "coef_": _check_coef,
+    "capacity_": _check_capacity,
     "n_outputs_": _check_n_outputs,
     "out_activation_": _check_out_activation,
     "_ids_input": _check_ids_input,
@@ -1320,7 +1573,17 @@ _ATTRIBUTE_CHECKS = {
     "rescale_": _check_rescale,
     "_n_features_out": _check_n_features_out,
     "vocabulary_": _check_vocabulary,
+    "_order": _check_ngram_order,
+    "_ngram_keys": _check_ngram_keys,
+    "_ngram_counts": _check_ngram_counts,
+    "mean_": _check_standardization,
+    "scale_": _check_standardization,
+    "data_range_": _check_data_range,
+    "_input_ndim": _check_input_ndim,
+    "_dtype": _check_gan_dtype,
 }
+# after every attribute's own check: agreement within an estimator class
+_ESTIMATOR_CHECKS = {GANSampler: ("_dtype", _check_gan_layout)}
 
 
 def _same(a, b) -> bool:
@@ -1353,7 +1616,11 @@ def _checked_module(build, state, what: str) -> nn.Module:
     if not isinstance(state, dict):
         raise _Invalid(f"the weights of {what} are not a dict of tensors")
     try:
-        with torch.device("meta"), _registration_budget(len(state) + 16, what):
+        with (
+            torch.device("meta"),
+            _NoRandomFillsOnMeta(),
+            _registration_budget(len(state) + 16, what),
+        ):
             expected = build().state_dict()
     except _Invalid:
         raise
@@ -1388,6 +1655,43 @@ def _checked_module(build, state, what: str) -> nn.Module:
         module = build()
     module.load_state_dict(state)
     return module
+
+
+# the random fills of a module's initialisation, as torch.Tensor methods
+_RANDOM_FILLS = {
+    torch.Tensor.normal_,
+    torch.Tensor.uniform_,
+    torch.Tensor.bernoulli_,
+    torch.Tensor.exponential_,
+    torch.Tensor.log_normal_,
+    torch.Tensor.cauchy_,
+    torch.Tensor.geometric_,
+    torch.Tensor.random_,
+}
+
+
+class _NoRandomFillsOnMeta(TorchFunctionMode):
+    """Leave meta tensors unfilled by ``torch.nn.init`` and the random fills.
+
+    A meta tensor holds no values to fill. Filling it is not free: ``normal_``
+    (an embedding's initialisation) runs on the meta device through
+    ``torch._refs``, whose first call imports ``torch._dynamo``, about a second
+    and 37 MiB that loading a model has no use for.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        fills = func in _RANDOM_FILLS or (
+            getattr(func, "__module__", None) == "torch.nn.init"
+            and name.endswith("_")
+            and not name.startswith("_")
+        )
+        if fills:
+            tensor = args[0] if args else kwargs.get("tensor", kwargs.get("self"))
+            if torch.is_tensor(tensor) and tensor.is_meta:
+                return tensor
+        return func(*args, **kwargs)
 
 
 @contextlib.contextmanager
@@ -1485,14 +1789,21 @@ def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:
             "its parameters do not build the net that trains its network "
             f"({type(exc).__name__}: {_short(exc, 160)})"
         ) from None
-    _load_optimizer(net.optimizer_, state["optimizer"])
-    net.history = History(_checked_history(state["history"]))
+    stored = {key for key in state if key == "optimizer" or _is_optimizer_name(key)}
+    if stored != set(net._optimizers):
+        raise _Invalid(
+            f"it holds the optimizers {_names(stored)}, but its network trains "
+            f"with {_names(net._optimizers)}"
+        )
+    for name in net._optimizers:
+        _load_optimizer(getattr(net, name + "_"), state[name])
+    net.history = History(_checked_history(state["history"], estimator))
     _load_counters(net, state["callbacks"], _user_callback_ids(built["net"]))
     net.module_.eval()
     return net
 
 
-def _checked_history(rows) -> list[dict]:
+def _checked_history(rows, estimator) -> list[dict]:
     if not isinstance(rows, list) or not rows:
         raise _Invalid("its training history is not a list of epochs")
     samples_seen = 0
@@ -1515,7 +1826,29 @@ def _checked_history(rows) -> list[dict]:
                 "samples seen"
             )
         samples_seen = row["samples_seen"]
+    if isinstance(estimator, GANSampler):
+        _check_gan_history(rows)
     return rows
+
+
+def _check_gan_history(rows: list[dict]) -> None:
+    """Every epoch's discriminator steps so far and losses.
+
+    A continued fit counts its ``n_critic`` steps on from the steps so far.
+    """
+    steps = 0
+    for row in rows:
+        if not (
+            type(row.get("discriminator_steps")) is int
+            and row["discriminator_steps"] >= steps
+            and _real(row.get("discriminator_loss"))
+            and all(_real(row[key]) for key in ("generator_loss",) if key in row)
+        ):
+            raise _Invalid(
+                "an epoch of its GANSampler's training history lacks its count of "
+                "discriminator steps or its losses"
+            )
+        steps = row["discriminator_steps"]
 
 
 def _load_optimizer(optimizer: torch.optim.Optimizer, saved) -> None:

@@ -9,6 +9,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from estimator_cases import OUTPUT_METHODS
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 
@@ -31,9 +32,7 @@ def check_estimator_api(estimator, X, y, X_test=None):
         "__init__ must store its parameters and nothing else"
     )
 
-    methods = [
-        m for m in ("predict", "predict_proba", "transform") if hasattr(estimator, m)
-    ]
+    methods = [m for m in OUTPUT_METHODS if hasattr(estimator, m)]
     for method in methods:
         with pytest.raises(NotFittedError):
             getattr(clone(estimator), method)(X_test)

@@ -94,6 +94,17 @@ def mnist_t10k() -> Path:
 
 
 @pytest.fixture(scope="session")
+def mnist_test_set(mnist_t10k) -> tuple[np.ndarray, np.ndarray]:
+    """The 10000 MNIST test images as flat rows of floats in [0, 1], and labels."""
+    from skdl.datasets._fetchers import _read_idx
+
+    fetcher = "mnist_test_set"  # what a corrupt file's error says to call again
+    images = _read_idx(mnist_t10k / "t10k-images-idx3-ubyte.gz", fetcher)
+    labels = _read_idx(mnist_t10k / "t10k-labels-idx1-ubyte.gz", fetcher)
+    return images.reshape(len(images), -1) / 255.0, labels.astype(int)
+
+
+@pytest.fixture(scope="session")
 def letter_recognition() -> Path:
     """UCI Letter Recognition, 20,000 rows of a letter and 16 integer features."""
     return _shared(
@@ -120,3 +131,14 @@ def sentiment_sentences() -> Path:
         )
     ) as path:
         yield path
+
+
+@pytest.fixture(scope="session")
+def sms_messages() -> list[str]:
+    """The 5574 texts of the UCI SMS Spam Collection, in file order."""
+    path = _shared(
+        "sms_spam_collection/SMSSpamCollection",
+        "the UCI SMS Spam Collection (https://archive.ics.uci.edu/dataset/228)",
+    )
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t", 1)[1] for line in lines]

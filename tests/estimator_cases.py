@@ -14,6 +14,10 @@ unsupervised transformers).
 - ``'images'``: ``(n_samples, height, width[, channels])`` arrays;
 - ``'sequences'``: ``(n_samples, n_timesteps, n_features)`` float arrays;
 - ``'text'``: a list of strings.
+
+:func:`output` and :func:`outputs` call the methods that give an estimator's
+result on ``X``, whatever its kind (labels, features, or a language model's
+log-likelihoods).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class Case:
     kind: str
     #: seeded estimators train (and must reproduce bitwise under random_state)
     seeded: bool = True
+    #: whether methods of the fitted estimator read X (a sampler's do not)
+    reads_X: bool = True
 
     @property
     def task(self) -> str:
@@ -103,6 +109,10 @@ def _texts(seed=0):
     return docs, np.array(labels)
 
 
+def _corpus():
+    return _texts()[0], None
+
+
 _MLP = {"hidden_layer_sizes": (5,), "max_iter": 3, "random_state": 0}
 _RNN = {"hidden_size": 4, "max_iter": 2, "random_state": 0}
 
@@ -132,6 +142,31 @@ CASES: dict[str, Case] = {
         _unit_interval,
         "tabular",
     ),
+    "AutoencoderTransformer": Case(
+        lambda **p: skdl.AutoencoderTransformer(
+            **{"hidden_layer_sizes": (4, 2), "max_iter": 3, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
+    # recall is deterministic under random_state (its only randomness is the
+    # order of asynchronous updates), and storing patterns has no seed to vary:
+    # tests/memory/test_hopfield.py checks the orders
+    "BoltzmannMachine": Case(
+        lambda **p: skdl.BoltzmannMachine(
+            **{"n_components": 3, "n_chains": 10, "max_iter": 3, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+    ),
+    "HopfieldNetwork": Case(
+        lambda **p: skdl.HopfieldNetwork(
+            **{"threshold": 0.5, "max_iter": 20, "random_state": 0, **p}
+        ),
+        _unit_interval,
+        "tabular",
+        seeded=False,
+    ),
     "LSTMClassifier": Case(
         lambda **p: skdl.LSTMClassifier(**{**_RNN, **p}), _sequences, "sequences"
     ),
@@ -146,6 +181,31 @@ CASES: dict[str, Case] = {
         ),
         _texts,
         "text",
+    ),
+    "NGramLanguageModel": Case(
+        lambda **p: skdl.NGramLanguageModel(**p), _corpus, "text", seeded=False
+    ),
+    "LSTMLanguageModel": Case(
+        lambda **p: skdl.LSTMLanguageModel(
+            **{
+                **_RNN,
+                "embedding_dim": 4,
+                "batch_size": 8,
+                "early_stopping": False,
+                **p,
+            }
+        ),
+        _corpus,
+        "text",
+    ),
+    "GANSampler": Case(
+        lambda **p: skdl.GANSampler(
+            **{"noise_dim": 3, "hidden_layer_sizes": (8,), "batch_size": 16}
+            | {"max_iter": 2, "random_state": 0, **p}
+        ),
+        lambda: (_tabular_classes()[0], None),
+        "tabular",
+        reads_X=False,
     ),
     "CNNClassifier": Case(
         lambda **p: skdl.CNNClassifier(
@@ -188,6 +248,36 @@ CASES: dict[str, Case] = {
         lambda **p: skdl.ImageDeskewer(**p), _gray_images, "images", seeded=False
     ),
 }
+
+#: the methods that return an estimator's result on X
+OUTPUT_METHODS = (
+    "predict",
+    "predict_proba",
+    "decision_function",
+    "transform",
+    "score_samples",
+    "predict_proba_next",
+)
+
+
+def outputs(estimator, X) -> dict:
+    """Every output method's result on ``X``."""
+    methods = [m for m in OUTPUT_METHODS if hasattr(estimator, m)]
+    results = {m: getattr(estimator, m)(X) for m in methods}
+    if hasattr(estimator, "sample"):
+        results["sample"] = estimator.sample(len(X), random_state=0)
+    return results
+
+
+def output(estimator, X):
+    """The estimator's main result on ``X``: labels or predictions, features,
+    (language models) the log-likelihood of each text, or (samplers, which
+    read no X) ``len(X)`` samples drawn with ``random_state=0``."""
+    for method in ("predict", "transform", "score_samples"):
+        if hasattr(estimator, method):
+            return getattr(estimator, method)(X)
+    return estimator.sample(len(X), random_state=0)
+
 
 # what tests/test_common.py checks: every estimator class in skdl.__all__
 PUBLIC_ESTIMATORS = [name for name, _ in all_estimators()]

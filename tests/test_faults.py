@@ -3,18 +3,20 @@
 ``tests/test_base.py`` covers the MLP: divergence, an error in a callback, an
 interrupt at the end of an epoch; ``tests/neural_network/test_rbm.py`` the RBM's
 divergence. Here: the same guarantees for every family that trains through the
-base (MLP, LVQ, LSTM, text), divergence in every way a fit can end (the last
-step, ``partial_fit``, early stopping) and in the RBM's own loop, an interrupt
-in the middle of an epoch, interrupts of the RBM's own loop, and out-of-memory
-errors of every allocator (CUDA's, torch's CPU allocator, NumPy), simulated.
+base (MLP, LVQ, LSTM, text, autoencoder, Boltzmann machine), divergence in
+every way a fit can end (the last step, ``partial_fit``, early stopping) and in
+the RBM's own loop, an interrupt in the middle of an epoch, interrupts of the
+RBM's own loop, and out-of-memory errors of every allocator (CUDA's, torch's CPU
+allocator, NumPy), simulated, in training and in predictions or transforms.
 """
 
+import math
 import re
 
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES, case_ids, cases
+from estimator_cases import CASES, OUTPUT_METHODS, case_ids, cases, output
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
@@ -50,7 +52,7 @@ class FailsInEpoch(Callback):
 @pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
 def test_interrupt_mid_epoch_keeps_the_finished_epochs(name, case):
     X, y = case.data()
-    per_epoch = -(-len(y) // 16)
+    per_epoch = -(-len(X) // 16)
     # after the first batch of epoch 3: that epoch's loss is never read
     interrupt = InterruptAtBatch(2 * per_epoch + 1)
     estimator = case.make(max_iter=5, batch_size=16, callbacks=[interrupt])
@@ -58,20 +60,20 @@ def test_interrupt_mid_epoch_keeps_the_finished_epochs(name, case):
         estimator.fit(X, y)
     assert estimator.n_iter_ == 2 == len(estimator.history_)
     assert len(estimator.loss_curve_) == 2
-    assert len(estimator.predict(X)) == len(y)
+    assert len(output(estimator, X)) == len(X)
 
 
 @pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
 def test_interrupt_in_the_first_epoch_leaves_the_estimator_as_it_was(name, case):
     X, y = case.data()
     estimator = case.make(max_iter=2).fit(X, y)
-    before = estimator.predict(X)
+    before = output(estimator, X)
     n_iter = estimator.n_iter_
     estimator.set_params(warm_start=True, callbacks=[InterruptAtBatch(1)])
     with pytest.raises(KeyboardInterrupt):
         estimator.fit(X, y)
     assert estimator.n_iter_ == n_iter == len(estimator.history_)
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    np.testing.assert_array_equal(output(estimator, X), before)
     fresh = case.make(callbacks=[InterruptAtBatch(1)])
     with pytest.raises(KeyboardInterrupt):
         fresh.fit(X, y)
@@ -82,11 +84,11 @@ def test_interrupt_in_the_first_epoch_leaves_the_estimator_as_it_was(name, case)
 def test_an_error_in_a_callback_names_it_and_keeps_the_model(name, case):
     X, y = case.data()
     estimator = case.make(warm_start=True).fit(X, y)
-    before = estimator.predict(X)
+    before = output(estimator, X)
     estimator.set_params(callbacks=[("saver", FailsInEpoch())])
     with pytest.raises(RuntimeError, match=r"disk full \[raised in callback 'saver'"):
         estimator.fit(X, y)
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    np.testing.assert_array_equal(output(estimator, X), before)
 
 
 # -- divergence ----------------------------------------------------------------------
@@ -123,7 +125,7 @@ def test_a_huge_learning_rate_is_a_divergence_error_however_the_fit_ends(
 
     estimator = case.make(solver=solver, warm_start=True).fit(X, y)
     before, weights, n_iter = (
-        estimator.predict(X),
+        output(estimator, X),
         _weights(estimator),
         estimator.n_iter_,
     )
@@ -132,7 +134,7 @@ def test_a_huge_learning_rate_is_a_divergence_error_however_the_fit_ends(
     assert estimator.n_iter_ == n_iter == len(estimator.history_)
     for old, new in zip(weights, _weights(estimator), strict=True):
         assert torch.equal(old, new)
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    np.testing.assert_array_equal(output(estimator, X), before)
 
 
 class PoisonWeightsAtEpoch(Callback):
@@ -148,7 +150,14 @@ class PoisonWeightsAtEpoch(Callback):
                     parameter.fill_(float("nan"))
 
 
-@pytest.mark.parametrize(("name", "case"), BASE_TRAINED, ids=case_ids(BASE_TRAINED))
+# those with a validation score to stop on (a Boltzmann machine and a GAN
+# have none)
+EARLY_STOPPING = [
+    pair for pair in BASE_TRAINED if "early_stopping" in pair[1].make().get_params()
+]
+
+
+@pytest.mark.parametrize(("name", "case"), EARLY_STOPPING, ids=case_ids(EARLY_STOPPING))
 def test_early_stopping_ends_a_diverged_fit_with_the_best_weights(name, case):
     """As scikit-learn's MLP: a NaN validation score is recorded and the best
     weights so far are kept, with a warning; diverging before any finite
@@ -168,7 +177,7 @@ def test_early_stopping_ends_a_diverged_fit_with_the_best_weights(name, case):
     assert isinstance(scores[-1], float) and np.isnan(scores[-1])
     assert diverged.best_validation_score_ == max(scores[:2])
     # the best of the first two epochs, which a 2-epoch fit restores as well
-    np.testing.assert_array_equal(diverged.predict(X), two_epochs.predict(X))
+    np.testing.assert_array_equal(output(diverged, X), output(two_epochs, X))
 
     first = case.make(**params, max_iter=6, callbacks=[PoisonWeightsAtEpoch(1)])
     with pytest.raises(
@@ -253,7 +262,7 @@ def test_out_of_memory_in_fit_suggests_a_smaller_batch_size(
     error, raised, original = OUT_OF_MEMORY[allocator]
     X, y = case.data()
     estimator = case.make(warm_start=True).fit(X, y)
-    before = estimator.predict(X)
+    before = output(estimator, X)
     for where in ("train_step", "_validate_X_y"):
         with monkeypatch.context() as patch:
             owner = type(estimator.net_) if where == "train_step" else type(estimator)
@@ -264,7 +273,7 @@ def test_out_of_memory_in_fit_suggests_a_smaller_batch_size(
                 r"Lower batch_size.*" + original,
             ):
                 estimator.fit(X, y)
-        np.testing.assert_array_equal(estimator.predict(X), before)
+        np.testing.assert_array_equal(output(estimator, X), before)
 
 
 @pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
@@ -275,7 +284,9 @@ def test_out_of_memory_in_predict_suggests_fewer_rows(
     error, raised, original = OUT_OF_MEMORY[allocator]
     X, y = case.data()
     estimator = case.make().fit(X, y)
-    for where in ("_output_function", "_validate_X"):
+    # a sampler reads no X
+    places = ("_threads", "_validate_X")[: 2 if case.reads_X else 1]
+    for where in places:
         with monkeypatch.context() as patch:
             patch.setattr(estimator, where, raising(error))
             with pytest.raises(
@@ -283,7 +294,7 @@ def test_out_of_memory_in_predict_suggests_fewer_rows(
                 match=rf"{name} ran out of memory on cpu while predicting in batches "
                 r"of up to \d+ rows\. Pass fewer rows per call\. " + original,
             ):
-                estimator.predict(X)
+                output(estimator, X)
 
 
 @pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
@@ -319,6 +330,39 @@ def test_rbm_out_of_memory_suggests_a_smaller_batch_size(allocator, monkeypatch)
             r"rows per call\. " + original,
         ):
             rbm.transform(X)
+
+
+@pytest.mark.parametrize("allocator", list(OUT_OF_MEMORY))
+def test_hopfield_out_of_memory_says_what_to_change(allocator, monkeypatch):
+    import skdl.memory._hopfield as hopfield_module
+
+    error, raised, original = OUT_OF_MEMORY[allocator]
+    case = CASES["HopfieldNetwork"]
+    X, _ = case.data()
+    memory = case.make().fit(X)
+    before = memory.predict(X)
+    with monkeypatch.context() as patch:
+        patch.setattr(hopfield_module, "STORAGE_RULES", {"hebbian": raising(error)})
+        with pytest.raises(
+            raised,
+            match=r"HopfieldNetwork ran out of memory while storing the patterns; "
+            r"the classic network's coef_ holds n_features \*\* 2 floats\. Use "
+            r"fewer features, or kind='dense'.* " + original,
+        ):
+            case.make().fit(X)
+    for where, method, doing in (
+        ("classic_recall", "predict", "recalling"),
+        ("classic_energy", "energy", "computing the energy of"),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setattr(hopfield_module, where, raising(error))
+            with pytest.raises(
+                raised,
+                match=rf"HopfieldNetwork ran out of memory while {doing} all rows "
+                r"at once\. Pass fewer rows per call\. " + original,
+            ):
+                getattr(memory, method)(X)
+    np.testing.assert_array_equal(memory.predict(X), before)
 
 
 IMAGE_TRANSFORMERS = cases(kinds={"images"}, tasks={"transformer"})
@@ -382,17 +426,21 @@ def test_rbm_interrupt_leaves_the_estimator_as_it_was(name, monkeypatch):
 def test_outputs_that_overflow_float32_are_an_error_not_a_label(name, case):
     X, y = case.data()
     estimator = case.make().fit(X, y)
-    before = estimator.predict(X)
-    estimator.net_.module_.register_forward_hook(
-        lambda module, inputs, output: output * float("nan")
-    )
-    for method in ("predict", "predict_proba"):
+    before = output(estimator, X)
+    # non-finite weights make every output non-finite, whichever of the module's
+    # methods runs (an autoencoder's transform runs its encoder only)
+    module = estimator.net_.module_
+    saved = {key: value.clone() for key, value in module.state_dict().items()}
+    with torch.no_grad():
+        for parameter in module.parameters():
+            parameter.fill_(math.nan)
+    for method in OUTPUT_METHODS:
         if hasattr(estimator, method):
             with pytest.raises(
                 ValueError,
-                match=rf"{name} computed NaN or infinite outputs for {len(y)} of "
-                rf"{len(y)} samples \(the first is row 0\).*Scale X",
+                match=rf"{name} computed NaN or infinite outputs for {len(X)} of "
+                rf"{len(X)} samples \(the first is row 0\).*Scale X",
             ):
                 getattr(estimator, method)(X)
-    estimator.net_.module_._forward_hooks.clear()
-    np.testing.assert_array_equal(estimator.predict(X), before)
+    module.load_state_dict(saved)
+    np.testing.assert_array_equal(output(estimator, X), before)

@@ -10,6 +10,7 @@ fuzz test is in ``test_io_fuzz.py``.
 import copy
 import errno
 import io
+import json
 import os
 import pickle
 import time
@@ -19,13 +20,20 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES
+from estimator_cases import CASES, outputs
 from io_files import pack, read, write
 from sklearn.datasets import load_iris
 from skorch.callbacks import LRScheduler
 
 import skdl.io
-from skdl import LSTMTextClassifier, LVQClassifier, MLPClassifier, MLPRegressor
+from skdl import (
+    AutoencoderTransformer,
+    LSTMTextClassifier,
+    LVQClassifier,
+    MLPClassifier,
+    MLPRegressor,
+    RBMTransformer,
+)
 from skdl.exceptions import ModelFileError
 from skdl.io import FORMAT_VERSION, SAFE_TOKEN_PATTERNS, load, save
 
@@ -97,11 +105,7 @@ def test_python_object_parameters_must_be_passed_to_load(iris, tmp_path):
 
 
 def _outputs(estimator, X) -> list:
-    return [
-        getattr(estimator, method)(X)
-        for method in ("predict_proba", "predict", "transform")
-        if hasattr(estimator, method)
-    ]
+    return list(outputs(estimator, X).values())
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -118,7 +122,7 @@ def test_every_estimator_round_trips_through_io_pickle_and_joblib(tmp_path, name
         assert type(copied) is type(model), how
         for got, want in zip(_outputs(copied, X), expected, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=how)
-    if name == "RBMTransformer":  # the Gibbs sampler's generator continues too
+    if name in ("RBMTransformer", "BoltzmannMachine"):  # so does the Gibbs sampler
         np.testing.assert_array_equal(
             copies["skdl.io"].gibbs(X[:5]), model.gibbs(X[:5])
         )
@@ -139,6 +143,9 @@ def test_every_estimator_round_trips_through_io_pickle_and_joblib(tmp_path, name
         ("CNNClassifier", {"pool_size": 2}, {"pooling": "avg"}),
         ("LVQClassifier", {}, {"prototypes_per_class": 3, "variant": "gmlvq"}),
         ("MLPClassifier", {}, {"solver": "sgd", "alpha": 1.0}),
+        ("AutoencoderTransformer", {}, {"hidden_layer_sizes": (5, 3)}),
+        ("AutoencoderTransformer", {}, {"loss": "cross_entropy", "tied_weights": True}),
+        ("BoltzmannMachine", {}, {"n_components": 5, "visible_units": "gaussian"}),
     ],
 )
 def test_set_params_after_fit_changes_neither_the_model_nor_its_file(
@@ -162,6 +169,26 @@ def test_set_params_after_fit_changes_neither_the_model_nor_its_file(
 def _assert_equal_lists(got, want):
     for a, b in zip(got, want, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("pretrainer", ["AutoencoderTransformer", "RBMTransformer"])
+def test_an_mlp_keeps_the_model_that_pretrained_it(tmp_path, iris, pretrainer):
+    X, y = iris
+    X = X / X.max()
+    pretrain = (
+        AutoencoderTransformer((4,), code_activation="logistic", max_iter=2)
+        if pretrainer == "AutoencoderTransformer"
+        else RBMTransformer(4, n_iter=2)
+    )
+    model = MLPClassifier(
+        (4,), activation="logistic", pretrain=pretrain, max_iter=2, random_state=0
+    ).fit(X, y)
+    loaded = load(_saved(tmp_path, model))
+    assert type(loaded.pretrain_) is type(pretrain)
+    np.testing.assert_array_equal(
+        loaded.pretrain_.transform(X), model.pretrain_.transform(X)
+    )
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 def test_a_user_module_is_rebuilt_from_the_class_passed_to_load(tmp_path):
@@ -382,6 +409,9 @@ def test_a_model_with_a_whitelisted_pattern_loads(tmp_path):
         ("LSTMTextClassifier", "embedding_dim", 10**9),
         ("LVQClassifier", "prototypes_per_class", 10**12),
         ("CNNClassifier", "conv_filters", {"__tuple__": [10**9]}),
+        ("AutoencoderTransformer", "hidden_layer_sizes", {"__tuple__": [10**9]}),
+        ("BoltzmannMachine", "n_components", 10**9),
+        ("BoltzmannMachine", "n_chains", 10**12),
     ],
 )
 @pytest.mark.parametrize("part", ["params", "module"])
@@ -437,6 +467,34 @@ def test_an_rbm_module_must_match_its_weights(tamper):
         ("RBMTransformer", {"_epochs_trained": 1}, "_epochs_trained"),
         ("DBNTransformer", {"_n_features_out": 4}, "top layer"),
         ("HOGTransformer", {"n_features_in_": 255}, "image_shape_"),
+        ("AutoencoderTransformer", {"n_features_in_": 5}, "weight 'encoder.0.weight'"),
+        ("AutoencoderTransformer", {"_n_features_out": 3}, "_n_features_out=3"),
+        ("AutoencoderTransformer", {"n_outputs_": 1}, "unknown fitted attribute"),
+        ("AutoencoderTransformer", {"loss_": 1.0}, "training history"),
+        ("BoltzmannMachine", {"_n_features_out": 4}, "_n_features_out=4"),
+        ("BoltzmannMachine", {"_gibbs_rng": 5}, "_gibbs_rng"),
+        ("BoltzmannMachine", {"_gibbs_rng": None}, "lacks the attribute '_gibbs_rng'"),
+        ("HopfieldNetwork", {"n_features_in_": 7}, "patterns_"),
+        ("HopfieldNetwork", {"patterns_": [[1, -1]]}, "patterns_"),
+        ("HopfieldNetwork", {"coding_": [0, 2]}, "coding_"),
+        ("HopfieldNetwork", {"capacity_": 1.5}, "capacity_"),
+        ("HopfieldNetwork", {"coef_": None}, "missing for a classic one"),
+        ("HopfieldNetwork", {"coef_": [[0.0]]}, "coef_ is not a finite symmetric"),
+        (
+            "LSTMLanguageModel",
+            {"vocabulary_": {"__dict__": [["a", 0], ["</s>", 1]]}},
+            r"vocabulary_ does not map '<unk>' to 0",
+        ),
+        ("NGramLanguageModel", {"_order": 40}, r"_order=40 .* beyond int64"),
+        # the n-gram tables are rebuilt from the counts, never read
+        ("NGramLanguageModel", {"_ngrams": []}, "unknown fitted attribute '_ngrams'"),
+        ("GANSampler", {"mean_": None}, "neither the attributes of rows"),
+        ("GANSampler", {"_dtype": "int8"}, "_dtype is 'int8'"),
+        (
+            "GANSampler",
+            {"classes_": {"__object_array__": ["a"], "shape": [1], "dtype": "<U1"}},
+            "classes_ do not agree with the conditional parameter",
+        ),
     ],
 )
 def test_fitted_attributes_must_be_what_the_estimator_produces(
@@ -481,6 +539,32 @@ def test_optimizer_state_must_fit_the_network(tamper):
 
     with pytest.raises(ModelFileError, match="weight"):
         load(tamper(model, swap))
+
+
+def test_every_optimizer_of_a_net_must_be_in_its_file(tamper):
+    model, _, _ = _fitted("GANSampler")
+
+    def drop(header, tensors):
+        net = header["attributes"]["net_"]["__net__"]
+        del net["discriminator_optimizer"]
+        text = json.dumps(header)
+        for key in list(tensors):  # its tensors too, which nothing refers to now
+            if f'"{key}"' not in text:
+                del tensors[key]
+
+    with pytest.raises(ModelFileError, match="holds the optimizers \\['optimizer'\\]"):
+        load(tamper(model, drop))
+
+
+def test_ngram_counts_must_be_sorted_distinct_keys(tamper):
+    model, _, _ = _fitted("NGramLanguageModel")
+
+    def reverse(header, tensors):
+        array = header["attributes"]["_ngram_keys"]["__ndarray__"]["__tensor__"]
+        tensors[array] = tensors[array].flip(0).contiguous()
+
+    with pytest.raises(ModelFileError, match="_ngram_keys is not a sorted"):
+        load(tamper(model, reverse))
 
 
 def _weight_key(header) -> str:

@@ -37,7 +37,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES
+from estimator_cases import CASES, OUTPUT_METHODS
 from io_files import pack, read
 
 from skdl.exceptions import ModelFileError
@@ -109,12 +109,14 @@ def _answers(estimator, X) -> list:
     too (HOGTransformer(batch_size=10**30) fails in transform, loaded or not).
     """
     out = []
-    for method in ("predict_proba", "predict", "transform"):
-        if hasattr(estimator, method):
-            try:
-                out.append(np.asarray(getattr(estimator, method)(X)))
-            except Exception as exc:  # compared with the reference
-                out.append(type(exc).__name__)
+    calls = {m: getattr(estimator, m) for m in OUTPUT_METHODS if hasattr(estimator, m)}
+    if hasattr(estimator, "sample"):  # a sampler reads no X: len(X) samples
+        calls["sample"] = lambda X: estimator.sample(len(X), random_state=0)
+    for call in calls.values():
+        try:
+            out.append(np.asarray(call(X)))
+        except Exception as exc:  # compared with the reference
+            out.append(type(exc).__name__)
     return out
 
 

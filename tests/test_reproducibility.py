@@ -15,7 +15,7 @@ import random
 import numpy as np
 import pytest
 import torch
-from estimator_cases import CASES, case_ids, cases
+from estimator_cases import CASES, case_ids, cases, outputs
 from sklearn.base import is_classifier, is_regressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold
@@ -28,12 +28,6 @@ pytestmark = [
 
 ALL = sorted(CASES.items())
 SEEDED = cases(seeded=True)
-
-
-def outputs(estimator, X) -> dict:
-    """Every output method's result on ``X``."""
-    methods = ("predict", "predict_proba", "decision_function", "transform")
-    return {m: getattr(estimator, m)(X) for m in methods if hasattr(estimator, m)}
 
 
 def assert_same_outputs(a: dict, b: dict) -> None:
@@ -65,7 +59,11 @@ def test_another_random_state_gives_another_model(name, case):
     params = {"batch_size": 8}
     a = outputs(case.make(**params, random_state=0).fit(X, y), X)
     b = outputs(case.make(**params, random_state=1).fit(X, y), X)
-    method = next(m for m in ("predict_proba", "transform", "predict") if m in a)
+    method = next(
+        m
+        for m in ("predict_proba", "transform", "score_samples", "sample", "predict")
+        if m in a
+    )
     assert not np.array_equal(a[method], b[method])
 
 
@@ -87,7 +85,11 @@ def test_float64_precision_is_reproducible_and_pickles(name, case):
     restored = pickle.loads(pickle.dumps(model))
     assert_same_outputs(outputs(restored, X), first)
     single = outputs(case.make().fit(X, y), X)
-    method = next(m for m in ("predict_proba", "transform", "predict") if m in first)
+    method = next(
+        m
+        for m in ("predict_proba", "transform", "score_samples", "predict")
+        if m in first
+    )
     assert not np.array_equal(first[method], single[method])
 
 
@@ -96,7 +98,8 @@ def _grid(case):
     X, y = case.data()
     estimator = case.make(n_threads=1)
     grid = {"random_state": [0, 1]}
-    if not (is_classifier(estimator) or is_regressor(estimator)):
+    supervised = is_classifier(estimator) or is_regressor(estimator)
+    if not supervised and hasattr(estimator, "transform"):
         # transformers are scored through a classifier on their features
         y = (np.asarray(X).mean(axis=1) > np.median(np.asarray(X).mean(axis=1))).astype(
             int
@@ -104,10 +107,16 @@ def _grid(case):
         estimator = make_pipeline(estimator, LogisticRegression())
         step = estimator.steps[0][0]
         grid = {f"{step}__random_state": [0, 1]}
+    # classifiers, regressors and density estimators (language models) score
+    # themselves
     return estimator, grid, X, y
 
 
-@pytest.mark.parametrize(("name", "case"), SEEDED, ids=case_ids(SEEDED))
+# GridSearchCV needs a score: samplers have none
+SCORED = [p for p in SEEDED if {"score", "transform"} & set(dir(p[1].make()))]
+
+
+@pytest.mark.parametrize(("name", "case"), SCORED, ids=case_ids(SCORED))
 def test_grid_search_in_two_processes_matches_one(name, case):
     estimator, grid, X, y = _grid(case)
     cv = KFold(2, shuffle=True, random_state=0)

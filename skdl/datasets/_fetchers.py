@@ -28,12 +28,19 @@ from ._download import (
     safe_unpickle,
 )
 
-__all__ = ["fetch_cifar10", "fetch_fashion_mnist", "fetch_imdb", "fetch_mnist"]
+__all__ = [
+    "fetch_cifar10",
+    "fetch_cifar100",
+    "fetch_fashion_mnist",
+    "fetch_imdb",
+    "fetch_mnist",
+    "fetch_reuters",
+]
 
 _KERAS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 
 # {data set: files}; the checksums are those in keras/src/datasets (SHA-256, except
-# for imdb_word_index.json, for which Keras publishes only an MD5 digest)
+# for the word indexes of IMDB and Reuters, for which Keras publishes only MD5s)
 REMOTE: dict[str, tuple[RemoteFile, ...]] = {
     "mnist": (
         RemoteFile(
@@ -68,6 +75,25 @@ REMOTE: dict[str, tuple[RemoteFile, ...]] = {
             "cifar-10-python.tar.gz",
             "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
             "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+        ),
+    ),
+    "cifar100": (
+        RemoteFile(
+            "cifar-100-python.tar.gz",
+            "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
+            "85cd44d02ba6437773c5bbd22e183051d648de2e7d6b014e1ef29b855ba677a7",
+        ),
+    ),
+    "reuters": (
+        RemoteFile(
+            "reuters.npz",
+            _KERAS + "reuters.npz",
+            "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916",
+        ),
+        RemoteFile(
+            "reuters_word_index.json",
+            _KERAS + "reuters_word_index.json",
+            "4d44cc38712099c9e383dc6e5f11a921",
         ),
     ),
     "imdb": (
@@ -153,6 +179,41 @@ Source: Alex Krizhevsky, "Learning Multiple Layers of Features from Tiny Images"
 (2009), https://www.cs.toronto.edu/~kriz/cifar.html (the Python version).
 License: none is stated; the authors ask that work using the data set cite the
 report above.
+"""
+
+_CIFAR100_DESCR = """\
+CIFAR-100
+---------
+
+60000 color images of 32x32 pixels in 100 classes ("fine" labels: apple, aquarium
+fish, baby, bear, ...), grouped into 20 superclasses ("coarse" labels: aquatic
+mammals, fish, flowers, ...), 600 images per class: 50000 for training and 10000
+for testing. ``images`` are channels-last uint8 arrays.
+
+Source: Alex Krizhevsky, "Learning Multiple Layers of Features from Tiny Images"
+(2009), https://www.cs.toronto.edu/~kriz/cifar.html (the Python version).
+License: none is stated; the authors ask that work using the data set cite the
+report above.
+"""
+
+_REUTERS_DESCR = """\
+Reuters newswire topics
+-----------------------
+
+11228 newswires from Reuters (1987) labelled with 46 topics, in the preprocessed
+form Keras serves: each newswire is a sequence of word ids, the id being the word's
+frequency rank (1 is the most frequent word). The split is Keras': the newswires
+shuffled with seed 113, the first 80% (8982) for training and the rest (2246)
+for testing. With ``as_text=True`` the ids are turned back into words with Keras'
+word index (lowercased, without punctuation). Keras publishes no names for the
+topics: targets are ints 0 to 45, and the classes are very unequal (the two
+largest hold over half of the newswires).
+
+Source: the Reuters-21578 collection (David D. Lewis,
+http://www.daviddlewis.com/resources/testcollections/reuters21578/), as the files
+``reuters.npz`` and ``reuters_word_index.json`` that Keras serves.
+License: Reuters-21578 may be freely used for research; its README asks that
+work using it cite the collection.
 """
 
 _IMDB_DESCR = """\
@@ -418,33 +479,48 @@ def fetch_fashion_mnist(
     )
 
 
-def _read_cifar_batches(path: Path, names: list[str]):
-    fetcher = "fetch_cifar10"
-    images, labels = [], []
+def _read_cifar_batches(
+    path: Path, names: list[str], fetcher: str, folder: str, label_keys: dict
+):
+    """Images and ``{key: labels}`` of the pickled batches ``names`` of a CIFAR archive.
+
+    ``label_keys`` maps each batch's label keys to their number of classes
+    (``b"labels"`` in CIFAR-10, ``b"fine_labels"`` and ``b"coarse_labels"`` in
+    CIFAR-100); every batch must hold all of them.
+    """
+    images, labels = [], {key: [] for key in label_keys}
     with reading(path, fetcher), tarfile.open(path, "r:gz") as archive:
         limit = max_expansion(path.stat().st_size)
         for name in names:
-            try:
-                info = archive.getmember(f"cifar-10-batches-py/{name}")
-            except KeyError:
-                raise Problem(f"it has no batch {name!r}") from None
-            if not info.isfile() or info.size > limit:
-                raise Problem(f"its batch {name!r} is not a file it can hold")
-            with archive.extractfile(info) as member:
-                batch = safe_unpickle(member.read(), encoding="bytes")
-            if not isinstance(batch, dict) or not {b"data", b"labels"} <= set(batch):
+            batch = _unpickle_member(archive, f"{folder}/{name}", limit)
+            if not isinstance(batch, dict) or not {b"data", *label_keys} <= set(batch):
                 raise Problem(f"its batch {name!r} is not a dict of data and labels")
-            data, batch_labels = _checked(
-                batch[b"data"],
-                batch[b"labels"],
-                path,
-                fetcher,
-                sample_shape=(3072,),
-                n_classes=10,
-            )
+            for key, n_classes in label_keys.items():
+                data, batch_labels = _checked(
+                    batch[b"data"],
+                    batch[key],
+                    path,
+                    fetcher,
+                    sample_shape=(3072,),
+                    n_classes=n_classes,
+                )
+                labels[key].append(batch_labels)
             images.append(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-            labels.append(batch_labels)
-    return np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)
+    labels = {key: np.concatenate(parts) for key, parts in labels.items()}
+    return np.ascontiguousarray(np.concatenate(images)), labels
+
+
+def _unpickle_member(archive: tarfile.TarFile, name: str, limit: int, what="batch"):
+    """The unpickled member ``folder/name`` of a tar archive (inside ``reading``)."""
+    short = name.rpartition("/")[2]
+    try:
+        info = archive.getmember(name)
+    except KeyError:
+        raise Problem(f"it has no {what} {short!r}") from None
+    if not info.isfile() or info.size > limit:
+        raise Problem(f"its {what} {short!r} is not a file it can hold")
+    with archive.extractfile(info) as member:
+        return safe_unpickle(member.read(), encoding="bytes")
 
 
 def fetch_cifar10(
@@ -509,14 +585,227 @@ def fetch_cifar10(
         "test": ["test_batch"],
     }
     names["all"] = names["train"] + names["test"]
-    images, target = _read_cifar_batches(path, names[subset])
+    images, labels = _read_cifar_batches(
+        path, names[subset], "fetch_cifar10", "cifar-10-batches-py", {b"labels": 10}
+    )
     return image_bunch(
         images,
-        target,
+        labels[b"labels"],
         target_names=list(_CIFAR10_NAMES),
         descr=_CIFAR10_DESCR,
         return_X_y=return_X_y,
     )
+
+
+def fetch_cifar100(
+    subset: str = "train",
+    *,
+    label_mode: str = "fine",
+    data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Load CIFAR-100: 60000 32x32 color images, 100 classes in 20 superclasses.
+
+    Downloaded once (161 MB) into ``data_home`` and checked against its SHA-256.
+
+    =================   ======================
+    Classes              100 fine, 20 coarse
+    Samples             50000 train, 10000 test
+    Dimensionality          3072 (32 x 32 x 3)
+    Features                     ints 0 to 255
+    =================   ======================
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        The standard training or test split, or both (training samples first).
+    label_mode : {'fine', 'coarse'}, default='fine'
+        Which labels are ``target`` (and ``return_X_y``'s): the 100 classes or
+        the 20 superclasses. The Bunch holds both either way.
+    data_home : str or path-like, default=None
+        Cache folder; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download the data if they are not cached; if False, raise ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With ``images`` (uint8, shape (n_samples, 32, 32, 3), channels last),
+        ``data`` (the same pixels as rows of 3072), ``target`` and
+        ``target_names`` (of ``label_mode``), ``fine_target``,
+        ``fine_target_names``, ``coarse_target``, ``coarse_target_names`` and
+        ``DESCR``.
+    (data, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails (no internet connection, for instance).
+    OSError
+        If a cached file is corrupt (the message names it; one that fails its
+        checksum is downloaded anew, unless ``download_if_missing=False``), or
+        if the disk refuses (full, no permission: the disk's error, with what
+        to change).
+
+    Examples
+    --------
+    >>> from skdl.datasets import fetch_cifar100
+    >>> cifar = fetch_cifar100(subset="test")  # doctest: +SKIP
+    >>> cifar.fine_target_names[cifar.fine_target[0]]  # doctest: +SKIP
+    'mountain'
+    >>> cifar.coarse_target_names[cifar.coarse_target[0]]  # doctest: +SKIP
+    'large_natural_outdoor_scenes'
+    """
+    _check_subset(subset)
+    if label_mode not in ("fine", "coarse"):
+        raise ValueError(f"label_mode must be 'fine' or 'coarse'; got {label_mode!r}.")
+    (path,) = _fetch("cifar100", data_home, download_if_missing)
+    names = {"train": ["train"], "test": ["test"], "all": ["train", "test"]}
+    fetcher = "fetch_cifar100"
+    images, labels = _read_cifar_batches(
+        path,
+        names[subset],
+        fetcher,
+        "cifar-100-python",
+        {b"fine_labels": 100, b"coarse_labels": 20},
+    )
+    label_names = _read_cifar100_label_names(path, fetcher)
+    extra = {}
+    for mode in ("fine", "coarse"):
+        extra[f"{mode}_target"] = labels[f"{mode}_labels".encode()].astype(np.int64)
+        extra[f"{mode}_target_names"] = label_names[mode]
+    return image_bunch(
+        images,
+        extra[f"{label_mode}_target"],
+        target_names=list(extra[f"{label_mode}_target_names"]),
+        descr=_CIFAR100_DESCR,
+        return_X_y=return_X_y,
+        **extra,
+    )
+
+
+def _read_cifar100_label_names(path: Path, fetcher: str) -> dict[str, list[str]]:
+    """``{'fine': 100 names, 'coarse': 20 names}`` from the archive's ``meta``."""
+    with reading(path, fetcher), tarfile.open(path, "r:gz") as archive:
+        limit = max_expansion(path.stat().st_size)
+        meta = _unpickle_member(archive, "cifar-100-python/meta", limit, "table")
+        if not isinstance(meta, dict):
+            raise Problem("its table 'meta' is not a dict of label names")
+        names = {}
+        for mode, n_classes in (("fine", 100), ("coarse", 20)):
+            values = meta.get(f"{mode}_label_names".encode())
+            if (
+                not isinstance(values, list)
+                or len(values) != n_classes
+                or not all(isinstance(name, bytes) for name in values)
+            ):
+                raise Problem(
+                    f"its table 'meta' does not list {n_classes} {mode} label names"
+                )
+            names[mode] = [name.decode("utf-8") for name in values]
+    return names
+
+
+def _sequence_data(sequences, paths: list[Path], fetcher: str, as_text: bool):
+    """Word-id sequences as words joined by spaces, or as int64 id arrays.
+
+    The words come from the word index in ``paths[1]`` (``as_text``).
+    """
+    with reading(paths[0], fetcher):
+        sequences = [_word_ids(sequence) for sequence in sequences]
+    if as_text:
+        words = _read_word_index(paths[1], fetcher)
+        return [
+            " ".join(words[i] for i in sequence if i in words) for sequence in sequences
+        ]
+    data = np.empty(len(sequences), dtype=object)
+    data[:] = sequences
+    return data
+
+
+def fetch_reuters(
+    subset: str = "train",
+    *,
+    as_text: bool = True,
+    data_home: str | os.PathLike | None = None,
+    download_if_missing: bool = True,
+    return_X_y: bool = False,
+):
+    """Load the Reuters newswires labelled with 46 topics (8982 train, 2246 test).
+
+    Downloaded once (2 MB, plus 0.5 MB for the word index when ``as_text``) into
+    ``data_home`` and checked against the checksums Keras publishes.
+
+    =================   ======================
+    Classes                   46 (ints 0-45)
+    Samples              8982 train, 2246 test
+    Features            text, or word-id arrays
+    =================   ======================
+
+    Parameters
+    ----------
+    subset : {'train', 'test', 'all'}, default='train'
+        Keras' split (seed 113, 80% for training), or both (training first).
+    as_text : bool, default=True
+        Return each newswire as a string (words separated by spaces); if False,
+        as an int array of word ids (frequency ranks, 1 is the most frequent
+        word), as Keras does before its offsets.
+    data_home : str or path-like, default=None
+        Cache folder; see :func:`get_data_home`.
+    download_if_missing : bool, default=True
+        Download the data if they are not cached; if False, raise ``OSError``.
+    return_X_y : bool, default=False
+        Return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        With ``data`` (a list of str, or an object array of int arrays),
+        ``target`` (int, shape (n_samples,)) and ``DESCR``. Keras publishes no
+        topic names, so there is no ``target_names``.
+    (data, target) : tuple
+        If ``return_X_y`` is True.
+
+    Raises
+    ------
+    ConnectionError
+        If the download fails (no internet connection, for instance).
+    OSError
+        If a cached file is corrupt (the message names it; one that fails its
+        checksum is downloaded anew, unless ``download_if_missing=False``), or
+        if the disk refuses (full, no permission: the disk's error, with what
+        to change).
+
+    Examples
+    --------
+    >>> from skdl.datasets import fetch_reuters
+    >>> newswires, topics = fetch_reuters(return_X_y=True)  # doctest: +SKIP
+    >>> len(newswires), topics.max()  # doctest: +SKIP
+    (8982, 45)
+    """
+    _check_subset(subset)
+    fetcher = "fetch_reuters"
+    paths = _fetch("reuters", data_home, download_if_missing, None if as_text else 1)
+    arrays = load_npz(paths[0], ["x", "y"], fetcher=fetcher)
+    sequences, target = _checked(
+        arrays["x"], arrays["y"], paths[0], fetcher, sample_shape=None, n_classes=46
+    )
+    order = np.arange(len(sequences))
+    np.random.RandomState(113).shuffle(order)  # Keras' split
+    sequences, target = sequences[order], target[order]
+    cut = int(len(sequences) * 0.8)
+    sequences, target = _select(
+        (sequences[:cut], target[:cut]), (sequences[cut:], target[cut:]), subset
+    )
+    target = np.asarray(target, dtype=np.int64)
+    data = _sequence_data(sequences, paths, fetcher, as_text)
+    if return_X_y:
+        return data, target
+    return Bunch(data=data, target=target, DESCR=_REUTERS_DESCR)
 
 
 def fetch_imdb(
@@ -584,16 +873,7 @@ def fetch_imdb(
     paths = _fetch("imdb", data_home, download_if_missing, None if as_text else 1)
     sequences, target = _select(*_npz_pairs(paths[0], fetcher, None, 2), subset)
     target = np.asarray(target, dtype=np.int64)
-    with reading(paths[0], fetcher):
-        sequences = [_word_ids(sequence) for sequence in sequences]
-    if as_text:
-        words = _read_word_index(paths[1], fetcher)
-        data = [
-            " ".join(words[i] for i in sequence if i in words) for sequence in sequences
-        ]
-    else:
-        data = np.empty(len(sequences), dtype=object)
-        data[:] = sequences
+    data = _sequence_data(sequences, paths, fetcher, as_text)
     if return_X_y:
         return data, target
     return Bunch(
@@ -607,7 +887,7 @@ def fetch_imdb(
 def _word_ids(sequence) -> list[int]:
     ids = np.asarray(sequence)
     if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-        raise Problem("a review is not a sequence of integer word ids")
+        raise Problem("a sample is not a sequence of integer word ids")
     return ids.astype(np.int64)
 
 

@@ -1,7 +1,19 @@
 """``torch.nn.Module`` definitions used by skdl's estimators (no sklearn here)."""
 
 from ._activations import ACTIVATIONS, make_activation
+from ._autoencoder import AutoencoderModule, ReconstructionLoss, corrupt, kl_sparsity
+from ._boltzmann import BoltzmannModule, EnergyGapLoss
 from ._cnn import CNNModule, conv_output_size
+from ._gan import GANModule, gradient_penalty
+from ._hopfield import (
+    STORAGE_RULES,
+    capacity,
+    classic_energy,
+    classic_recall,
+    dense_energy,
+    dense_recall,
+)
+from ._language import NextTokenLoss, RecurrentLanguageModule, token_log_likelihoods
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
     GLVQLoss,
@@ -11,7 +23,7 @@ from ._lvq import (
     squared_distances,
 )
 from ._mlp import MLPModule, glorot_uniform_
-from ._rbm import RBM, ContrastiveDivergence
+from ._rbm import RBM, ContrastiveDivergence, pseudo_likelihood
 from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
 
 __all__ = [
@@ -19,20 +31,38 @@ __all__ = [
     "CELLS",
     "POOLINGS",
     "RBM",
+    "STORAGE_RULES",
+    "AutoencoderModule",
+    "BoltzmannModule",
     "CNNModule",
     "ContrastiveDivergence",
+    "EnergyGapLoss",
+    "GANModule",
     "GLVQLoss",
     "HalfPoissonLoss",
     "HalfSquaredError",
     "LVQModule",
     "MLPModule",
     "NearestPrototypeError",
+    "NextTokenLoss",
+    "ReconstructionLoss",
     "RecurrentEncoder",
+    "RecurrentLanguageModule",
     "RecurrentModule",
+    "capacity",
+    "classic_energy",
+    "classic_recall",
     "conv_output_size",
+    "corrupt",
+    "dense_energy",
+    "dense_recall",
     "glorot_uniform_",
+    "gradient_penalty",
+    "kl_sparsity",
     "make_activation",
     "pool_steps",
+    "pseudo_likelihood",
     "relative_distance",
     "squared_distances",
+    "token_log_likelihoods",
 ]

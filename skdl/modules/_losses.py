@@ -3,7 +3,26 @@
 import torch
 from torch import nn
 
-__all__ = ["HalfPoissonLoss", "HalfSquaredError"]
+__all__ = ["HalfPoissonLoss", "HalfSquaredError", "reduce"]
+
+
+def reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
+    """Losses combined as a criterion's ``reduction`` says ('none': as they are).
+
+    skdl's training loop sets ``reduction='sum'`` (or ``'none'`` with sample
+    weights) on every criterion and averages over the samples itself.
+
+    Examples
+    --------
+    >>> import torch
+    >>> reduce(torch.tensor([1.0, 3.0]), "sum")
+    tensor(4.)
+    """
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
 
 
 class HalfSquaredError(nn.MSELoss):
@@ -45,8 +64,4 @@ class HalfPoissonLoss(nn.Module):
 
     def forward(self, input, target):
         loss = torch.exp(input) - target * input + torch.xlogy(target, target) - target
-        if self.reduction == "mean":
-            return loss.mean()
-        if self.reduction == "sum":
-            return loss.sum()
-        return loss
+        return reduce(loss, self.reduction)

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ._losses import reduce
+
 __all__ = [
     "GLVQLoss",
     "LVQModule",
@@ -173,12 +175,7 @@ class _PrototypeCriterion(nn.Module):
         raise NotImplementedError
 
     def forward(self, distances: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        cost = self.per_sample(distances, y)
-        if self.reduction == "mean":
-            return cost.mean()
-        if self.reduction == "sum":
-            return cost.sum()
-        return cost
+        return reduce(self.per_sample(distances, y), self.reduction)
 
 
 class GLVQLoss(_PrototypeCriterion):

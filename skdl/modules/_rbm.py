@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["RBM", "ContrastiveDivergence"]
+__all__ = ["RBM", "ContrastiveDivergence", "pseudo_likelihood"]
 
 VISIBLE_UNITS = ("bernoulli", "gaussian")
 
@@ -347,3 +347,26 @@ class ContrastiveDivergence:
         plan = (v_pos, h_pos, v_neg, h_neg, self._chain[:n], groups, scale)
         self._plans[m] = plan
         return plan
+
+
+def pseudo_likelihood(free_energy, rows: torch.Tensor, flipped: torch.Tensor):
+    """scikit-learn's pseudo-likelihood of each row, from a free energy.
+
+    ``n_features * log sigmoid(F(v~) - F(v))``, where ``v~`` is the row with
+    its feature ``flipped[i]`` flipped: a stochastic proxy for the
+    log-likelihood that needs no partition function.
+
+    Examples
+    --------
+    >>> import torch
+    >>> rbm = RBM(4, 2)
+    >>> rows = torch.tensor([[0.0, 1.0, 1.0, 0.0]])
+    >>> pseudo_likelihood(rbm.free_energy, rows, torch.tensor([0]))  # log(1/2) * 4
+    tensor([-2.7726])
+    """
+    arange = torch.arange(len(rows), device=rows.device)
+    index = flipped.to(rows.device)
+    corrupted = rows.clone()
+    corrupted[arange, index] = 1 - corrupted[arange, index]
+    gap = free_energy(corrupted) - free_energy(rows)
+    return -rows.shape[1] * F.softplus(-gap)

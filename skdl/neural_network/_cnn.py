@@ -5,18 +5,16 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from torch import nn
 
 from ..augmentation import ImageAugmenter
 from ..base import BaseTorchEstimator, TorchClassifierMixin
 from ..modules import ACTIVATIONS, CNNModule
-from ..utils import check_images, seed_from_random_state
+from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
-from ..utils._images import RESIZE_ADVICE
+from ..utils._images import ImageInputMixin
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._validation import as_array, validate_data
 
 __all__ = ["CNNClassifier"]
 
@@ -28,7 +26,7 @@ _PER_LAYER = [Interval(Integral, 1, None, closed="left"), "array-like"]
 
 
 @fill_doc
-class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
+class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
     """Convolutional neural network classifier for images, trained with PyTorch.
 
     A stack of convolution blocks (``Conv2d -> (BatchNorm) -> activation ->
@@ -335,57 +333,6 @@ class CNNClassifier(TorchClassifierMixin, BaseTorchEstimator):
 
     def _validate_X(self, X):
         return self._validate_images(X, reset=False, dtype=self._fitted_float_dtype())
-
-    def _validate_images(self, X, y="no_validation", *, reset, dtype):
-        """Check images (and labels); return ``(n, C, H, W)`` in ``dtype`` (and y).
-
-        Flat rows go through sklearn's ``validate_data`` first, for its
-        feature-count and feature-name checks; 3-D and 4-D arrays are checked
-        against ``image_shape_`` and then validated as flat rows.
-        """
-        name = type(self).__name__
-        with_y = not (isinstance(y, str) and y == "no_validation")
-        labels = {"y": y, "multi_output": True} if with_y else {}
-        # np.ndim would dispatch to __array_function__ of array-likes
-        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
-            X = as_array(X, owner=name, sample="image", advice=RESIZE_ADVICE)
-        ndim = X.ndim
-        if sp.issparse(X) or ndim <= 2:
-            out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
-            X = out[0] if with_y else out
-            if reset:
-                row_shape = self.image_shape
-            else:  # the fitted shape, in the order of data_format
-                height, width, channels = self.image_shape_
-                row_shape = (
-                    (height, width, channels)
-                    if self.data_format == "channels_last"
-                    else (channels, height, width)
-                )
-            images = check_images(
-                X, image_shape=row_shape, data_format=self.data_format, owner=name
-            )
-        else:
-            images = check_images(
-                X,
-                data_format=self.data_format,
-                owner=name,
-                expected_shape=None if reset else self.image_shape_,
-            )
-            out = validate_data(
-                self, images.reshape(len(images), -1), reset=reset, **labels
-            )
-        if reset:
-            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
-        # the scale follows the dtype given (check_images reads bool as float32)
-        input_dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
-        scale = self._pixel_scale(input_dtype, reset=reset)
-        tensor_layout = np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=dtype)
-        if scale != 1.0:
-            tensor_layout = np.multiply(tensor_layout, scale, dtype=dtype)
-        elif not tensor_layout.flags.writeable:
-            tensor_layout = tensor_layout.copy()
-        return (tensor_layout, out[1]) if with_y else tensor_layout
 
     def _pixel_scale(self, dtype: np.dtype, *, reset: bool) -> float:
         """The factor for the pixels: chosen at fit (``rescale_``), then kept.

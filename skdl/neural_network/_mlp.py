@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,11 +12,17 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._net import host_rows
+from ..autoencoder._autoencoder import AutoencoderTransformer
 from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from ..modules import ACTIVATIONS, MLPModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._validation import check_layer_sizes
 from ._rbm import DBNTransformer, RBMTransformer
+
+# unsupervised models whose layers can start an MLP's hidden layers: each gives
+# _layer_sizes(), _encoder_activations() and _encoder_layers() (weight, bias)
+_PRETRAINERS = (RBMTransformer, DBNTransformer, AutoencoderTransformer)
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -34,17 +39,17 @@ class _BaseMLP(BaseTorchEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
-        "pretrain": [None, RBMTransformer, DBNTransformer, FrozenEstimator],
+        "pretrain": [
+            None,
+            RBMTransformer,
+            DBNTransformer,
+            AutoencoderTransformer,
+            FrozenEstimator,
+        ],
     }
 
     def _hidden_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if isinstance(sizes, Sequence | np.ndarray) else [sizes]
-        if any(int(size) < 1 for size in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold positive ints; got {sizes}."
-            )
-        return [int(size) for size in sizes]
+        return check_layer_sizes(self.hidden_layer_sizes, allow_empty=True)
 
     def _build_module(self) -> MLPModule:
         sizes = self._hidden_sizes()
@@ -59,35 +64,41 @@ class _BaseMLP(BaseTorchEstimator):
         )
 
     def _initialize_module(self, module: MLPModule, train) -> None:
-        """Start the hidden layers from RBMs trained on the training rows.
+        """Start the hidden layers from an unsupervised model of the training rows.
 
-        A ``FrozenEstimator`` holds RBMs trained beforehand (on unlabelled rows,
-        say): they are used as they are.
+        ``pretrain`` (RBMs, or an autoencoder's encoder) gives one weight matrix
+        and bias per hidden layer. A ``FrozenEstimator`` holds a model trained
+        beforehand (on unlabelled rows, say): it is used as it is.
         """
         if self.pretrain is None:
             return
         frozen = isinstance(self.pretrain, FrozenEstimator)
         pretrain = self.pretrain.estimator if frozen else clone(self.pretrain)
-        if not isinstance(pretrain, RBMTransformer | DBNTransformer):
+        if not isinstance(pretrain, _PRETRAINERS):
             raise TypeError(
-                "pretrain must be an RBMTransformer or a DBNTransformer, or one "
-                f"of them fitted and wrapped in a FrozenEstimator; got {pretrain!r} "
-                "in a FrozenEstimator."
+                "pretrain must be an RBMTransformer, a DBNTransformer or an "
+                "AutoencoderTransformer, or one of them fitted and wrapped in a "
+                f"FrozenEstimator; got {pretrain!r} in a FrozenEstimator."
             )
-        if isinstance(pretrain, RBMTransformer):
-            pretrain_sizes = [pretrain.n_components]
-        else:
-            pretrain_sizes = pretrain._layer_sizes()
+        pretrain_sizes = pretrain._layer_sizes()
         if pretrain_sizes != self._hidden_sizes():
             raise ValueError(
                 f"pretrain learns hidden layers of sizes {tuple(pretrain_sizes)} but "
                 f"hidden_layer_sizes is {tuple(self._hidden_sizes())}; give both "
                 "the same sizes."
             )
-        if self.activation != "logistic":
+        activations = pretrain._encoder_activations()
+        if len(set(activations)) > 1:
             raise ValueError(
-                "pretrain starts the hidden layers from RBMs, whose hidden units "
-                f"are logistic; set activation='logistic' (got {self.activation!r})."
+                f"pretrain's layers use the activations {tuple(activations)}, but "
+                "the hidden layers of this network share one; give every layer of "
+                "pretrain the same (for an autoencoder, code_activation equal to "
+                "activation)."
+            )
+        if activations[0] != self.activation:
+            raise ValueError(
+                f"pretrain's hidden units are {activations[0]!r}; set activation="
+                f"{activations[0]!r} (got {self.activation!r})."
             )
         if frozen:
             check_is_fitted(pretrain)
@@ -102,12 +113,12 @@ class _BaseMLP(BaseTorchEstimator):
                 pretrain.random_state = int(torch.randint(2**31 - 1, ()))
             pretrain.set_params(device=module.linear_layers()[0].weight.device)
             pretrain.fit(host_rows(train.arrays[0]))
-        rbms = [pretrain] if isinstance(pretrain, RBMTransformer) else pretrain.rbms_
         with torch.no_grad():
-            for layer, rbm in zip(module.linear_layers(), rbms, strict=False):
-                weight, hidden_bias, _ = rbm.module_.split(rbm.module_.flat)
+            for layer, (weight, bias) in zip(
+                module.linear_layers(), pretrain._encoder_layers(), strict=False
+            ):
                 layer.weight.copy_(weight)
-                layer.bias.copy_(hidden_bias)
+                layer.bias.copy_(bias)
         self.pretrain_ = pretrain
 
     @property

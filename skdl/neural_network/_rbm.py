@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Sequence
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,11 +28,10 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils.validation import check_is_fitted
-from torch.nn import functional as F
 
 from .._blocks import lazy_on_dask
 from .._net import to_rows
-from ..modules import RBM, ContrastiveDivergence
+from ..modules import RBM, ContrastiveDivergence, pseudo_likelihood
 from ..utils import (
     out_of_memory_error,
     resolve_device,
@@ -50,7 +48,11 @@ from ..utils._torch import (
     memory_advice,
     threads_for_steps,
 )
-from ..utils._validation import check_float32_range, validate_data
+from ..utils._validation import (
+    check_float32_range,
+    check_layer_sizes,
+    validate_data,
+)
 
 __all__ = ["DBNTransformer", "RBMTransformer"]
 
@@ -687,15 +689,22 @@ class RBMTransformer(_RBMBase):
         )
         flipped = torch.from_numpy(flipped)
 
-        def pseudo_likelihood(rows, start):
-            index = flipped[start : start + len(rows)].to(rows.device)
-            arange = torch.arange(len(rows), device=rows.device)
-            corrupted = rows.clone()
-            corrupted[arange, index] = 1 - corrupted[arange, index]
-            gap = module.free_energy(corrupted) - module.free_energy(rows)
-            return -n_features * F.softplus(-gap)
+        def score(rows, start):
+            index = flipped[start : start + len(rows)]
+            return pseudo_likelihood(module.free_energy, rows, index)
 
-        return _map_rows(X, [module], pseudo_likelihood, self.n_threads)
+        return _map_rows(X, [module], score, self.n_threads)
+
+    # -- the pretraining protocol of MLPClassifier and MLPRegressor ----------------
+    def _layer_sizes(self) -> list[int]:
+        return [self.n_components]
+
+    def _encoder_activations(self) -> list[str]:
+        return ["logistic"]
+
+    def _encoder_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        weight, hidden_bias, _ = self.module_.split(self.module_.flat)
+        return [(weight, hidden_bias)]
 
     # -- pickling --------------------------------------------------------------------
     def __getstate__(self):
@@ -803,13 +812,13 @@ class DBNTransformer(_RBMBase):
         self.n_threads = n_threads
 
     def _layer_sizes(self) -> list[int]:
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if isinstance(sizes, Sequence | np.ndarray) else [sizes]
-        if not sizes or any(int(size) != size or size < 1 for size in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must hold one or more positive ints; got {sizes}."
-            )
-        return [int(size) for size in sizes]
+        return check_layer_sizes(self.hidden_layer_sizes)
+
+    def _encoder_activations(self) -> list[str]:
+        return ["logistic"] * len(self._layer_sizes())
+
+    def _encoder_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [layer for rbm in self.rbms_ for layer in rbm._encoder_layers()]
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

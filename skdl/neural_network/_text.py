@@ -6,16 +6,15 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._blocks import lazy_on_dask
-from .._net import to_rows
-from .._sequences import BucketedBatches, TokenRows, inference_chunks
+from .._sequences import TokenBatchingMixin, TokenRows
 from ..base import TorchClassifierMixin
 from ..modules import RecurrentModule
 from ..utils._docstrings import fill_doc
-from ..utils._sklearn import Interval, RealNotInt, StrOptions, _fit_context, check_y
+from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
+from ..utils._text import TEXT_CONSTRAINTS, TokenizerMixin
 from ._recurrent import _BaseRecurrent
 
 __all__ = ["LSTMTextClassifier"]
@@ -25,7 +24,9 @@ _PADDING, _OOV = 0, 1
 
 
 @fill_doc
-class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
+class LSTMTextClassifier(
+    TokenizerMixin, TokenBatchingMixin, TorchClassifierMixin, _BaseRecurrent
+):
     r"""Recurrent neural network text classifier (LSTM, GRU or RNN) on raw strings.
 
     Takes what :class:`~sklearn.feature_extraction.text.CountVectorizer` takes,
@@ -58,29 +59,13 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
 
     ${recurrent_parameters}
 
-    analyzer : {'word', 'char'} or callable, default='word'
-        Split documents into words (with ``token_pattern``) or characters, or
-        call ``analyzer(document) -> list of tokens``; as in
-        :class:`~sklearn.feature_extraction.text.CountVectorizer`, whose
-        tokenizer is used.
-
-    lowercase : bool, default=True
-        Lowercase the text before splitting it (not for a callable analyzer).
+    ${text_analyzer_parameters}
 
     token_pattern : str or None, default=r"(?u)\b\w\w+\b"
         Regular expression of a word for ``analyzer='word'``; the default keeps
         runs of 2 or more alphanumeric characters.
 
-    stop_words : {'english'}, list or None, default=None
-        Words dropped from the documents (``analyzer='word'`` only).
-
-    max_features : int or None, default=None
-        Keep only the ``max_features`` most frequent tokens of the training
-        documents; the others read as the out-of-vocabulary token.
-
-    min_df : float in [0.0, 1.0] or int, default=1
-        Keep tokens that occur in at least this many training documents (a
-        float: this share of them); the others read as out-of-vocabulary.
+    ${text_vocabulary_parameters}
 
     max_length : int or None, default=None
         Keep at most this many tokens of each document (None keeps all).
@@ -156,23 +141,12 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
         **_BaseRecurrent._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
-        "analyzer": [StrOptions({"word", "char"}), callable],
-        "lowercase": ["boolean"],
-        "token_pattern": [str, None],
-        "stop_words": [StrOptions({"english"}), list, None],
-        "max_features": [Interval(Integral, 1, None, closed="left"), None],
-        "min_df": [
-            Interval(RealNotInt, 0, 1, closed="both"),
-            Interval(Integral, 1, None, closed="left"),
-        ],
+        **TEXT_CONSTRAINTS,
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
         "truncating": [StrOptions({"pre", "post"})],
         "pretrained_embeddings": ["array-like", dict, None],
         "freeze_embeddings": ["boolean"],
     }
-
-    # padded ids per inference batch: rows * longest document
-    _inference_tokens = 65536
 
     def __init__(
         self,
@@ -350,58 +324,11 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
     def _validate_X(self, X):
         return self._encode(*self._tokenize(X))
 
-    def _tokenize(self, X):
-        """Tokens of each document, and whether they are integer ids."""
-        name = type(self).__name__
-        documents = _documents(X, name)
-        kinds = [_kind(doc, i, name) for i, doc in enumerate(documents)]
-        # None when every document is empty: either kind then
-        ids_input = "ids" in kinds if set(kinds) != {"empty"} else None
-        if ids_input and ("text" in kinds or "tokens" in kinds):
-            first = kinds.index("text" if "text" in kinds else "tokens")
-            raise TypeError(
-                f"{name} got integer id sequences and strings in the same input "
-                f"(document {first} is a {kinds[first]}); pass one kind."
-            )
-        analyze = self._analyzer() if "text" in kinds else None
-        tokens = []
-        for index, (doc, kind) in enumerate(zip(documents, kinds, strict=True)):
-            if kind == "text":
-                tokens.append(analyze(_decoded(doc, index, name)))
-            elif kind == "ids":
-                tokens.append([int(t) for t in doc])
-            else:
-                tokens.append(list(doc))
-        return tokens, ids_input
-
-    def _analyzer(self):
-        return CountVectorizer(
-            analyzer=self.analyzer,
-            lowercase=self.lowercase,
-            token_pattern=self.token_pattern,
-            stop_words=self.stop_words,
-        ).build_analyzer()
-
     def _learn_vocabulary(self, tokens, ids_input):
-        counter = CountVectorizer(
-            analyzer=list,
-            lowercase=False,
-            token_pattern=None,
-            min_df=self.min_df,
-            max_features=self.max_features,
-        )
-        try:
-            counter.fit(tokens)
-        except ValueError as error:
-            raise ValueError(
-                f"{type(self).__name__} found no tokens to learn a vocabulary "
-                f"from ({error}). Check analyzer, token_pattern, stop_words and "
-                "min_df."
-            ) from None
         first = _OOV + 1
         self.vocabulary_ = {
-            token: int(column) + first
-            for token, column in sorted(counter.vocabulary_.items(), key=_by_column)
+            token: row
+            for row, token in enumerate(self._vocabulary_tokens(tokens), start=first)
         }
         self._ids_input = bool(ids_input)
 
@@ -497,107 +424,9 @@ class LSTMTextClassifier(TorchClassifierMixin, _BaseRecurrent):
     def _example_input(self) -> torch.Tensor:
         return torch.full((1, 12), _OOV, dtype=torch.int64)
 
-    # -- batching -------------------------------------------------------------------
-    def _batches(
-        self, X, y, weight, index, device, *, shuffle, batch_size=1, generator=None
-    ):
-        rows = X.take(index)
-        if not shuffle:  # in length order, so that batches pad little
-            order = torch.argsort(rows.lengths, stable=True)
-            index, rows = index[order.numpy()], rows.take(order)
-        return BucketedBatches(
-            rows.to(device),
-            to_rows(y[index], device),
-            None if weight is None else to_rows(weight[index], device),
-            lengths=rows.lengths,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            generator=generator,
-        )
-
-    def _inference_batches(self, X, device):
-        order = torch.argsort(X.lengths, stable=True)
-        rows = X.to(device).take(order)
-        chunks = inference_chunks(
-            rows.lengths, self._inference_tokens, self._inference_batch_size
-        )
-        return (rows[start:stop] for start, stop in chunks), order
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.sparse = False
         tags.input_tags.string = True
         return tags
-
-
-def _by_column(item):
-    return item[1]
-
-
-def _documents(X, name: str) -> list:
-    if isinstance(X, str | bytes):
-        raise TypeError(
-            f"{name} expects an iterable of documents, but got a single "
-            f"{type(X).__name__}; wrap it in a list: [text]."
-        )
-    if getattr(X, "ndim", 1) == 2:
-        if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.integer):
-            return list(X)  # rows of integer ids
-        raise TypeError(
-            f"{name} expects one document per row, but got a 2-D "
-            f"{type(X).__name__} of shape {X.shape}; pass one column of text "
-            "(a list, 1-D array or pandas Series)."
-        )
-    if getattr(X, "ndim", 1) != 1:
-        raise TypeError(
-            f"{name} expects a 1-D iterable of documents; got an array of shape "
-            f"{X.shape}."
-        )
-    try:
-        return list(X)
-    except TypeError:
-        raise TypeError(
-            f"{name} expects an iterable of documents (strings, token lists or "
-            f"integer id sequences); got {type(X).__name__}."
-        ) from None
-
-
-def _kind(doc, index: int, name: str) -> str:
-    """'text', 'tokens', 'ids' or 'empty' (an empty sequence) for one document."""
-    if isinstance(doc, str | bytes):
-        return "text"
-    if isinstance(doc, list | tuple | np.ndarray) and np.ndim(doc) == 1:
-        if len(doc) == 0:
-            return "empty"
-        if isinstance(doc, np.ndarray) and np.issubdtype(doc.dtype, np.integer):
-            return "ids"
-        if all(isinstance(t, str) for t in doc):
-            return "tokens"
-        if all(isinstance(t, Integral) and not isinstance(t, bool) for t in doc):
-            return "ids"
-    raise TypeError(
-        f"{name} expects documents as strings, lists of string tokens or sequences "
-        f"of integer ids; document {index} is a {type(doc).__name__}: "
-        f"{_short(doc)}."
-    )
-
-
-def _decoded(doc, index: int, name: str) -> str:
-    """A document as str: bytes are read as UTF-8, as CountVectorizer does."""
-    if isinstance(doc, str):
-        return doc
-    try:
-        return doc.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{name} reads bytes documents as UTF-8, but document {index} is not "
-            f"UTF-8 ({error.reason} at byte {error.start}: {_short(doc)}). Decode "
-            "the documents with their encoding first, e.g. "
-            "doc.decode('latin-1'), and pass strings."
-        ) from None
-
-
-def _short(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -273,6 +273,26 @@ n_features_in_ : int
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of features seen during :term:`fit`. Defined only when `X` has
     feature names that are all strings.""",
+    "text_analyzer_parameters": """\
+analyzer : {'word', 'char'} or callable, default='word'
+    Split documents into words (with ``token_pattern``) or characters, or
+    call ``analyzer(document) -> list of tokens``; as in
+    :class:`~sklearn.feature_extraction.text.CountVectorizer`, whose
+    tokenizer is used.
+
+lowercase : bool, default=True
+    Lowercase the text before splitting it (not for a callable analyzer).""",
+    "text_vocabulary_parameters": """\
+stop_words : {'english'}, list or None, default=None
+    Words dropped from the documents (``analyzer='word'`` only).
+
+max_features : int or None, default=None
+    Keep only the ``max_features`` most frequent tokens of the training
+    documents; the others read as the out-of-vocabulary token.
+
+min_df : float in [0.0, 1.0] or int, default=1
+    Keep tokens that occur in at least this many training documents (a
+    float: this share of them); the others read as out-of-vocabulary.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
@@ -315,20 +335,23 @@ net_ : skorch.NeuralNet
     The skorch net that holds the trained ``module_``, ``optimizer_`` and
     ``callbacks_``.""",
     "pretrain_parameter": """\
-pretrain : RBMTransformer, DBNTransformer, FrozenEstimator or None, default=None
-    Unsupervised pretraining, as in a deep belief network: a fresh fit first
-    trains a clone of this transformer on the training rows (the validation
-    split excluded), starts each hidden layer from its RBM's weights and hidden
-    biases, then trains the whole network on ``y`` (fine-tuning). Its layer
-    sizes must equal ``hidden_layer_sizes``, and ``activation`` must be
-    'logistic', the RBMs' hidden units. It trains on this estimator's device,
-    and, when its own ``random_state`` is None, from a seed drawn from this
-    estimator's ``random_state``. A fitted one wrapped in
-    :class:`sklearn.frozen.FrozenEstimator` is used as it is, without
+pretrain : RBMTransformer, DBNTransformer, AutoencoderTransformer, \
+FrozenEstimator or None, default=None
+    Unsupervised pretraining, as in a deep belief network or a stacked
+    autoencoder: a fresh fit first trains a clone of this transformer on the
+    training rows (the validation split excluded), starts each hidden layer
+    from its RBM's weights and hidden biases (or from the autoencoder's
+    encoder layers), then trains the whole network on ``y`` (fine-tuning).
+    Its layer sizes must equal ``hidden_layer_sizes``, and ``activation``
+    must be its units': 'logistic' for RBMs, the autoencoder's
+    ``activation``, which its ``code_activation`` must equal. It trains on
+    this estimator's device, and, when its own ``random_state`` is None, from
+    a seed drawn from this estimator's ``random_state``. A fitted one wrapped
+    in :class:`sklearn.frozen.FrozenEstimator` is used as it is, without
     training: pretrain on many unlabelled rows, fine-tune on the few labelled
-    ones. See the user guide on RBMs.""",
+    ones. See the user guide on RBMs and on autoencoders.""",
     "pretrain_attribute": """\
-pretrain_ : RBMTransformer or DBNTransformer
+pretrain_ : RBMTransformer, DBNTransformer or AutoencoderTransformer
     The fitted clone of ``pretrain`` (or the frozen one itself) that started
     the hidden layers; only when ``pretrain`` is set.""",
     "input_attributes": """\

@@ -13,9 +13,9 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import as_array
+from ._validation import as_array, validate_data
 
-__all__ = ["RESIZE_ADVICE", "check_images"]
+__all__ = ["RESIZE_ADVICE", "ImageInputMixin", "check_images"]
 
 RESIZE_ADVICE = (
     "Bring them to one size first, image by image (e.g. with cv2.resize or "
@@ -206,3 +206,69 @@ def _row_shape(n_features, image_shape, owner):
         )
     # a 3-tuple follows data_format; the 4-D branch of check_images moves the axis
     return shape
+
+
+class ImageInputMixin:
+    """Image input of an estimator with ``image_shape`` and ``data_format``.
+
+    :meth:`_validate_images` takes every layout :func:`check_images` reads, runs
+    scikit-learn's feature checks on the flat rows, sets ``image_shape_`` (height,
+    width, channels) when ``reset`` and returns ``(n, C, H, W)`` arrays in the
+    float type asked for, multiplied by ``self._pixel_scale(dtype, reset=reset)``
+    (default 1: unscaled).
+    """
+
+    def _validate_images(self, X, y="no_validation", *, reset, dtype):
+        """Check images (and labels); return ``(n, C, H, W)`` in ``dtype`` (and y).
+
+        Flat rows go through sklearn's ``validate_data`` first, for its
+        feature-count and feature-name checks; 3-D and 4-D arrays are checked
+        against ``image_shape_`` and then validated as flat rows.
+        """
+        name = type(self).__name__
+        with_y = not (isinstance(y, str) and y == "no_validation")
+        labels = {"y": y, "multi_output": True} if with_y else {}
+        # np.ndim would dispatch to __array_function__ of array-likes
+        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
+            X = as_array(X, owner=name, sample="image", advice=RESIZE_ADVICE)
+        ndim = X.ndim
+        if sp.issparse(X) or ndim <= 2:
+            out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
+            X = out[0] if with_y else out
+            if reset:
+                row_shape = self.image_shape
+            else:  # the fitted shape, in the order of data_format
+                height, width, channels = self.image_shape_
+                row_shape = (
+                    (height, width, channels)
+                    if self.data_format == "channels_last"
+                    else (channels, height, width)
+                )
+            images = check_images(
+                X, image_shape=row_shape, data_format=self.data_format, owner=name
+            )
+        else:
+            images = check_images(
+                X,
+                data_format=self.data_format,
+                owner=name,
+                expected_shape=None if reset else self.image_shape_,
+            )
+            out = validate_data(
+                self, images.reshape(len(images), -1), reset=reset, **labels
+            )
+        if reset:
+            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+        # the scale follows the dtype given (check_images reads bool as float32)
+        input_dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
+        scale = self._pixel_scale(input_dtype, reset=reset)
+        tensor_layout = np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=dtype)
+        if scale != 1.0:
+            tensor_layout = np.multiply(tensor_layout, scale, dtype=dtype)
+        elif not tensor_layout.flags.writeable:
+            tensor_layout = tensor_layout.copy()
+        return (tensor_layout, out[1]) if with_y else tensor_layout
+
+    def _pixel_scale(self, dtype: np.dtype, *, reset: bool) -> float:
+        """The factor for pixels of ``dtype`` (default: 1, pixels as given)."""
+        return 1.0

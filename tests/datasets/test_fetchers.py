@@ -22,9 +22,11 @@ import pytest
 from skdl.datasets import (
     _fetchers,
     fetch_cifar10,
+    fetch_cifar100,
     fetch_fashion_mnist,
     fetch_imdb,
     fetch_mnist,
+    fetch_reuters,
     get_data_home,
 )
 from skdl.datasets._download import RemoteFile
@@ -172,13 +174,13 @@ def test_fetch_fashion_mnist_rejects_a_truncated_idx_file(
         fetch_fashion_mnist(data_home=tmp_path)
 
 
-def cifar_archive(batches):
+def cifar_archive(batches, folder="cifar-10-batches-py"):
     """A cifar-10-python.tar.gz with ``{member name: batch dict}``."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
         for name, batch in batches.items():
             raw = pickle.dumps(batch, protocol=2)
-            info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
+            info = tarfile.TarInfo(f"{folder}/{name}")
             info.size = len(raw)
             archive.addfile(info, io.BytesIO(raw))
     return buffer.getvalue()
@@ -219,6 +221,84 @@ def test_fetch_cifar10_reads_the_pickled_batches(monkeypatch, server, tmp_path):
     X, y = fetch_cifar10("all", data_home=tmp_path, return_X_y=True)
     np.testing.assert_array_equal(X, pictures.reshape(12, -1))
     np.testing.assert_array_equal(y, labels)
+
+
+def test_fetch_cifar100_reads_fine_and_coarse_labels(monkeypatch, server, tmp_path):
+    pictures = images(7, (32, 32, 3), 8)
+    fine, coarse = np.array([3, 99, 0, 42, 7, 3, 5]), np.array([1, 19, 0, 9, 2, 1, 4])
+
+    def batch(part):
+        rows = pictures[part].transpose(0, 3, 1, 2).reshape(-1, 3072)
+        return {
+            b"data": rows,
+            b"fine_labels": [int(v) for v in fine[part]],
+            b"coarse_labels": [int(v) for v in coarse[part]],
+        }
+
+    meta = {
+        b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
+        b"coarse_label_names": [f"coarse{i}".encode() for i in range(20)],
+    }
+    members = {"train": batch(slice(0, 5)), "test": batch(slice(5, 7)), "meta": meta}
+    archive = cifar_archive(members, folder="cifar-100-python")
+    serve(monkeypatch, server, "cifar100", {"cifar-100-python.tar.gz": archive})
+
+    train = fetch_cifar100(data_home=tmp_path)
+    np.testing.assert_array_equal(train.images, pictures[:5])
+    np.testing.assert_array_equal(train.target, fine[:5])
+    np.testing.assert_array_equal(train.coarse_target, coarse[:5])
+    assert train.target_names[train.target[1]] == "fine99"
+    assert train.coarse_target_names[19] == "coarse19"
+    assert "Krizhevsky" in train.DESCR
+    X, y = fetch_cifar100(
+        "all", label_mode="coarse", data_home=tmp_path, return_X_y=True
+    )
+    np.testing.assert_array_equal(X, pictures.reshape(7, -1))
+    np.testing.assert_array_equal(y, coarse)
+    test = fetch_cifar100("test", label_mode="coarse", data_home=tmp_path)
+    assert test.target_names == test.coarse_target_names
+    np.testing.assert_array_equal(test.fine_target, fine[5:])
+    assert len(server.requests) == 1
+    with pytest.raises(ValueError, match="label_mode must be 'fine' or 'coarse'"):
+        fetch_cifar100(label_mode="medium", data_home=tmp_path)
+
+
+def reuters_files(n=10):
+    ragged = np.empty(n, dtype=object)
+    ragged[:] = [[1 + i % 4, 2, 3 + i % 2] for i in range(n)]
+    npz = npz_bytes(x=ragged, y=np.arange(n) % 46)
+    word_index = {"the": 1, "oil": 2, "price": 3, "rose": 4}
+    return {
+        "reuters.npz": npz,
+        "reuters_word_index.json": json.dumps(word_index).encode(),
+    }
+
+
+def test_fetch_reuters_uses_keras_split(monkeypatch, server, tmp_path):
+    serve(monkeypatch, server, "reuters", reuters_files())
+    order = np.arange(10)
+    np.random.RandomState(113).shuffle(order)  # Keras' load_data shuffles so
+    train = fetch_reuters(data_home=tmp_path)
+    np.testing.assert_array_equal(train.target, (np.arange(10) % 46)[order[:8]])
+    words = ["the", "oil", "price", "rose"]
+    first = order[0]
+    expected = f"{words[first % 4]} oil {words[2 + first % 2]}"
+    assert train.data[0] == expected
+    assert "46 topics" in train.DESCR and "target_names" not in train
+    ids, y = fetch_reuters("test", as_text=False, data_home=tmp_path, return_X_y=True)
+    np.testing.assert_array_equal(y, (np.arange(10) % 46)[order[8:]])
+    assert ids.dtype == object and len(ids) == 2
+    np.testing.assert_array_equal(ids[1], [1 + order[9] % 4, 2, 3 + order[9] % 2])
+    X_all, y_all = fetch_reuters("all", data_home=tmp_path, return_X_y=True)
+    assert len(X_all) == 10 and sorted(y_all) == list(range(10))
+
+
+def test_reuters_word_ids_alone_do_not_download_the_word_index(
+    monkeypatch, server, tmp_path
+):
+    serve(monkeypatch, server, "reuters", reuters_files())
+    fetch_reuters(as_text=False, data_home=tmp_path)
+    assert [path for path, _ in server.requests] == ["/reuters/reuters.npz"]
 
 
 class _Gadget:
@@ -367,7 +447,15 @@ def test_download_if_missing_false(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "fetch", [fetch_mnist, fetch_fashion_mnist, fetch_cifar10, fetch_imdb]
+    "fetch",
+    [
+        fetch_mnist,
+        fetch_fashion_mnist,
+        fetch_cifar10,
+        fetch_cifar100,
+        fetch_imdb,
+        fetch_reuters,
+    ],
 )
 def test_unknown_subset(fetch, tmp_path):
     with pytest.raises(ValueError, match="subset must be 'train', 'test' or 'all'"):
@@ -556,6 +644,76 @@ def test_a_corrupt_imdb_file_names_the_file(monkeypatch, server, tmp_path):
         OSError, match=r"imdb\.npz is corrupt: it holds 2 samples but labels of"
     ):
         fetch_imdb(as_text=False, data_home=tmp_path / "other")
+
+
+def _cifar100_archive(**members):
+    """A cifar-100-python.tar.gz of two images per part; ``members`` replace
+    the default ones (None drops one)."""
+    rows = images(2, (3072,), 9)
+    batch = {b"data": rows, b"fine_labels": [3, 99], b"coarse_labels": [1, 19]}
+    meta = {
+        b"fine_label_names": [f"fine{i}".encode() for i in range(100)],
+        b"coarse_label_names": [f"coarse{i}".encode() for i in range(20)],
+    }
+    parts = {"train": batch, "test": batch, "meta": meta, **members}
+    return cifar_archive(
+        {k: v for k, v in parts.items() if v is not None}, folder="cifar-100-python"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (
+            _cifar100_archive(
+                test={
+                    b"data": images(2, (3072,), 9),
+                    b"fine_labels": [3, 100],
+                    b"coarse_labels": [1, 19],
+                }
+            ),
+            r"its labels are not whole numbers from 0 to 99",
+        ),
+        (
+            _cifar100_archive(test={b"data": images(2, (3072,), 9), b"labels": [0, 1]}),
+            r"its batch 'test' is not a dict of data and labels",
+        ),
+        (_cifar100_archive(meta=None), r"it has no table 'meta'"),
+        (
+            _cifar100_archive(meta={b"fine_label_names": [b"x"] * 99}),
+            r"its table 'meta' does not list 100 fine label names",
+        ),
+    ],
+    ids=["label", "no fine and coarse labels", "no meta", "names"],
+)
+def test_a_corrupt_cifar100_archive_names_the_file(
+    monkeypatch, server, tmp_path, body, problem
+):
+    serve(monkeypatch, server, "cifar100", {"cifar-100-python.tar.gz": body})
+    with pytest.raises(
+        OSError, match=rf"cifar-100-python\.tar\.gz is corrupt: {problem}"
+    ):
+        fetch_cifar100("test", data_home=tmp_path)
+
+
+def test_a_corrupt_reuters_file_names_the_file(monkeypatch, server, tmp_path):
+    files = reuters_files()
+    ragged = np.empty(2, dtype=object)
+    ragged[:] = [[1, 2], [3]]
+    files["reuters.npz"] = npz_bytes(x=ragged, y=np.array([0, 46]))
+    serve(monkeypatch, server, "reuters", files)
+    with pytest.raises(
+        OSError, match=r"reuters\.npz is corrupt: its labels are not whole numbers"
+    ):
+        fetch_reuters(as_text=False, data_home=tmp_path)
+    ragged[:] = [[1, 2], [0.5]]
+    files["reuters.npz"] = npz_bytes(x=ragged, y=np.array([0, 45]))
+    serve(monkeypatch, server, "reuters", files)
+    with pytest.raises(
+        OSError,
+        match=r"reuters\.npz is corrupt: a sample is not a sequence of integer word",
+    ):
+        fetch_reuters("all", as_text=False, data_home=tmp_path / "other")
 
 
 def _open_failing(error):

@@ -715,7 +715,7 @@ def test_frozen_pretraining_learns_from_unlabelled_rows():
 def test_frozen_pretraining_errors(digits):
     X, y = digits
     params = dict(hidden_layer_sizes=(8,), activation="logistic", max_iter=1)
-    with pytest.raises(TypeError, match="must be an RBMTransformer or a DBN"):
+    with pytest.raises(TypeError, match="must be an RBMTransformer, a DBNTrans"):
         MLPClassifier(**params, pretrain=FrozenEstimator(StandardScaler())).fit(X, y)
     with pytest.raises(NotFittedError):
         MLPClassifier(**params, pretrain=FrozenEstimator(RBMTransformer(8))).fit(X, y)

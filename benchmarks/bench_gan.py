@@ -1,0 +1,125 @@
+"""GANSampler against GaussianMixture: can a classifier tell their samples from
+real held-out images? (a classifier two-sample test, C2ST).
+
+For each data set: train on one half, keep the other half as the real sample.
+Draw as many generated images, rounded and clipped to the data's pixel grid
+(so a classifier cannot win by spotting non-integer pixels), and report the
+5-fold cross-validated accuracy of a classifier trained to tell real from
+generated: 0.5 means indistinguishable, 1.0 trivially told apart. Two judges:
+logistic regression (linear) and a random forest (200 trees). Contenders:
+``GaussianMixture(n_components=k).sample()`` (k = 10, 50), the DCGAN-style
+``GANSampler``, and a conditional one, whose samples a logistic regression trained
+on the real training images must also label as the classes asked for.
+
+Data: scikit-learn's 8x8 digits (1797) and the MNIST test set (10000 28x28
+images from ``../shared/data/mnist_t10k``; skipped without it, or with
+``--quick``).
+
+Run: ``python benchmarks/bench_gan.py`` (one thread, as the GAN fits are small).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+
+from skdl import GANSampler
+
+MNIST = Path(__file__).resolve().parents[2] / "shared/data/mnist_t10k"
+
+
+def read_idx(path):
+    raw = gzip.decompress(path.read_bytes())
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw[4 : 4 + 4 * ndim], ">u4"))
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def datasets(quick):
+    X, y = load_digits(return_X_y=True)
+    yield "digits 8x8", X, y, (8, 8), 16.0, {"max_iter": 200, "batch_size": 32}
+    if not quick and (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        images = read_idx(MNIST / "t10k-images-idx3-ubyte.gz").reshape(10000, -1)
+        labels = read_idx(MNIST / "t10k-labels-idx1-ubyte.gz")
+        params = {"max_iter": 30, "batch_size": 64, "conv_filters": (64, 128)}
+        yield "MNIST t10k 28x28", images.astype(float), labels, (28, 28), 255.0, params
+
+
+def c2st(real, fake, top, judge):
+    fake = np.clip(np.rint(fake), 0, top)
+    Z = np.vstack([real, fake])
+    t = np.r_[np.ones(len(real)), np.zeros(len(fake))]
+    cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    return cross_val_score(judge, Z, t, cv=cv).mean()
+
+
+def judges():
+    return {
+        "logreg": LogisticRegression(max_iter=3000),
+        "forest": RandomForestClassifier(200, random_state=0, n_jobs=1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="digits only")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    for name, X, y, shape, top, params in datasets(args.quick):
+        X_train, X_real, y_train, y_real = train_test_split(
+            X, y, test_size=0.5, random_state=0, stratify=y
+        )
+        n = len(X_real)
+        print(f"\n== {name}: {len(X_train)} training images, {n} real held out")
+        print(f"{'sampler':<34}{'C2ST logreg':>12}{'C2ST forest':>12}{'fit s':>8}")
+
+        def report(label, fake, seconds, real=X_real, top=top):
+            scores = [c2st(real, fake, top, j) for j in judges().values()]
+            print(f"{label:<34}{scores[0]:>12.3f}{scores[1]:>12.3f}{seconds:>8.0f}")
+
+        report("real (training half)", X_train[:n], 0)
+        for k in (10, 50):
+            start = time.perf_counter()
+            gmm = GaussianMixture(k, random_state=0).fit(X_train)
+            report(
+                f"GaussianMixture({k})", gmm.sample(n)[0], time.perf_counter() - start
+            )
+        gan_params = {
+            "image_shape": shape,
+            "learning_rate_init": 1e-3,
+            "random_state": 0,
+            "n_threads": 1,
+            **params,
+        }
+        start = time.perf_counter()
+        gan = GANSampler(**gan_params).fit(X_train)
+        report("GANSampler", gan.sample(n, random_state=1), time.perf_counter() - start)
+        start = time.perf_counter()
+        conditional = GANSampler(conditional=True, **gan_params).fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+        wanted = np.arange(n) % 10
+        fake = conditional.sample(n, y=wanted, random_state=1)
+        report("GANSampler(conditional=True)", fake, seconds)
+        judge = LogisticRegression(max_iter=3000).fit(X_train, y_train)
+        rounded = np.clip(np.rint(fake), 0, top)
+        accuracy = np.mean(judge.predict(rounded) == wanted)
+        real_accuracy = judge.score(X_real, y_real)
+        print(
+            f"conditional samples labelled as asked by a logistic regression: "
+            f"{accuracy:.3f} (real held-out images: {real_accuracy:.3f})"
+        )
+        print(f"GAN parameters: {gan_params}")
+
+
+if __name__ == "__main__":
+    main()

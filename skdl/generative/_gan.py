@@ -1,0 +1,633 @@
+"""GANSampler: a generative adversarial network that learns to sample rows or
+images like the training data.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from .._net import SkdlNet, _clear_grads, make_optimizer
+from ..base import BaseTorchEstimator
+from ..modules import GANModule, gradient_penalty
+from ..utils import seed_from_random_state
+from ..utils._docstrings import fill_doc
+from ..utils._images import ImageInputMixin
+from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._validation import check_label_types, output_dtype, validate_data
+
+__all__ = ["GANSampler"]
+
+_BASE = BaseTorchEstimator._parameter_constraints
+_SHARED = (
+    "batch_size",
+    "learning_rate_init",
+    "max_iter",
+    "shuffle",
+    "random_state",
+    "verbose",
+    "warm_start",
+    "momentum",
+    "nesterovs_momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "device",
+    "n_threads",
+    "callbacks",
+)
+
+
+@fill_doc
+class GANSampler(ImageInputMixin, BaseTorchEstimator):
+    """Generative adversarial network: learn to draw samples like ``X``.
+
+    Two networks train against each other (Goodfellow et al., 2014): a
+    generator turns random noise into samples, and a discriminator learns to
+    tell them from the training samples; each generator step makes its samples
+    harder to tell apart. After ``fit``, :meth:`sample` draws new rows or images,
+    as ``sample`` does for scikit-learn's ``GaussianMixture`` and
+    ``KernelDensity``. Rows get a pair of MLPs; images (3-D or 4-D arrays, or
+    flat rows with ``image_shape``) a DCGAN-style pair of (transposed)
+    convolutions. With ``conditional=True``, ``fit(X, y)`` learns one
+    distribution per class and ``sample(n, y=...)`` draws from the classes asked
+    for.
+
+    Training uses the stabilizers practitioners rely on: the non-saturating
+    generator loss, one-sided label smoothing, Adam with ``beta_1=0.5``, batch
+    normalization in the generator (layer normalization where it sees one vector
+    per sample); or ``loss='wgan_gp'``, the Wasserstein loss
+    with a gradient penalty. ``history_`` holds the discriminator's and the
+    generator's loss per epoch.
+
+    Read more in the user guide page on generative models
+    (``docs/user_guide/generative.rst``) and the gallery example
+    ``examples/generative/plot_gan_digits.py``.
+
+    Parameters
+    ----------
+    noise_dim : int, default=32
+        Width of the generator's random input.
+
+    hidden_layer_sizes : array-like of int, default=(128, 128)
+        Hidden widths of the generator and the discriminator for rows.
+
+    conv_filters : array-like of int, default=(32, 64)
+        For images: channels of the discriminator's convolutions (4x4, stride 2:
+        each halves the side) and, in reverse order, of the generator's
+        transposed convolutions.
+
+    loss : {'non_saturating', 'wgan_gp'}, default='non_saturating'
+        'non_saturating': the discriminator minimizes the binary cross-entropy
+        of real against generated samples, and the generator maximizes
+        ``log D(G(z))`` (stronger gradients early on than minimizing
+        ``log(1 - D(G(z)))``). 'wgan_gp': the discriminator (a critic) estimates
+        the Wasserstein distance, kept 1-Lipschitz by a gradient penalty of
+        weight ``gradient_penalty``; ``n_critic`` critic steps per generator step.
+
+    label_smoothing : float in [0, 1), default=0.1
+        One-sided label smoothing: the discriminator's target for real samples
+        is ``1 - label_smoothing`` ('non_saturating' only).
+
+    gradient_penalty : float, default=10.0
+        Weight of the gradient penalty ('wgan_gp' only).
+
+    n_critic : int, default=1
+        Discriminator steps per generator step (5 is usual for 'wgan_gp').
+
+    conditional : bool, default=False
+        Learn a class-conditional GAN from ``fit(X, y)``: both networks read
+        the one-hot class.
+
+    image_shape : tuple, 'auto' or None, default=None
+        None reads 2-D ``X`` as rows of features; 'auto' as square grayscale
+        images, a tuple as images of that shape (as
+        :class:`~skdl.CNNClassifier` reads them). 3-D and 4-D ``X`` are images.
+
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Where the channel axis of 4-D input and of ``image_shape`` is.
+
+    solver : {'adam', 'adamw', 'rmsprop', 'sgd', 'adagrad'}, default='adam'
+        Optimizer of both networks.
+
+    batch_size : int or 'auto', default=64
+        Samples per step; 'auto' is ``min(200, n_samples)``.
+
+    learning_rate_init : float, default=0.0002
+        Step size of both optimizers.
+
+    max_iter : int, default=100
+        Epochs: passes over the training samples. A GAN has no loss that says
+        when it is done, so it trains for all of them.
+
+    shuffle : bool, default=True
+        Draw a new order of the training samples each epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, the noise and the order of the samples during
+        training. See :term:`Glossary <random_state>`.
+
+    verbose : bool or int, default=0
+        When true, print ``Iteration N, loss = L`` after each epoch, as
+        scikit-learn's MLPs do, with the discriminator's loss (``history_``
+        also holds the generator's). For a progress bar, pass
+        :class:`skdl.callbacks.EpochProgressBar` in ``callbacks``.
+
+    warm_start : bool, default=False
+        Continue training from the current networks.
+
+    momentum : float, default=0.9
+        Momentum of 'sgd'.
+
+    nesterovs_momentum : bool, default=True
+        Nesterov momentum for 'sgd'.
+
+    beta_1 : float, default=0.5
+        Decay of Adam's first moments (0.5 as in DCGAN; Adam's own default 0.9
+        makes GANs oscillate more).
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second moments.
+
+    epsilon : float, default=1e-8
+        Numerical stability term of the adaptive optimizers.
+
+    device : str or torch.device, default='cpu'
+        Where to train and sample: 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'.
+
+    n_threads : int or None, default=None
+        CPU threads of torch during ``fit`` and ``sample``; -1 uses every core.
+
+    callbacks : list of skorch callbacks, default=None
+        Extra :mod:`skorch.callbacks`, run once per epoch and batch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (``conditional=True`` only).
+
+    image_shape_ : tuple of (height, width, channels)
+        Shape of the training images (image input only).
+
+    data_range_ : tuple of float
+        Smallest and largest training pixel, mapped to the generator's -1 and 1
+        (image input only).
+
+    mean_, scale_ : ndarray of shape (n_features,)
+        Mean and standard deviation of each training feature: the generator
+        works on standardized rows (row input only).
+
+    loss_curve_ : list of float
+        The discriminator's loss per epoch (``history_`` also holds
+        ``generator_loss``).
+
+    ${input_attributes}
+
+    n_iter_ : int
+        Epochs trained by the last call to ``fit`` (``history_`` keeps every
+        epoch of a warm-started model).
+
+    history_ : skorch.History
+        One dict per epoch: ``discriminator_loss``, ``generator_loss``
+        (``train_loss`` is the discriminator's), ``discriminator_steps`` (the
+        steps so far), ``dur``...
+
+    net_ : skorch.NeuralNet
+        The skorch net: ``module_`` (a :class:`~skdl.modules.GANModule`),
+        ``optimizer_`` (the generator's) and ``discriminator_optimizer_``.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : A density model with ``sample``.
+
+    References
+    ----------
+    I. Goodfellow et al., "Generative adversarial nets", NeurIPS (2014).
+    A. Radford, L. Metz and S. Chintala, "Unsupervised representation learning
+    with deep convolutional GANs", ICLR (2016). I. Gulrajani et al., "Improved
+    training of Wasserstein GANs", NeurIPS (2017).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skdl import GANSampler
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(loc=[5.0, -2.0], scale=[1.0, 0.5], size=(500, 2))
+    >>> gan = GANSampler(hidden_layer_sizes=(32,), noise_dim=4, max_iter=150,
+    ...                  learning_rate_init=0.002, random_state=0).fit(X)
+    >>> samples = gan.sample(1000, random_state=0)
+    >>> samples.shape
+    (1000, 2)
+    >>> np.round(samples.mean(axis=0))
+    array([ 5., -2.])
+    """
+
+    _parameter_constraints: dict = {
+        "noise_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "conv_filters": ["array-like"],
+        "loss": [StrOptions({"non_saturating", "wgan_gp"})],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "gradient_penalty": [Interval(Real, 0, None, closed="left")],
+        "n_critic": [Interval(Integral, 1, None, closed="left")],
+        "conditional": ["boolean"],
+        "image_shape": [StrOptions({"auto"}), tuple, None],
+        "data_format": [StrOptions({"channels_last", "channels_first"})],
+        "solver": [StrOptions({"adam", "adamw", "rmsprop", "sgd", "adagrad"})],
+        **{name: _BASE[name] for name in _SHARED},
+    }
+
+    # a GAN's losses do not say when its samples are good: no validation split
+    early_stopping = False
+    # its own training step computes in float32, without autocast
+    precision = "float32"
+
+    def __init__(
+        self,
+        noise_dim=32,
+        *,
+        hidden_layer_sizes=(128, 128),
+        conv_filters=(32, 64),
+        loss="non_saturating",
+        label_smoothing=0.1,
+        gradient_penalty=10.0,
+        n_critic=1,
+        conditional=False,
+        image_shape=None,
+        data_format="channels_last",
+        solver="adam",
+        batch_size=64,
+        learning_rate_init=0.0002,
+        max_iter=100,
+        shuffle=True,
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.5,
+        beta_2=0.999,
+        epsilon=1e-8,
+        device="cpu",
+        n_threads=None,
+        callbacks=None,
+    ):
+        self.noise_dim = noise_dim
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.conv_filters = conv_filters
+        self.loss = loss
+        self.label_smoothing = label_smoothing
+        self.gradient_penalty = gradient_penalty
+        self.n_critic = n_critic
+        self.conditional = conditional
+        self.image_shape = image_shape
+        self.data_format = data_format
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.device = device
+        self.n_threads = n_threads
+        self.callbacks = callbacks
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the generator and the discriminator on ``X``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training samples: rows ``(n_samples, n_features)``, or images (flat
+            rows with ``image_shape``, ``(n, height, width)`` or 4-D).
+        y : array-like of shape (n_samples,), default=None
+            Class labels, for ``conditional=True`` (ignored otherwise).
+
+        Returns
+        -------
+        self : object
+            The fitted sampler.
+        """
+        if self.conditional and y is None:
+            raise ValueError(
+                "GANSampler(conditional=True) learns one distribution per class: "
+                "pass the class labels, fit(X, y)."
+            )
+        return self._fit(X, y if self.conditional else None)
+
+    def sample(self, n_samples: int = 1, *, y=None, random_state=None) -> np.ndarray:
+        """Draw new samples from the generator.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        y : label or array-like of shape (n_samples,), default=None
+            Classes of the samples, for a conditional GAN (required there); one
+            label is used for all.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the noise: an int draws the same samples every time, and the
+            first ``k`` of ``n`` samples are the ``k`` drawn with the same seed.
+            The global random states are not used.
+
+        Returns
+        -------
+        ndarray
+            Samples in the layout and value range of the training data: rows, or
+            images shaped like those given to ``fit``; uint8 images stay uint8,
+            float32 input gives float32 samples, other input float64.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be an int >= 1; got {n_samples!r}.")
+        labels = self._sample_labels(n_samples, y)
+        # NumPy fills the noise row after row: the first k of n samples are the
+        # k samples drawn with the same random_state
+        rng = np.random.default_rng(seed_from_random_state(random_state))
+        noise = rng.standard_normal((n_samples, self.noise_dim), dtype=np.float32)
+        rows = np.column_stack([noise, labels.astype(np.float32)])
+
+        def generate(forward, batch):
+            return self._output_function(forward(batch[:, :-1], batch[:, -1].long()))
+
+        out = self._forward(rows, apply=generate)
+        dtype = np.dtype(self._dtype)
+        if not hasattr(self, "image_shape_"):
+            return (out * self.scale_ + self.mean_).astype(dtype, copy=False)
+        low, high = self.data_range_
+        images = (out.transpose(0, 2, 3, 1) + 1) / 2 * (high - low) + low
+        images = np.clip(images, low, high)
+        if dtype == np.uint8:
+            images = np.rint(images)
+        return self._layout(images.astype(dtype, copy=False))
+
+    # -- input ----------------------------------------------------------------------
+    def _validate_X_y(self, X, y, *, reset):
+        images = self._reads_images(X)
+        if reset:
+            self._forget_layout()
+            # the samples' dtype: uint8 images stay uint8; as scikit-learn's
+            # outputs, float32 for float32 input and float64 otherwise
+            uint8 = images and getattr(X, "dtype", None) == np.uint8
+            self._dtype = "uint8" if uint8 else np.dtype(output_dtype(X)).name
+        if images:
+            tensor = self._validate_images(X, reset=reset, dtype=np.float32)
+            if reset:
+                self._input_ndim = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
+                self.data_range_ = (float(tensor.min()), float(tensor.max()))
+            low, high = self.data_range_
+            width = high - low if high > low else 1.0
+            tensor = (tensor - low) / width * 2 - 1
+        else:
+            if not reset and hasattr(self, "image_shape_"):
+                raise ValueError(
+                    f"GANSampler was fitted on images of shape {self.image_shape_}; "
+                    "got rows of features."
+                )
+            # C order first: the mean's summation order follows the layout
+            tensor = np.ascontiguousarray(
+                validate_data(self, X, dtype=np.float32, reset=reset)
+            )
+            if reset:
+                self.mean_ = tensor.mean(axis=0, dtype=np.float64)
+                std = tensor.std(axis=0, dtype=np.float64)
+                self.scale_ = np.where(std > 0, std, 1.0)
+            tensor = ((tensor - self.mean_) / self.scale_).astype(np.float32)
+        return np.ascontiguousarray(tensor, dtype=np.float32), y
+
+    def _reads_images(self, X) -> bool:
+        if self.image_shape is not None:
+            return True
+        if hasattr(X, "ndim"):
+            return X.ndim in (3, 4)
+        # a list: its first sample's dimensions (the validation that follows
+        # names samples of different shapes)
+        first = next(iter(X), None) if isinstance(X, list | tuple) else None
+        return first is not None and np.ndim(first) in (2, 3)
+
+    def _forget_layout(self):
+        layout = ("image_shape_", "data_range_", "_dtype", "_input_ndim")
+        for name in (*layout, "mean_", "scale_"):
+            self.__dict__.pop(name, None)
+
+    def _layout(self, images: np.ndarray) -> np.ndarray:
+        """Images ``(n, H, W, C)`` in the layout of the training input."""
+        if self._input_ndim == 2:
+            if self.data_format == "channels_first":
+                images = images.transpose(0, 3, 1, 2)
+            return images.reshape(len(images), -1)
+        if self._input_ndim == 3:
+            return images[..., 0]
+        if self.data_format == "channels_first":
+            return images.transpose(0, 3, 1, 2)
+        return images
+
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
+        if not self.conditional:
+            if reset:
+                self.__dict__.pop("classes_", None)
+            return np.zeros(len(X), dtype=np.int64), None
+        check_label_types(y, owner="GANSampler")
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(X):
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"[{len(X)}, {len(y)}]"
+            )
+        if reset:
+            self._label_encoder = LabelEncoder().fit(y)
+            self.classes_ = self._label_encoder.classes_
+        return self._encoded_labels(y), None
+
+    def _encoded_labels(self, y) -> np.ndarray:
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unseen):
+            raise ValueError(
+                f"y contains labels that were not seen in fit: {unseen.tolist()}; "
+                f"classes_ is {self.classes_.tolist()}."
+            )
+        return self._label_encoder.transform(y).astype(np.int64)
+
+    def _sample_labels(self, n_samples, y) -> np.ndarray:
+        # as fitted: classes_ exists when the networks read labels
+        if not hasattr(self, "classes_"):
+            if y is not None:
+                raise ValueError(
+                    "This GANSampler is not conditional (it was fitted with "
+                    "conditional=False): sample without y."
+                )
+            return np.zeros(n_samples, dtype=np.int64)
+        if y is None:
+            raise ValueError(
+                "This GANSampler is conditional: pass the classes of the samples, "
+                "sample(n_samples, y=labels)."
+            )
+        y = np.asarray(y)
+        y = np.full(n_samples, y) if y.ndim == 0 else column_or_1d(y)
+        if len(y) != n_samples:
+            raise ValueError(f"y has {len(y)} labels for n_samples={n_samples}.")
+        return self._encoded_labels(y)
+
+    # -- network --------------------------------------------------------------------
+    def _build_module(self) -> GANModule:
+        if hasattr(self, "image_shape_"):
+            height, width, channels = self.image_shape_
+            shape, layers = (channels, height, width), self.conv_filters
+        else:
+            shape, layers = self.n_features_in_, self.hidden_layer_sizes
+        n_classes = len(self.classes_) if self.conditional else 0
+        return GANModule(self.noise_dim, shape, list(layers), n_classes)
+
+    def _make_criterion(self):
+        return torch.nn.BCEWithLogitsLoss()
+
+    def _make_net(self, **kwargs) -> SkdlNet:
+        return _AdversarialNet(
+            loss=self.loss,
+            label_smoothing=self.label_smoothing,
+            penalty=self.gradient_penalty,
+            n_critic=self.n_critic,
+            **kwargs,
+        )
+
+    def _stopping_callbacks(self):
+        return []  # every epoch runs: see max_iter
+
+    def _compile_options(self):
+        return None
+
+    def _autocast_dtype(self, device):
+        return None
+
+    @property
+    def _score_fn(self):
+        return None
+
+    def _example_input(self) -> torch.Tensor:
+        return torch.zeros((1, self.noise_dim))
+
+    def _set_fitted_attributes(self, net, outcome, incremental, n_before):
+        # max_iter is the plan, not a failure to converge
+        done = "completed" if outcome == "max_iter" else outcome
+        super()._set_fitted_attributes(net, done, incremental, n_before)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.target_tags.required = False
+        return tags
+
+
+class _AdversarialNet(SkdlNet):
+    """SkdlNet that trains a GANModule: a discriminator step (``n_critic`` of
+    them) then a generator step per batch, each network with its optimizer.
+
+    ``optimizer_`` holds the generator's parameters (the learnable parameters
+    skorch sees), ``discriminator_optimizer_`` the discriminator's. The epoch's
+    ``train_loss`` is the discriminator's loss; ``generator_loss`` is recorded
+    beside it, and ``discriminator_steps``, the steps taken so far, from which
+    a continued fit (warm start, a loaded model) counts the ``n_critic`` steps
+    between generator steps, as an uninterrupted fit would.
+    """
+
+    def __init__(self, *args, loss, label_smoothing, penalty, n_critic, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.loss = loss
+        self.label_smoothing = label_smoothing
+        self.penalty = penalty
+        self.n_critic = n_critic
+
+    def get_all_learnable_params(self):
+        for name, parameter in self.module_.generator.named_parameters():
+            if parameter.requires_grad:
+                yield f"generator.{name}", parameter
+
+    def initialize_optimizer(self, triggered_directly=None):
+        super().initialize_optimizer(triggered_directly)
+        kwargs = self.get_params_for("optimizer")
+        kwargs.setdefault("lr", self.lr)
+        self.discriminator_optimizer_ = make_optimizer(
+            self.optimizer, list(self.module_.discriminator.parameters()), kwargs
+        )
+        return self
+
+    def _noise(self, n_rows, like):
+        return torch.randn(n_rows, self.module_.noise_dim, device=like.device)
+
+    def _bce(self, scores, target):
+        """Binary cross-entropy averaged over the samples, as the base's losses."""
+        return self.get_loss(scores, (target, None))
+
+    def train_step(self, batch, **fit_params):
+        X, labels, _ = batch
+        generator, discriminator = self.module_.generator, self.module_.discriminator
+        d_loss = self._discriminator_step(X, labels, generator, discriminator)
+        self._discriminator_steps += 1
+        if self._discriminator_steps % self.n_critic == 0:
+            fake = generator(self._noise(len(X), X), labels)
+            scores = discriminator(fake, labels)
+            if self.loss == "wgan_gp":
+                g_loss = -scores.mean()
+            else:  # non-saturating: maximize log D(G(z))
+                g_loss = self._bce(scores, torch.ones_like(scores))
+            _step(self.optimizer_, g_loss)
+            self._generator_losses.append((g_loss.detach(), len(X)))
+        return {"loss": d_loss.detach(), "y_pred": None}
+
+    def _discriminator_step(self, X, labels, generator, discriminator):
+        with torch.no_grad():
+            fake = generator(self._noise(len(X), X), labels)
+        real_scores = discriminator(X, labels)
+        fake_scores = discriminator(fake, labels)
+        if self.loss == "wgan_gp":
+            loss = fake_scores.mean() - real_scores.mean()
+            if self.penalty:
+                loss = loss + self.penalty * gradient_penalty(
+                    discriminator, X, fake, labels
+                )
+        else:
+            real_target = torch.full_like(real_scores, 1.0 - self.label_smoothing)
+            loss = self._bce(real_scores, real_target) + self._bce(
+                fake_scores, torch.zeros_like(fake_scores)
+            )
+        _step(self.discriminator_optimizer_, loss)
+        return loss
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        self._generator_losses = []
+        # history[-1] is this epoch's row, history[-2] the previous epoch's
+        self._discriminator_steps = (
+            self.history[-2, "discriminator_steps"] if len(self.history) > 1 else 0
+        )
+        out = super().run_single_epoch(iterator, training, prefix, step_fn)
+        if training:
+            self.history.record("discriminator_steps", self._discriminator_steps)
+            self.history.record("discriminator_loss", self.history[-1, "train_loss"])
+            if self._generator_losses:
+                losses = torch.stack([loss for loss, _ in self._generator_losses])
+                sizes = torch.tensor(
+                    [n for _, n in self._generator_losses],
+                    dtype=losses.dtype,
+                    device=losses.device,
+                )
+                mean = (losses * sizes).sum() / sizes.sum()
+                self.history.record("generator_loss", mean.item())
+        return out
+
+
+def _step(optimizer, loss):
+    _clear_grads(optimizer)
+    loss.backward()
+    optimizer.step()

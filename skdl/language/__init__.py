@@ -1,0 +1,14 @@
+"""Language models: the probability of a word sequence.
+
+From n-gram counts or a recurrent network (each imported on first use).
+"""
+
+from .._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_neural": ["LSTMLanguageModel"],
+        "_ngram": ["NGramLanguageModel"],
+    },
+)

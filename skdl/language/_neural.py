@@ -1,0 +1,335 @@
+"""LSTMLanguageModel: a recurrent network that predicts each token from all
+the tokens before it, trained on skdl's shared loop.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+
+from .._net import SkdlNet
+from .._sequences import TokenBatchingMixin, TokenRows
+from ..base import BaseTorchEstimator
+from ..modules import (
+    CELLS,
+    NextTokenLoss,
+    RecurrentLanguageModule,
+    token_log_likelihoods,
+)
+from ..utils._docstrings import fill_doc
+from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._text import TEXT_CONSTRAINTS
+from ._base import LanguageModelMixin
+
+__all__ = ["LSTMLanguageModel"]
+
+
+@fill_doc
+class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimator):
+    r"""Recurrent neural network language model (LSTM, GRU or RNN), words or characters.
+
+    The neural language model: each text, read from a start marker ``<s>``,
+    goes through a token embedding and a stack of recurrent layers, and the
+    state after each token scores every vocabulary token as the next one
+    (softmax). Unlike an n-gram model, the prediction depends on the whole
+    text so far, and similar words share statistical strength through their
+    embeddings. Training minimizes the cross-entropy of the next token (the
+    log-perplexity) with skdl's training loop: ``device``, mini-batches of
+    texts of similar length, and early stopping on the perplexity of held-out
+    texts. Same vocabulary, tokens and methods as :class:`NGramLanguageModel`,
+    so their perplexities compare directly.
+
+    Read more in the user guide page on language models
+    (``docs/user_guide/language_models.rst``) and the gallery example
+    ``examples/language/plot_language_models.py``.
+
+    Parameters
+    ----------
+    hidden_size : int, default=128
+        Hidden units of each recurrent layer.
+
+    embedding_dim : int, default=64
+        Width of the token embeddings.
+
+    num_layers : int, default=1
+        Stacked recurrent layers.
+
+    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
+        The recurrent unit.
+
+    dropout : float, default=0.2
+        Dropout probability (training only) on the embeddings and on each
+        recurrent layer's output.
+
+    tie_weights : bool, default=False
+        Use the token embeddings as the output layer's weights (after a linear
+        projection of the hidden state to ``embedding_dim`` when
+        ``hidden_size`` differs). Fewer parameters; on small corpora often a
+        lower perplexity.
+
+    ${text_analyzer_parameters}
+
+    token_pattern : str or None, default=r"(?u)\w+|[^\w\s]"
+        Regular expression of a token for ``analyzer='word'``; the default
+        keeps words of any length and each punctuation mark.
+
+    ${text_vocabulary_parameters}
+
+    ${training_parameters}
+
+    ${device_parameters}
+
+    Attributes
+    ----------
+    vocabulary_ : dict
+        Token -> column of :meth:`predict_proba_next`: ``'<unk>'`` is 0,
+        ``'</s>'`` 1, the training tokens follow in sorted order.
+
+    ${history_attributes}
+
+    See Also
+    --------
+    NGramLanguageModel : Smoothed n-gram counts: fast, strong on little data.
+
+    Notes
+    -----
+    ``validation_scores_`` (with ``early_stopping``) hold the mean
+    log-likelihood per token of the held-out texts, ``-log(perplexity)``, and
+    training stops when it has not risen by ``tol`` for ``n_iter_no_change``
+    epochs. ``loss_curve_`` is the cross-entropy per token of each batch,
+    averaged over the batches of an epoch weighted by their number of texts.
+
+    References
+    ----------
+    T. Mikolov, M. Karafiát, L. Burget, J. Černocký and S. Khudanpur,
+    "Recurrent neural network based language model", Interspeech (2010).
+    O. Press and L. Wolf, "Using the output embedding to improve language
+    models", EACL (2017).
+
+    Examples
+    --------
+    >>> from skdl import LSTMLanguageModel
+    >>> texts = ["the cat sat on the mat", "the dog sat on the log"] * 20
+    >>> lm = LSTMLanguageModel(32, embedding_dim=16, learning_rate_init=0.01,
+    ...                        early_stopping=False, max_iter=30,
+    ...                        random_state=0).fit(texts)
+    >>> lm.perplexity(["the cat sat on the log"]) < 3
+    True
+    >>> lm.generate(8, seed_text="the dog", random_state=0)
+    'the dog sat on the ...'
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "cell": [StrOptions(set(CELLS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "tie_weights": ["boolean"],
+        **TEXT_CONSTRAINTS,
+    }
+
+    _inference_batch_size = 1024
+
+    def __init__(
+        self,
+        hidden_size=128,
+        *,
+        embedding_dim=64,
+        num_layers=1,
+        cell="lstm",
+        dropout=0.2,
+        tie_weights=False,
+        analyzer="word",
+        lowercase=True,
+        token_pattern=r"(?u)\w+|[^\w\s]",
+        stop_words=None,
+        max_features=None,
+        min_df=1,
+        solver="adam",
+        alpha=0.0,
+        batch_size=32,
+        learning_rate="constant",
+        learning_rate_init=0.003,
+        power_t=0.5,
+        max_iter=100,
+        shuffle=True,
+        random_state=None,
+        tol=1e-3,
+        verbose=0,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=True,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=2,
+        max_fun=15000,
+        device="cpu",
+        precision="float32",
+        n_threads=None,
+        compile=False,
+        callbacks=None,
+    ):
+        self.hidden_size = hidden_size
+        self.embedding_dim = embedding_dim
+        self.num_layers = num_layers
+        self.cell = cell
+        self.dropout = dropout
+        self.tie_weights = tie_weights
+        self.analyzer = analyzer
+        self.lowercase = lowercase
+        self.token_pattern = token_pattern
+        self.stop_words = stop_words
+        self.max_features = max_features
+        self.min_df = min_df
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.device = device
+        self.precision = precision
+        self.n_threads = n_threads
+        self.compile = compile
+        self.callbacks = callbacks
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the vocabulary and train the network to predict each token of ``X``.
+
+        Parameters
+        ----------
+        X : iterable of str or of token lists
+            Training texts, each read as one sequence.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        return self._fit(X, None)
+
+    # -- texts -> id rows ----------------------------------------------------------
+    def _validate_X_y(self, X, y, *, reset):
+        rows = self._rows(self._encode_texts(X, reset=reset), end=True)
+        return rows, rows  # each text is its own target, one step ahead
+
+    def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
+        return y, None
+
+    def _validate_X(self, X):
+        return self._encode_texts(X, reset=False)
+
+    def _checked_texts(self, X):
+        # the base's checks, with its advice on running out of memory
+        return self._checked_input(X)
+
+    def _rows(self, texts, *, end: bool) -> TokenRows:
+        """Module ids of the texts: ``<s>``, the tokens, and ``</s>`` if ``end``."""
+        size = len(self.vocabulary_)
+        start, stop = [size + 1], [2] if end else []  # </s> is column 1, id 2
+        return TokenRows.from_sequences(
+            [[*start, *(text + 1), *stop] for text in texts]
+        )
+
+    # -- network -------------------------------------------------------------------
+    def _build_module(self) -> RecurrentLanguageModule:
+        return RecurrentLanguageModule(
+            len(self.vocabulary_),
+            self.embedding_dim,
+            self.hidden_size,
+            num_layers=self.num_layers,
+            cell=self.cell,
+            dropout=self.dropout,
+            tie_weights=self.tie_weights,
+        )
+
+    def _make_criterion(self):
+        return NextTokenLoss()
+
+    def _make_net(self, **kwargs) -> SkdlNet:
+        return _LanguageModelNet(**kwargs)
+
+    @property
+    def _score_fn(self):
+        return _mean_log_likelihood
+
+    def _example_input(self) -> torch.Tensor:
+        return torch.full((1, 12), 1, dtype=torch.int64)
+
+    def _output_function(self, raw):
+        return torch.log_softmax(raw.float(), dim=2)
+
+    # -- the two primitives of LanguageModelMixin ------------------------------------
+    def _log_likelihoods(self, texts) -> np.ndarray:
+        def scores(forward, batch):
+            return token_log_likelihoods(self._output_function(forward(batch)), batch)
+
+        return self._forward(self._rows(texts, end=True), apply=scores)
+
+    def _next_proba(self, contexts) -> np.ndarray:
+        def last_step(forward, batch):
+            log_proba = self._output_function(forward(batch))
+            last = (batch != 0).sum(dim=1) - 1
+            return log_proba[torch.arange(len(batch)), last].exp()
+
+        return self._forward(self._rows(contexts, end=False), apply=last_step)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        return tags
+
+
+class _LanguageModelNet(SkdlNet):
+    """SkdlNet whose loss is per token, and whose validation outputs are each
+    text's log-likelihood and length.
+
+    Held-out texts come in batches of different widths; one row per text
+    concatenates across them, and gives the validation score (the mean
+    log-likelihood per token) exactly.
+    """
+
+    def _n_predictions(self, y_pred, y):
+        # the loss is the cross-entropy per predicted token (every id after a
+        # text's first, <s>, up to its padding), as loss_curve_ reports it
+        return (y[:, 1:] != 0).sum()
+
+    def validation_step(self, batch, **fit_params):
+        step = super().validation_step(batch, **fit_params)
+        ids = batch[0]
+        log_proba = torch.log_softmax(step["y_pred"].float(), dim=2)
+        n_tokens = (ids[:, 1:] != 0).sum(dim=1)
+        step["y_pred"] = torch.stack(
+            [token_log_likelihoods(log_proba, ids), n_tokens.to(log_proba.dtype)],
+            dim=1,
+        )
+        return step
+
+
+def _mean_log_likelihood(outputs, y, weight) -> float:
+    return (outputs[:, 0].sum() / outputs[:, 1].sum()).item()

@@ -1,0 +1,202 @@
+"""Generator and discriminator pairs behind GANSampler: MLPs for rows, DCGAN-style
+convolutions for images, optionally conditioned on a class label.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["GANModule", "gradient_penalty"]
+
+
+class _Conditioned(nn.Module):
+    """Base of both networks: one-hot labels for the conditional models."""
+
+    def __init__(self, n_classes: int):
+        super().__init__()
+        self.n_classes = n_classes
+
+    def with_labels(self, x, labels):
+        """``x`` with the one-hot labels appended as columns (rows only)."""
+        if not self.n_classes:
+            return x
+        if labels is None:
+            labels = torch.zeros(len(x), dtype=torch.int64, device=x.device)
+        return torch.cat([x, F.one_hot(labels, self.n_classes).to(x.dtype)], 1)
+
+
+class _MLPGenerator(_Conditioned):
+    def __init__(self, noise_dim, hidden, n_features, n_classes):
+        super().__init__(n_classes)
+        layers, width = [], noise_dim + n_classes
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.LayerNorm(size), nn.ReLU()]
+            width = size
+        layers.append(nn.Linear(width, n_features))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, noise, labels=None):
+        return self.net(self.with_labels(noise, labels))
+
+
+class _MLPDiscriminator(_Conditioned):
+    def __init__(self, n_features, hidden, n_classes):
+        super().__init__(n_classes)
+        layers, width = [], n_features + n_classes
+        for size in hidden:
+            layers += [nn.Linear(width, size), nn.LeakyReLU(0.2)]
+            width = size
+        layers.append(nn.Linear(width, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x, labels=None):
+        return self.net(self.with_labels(x, labels))
+
+
+class _ConvGenerator(_Conditioned):
+    """Noise -> dense -> feature maps -> (ConvTranspose 4x4 stride 2)* -> tanh."""
+
+    def __init__(self, noise_dim, filters, image_shape, n_classes):
+        super().__init__(n_classes)
+        channels, height, width = image_shape
+        steps = len(filters)
+        self.image_shape = image_shape
+        side = 2**steps
+        self.start = (filters[-1], math.ceil(height / side), math.ceil(width / side))
+        self.dense = nn.Sequential(
+            nn.Linear(noise_dim + n_classes, math.prod(self.start), bias=False),
+            nn.LayerNorm(math.prod(self.start)),
+            nn.ReLU(),
+        )
+        layers = []
+        sizes = [*reversed(filters), channels]
+        for i, (c_in, c_out) in enumerate(itertools.pairwise(sizes)):
+            last = i == len(sizes) - 2
+            layers.append(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=last))
+            if not last:
+                layers += [nn.BatchNorm2d(c_out), nn.ReLU()]
+        self.deconv = nn.Sequential(*layers)
+
+    def forward(self, noise, labels=None):
+        maps = self.dense(self.with_labels(noise, labels)).reshape(
+            len(noise), *self.start
+        )
+        _, height, width = self.image_shape
+        return torch.tanh(self.deconv(maps)[:, :, :height, :width])
+
+
+class _ConvDiscriminator(_Conditioned):
+    """(Conv 4x4 stride 2 -> LeakyReLU)* -> dense score; labels as extra channels."""
+
+    def __init__(self, filters, image_shape, n_classes):
+        super().__init__(n_classes)
+        channels, height, width = image_shape
+        layers, c_in = [], channels + n_classes
+        for c_out in filters:
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1), nn.LeakyReLU(0.2)]
+            c_in = c_out
+            height, width = height // 2, width // 2  # 4x4 kernels, stride 2, pad 1
+            if min(height, width) < 1:
+                raise ValueError(
+                    f"Images of {image_shape[1]}x{image_shape[2]} pixels are too "
+                    f"small for {len(filters)} convolutions (each halves the "
+                    "side): give conv_filters fewer entries."
+                )
+        self.conv = nn.Sequential(*layers, nn.Flatten())
+        self.score = nn.Linear(c_in * height * width, 1)
+
+    def forward(self, x, labels=None):
+        if self.n_classes:
+            planes = self.with_labels(x.new_zeros(len(x), 0), labels)
+            x = torch.cat([x, planes[:, :, None, None].expand(-1, -1, *x.shape[2:])], 1)
+        return self.score(self.conv(x))
+
+
+class GANModule(nn.Module):
+    """A generator and a discriminator trained against each other.
+
+    Calling the module runs the generator; ``discriminator(x, labels)`` scores
+    samples (logits: high for real).
+
+    Parameters
+    ----------
+    noise_dim : int
+        Width of the generator's input noise.
+    data_shape : int or tuple of int
+        ``n_features`` for rows (MLP pair), or ``(channels, height, width)``
+        for images (convolutional pair).
+    layers : sequence of int
+        Hidden widths of both MLPs, or the channels of the discriminator's
+        convolutions (the generator's, in reverse order). Each convolution
+        halves the image side (4x4 kernels, stride 2), each transposed
+        convolution doubles it, DCGAN-style (Radford et al., 2016), with batch
+        normalization between them; the generator ends in tanh, so images must
+        be scaled to [-1, 1]. Layers that see one vector per sample (the MLP's,
+        the generator's first) use layer normalization, which works for
+        batches of any size, one sample included.
+    n_classes : int, default=0
+        Number of classes of a conditional GAN (0: unconditional): both
+        networks get the one-hot label (the discriminator as extra image
+        channels).
+
+    Examples
+    --------
+    >>> import torch
+    >>> gan = GANModule(16, (1, 28, 28), (32, 64), n_classes=10)
+    >>> fake = gan(torch.zeros(5, 16), torch.arange(5))
+    >>> fake.shape, gan.discriminator(fake, torch.arange(5)).shape
+    (torch.Size([5, 1, 28, 28]), torch.Size([5, 1]))
+    """
+
+    def __init__(
+        self,
+        noise_dim: int,
+        data_shape: int | tuple[int, int, int],
+        layers: Sequence[int],
+        n_classes: int = 0,
+    ):
+        super().__init__()
+        layers = [int(w) for w in layers]
+        if isinstance(data_shape, int):
+            self.generator = _MLPGenerator(noise_dim, layers, data_shape, n_classes)
+            self.discriminator = _MLPDiscriminator(data_shape, layers, n_classes)
+        else:
+            shape = tuple(data_shape)
+            self.generator = _ConvGenerator(noise_dim, layers, shape, n_classes)
+            self.discriminator = _ConvDiscriminator(layers, shape, n_classes)
+        self.noise_dim = noise_dim
+
+    def forward(self, noise: torch.Tensor, labels: torch.Tensor | None = None):
+        """Generated samples for ``noise`` (and ``labels``)."""
+        return self.generator(noise, labels)
+
+
+def gradient_penalty(discriminator, real, fake, labels=None) -> torch.Tensor:
+    """WGAN-GP's penalty: ``mean((||grad D(x_hat)|| - 1) ** 2)``.
+
+    ``x_hat`` are random points on the segments between real and generated
+    samples (Gulrajani et al., 2017).
+
+    Examples
+    --------
+    >>> import torch
+    >>> critic = torch.nn.Linear(3, 1)
+    >>> with torch.no_grad():
+    ...     _ = critic.weight.copy_(torch.tensor([[0.6, 0.8, 0.0]]))
+    >>> penalty = gradient_penalty(lambda x, y: critic(x), torch.ones(4, 3),
+    ...                            torch.zeros(4, 3))
+    >>> round(float(penalty), 6)  # the gradient has norm 1 everywhere
+    0.0
+    """
+    shape = (len(real),) + (1,) * (real.dim() - 1)
+    mix = torch.rand(shape, device=real.device)
+    points = (mix * real + (1 - mix) * fake).requires_grad_(True)
+    scores = discriminator(points, labels)
+    (grads,) = torch.autograd.grad(scores.sum(), points, create_graph=True)
+    return ((grads.reshape(len(real), -1).norm(dim=1) - 1) ** 2).mean()

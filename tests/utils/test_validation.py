@@ -1,0 +1,82 @@
+"""skdl's validate_data against scikit-learn's: the same arrays, warnings and errors."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from sklearn.datasets import load_iris
+from sklearn.utils.validation import validate_data as sklearn_validate_data
+
+from skdl import MLPClassifier
+from skdl.utils._validation import validate_data
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+F32 = X_IRIS.astype(np.float32)
+BIG = np.finfo(np.float32).max
+
+
+def _fitted(with_names):
+    X = pd.DataFrame(F32, columns=list("abcd")) if with_names else F32
+    return MLPClassifier((3,), max_iter=2, random_state=0).fit(X, Y_IRIS)
+
+
+INPUTS = {
+    "float32 rows": F32[:5],
+    "one row": F32[:1],
+    "Fortran order": np.asfortranarray(F32[:5]),
+    "strided view": F32[::2],
+    "float64 rows": X_IRIS[:5],
+    "int rows": X_IRIS[:5].astype(int),
+    "too few columns": F32[:5, :3],
+    "no rows": F32[:0],
+    "1-D": F32[0],
+    "3-D": F32[:4].reshape(2, 2, 4),
+    "NaN": np.where(np.eye(5, 4, dtype=bool), np.nan, F32[:5]).astype(np.float32),
+    "infinity": np.full((2, 4), np.inf, dtype=np.float32),
+    "finite values whose sum overflows": np.full((3, 4), BIG, dtype=np.float32),
+    "list": F32[:3].tolist(),
+    "memmap-like subclass": F32[:3].view(np.matrix),
+}
+
+
+def _outcome(validate, estimator, X, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = validate(estimator, X, **kwargs)
+        except (ValueError, TypeError) as error:
+            result = f"{type(error).__name__}: {error}"
+    return result, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+@pytest.mark.parametrize("with_names", [False, True], ids=["array", "DataFrame"])
+@pytest.mark.parametrize("assume_finite", [False, True])
+@pytest.mark.parametrize("name", INPUTS)
+def test_prediction_checks_agree_with_scikit_learns(name, assume_finite, with_names):
+    # skdl answers the common case (a finite float array of the fitted width)
+    # itself; everything must come out as scikit-learn's validate_data has it
+    estimator = _fitted(with_names)
+    X = INPUTS[name]
+    kwargs = {"accept_sparse": ("csr", "csc"), "dtype": np.float32, "reset": False}
+    with sklearn.config_context(assume_finite=assume_finite):
+        ours, our_warnings = _outcome(validate_data, estimator, X, **kwargs)
+        theirs, their_warnings = _outcome(sklearn_validate_data, estimator, X, **kwargs)
+    assert our_warnings == their_warnings
+    if isinstance(theirs, str):
+        assert ours == theirs
+    else:
+        assert type(ours) is type(theirs) and ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+        assert ours.flags.c_contiguous == theirs.flags.c_contiguous
+
+
+def test_the_common_case_returns_the_array_itself():
+    estimator = _fitted(with_names=False)
+    X = F32[:5]
+    kwargs = {"accept_sparse": ("csr", "csc"), "dtype": np.float32, "reset": False}
+    assert validate_data(estimator, X, **kwargs) is X
+    assert sklearn_validate_data(estimator, X, **kwargs) is X
