@@ -254,9 +254,10 @@ class ValidatedBlocks:
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             "X is read block by block and is never held in memory whole, but "
-            "this fit needs every training row at once (to start LVQ "
-            "prototypes or MLP pretraining from the data). Fit on X in memory, "
-            "or on a sample of it, or drop pretrain."
+            "this fit needs every training row at once to initialise the model "
+            "from the data (LVQ prototypes, an MLP's pretrain, an autoencoder's "
+            "pretraining). Fit on X in memory, or on a sample of it, or turn "
+            "that initialisation off."
         )
 
     # -- the hooks of BaseTorchEstimator's batching ------------------------------------

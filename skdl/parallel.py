@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import RowBlocks
@@ -38,7 +39,7 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
         A DataFrame's partitions reach the estimator as pandas DataFrames, with
         their column names.
     method : {'predict', 'predict_proba', 'predict_log_proba', \
-'decision_function', 'transform'}, default='predict'
+'decision_function', 'transform', 'inverse_transform'}, default='predict'
         The method to apply.
 
     Returns
@@ -47,7 +48,9 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
         The lazy outputs, chunked along the rows like ``X`` (one chunk per
         partition of a DataFrame, of unknown length until computed). Call
         ``.compute()`` for a NumPy array, or ``.to_zarr(...)``/``.store(...)``
-        to write results larger than memory.
+        to write results larger than memory. The call itself reads no data:
+        the output's dtype and row shape (its ``meta``) come from one row of
+        zeros (of one row of X where the estimator refuses zeros).
 
     Examples
     --------
@@ -72,6 +75,7 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
         "predict_log_proba",
         "decision_function",
         "transform",
+        "inverse_transform",
     )
     if method not in allowed:
         raise ValueError(f"method must be one of {allowed}; got {method!r}.")
@@ -86,11 +90,11 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
     check_is_fitted(estimator)
     function = getattr(estimator, method)
     if not isinstance(X, da.Array):
-        probe = function(X.head(1))
+        probe = _probe(function, X)
         return X.map_partitions(function, meta=probe[:0])
     X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
     # one sample tells the output's dtype and the shape of one row of output
-    probe = function(X[:1].compute())
+    probe = _probe(function, X)
     out_axes = range(1, probe.ndim)
     return da.map_blocks(
         function,
@@ -101,3 +105,29 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
         new_axis=list(out_axes[X.ndim - 1 :]) or None,
         meta=probe[:0],
     )
+
+
+def _probe(function, X):
+    """``function`` on one row, to learn the output's meta: a row of zeros.
+
+    Zeros of X's dtypes compute nothing. Where X is not numeric (text) or the
+    estimator refuses zeros (a range check), X's first row is used, which
+    computes X's first block.
+    """
+    meta = X._meta
+    if hasattr(meta, "columns"):
+        numeric = all(dtype.kind in "biuf" for dtype in meta.dtypes)
+    else:
+        numeric = meta.dtype.kind in "biuf"
+    if numeric:
+        if hasattr(meta, "columns"):
+            row = meta.reindex(range(1)).fillna(0).astype(meta.dtypes)
+        elif hasattr(meta, "index"):  # a Series
+            row = meta.reindex(range(1)).fillna(0).astype(meta.dtype)
+        else:
+            row = np.zeros((1, *X.shape[1:]), dtype=X.dtype)
+        try:
+            return function(row)
+        except ValueError:
+            pass
+    return function(X[:1].compute() if hasattr(X, "blocks") else X.head(1))

@@ -3,6 +3,7 @@
 import tracemalloc
 import warnings
 
+import dask
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +12,11 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from skdl import (
+    AutoencoderTransformer,
+    BoltzmannMachine,
     CNNClassifier,
+    GANSampler,
+    LSTMLanguageModel,
     LSTMTextClassifier,
     LVQClassifier,
     MLPClassifier,
@@ -19,6 +24,7 @@ from skdl import (
 )
 from skdl._blocks import BlockBatches, ValidatedBlocks, lazy_on_dask
 from skdl._net import HostRows
+from skdl.base import BaseTorchEstimator
 from skdl.parallel import RowBlocks
 from skdl.utils.discovery import all_estimators
 
@@ -211,6 +217,17 @@ def test_what_cannot_train_block_by_block_says_so(digits):
         LVQClassifier(max_iter=2).fit(lazy, y)
     with pytest.raises(TypeError, match="learns its vocabulary from every document"):
         LSTMTextClassifier().fit(da.from_array(np.array(["a b"] * 10)), [0, 1] * 5)
+    # the families of main that need all of X at once, and say why
+    refused = {
+        AutoencoderTransformer(pretraining=None): "rows as its targets too",
+        BoltzmannMachine(): "checks the range of all of X",
+        GANSampler(): "range of its samples from all of X",
+    }
+    for model, reason in refused.items():
+        with pytest.raises(TypeError, match=f"{reason}.*not read block by block"):
+            model.fit(lazy)
+    with pytest.raises(TypeError, match="vocabulary from every text"):
+        LSTMLanguageModel().fit(da.from_array(np.array(["a b"] * 10)))
     with pytest.raises(TypeError, match="RowBlocks takes a Dask array"):
         RowBlocks(X)
     with pytest.raises(ValueError, match=r"reads \.npy and \.parquet"):
@@ -243,6 +260,34 @@ def test_output_methods_on_dask_collections_are_lazy_dask_arrays(digits):
     np.testing.assert_array_equal(model.predict(frame).compute(), model.predict(X))
 
 
+def test_outputs_on_dask_compute_nothing_until_asked(digits):
+    """Lazy: calling the method reads no block of X; compute reads each once."""
+    X, _ = digits
+    reads = []
+
+    def block(i):
+        reads.append(i)
+        return X[i * 599 : (i + 1) * 599]
+
+    lazy = da.concatenate(
+        [
+            da.from_delayed(dask.delayed(block)(i), (599, 64), dtype=X.dtype)
+            for i in range(3)
+        ]
+    )
+    coder = AutoencoderTransformer((8,), pretraining=None, max_iter=2, random_state=0)
+    coder.fit(X)
+    codes = coder.transform(lazy)
+    decoded = coder.inverse_transform(codes)
+    assert reads == []
+    assert isinstance(decoded, da.Array) and decoded._meta.dtype == np.float32
+    assert codes.shape == (len(X), 8) and codes._meta.ndim == 2
+    np.testing.assert_allclose(
+        decoded.compute(), coder.inverse_transform(coder.transform(X))
+    )
+    assert sorted(reads) == [0, 1, 2]
+
+
 def test_every_output_method_of_every_estimator_takes_dask_collections():
     """New estimator families keep the promise (``lazy_on_dask``)."""
     wrapper = lazy_on_dask(lambda self, X: X).__code__
@@ -254,11 +299,18 @@ def test_every_output_method_of_every_estimator_takes_dask_collections():
             method = method.__wrapped__
         return True
 
-    methods = ("predict", "predict_proba", "predict_log_proba", "transform")
+    methods = (
+        "predict",
+        "predict_proba",
+        "predict_log_proba",
+        "decision_function",
+        "transform",
+        "inverse_transform",
+    )
     missing = [
         f"{name}.{method}"
         for name, cls in all_estimators()
-        if cls.__module__.startswith(("skdl.neural_network", "skdl.lvq"))
+        if issubclass(cls, BaseTorchEstimator) or name.startswith(("RBM", "DBN"))
         for method in methods
         if hasattr(cls, method) and not takes_dask(getattr(cls, method))
     ]

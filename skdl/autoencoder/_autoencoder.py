@@ -12,6 +12,7 @@ from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array
 
+from .._blocks import lazy_on_dask
 from .._net import host_rows
 from ..base import BaseTorchEstimator, TorchTransformerMixin
 from ..modules import ACTIVATIONS, AutoencoderModule, ReconstructionLoss, corrupt
@@ -141,6 +142,8 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
     >>> bool(-autoencoder.score(X) < pca_error)
     True
     """
+
+    _block_input_refused = "trains on its rows as its targets too"
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
@@ -393,6 +396,7 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         """
         return self._built_with["net"]["loss"] == "cross_entropy"
 
+    @lazy_on_dask
     def transform(self, X) -> np.ndarray:
         """The code of each row: the output of the encoder's last layer.
 
@@ -408,6 +412,7 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         """
         return self._features(X, lambda module, rows: module.encode(rows))
 
+    @lazy_on_dask
     def inverse_transform(self, X) -> np.ndarray:
         """Decode codes into rows of the feature space.
 

@@ -226,6 +226,8 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
     array([ 5., -2.])
     """
 
+    _block_input_refused = "learns the range of its samples from all of X at once"
+
     _parameter_constraints: dict = {
         "noise_dim": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like"],

@@ -121,6 +121,8 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
     'the dog sat on the ...'
     """
 
+    _block_input_refused = "learns its vocabulary from every text at once"
+
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],

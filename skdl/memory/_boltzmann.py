@@ -10,6 +10,7 @@ import torch
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from .._blocks import lazy_on_dask
 from .._optim import SOLVERS
 from ..base import BaseTorchEstimator, TorchTransformerMixin
 from ..modules import BoltzmannModule, EnergyGapLoss, pseudo_likelihood
@@ -185,6 +186,8 @@ default=None
     >>> bool(machine.log_likelihood(X).mean() > untrained.log_likelihood(X).mean())
     True
     """
+
+    _block_input_refused = "checks the range of all of X before it trains"
 
     _parameter_constraints: dict = {
         **{
@@ -362,6 +365,7 @@ default=None
     _score_fn = None
 
     # -- inference --------------------------------------------------------------------
+    @lazy_on_dask
     def transform(self, X) -> np.ndarray:
         """Mean-field probabilities of the hidden units given ``X``.
 
