@@ -89,6 +89,26 @@ def test_one_block_trains_exactly_as_in_memory_x(digits):
     )
 
 
+def test_many_blocks_in_the_in_memory_order_train_exactly_as_in_memory_x(digits):
+    """shuffle=False reads the blocks in memory's order: the same model."""
+    X, y = digits
+    params = _params(shuffle=False, batch_size=100)
+    in_memory = MLPClassifier(**params).fit(X, y)
+    blocks = MLPClassifier(**params).fit(da.from_array(X, chunks=(CHUNKS, 64)), y)
+    np.testing.assert_array_equal(blocks.predict_proba(X), in_memory.predict_proba(X))
+    assert blocks.loss_curve_ == in_memory.loss_curve_
+
+
+def test_the_block_order_is_seeded_by_random_state(digits):
+    X, y = digits
+    lazy = da.from_array(X, chunks=(CHUNKS, 64))
+    first, again, other = (
+        MLPClassifier(**_params(random_state=seed)).fit(lazy, y) for seed in (1, 1, 2)
+    )
+    assert first.loss_curve_ == again.loss_curve_
+    assert first.loss_curve_ != other.loss_curve_
+
+
 def test_a_dask_dataframe_trains_with_its_column_names(digits):
     X, y = digits
     frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)])
