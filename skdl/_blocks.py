@@ -33,6 +33,7 @@ __all__ = [
     "BlockBatches",
     "RowBlocks",
     "ValidatedBlocks",
+    "checked_targets",
     "computed",
     "is_dask_collection",
     "lazy_on_dask",
@@ -164,15 +165,17 @@ class RowBlocks:
         first, _ = estimator._validate_X_y(
             self.read(0), None if y is None else y[: self.lengths[0]], reset=reset
         )
-        if y is not None:  # as validate_data checks y for the estimators
-            y = check_y(
-                y,
-                multi_output=True,
-                y_numeric=not is_classifier(estimator),
-                estimator=estimator,
-            )
+        y = checked_targets(estimator, y)
         rows = ValidatedBlocks(self, _block_check(estimator, y), first)
         return rows, y, computed(sample_weight)
+
+
+def checked_targets(estimator, y):
+    """``y`` (for all rows) checked as ``validate_data`` checks it with X."""
+    if y is None:
+        return None
+    numeric = not is_classifier(estimator)
+    return check_y(y, multi_output=True, y_numeric=numeric, estimator=estimator)
 
 
 def _block_check(estimator, y) -> Callable:

@@ -266,7 +266,16 @@ class SkdlNet(NeuralNet):
         use after unpickling; ``module_`` itself stays a plain module.
     owner : str
         Name of the estimator that trains the net, for error messages.
+
+    Attributes
+    ----------
+    data_parallel : skdl._distributed.DataParallel or None
+        While a data-parallel fit trains (:func:`skdl.parallel.fit_distributed`,
+        whose training batches carry it): what sums the gradients, epoch losses
+        and validation outputs over the processes. None otherwise.
     """
+
+    data_parallel = None
 
     def __init__(
         self,
@@ -362,6 +371,8 @@ class SkdlNet(NeuralNet):
             _call_callback(name, cb, method_name, self, cb_kwargs)
 
     def _grad_computed(self, batch):
+        if self.data_parallel is not None:  # the gradient of every process's rows
+            self.data_parallel.reduce_gradients(self, batch)
         if self.hooked_["on_grad_computed"]:
             self.notify(
                 "on_grad_computed",
@@ -527,10 +538,13 @@ class SkdlNet(NeuralNet):
                     self,
                     {"batch": batch, "training": training, **step},
                 )
-        # one device-to-host read per epoch: the size-weighted mean batch loss
-        weights = torch.tensor(sizes, dtype=torch.float64, device=losses[0].device)
-        epoch_loss = (torch.stack(losses).to(torch.float64) @ weights) / weights.sum()
-        epoch_loss = epoch_loss.item()
+        if self.data_parallel is None:
+            # one device-to-host read per epoch: the size-weighted mean batch loss
+            weights = torch.tensor(sizes, dtype=torch.float64, device=losses[0].device)
+            epoch_loss = torch.stack(losses).to(torch.float64) @ weights
+            epoch_loss, n_samples = (epoch_loss / weights.sum()).item(), sum(sizes)
+        else:  # the batches of all processes together
+            epoch_loss, n_samples = self.data_parallel.epoch_loss(losses, iterator)
         self.history.record(f"{prefix}_loss", epoch_loss)
         # one summary entry per pass in history "batches": callbacks that read
         # history[-1, "batches", -1] (skorch's Checkpoint names files from it) need one
@@ -539,7 +553,7 @@ class SkdlNet(NeuralNet):
         self.history.record_batch(f"{prefix}_batch_count", len(sizes))
         if training:
             previous = self.history[-2, "samples_seen"] if len(self.history) > 1 else 0
-            self.history.record("samples_seen", previous + sum(sizes))
+            self.history.record("samples_seen", previous + n_samples)
         return None if outputs is None else torch.cat(outputs)
 
     def fit_epochs(self, train: Batches, valid: Batches | None, epochs: int) -> str:
@@ -571,6 +585,9 @@ class SkdlNet(NeuralNet):
             When interrupted before the first epoch of this call finished.
         """
         epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
+        self.data_parallel = getattr(train, "data_parallel", None)
+        if self.data_parallel is not None:
+            self.data_parallel.begin(self)
         self.notify("on_train_begin", X=train, y=None)
         outcome = "max_iter"
         self.stop_message_ = ""
@@ -620,6 +637,7 @@ class SkdlNet(NeuralNet):
                 outcome = "interrupted"
         finally:
             self.notify("on_train_end", X=train, y=None)
+            self.data_parallel = None
         return outcome
 
     def _validation_score(self, valid: Batches) -> float | None:
@@ -630,6 +648,8 @@ class SkdlNet(NeuralNet):
         score that overflowed float32 (an R2 of -inf).
         """
         outputs = self.run_single_epoch(valid, False, "valid", self.validation_step)
+        if self.data_parallel is not None:  # the outputs of every process's rows
+            outputs = self.data_parallel.gather(outputs, valid)
         if self.score_fn is None:
             return None
         outputs = at_least_float32(outputs)

@@ -10,18 +10,27 @@
   ``dask_ml.wrappers.ParallelPostFit.predict`` without depending on dask-ml;
   the estimators' ``predict``, ``predict_proba`` and ``transform`` call it
   when given a Dask collection.
+- :func:`fit_distributed`: one model trained by processes on several Dask
+  workers at once, each on its own blocks of X, with :mod:`torch.distributed`
+  (data-parallel training).
 """
 
 from __future__ import annotations
 
+import copy
+import time
+import uuid
+import warnings
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._blocks import RowBlocks
+from ._blocks import RowBlocks, computed, is_dask_collection
+from .utils import seed_from_random_state
 
-__all__ = ["RowBlocks", "predict_blocks"]
+__all__ = ["RowBlocks", "fit_distributed", "predict_blocks"]
 
 
 def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
@@ -131,3 +140,299 @@ def _probe(function, X):
         except ValueError:
             pass
     return function(X[:1].compute() if hasattr(X, "blocks") else X.head(1))
+
+
+def fit_distributed(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any = None,
+    *,
+    client: Any = None,
+    n_workers: int | None = None,
+    timeout: float = 300.0,
+) -> Any:
+    """Train one model on several Dask workers at once (data-parallel training).
+
+    Each of ``n_workers`` Dask workers computes a contiguous range of the
+    blocks of X and runs one process of a :mod:`torch.distributed` group
+    (gloo, on the workers' CPUs). Every process runs the estimator's own
+    ``fit``: all of them draw the same batches as a single process would, each
+    computes the gradient of the rows of each batch that it holds, and one
+    ``all_reduce`` per step sums them, so that all processes take the same
+    optimizer step. Dask places the processes and
+    passes the rendezvous address; nothing else runs on the scheduler.
+
+    The result equals ``estimator.fit`` on the same data in one process (same
+    ``random_state``) up to the order of float additions (a batch's gradient is
+    summed in per-worker parts): the batches, the validation split, every
+    epoch's loss and stopping decision are the same, and the weights agree to
+    float rounding (which Adam can amplify over many epochs). Not equal: a
+    module with dropout (each process draws its own masks), batch norm (each
+    process normalises its own rows and the first process's running
+    statistics are kept), random augmentation, and initialisations from the
+    data (an MLP's ``pretrain`` and LVQ prototypes start from the first
+    process's rows).
+
+    Parameters
+    ----------
+    estimator : skdl estimator
+        A supervised estimator trained by skdl's loop (the MLPs,
+        ``CNNClassifier``, ``LSTMClassifier``, ``LSTMRegressor``,
+        ``LVQClassifier``) with a stochastic solver. It is fitted in place, as
+        ``fit`` does, with ``warm_start`` as set. Estimators that cannot train
+        on X read block by block (a text model's vocabulary, the autoencoder,
+        the Boltzmann machine, the GAN) are refused with the reason.
+    X : dask.array.Array, dask.dataframe.DataFrame or RowBlocks
+        The samples. Each worker computes its blocks (or reads its files) and
+        holds them in memory during the fit: the cluster's memory, not one
+        machine's, must hold X.
+    y : array-like or Dask collection of shape (n_samples,) or (n_samples, n_outputs)
+        The targets, computed whole and sent to every worker.
+    sample_weight : array-like or Dask collection of shape (n_samples,), default=None
+        Weight of each sample in the loss.
+    client : distributed.Client, default=None
+        The cluster's client; by default the current one.
+    n_workers : int, default=None
+        The number of workers (processes) to train on, at most one per Dask
+        worker; by default every worker. Each needs at least one block of X.
+    timeout : float, default=300.0
+        Seconds to wait for the processes to meet, and for any one exchange
+        between them.
+
+    Returns
+    -------
+    estimator
+        The fitted estimator: an ordinary one, which pickles and
+        :func:`skdl.io.save` stores. Warnings of the fit (a
+        ``ConvergenceWarning``) are raised again here.
+
+    Raises
+    ------
+    RuntimeError
+        When a worker leaves the cluster (killed, out of memory) or an exchange
+        fails during the fit; errors of the fit itself (invalid X) are raised
+        as they are. The estimator is then left as it was.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from distributed import Client, LocalCluster
+    >>> from sklearn.datasets import load_digits
+    >>> from skdl import MLPClassifier
+    >>> from skdl.parallel import fit_distributed
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_blocks = da.from_array(X / 16, chunks=(450, 64))
+    >>> model = MLPClassifier(max_iter=30, random_state=0)
+    >>> # two workers in this process (threads); a cluster runs one per process
+    >>> cluster = LocalCluster(n_workers=2, processes=False, dashboard_address=":0")
+    >>> with cluster, Client(cluster) as client:
+    ...     _ = fit_distributed(model, X_blocks, y, client=client)
+    >>> bool(model.score(X / 16, y) > 0.95)
+    True
+    """
+    import distributed
+
+    from .base import BaseTorchEstimator
+
+    if not isinstance(estimator, BaseTorchEstimator):
+        raise TypeError(
+            "fit_distributed trains estimators of skdl's training loop (MLPs, "
+            f"CNNClassifier, LSTMs, LVQClassifier); got {type(estimator).__name__}."
+        )
+    name = type(estimator).__name__
+    if estimator._block_input_refused:
+        raise TypeError(
+            f"{name} {estimator._block_input_refused}, so fit_distributed cannot "
+            "train it on parts of X held by different workers. Fit it in one "
+            "process, on X in memory."
+        )
+    if getattr(estimator, "solver", None) == "lbfgs":
+        raise ValueError(
+            "fit_distributed takes a stochastic solver: L-BFGS's line search "
+            "evaluates the loss of all rows at each step. Use solver='adam' or "
+            "'sgd'."
+        )
+    if estimator.device not in ("cpu", "auto"):
+        raise ValueError(
+            f"fit_distributed trains on the workers' CPUs (gloo), but "
+            f"device={estimator.device!r}. Training across GPU workers (NCCL) is "
+            "not implemented yet: set device='cpu', or fit on one GPU."
+        )
+    if getattr(estimator, "precision", None) == "float16":
+        raise ValueError(
+            "fit_distributed does not train with precision='float16', whose "
+            "loss scaling skips steps per process; use precision='bfloat16'."
+        )
+    client = client if client is not None else distributed.get_client()
+    workers = sorted(client.scheduler_info()["workers"])
+    n_workers = len(workers) if n_workers is None else int(n_workers)
+    if not 1 <= n_workers <= len(workers):
+        raise ValueError(
+            f"n_workers={n_workers}, but the cluster has {len(workers)} workers; "
+            "train on at most one process per worker."
+        )
+    workers = workers[:n_workers]
+    blocks = RowBlocks(X)
+    if len(blocks) < n_workers:
+        raise ValueError(
+            f"X has {len(blocks)} blocks of rows for {n_workers} workers, which "
+            "need one each at least. Split X into more blocks (rechunk, "
+            "repartition) or use fewer workers."
+        )
+    y = np.asarray(computed(y))
+    if len(y) != blocks.n_rows:
+        raise ValueError(
+            f"X has {blocks.n_rows} rows but y has {len(y)}; give one target per row."
+        )
+    sample_weight = computed(sample_weight)
+    sent = copy.copy(estimator)
+    sent.device = "cpu"  # 'auto' would pick a worker's GPU
+    if not isinstance(estimator.random_state, Integral):  # one seed for all ranks
+        sent.random_state = seed_from_random_state(estimator.random_state) % 2**32
+    cuts = _balanced_cuts(blocks.lengths, n_workers)
+    rendezvous = distributed.Variable(f"skdl-fit-distributed-{uuid.uuid4()}", client)
+    data, ranks = [], []
+    for rank, worker in enumerate(workers):
+        items = [
+            client.compute(item, workers=[worker]) if is_dask_collection(item) else item
+            for item in blocks._items[cuts[rank] : cuts[rank + 1]]
+        ]
+        data += [item for item in items if isinstance(item, distributed.Future)]
+        ranks.append(
+            client.submit(
+                _fit_rank,
+                sent,
+                items,
+                sum(blocks.lengths[: cuts[rank]]),
+                y,
+                sample_weight,
+                rank=rank,
+                world_size=n_workers,
+                rendezvous=rendezvous.name,
+                timeout=timeout,
+                workers=[worker],
+                allow_other_workers=False,
+                pure=False,
+                retries=0,
+            )
+        )
+    try:
+        _wait_for_ranks(client, ranks, workers, name)
+        fitted, caught = ranks[0].result()
+    finally:
+        client.cancel(ranks + data)
+        rendezvous.delete()
+    fitted.random_state, fitted.device = estimator.random_state, estimator.device
+    estimator.__dict__.clear()
+    estimator.__dict__.update(fitted.__dict__)
+    for category, message in caught:
+        warnings.warn(message, category, stacklevel=2)
+    return estimator
+
+
+def _balanced_cuts(lengths: tuple[int, ...], n_parts: int) -> list[int]:
+    """Block boundaries of ``n_parts`` contiguous ranges of about equal rows."""
+    starts = np.cumsum((0, *lengths[:-1]))
+    total = sum(lengths)
+    cuts = [0]
+    for part in range(1, n_parts):
+        nearest = int(np.argmin(np.abs(starts - total * part / n_parts)))
+        cuts.append(min(max(nearest, cuts[-1] + 1), len(lengths) - n_parts + part))
+    return [*cuts, len(lengths)]
+
+
+def _wait_for_ranks(client, ranks: list, workers: list[str], name: str) -> None:
+    """Return when every rank finished; raise when one failed or a worker left."""
+    import distributed
+
+    while True:
+        pending = [future for future in ranks if not future.done()]
+        try:
+            distributed.wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            pass
+        failed = [rank for rank, future in enumerate(ranks) if future.status == "error"]
+        lost = _lost_workers(client, workers)
+        if failed and not lost and _is_communication_error(ranks[failed[0]]):
+            # a process that died breaks its peers' exchanges: the scheduler
+            # may hear of the death a moment after they fail
+            for _ in range(10):
+                time.sleep(0.5)
+                lost = _lost_workers(client, workers)
+                if lost:
+                    break
+        if lost:
+            ranks_lost = [workers.index(worker) for worker in lost]
+            raise RuntimeError(
+                f"fit_distributed: worker {', '.join(lost)} (rank "
+                f"{', '.join(map(str, ranks_lost))}) left the cluster during the "
+                "fit: killed, out of memory, or stopped. The training of one "
+                f"model cannot go on without its rows; {name} is left as it was. "
+                "Check the worker's log, then fit again."
+            ) from (ranks[failed[0]].exception() if failed else None)
+        if failed:
+            error = ranks[failed[0]].exception()
+            if _is_communication_error(ranks[failed[0]]):
+                raise RuntimeError(
+                    f"fit_distributed: rank {failed[0]} (worker "
+                    f"{workers[failed[0]]}) failed to exchange with the others: "
+                    f"{error}. {name} is left as it was."
+                ) from error
+            raise error
+        if all(future.status == "finished" for future in ranks):
+            return
+
+
+def _lost_workers(client, workers: list[str]) -> list[str]:
+    present = client.scheduler_info()["workers"]
+    return [worker for worker in workers if worker not in present]
+
+
+def _is_communication_error(future) -> bool:
+    import torch.distributed as dist
+
+    error = future.exception()
+    return isinstance(error, dist.DistError | TimeoutError) or "gloo" in str(error)
+
+
+def _fit_rank(
+    estimator, items, start, y, sample_weight, *, rank, world_size, rendezvous, timeout
+):
+    """One process of a data-parallel fit, on a Dask worker.
+
+    Returns the fitted estimator and the warnings of the fit on rank 0, None
+    on the others.
+    """
+    from datetime import timedelta
+
+    import pandas as pd
+    import torch.distributed as dist
+    from distributed import Variable, get_worker
+    from distributed.comm import get_address_host
+
+    from ._distributed import DataParallel, Shard
+
+    blocks = RowBlocks(items)
+    parts = [blocks.read(i) for i in range(len(blocks))]
+    X = pd.concat(parts) if hasattr(parts[0], "columns") else np.concatenate(parts)
+    del parts
+    wait = timedelta(seconds=timeout)
+    variable = Variable(rendezvous)
+    if rank == 0:
+        host = get_address_host(get_worker().address)
+        store = dist.TCPStore(
+            host, 0, world_size, is_master=True, timeout=wait, wait_for_workers=False
+        )
+        variable.set((host, store.port))
+    else:
+        host, port = variable.get(timeout=timeout)
+        store = dist.TCPStore(host, port, world_size, is_master=False, timeout=wait)
+    group = dist.ProcessGroupGloo(store, rank, world_size, wait)
+    shard = Shard(X, start, len(y), DataParallel(group))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator.fit(shard, y, sample_weight=sample_weight)
+    if rank:
+        return None
+    return estimator, [(w.category, str(w.message)) for w in caught]

@@ -1,0 +1,141 @@
+"""Data-parallel training on a Dask cluster: skdl.parallel.fit_distributed."""
+
+import os
+import pickle
+import signal
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
+
+import skdl
+import skdl.io
+from skdl import AutoencoderTransformer, MLPClassifier, RBMTransformer
+from skdl.parallel import fit_distributed
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+cloudpickle = pytest.importorskip("cloudpickle")
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    return train_test_split(X, y, test_size=0.25, random_state=0)
+
+
+def _cluster():
+    """Two worker processes that import this checkout's skdl, one thread each."""
+    root = str(Path(skdl.__file__).resolve().parents[1])
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    os.environ["PYTHONPATH"] = path
+    return distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0",
+        silence_logs=40,
+    )
+
+
+@pytest.fixture(scope="module")
+def client():
+    with _cluster() as cluster, distributed.Client(cluster) as client:
+        files = client.run(lambda: __import__("skdl").__file__)
+        assert set(files.values()) == {skdl.__file__}
+        yield client
+
+
+@pytest.fixture(autouse=True)
+def _no_convergence_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _params(**extra):
+    return {"hidden_layer_sizes": (64,), "max_iter": 20, "random_state": 0, **extra}
+
+
+def test_two_workers_reach_the_single_process_accuracy(client, digits, tmp_path):
+    X_train, X_test, y_train, y_test = digits
+    single = MLPClassifier(**_params()).fit(X_train, y_train)
+    model = MLPClassifier(**_params())
+    blocks = da.from_array(X_train, chunks=(300, 64))
+    assert fit_distributed(model, blocks, y_train, client=client) is model
+    assert abs(model.score(X_test, y_test) - single.score(X_test, y_test)) <= 0.01
+    assert model.n_iter_ == single.n_iter_ == 20
+    # the same batches: the epoch losses agree to float rounding
+    np.testing.assert_allclose(model.loss_curve_, single.loss_curve_, rtol=1e-3)
+    # an ordinary fitted estimator: it pickles, and skdl.io stores it
+    clone = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(clone.predict(X_test), model.predict(X_test))
+    skdl.io.save(model, tmp_path / "model.skdl")
+    loaded = skdl.io.load(tmp_path / "model.skdl")
+    np.testing.assert_array_equal(loaded.predict(X_test), model.predict(X_test))
+    assert model.net_.data_parallel is None
+
+
+def test_a_distributed_fit_is_reproducible_under_random_state(client, digits):
+    X_train, X_test, y_train, _ = digits
+    blocks = da.from_array(X_train, chunks=(300, 64))
+    params = _params(max_iter=5, early_stopping=True)
+    first, again = (
+        fit_distributed(MLPClassifier(**params), blocks, y_train, client=client)
+        for _ in range(2)
+    )
+    np.testing.assert_array_equal(
+        first.predict_proba(X_test), again.predict_proba(X_test)
+    )
+    assert first.validation_scores_ == again.validation_scores_
+    assert len(first.validation_scores_) == first.n_iter_
+
+
+class _KillRankOne(Callback):
+    """Kills the process of rank 1 at the end of its second epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        group = net.data_parallel.group
+        if group.rank() == 1 and len(net.history) == 2:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.slow  # a cluster of its own, and a worker to restart
+def test_a_killed_worker_raises_and_leaves_the_estimator_as_it_was(digits):
+    X_train, _, y_train, _ = digits
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    model = MLPClassifier(**_params(callbacks=[_KillRankOne()]))
+    before = model.get_params()
+    blocks = da.from_array(X_train, chunks=(300, 64))
+    with _cluster() as cluster, distributed.Client(cluster) as client:
+        with pytest.raises(RuntimeError, match="left the cluster during the fit"):
+            fit_distributed(model, blocks, y_train, client=client, timeout=60)
+    assert not hasattr(model, "net_")
+    assert model.get_params().keys() == before.keys()
+    assert model.max_iter == 20 and model.random_state == 0
+
+
+def test_what_cannot_train_distributed_says_so(client, digits):
+    X_train, _, y_train, _ = digits
+    blocks = da.from_array(X_train, chunks=(300, 64))
+    with pytest.raises(TypeError, match="rows as its targets too, so fit_distr"):
+        fit_distributed(AutoencoderTransformer(), blocks, y_train, client=client)
+    with pytest.raises(TypeError, match="trains estimators of skdl's training"):
+        fit_distributed(RBMTransformer(), blocks, y_train, client=client)
+    with pytest.raises(ValueError, match="not implemented yet: set device='cpu'"):
+        fit_distributed(MLPClassifier(device="cuda"), blocks, y_train, client=client)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        fit_distributed(MLPClassifier(solver="lbfgs"), blocks, y_train, client=client)
+    with pytest.raises(ValueError, match="at most one process per worker"):
+        fit_distributed(MLPClassifier(), blocks, y_train, client=client, n_workers=3)
+    with pytest.raises(ValueError, match="Split X into more blocks"):
+        fit_distributed(
+            MLPClassifier(), da.from_array(X_train, chunks=-1), y_train, client=client
+        )
