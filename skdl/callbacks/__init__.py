@@ -6,6 +6,7 @@ Pass your own skorch callbacks (``Checkpoint``, ``LRScheduler``,
 
 from ._convergence import Convergence, LBFGSConvergence, StopTraining
 from ._progress import EpochProgressBar, IterationLog
+from ._regularization import L1Shrinkage
 from ._schedules import InverseScalingLR, LinearDecayLR
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "EpochProgressBar",
     "InverseScalingLR",
     "IterationLog",
+    "L1Shrinkage",
     "LBFGSConvergence",
     "LinearDecayLR",
     "StopTraining",
