@@ -820,6 +820,7 @@ class TorchClassifierMixin(ClassifierMixin):
     def _set_classes(self, y, target_type, classes):
         name = type(self).__name__
         if target_type == "multilabel-indicator":
+            _warn_if_one_hot(y, name)
             self.classes_ = np.arange(y.shape[1])
             self.n_outputs_ = y.shape[1]
             self.out_activation_ = "logistic"
@@ -1185,6 +1186,31 @@ def _softmax(raw: torch.Tensor) -> torch.Tensor:
     """
     out = (raw - raw.amax(dim=1, keepdim=True)).exp()
     return out.div_(out.sum(dim=1, keepdim=True))
+
+
+def _warn_if_one_hot(y, owner: str) -> None:
+    """Warn when a multilabel indicator ``y`` looks one-hot encoded.
+
+    A 0/1 matrix with exactly one 1 per row is what Keras' ``to_categorical``
+    gives for single-label classes; scikit-learn's convention (and skdl's) reads
+    it as independent labels, whose predictions may hold several 1s or none.
+    """
+    if y.shape[1] < 2:
+        return
+    counts = np.asarray(y.sum(axis=1)).ravel()
+    if not (counts == 1).all():
+        return
+    warnings.warn(
+        f"y is a 0/1 matrix with exactly one 1 per row, as one-hot encoded classes "
+        f"(keras.utils.to_categorical) are; {owner} reads such a matrix as "
+        "multilabel targets: one independent yes/no output per column, so predict "
+        "may return rows with several 1s or none. For single-label classes pass "
+        "the labels instead: fit(X, y.argmax(axis=1)) (predict then returns "
+        "column indices; predict_proba one column per class). To keep multilabel "
+        "targets and silence this, filter this UserWarning.",
+        UserWarning,
+        stacklevel=7,
+    )
 
 
 def _checked_weights(weight, dtype):

@@ -264,6 +264,25 @@ def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):
     assert "Non-trainable params: 0" in out
 
 
+# -- targets -------------------------------------------------------------------------
+def test_one_hot_targets_warn_and_the_labels_route_is_single_label(iris):
+    X, y = iris
+    one_hot = np.eye(3)[y]  # what keras.utils.to_categorical gives
+    with pytest.warns(UserWarning, match=r"exactly one 1 per row.*y.argmax\(axis=1\)"):
+        multilabel = small(max_iter=2).fit(X, one_hot)
+    assert multilabel.out_activation_ == "logistic"  # read as multilabel
+    model = small(max_iter=100).fit(X, one_hot.argmax(axis=1))
+    assert model.out_activation_ == "softmax"
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    assert model.score(X, y) > 0.9
+    # a real multilabel target (rows with several labels or none): no warning
+    labels = np.column_stack([y == 0, y > 0, X[:, 0] > 0]).astype(int)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        small(max_iter=2).fit(X, labels)
+    assert not any("one 1 per row" in str(w.message) for w in record)
+
+
 # -- callbacks and faults ------------------------------------------------------------
 class CountBatches(Callback):
     def initialize(self):
