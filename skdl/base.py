@@ -43,7 +43,17 @@ from .callbacks import (
     IterationLog,
     LBFGSConvergence,
 )
-from .modules import HalfPoissonLoss, HalfSquaredError
+from .modules import (
+    AbsoluteError,
+    BinaryHinge,
+    FocalLoss,
+    HalfPoissonLoss,
+    HalfSquaredError,
+    MulticlassHinge,
+    PercentageError,
+    SquaredLogError,
+    UserLoss,
+)
 from .utils import (
     out_of_memory_error,
     resolve_device,
@@ -61,12 +71,25 @@ from .utils._torch import (
 from .utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = [
+    "CLASSIFIER_LOSSES",
+    "REGRESSOR_LOSSES",
     "BaseTorchEstimator",
     "TorchClassifierMixin",
     "TorchRegressorMixin",
     "TorchTransformerMixin",
 ]
 
+
+#: the ``loss`` names of classifiers and regressors (or a callable, an nn.Module)
+CLASSIFIER_LOSSES = ("log_loss", "hinge", "squared_hinge", "focal")
+REGRESSOR_LOSSES = (
+    "squared_error",
+    "absolute_error",
+    "huber",
+    "poisson",
+    "mean_absolute_percentage_error",
+    "squared_log_error",
+)
 
 _TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
 
@@ -861,10 +884,20 @@ class TorchClassifierMixin(ClassifierMixin):
             weight = sample_weight if weight is None else weight * sample_weight
         return _checked_weights(weight, self._float_dtype)
 
+    @property
+    def _loss_name(self):
+        return getattr(self, "loss", "log_loss")
+
     def _make_criterion(self) -> nn.Module:
-        if self.out_activation_ == "softmax":
-            return nn.CrossEntropyLoss()
-        return nn.BCEWithLogitsLoss()
+        loss, softmax = self._loss_name, self.out_activation_ == "softmax"
+        if not isinstance(loss, str):
+            return UserLoss(loss)
+        if loss in ("hinge", "squared_hinge"):
+            squared = loss == "squared_hinge"
+            return MulticlassHinge(squared) if softmax else BinaryHinge(squared)
+        if loss == "focal":
+            return FocalLoss(binary=not softmax)
+        return nn.CrossEntropyLoss() if softmax else nn.BCEWithLogitsLoss()
 
     @property
     def _score_fn(self):
@@ -966,9 +999,11 @@ class TorchRegressorMixin(RegressorMixin):
                 f"y has {y.shape[1]} outputs, but {type(self).__name__} was fitted "
                 f"with {self.n_outputs_}."
             )
-        if self._loss_name == "poisson" and (y < 0).any():
+        if self._loss_name in ("poisson", "squared_log_error") and (y < 0).any():
             raise ValueError(
-                "loss='poisson' needs non-negative targets; y has negative values."
+                f"loss={self._loss_name!r} needs non-negative targets; y has "
+                "negative values. Shift y, or use another loss (e.g. "
+                "loss='squared_error')."
             )
         weight = None
         if sample_weight is not None:
@@ -988,9 +1023,10 @@ class TorchRegressorMixin(RegressorMixin):
         return 1 / self.n_outputs_ if self._loss_name == "squared_error" else 1.0
 
     def _make_criterion(self) -> nn.Module:
-        if self._loss_name == "poisson":
-            return HalfPoissonLoss()
-        return HalfSquaredError()
+        loss = self._loss_name
+        if not isinstance(loss, str):
+            return UserLoss(loss)
+        return _REGRESSION_CRITERIA[loss]()
 
     @property
     def _score_fn(self):
@@ -1068,6 +1104,16 @@ class TorchTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+_REGRESSION_CRITERIA = {
+    "squared_error": HalfSquaredError,
+    "absolute_error": AbsoluteError,
+    "huber": nn.HuberLoss,
+    "poisson": HalfPoissonLoss,
+    "mean_absolute_percentage_error": PercentageError,
+    "squared_log_error": SquaredLogError,
+}
 
 
 def _trace_layers(module: nn.Module, example: torch.Tensor, record) -> None:

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..augmentation import ImageAugmenter
-from ..base import BaseTorchEstimator, TorchClassifierMixin
+from ..base import CLASSIFIER_LOSSES, BaseTorchEstimator, TorchClassifierMixin
 from ..modules import ACTIVATIONS, CNNModule
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
@@ -130,6 +130,8 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
 
     ${training_parameters}
 
+    ${classifier_loss_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -184,6 +186,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
         "strides": _PER_LAYER,
@@ -251,6 +254,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="log_loss",
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -296,6 +300,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
         self.class_weight = class_weight
         self.device = device
         self.precision = precision

@@ -13,7 +13,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._net import host_rows
 from ..autoencoder._autoencoder import AutoencoderTransformer
-from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ..base import (
+    CLASSIFIER_LOSSES,
+    REGRESSOR_LOSSES,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
 from ..modules import ACTIVATIONS, MLPModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
@@ -263,6 +269,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
 
     ${pretrain_parameter}
 
+    ${classifier_loss_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -321,6 +329,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
     }
 
     def __init__(
@@ -352,6 +361,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         dropout=0.0,
         batch_norm=False,
         pretrain=None,
+        loss="log_loss",
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -385,6 +395,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.pretrain = pretrain
+        self.loss = loss
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -435,9 +446,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        'squared_error' minimises half the mean squared error; 'poisson' half the
-        Poisson deviance, with an exponential output (targets must be >= 0).
+    ${regressor_loss_parameter}
 
     hidden_layer_sizes : array-like of int or int, default=(100,)
         Width of each hidden layer.
@@ -507,7 +516,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(REGRESSOR_LOSSES)), callable],
     }
 
     def __init__(

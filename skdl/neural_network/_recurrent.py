@@ -15,7 +15,13 @@ import torch
 from sklearn.base import is_classifier
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ..base import (
+    CLASSIFIER_LOSSES,
+    REGRESSOR_LOSSES,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
 from ..modules import CELLS, POOLINGS, RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
@@ -189,6 +195,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
 
     ${training_parameters}
 
+    ${classifier_loss_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -230,6 +238,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
     _parameter_constraints: dict = {
         **_BaseSequenceModel._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
     }
 
     def __init__(
@@ -263,6 +272,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="log_loss",
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -298,6 +308,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -369,6 +380,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
 
     ${training_parameters}
 
+    ${regressor_loss_parameter}
+
     ${device_parameters}
 
     Attributes
@@ -377,7 +390,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         Number of outputs.
 
     out_activation_ : str
-        Output function ('identity').
+        Output function: 'identity', or 'exp' for ``loss='poisson'``.
 
     ${sequence_attributes}
 
@@ -399,6 +412,11 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
     >>> model.score(X, y) > 0.95
     True
     """
+
+    _parameter_constraints: dict = {
+        **_BaseSequenceModel._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSOR_LOSSES)), callable],
+    }
 
     def __init__(
         self,
@@ -431,6 +449,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="squared_error",
         device="cpu",
         precision="float32",
         n_threads=None,
@@ -465,6 +484,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
         self.device = device
         self.precision = precision
         self.n_threads = n_threads

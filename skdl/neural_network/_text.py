@@ -9,7 +9,7 @@ import torch
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._sequences import TokenBatchingMixin, TokenRows
-from ..base import TorchClassifierMixin
+from ..base import CLASSIFIER_LOSSES, TorchClassifierMixin
 from ..modules import RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
@@ -86,6 +86,8 @@ class LSTMTextClassifier(
 
     ${training_parameters}
 
+    ${classifier_loss_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -137,6 +139,7 @@ class LSTMTextClassifier(
     _parameter_constraints: dict = {
         **_BaseRecurrent._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         **TEXT_CONSTRAINTS,
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
@@ -187,6 +190,7 @@ class LSTMTextClassifier(
         epsilon=1e-8,
         n_iter_no_change=3,
         max_fun=15000,
+        loss="log_loss",
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -233,6 +237,7 @@ class LSTMTextClassifier(
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
         self.class_weight = class_weight
         self.device = device
         self.precision = precision

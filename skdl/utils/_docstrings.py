@@ -293,6 +293,43 @@ max_features : int or None, default=None
 min_df : float in [0.0, 1.0] or int, default=1
     Keep tokens that occur in at least this many training documents (a
     float: this share of them); the others read as out-of-vocabulary.""",
+    "classifier_loss_parameter": """\
+loss : {'log_loss', 'hinge', 'squared_hinge', 'focal'} or callable, default='log_loss'
+    The loss minimised, averaged over the samples. 'log_loss': the cross entropy
+    of a softmax over the classes (binary and multilabel targets: of each
+    logistic output), as in scikit-learn. 'hinge': Crammer and Singer's
+    multiclass hinge ``max(0, 1 + max_{j != y} z_j - z_y)`` on the raw scores
+    ``z`` (Keras' ``categorical_hinge``; binary and multilabel: ``max(0, 1 - t
+    z)`` with ``t = +-1``); 'squared_hinge' its square. With hinge losses
+    ``predict_proba`` is a softmax (sigmoid) of scores trained for a margin,
+    not a calibrated probability. 'focal': the focal loss ``(1 - p_t) ** 2 *
+    log_loss`` (Lin et al., 2017), which down-weights easy samples; for rare
+    classes. A callable or an ``nn.Module`` ``loss(scores, y)`` gets the raw
+    scores (batch, n_outputs) and the encoded targets (class indices,
+    ``int64`` of shape (batch,), for a softmax; 0/1 floats of shape (batch,
+    n_outputs) for binary and multilabel targets) and returns the unreduced
+    losses, one per sample or per element (see
+    :class:`skdl.modules.UserLoss`). :func:`skdl.io.save` stores a loss given
+    by name; a callable is a Python object, which :func:`skdl.io.load` asks
+    for (``load(path, loss=...)``).""",
+    "regressor_loss_parameter": """\
+loss : {'squared_error', 'absolute_error', 'huber', 'poisson', \
+'mean_absolute_percentage_error', 'squared_log_error'} or callable, \
+default='squared_error'
+    The loss minimised, summed over the outputs and averaged over the samples.
+    'squared_error': half the squared error, as scikit-learn; 'absolute_error':
+    ``|y - p|`` (robust to outliers, fits the median); 'huber': the squared
+    error for residuals up to 1 and linear beyond (PyTorch's ``HuberLoss`` with
+    ``delta=1``: scale y, or pass ``loss=torch.nn.HuberLoss(delta=...)``);
+    'poisson': half the Poisson deviance, with an exponential output (targets
+    must be >= 0); 'mean_absolute_percentage_error': ``|y - p| / |y|``;
+    'squared_log_error': ``(log(1 + p) - log(1 + y)) ** 2`` with negative
+    predictions counted as 0 (targets must be >= 0). A callable or an
+    ``nn.Module`` ``loss(outputs, y)`` gets the outputs and targets, both of
+    shape (batch, n_outputs), and returns the unreduced losses, one per sample
+    or per element (see :class:`skdl.modules.UserLoss`). :func:`skdl.io.save`
+    stores a loss given by name; a callable is a Python object, which
+    :func:`skdl.io.load` asks for (``load(path, loss=...)``).""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
