@@ -246,6 +246,14 @@ class SkdlNet(NeuralNet):
     score_fn : callable or None
         ``score_fn(outputs, y, sample_weight) -> float`` on device tensors; when
         given, each validation pass records ``valid_score`` (accuracy, R2).
+    train_score_fn : callable or None
+        ``train_score_fn(outputs, y, sample_weight) -> tensor``, the (weighted)
+        number of right predictions of a training batch, on the device; when
+        given, each epoch records ``train_score``, the training accuracy over
+        the epoch's batches (as the weights change, with dropout), as Keras
+        reports ``accuracy``, in the fits that have a validation set (whose
+        ``valid_score`` it goes with). It is summed on the device and read with
+        the loss.
     autocast_dtype : torch.dtype or None
         Mixed-precision dtype for forward passes (CUDA only), or None.
     l2_in_loss : float
@@ -277,6 +285,7 @@ class SkdlNet(NeuralNet):
         self,
         *args,
         score_fn=None,
+        train_score_fn=None,
         autocast_dtype=None,
         l2_in_loss=0.0,
         l2_reported=0.0,
@@ -288,6 +297,7 @@ class SkdlNet(NeuralNet):
     ):
         super().__init__(*args, **kwargs)
         self.score_fn = score_fn
+        self.train_score_fn = train_score_fn
         self.autocast_dtype = autocast_dtype
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
@@ -438,6 +448,11 @@ class SkdlNet(NeuralNet):
         them.
         """
         y, weight = y_true
+        # training and validation batches may differ in having weights
+        # (validation_data's are its own)
+        reduction = "sum" if weight is None else "none"
+        if self.criterion_.reduction != reduction:
+            self.criterion_.reduction = reduction
         if weight is None:
             data = self.criterion_(y_pred, y) / self._n_predictions(y_pred, y)
         else:
@@ -516,8 +531,15 @@ class SkdlNet(NeuralNet):
         self._set_training(training)
         begin, end = self.hooked_["on_batch_begin"], self.hooked_["on_batch_end"]
         per_batch = getattr(self, "records_batches_", False)
-        losses, sizes = [], []
+        losses, sizes, rights = [], [], []
         outputs = [] if not training else None
+        # the training accuracy costs a few kernel calls per batch (8% of a
+        # small MLP's step): it is recorded beside a validation score only
+        count_right = (
+            self.train_score_fn
+            if training and getattr(self, "scores_training_", False)
+            else None
+        )
         for batch in iterator:
             if per_batch:
                 self.history.new_batch()
@@ -537,6 +559,9 @@ class SkdlNet(NeuralNet):
                 self.history.record_batch(f"{prefix}_batch_size", sizes[-1])
             if outputs is not None:
                 outputs.append(step["y_pred"])
+            if count_right is not None and step["y_pred"] is not None:
+                _, yi, wi = batch
+                rights.append(count_right(step["y_pred"].detach(), yi, wi))
             for name, cb in end:
                 _call_callback(
                     name,
@@ -548,7 +573,14 @@ class SkdlNet(NeuralNet):
         # one device-to-host read per epoch: the size-weighted mean batch loss
         weights = torch.tensor(sizes, dtype=torch.float64, device=losses[0].device)
         epoch_loss = (torch.stack(losses).to(torch.float64) @ weights) / weights.sum()
-        epoch_loss = epoch_loss.item()
+        if len(rights) == len(losses):
+            _, _, weight = iterator.arrays
+            total = weights.sum() if weight is None else weight.sum()
+            right = torch.stack(rights).to(torch.float64).sum() / total
+            epoch_loss, score = torch.stack([epoch_loss, right.to(epoch_loss)]).tolist()
+            self.history.record(f"{prefix}_score", score)
+        else:
+            epoch_loss = epoch_loss.item()
         self.history.record(f"{prefix}_loss", epoch_loss)
         self.history.record(f"{prefix}_batch_count", len(sizes))
         if not per_batch:
@@ -597,6 +629,7 @@ class SkdlNet(NeuralNet):
         outcome = "max_iter"
         self.stop_message_ = ""
         n_before = len(self.history)
+        self.scores_training_ = valid is not None
         # the lowest losses so far (a warm start continues the history)
         self.best_losses_ = {
             key: min((row[key] for row in self.history if key in row), default=None)

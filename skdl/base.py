@@ -163,6 +163,9 @@ class BaseTorchEstimator(BaseEstimator):
 
     # factor on the data term of the recorded losses (see SkdlNet)
     _reported_loss_scale = 1.0
+    # (weighted) count of right predictions in a training batch, for the
+    # training accuracy of each epoch (classifiers), or None
+    _train_score_fn = None
     # False for estimators trained for a fixed number of epochs on a sampled
     # gradient, whose training loss is no objective to converge on: no stopping
     # rule, and no ConvergenceWarning at max_iter
@@ -228,9 +231,20 @@ class BaseTorchEstimator(BaseEstimator):
         return None
 
     # -- fitting ----------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        incremental=False,
+        classes=None,
+        validation_data=None,
+    ):
         """Validate, build or reuse the net, train, and set the fitted attributes.
 
+        ``validation_data`` (``(X_val, y_val)`` or ``(X_val, y_val,
+        sample_weight_val)``) replaces the split of ``validation_fraction``.
         A call that raises leaves the estimator exactly as it was before it.
         """
         fitted = hasattr(self, "net_")
@@ -258,6 +272,11 @@ class BaseTorchEstimator(BaseEstimator):
                     incremental=incremental,
                     classes=classes,
                 )
+                validation = (
+                    None
+                    if validation_data is None
+                    else self._validation_arrays(validation_data)
+                )
                 device = (
                     torch.device(self.net_.device)
                     if incremental and fitted
@@ -274,7 +293,9 @@ class BaseTorchEstimator(BaseEstimator):
                 salt = 0 if fresh else len(self.net_.history)
                 seed = seed_from_random_state(self.random_state, salt=salt)
                 with torch_seeded(seed, device):
-                    train, valid = self._make_batches(X, y, weight, device, seed)
+                    train, valid = self._make_batches(
+                        X, y, weight, device, seed, validation
+                    )
                     mean_weight = 1.0 if weight is None else float(np.mean(weight))
                     if incremental and fitted:
                         net = self.net_
@@ -340,12 +361,82 @@ class BaseTorchEstimator(BaseEstimator):
         net.load_optimizer_states(optimizer_states)
         del net.history[n_epochs:]
 
-    def _make_batches(self, X, y, weight, device, seed):
-        """Split off the validation set (when early stopping) and batch both parts."""
+    def _validation_arrays(self, validation_data):
+        """``(X_val, y_val, weight_val)`` from ``fit``'s ``validation_data``, checked
+        and encoded as the training data were (after them).
+
+        ``class_weight`` is not applied to the validation samples, as in Keras;
+        a third entry gives their weights.
+        """
+        name = type(self).__name__
+        if not (
+            isinstance(validation_data, (tuple, list))
+            and len(validation_data) in (2, 3)
+        ):
+            length = getattr(validation_data, "__len__", None)
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                "sample_weight_val), as in Keras' fit; got "
+                f"{type(validation_data).__name__}"
+                + (f" of length {length()}" if length else "")
+                + "."
+            )
+        X_val, y_val, *rest = validation_data
+        if isinstance(self, ClassifierMixin):
+            check_label_types(y_val, owner=name, name="validation_data's y")
+        X_val, y_val = self._validate_X_y(X_val, y_val, reset=False)
+        if isinstance(self, ClassifierMixin) and not (
+            self.out_activation_ == "logistic" and self.n_outputs_ > 1
+        ):
+            labels = unique_labels(
+                column_or_1d(y_val)
+                if np.ndim(y_val) == 2 and np.shape(y_val)[1] == 1
+                else y_val
+            )
+            unseen = np.setdiff1d(labels, self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"validation_data's y holds labels that the training y does not: "
+                    f"{unseen.tolist()} (classes_ is {self.classes_.tolist()}). "
+                    "Validate on samples of the training classes."
+                )
+        y_val, _ = self._encode_targets(
+            y_val,
+            X=X_val,
+            sample_weight=None,
+            reset=False,
+            incremental=True,
+            classes=None,
+        )
+        weight = None
+        if rest and rest[0] is not None:
+            weight = _checked_weights(
+                check_sample_weight(
+                    rest[0], X_val, dtype=np.float64, ensure_non_negative=True
+                ),
+                self._float_dtype,
+            )
+        return X_val, y_val, weight
+
+    def _make_batches(self, X, y, weight, device, seed, validation=None):
+        """Batch the training data and the validation set: ``validation``
+        (``fit``'s ``validation_data``, encoded) or, when early stopping without
+        it, a split of ``validation_fraction`` of the training data.
+        """
         n_samples = X.shape[0]
         valid = None
         index_train = np.arange(n_samples)
-        if self._early_stopping:  # never with partial_fit, which refuses it
+        if validation is not None:
+            X_val, y_val, weight_val = validation
+            valid = self._batches(
+                X_val,
+                y_val,
+                weight_val,
+                np.arange(X_val.shape[0]),
+                device,
+                shuffle=False,
+            )
+        elif self._early_stopping:  # never with partial_fit, which refuses it
             stratify = self._stratify_labels(y)
             self._check_validation_split(n_samples, stratify)
             index_train, index_valid = train_test_split(
@@ -494,6 +585,7 @@ class BaseTorchEstimator(BaseEstimator):
             verbose=0,
             device=str(device),
             score_fn=self._score_fn,
+            train_score_fn=self._train_score_fn,
             autocast_dtype=autocast_dtype,
             compile_options=self._compile_options(),
             l2_in_loss=l2 if lbfgs else 0.0,
@@ -578,7 +670,7 @@ class BaseTorchEstimator(BaseEstimator):
                 (
                     "convergence",
                     Convergence(
-                        "valid_score" if self._early_stopping else "train_loss",
+                        self._stopping_monitor(),
                         tol=self.tol,
                         n_iter_no_change=self.n_iter_no_change,
                         lower_lr_on_plateau=self.learning_rate == "adaptive",
@@ -591,6 +683,15 @@ class BaseTorchEstimator(BaseEstimator):
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
         return callbacks
+
+    def _stopping_monitor(self) -> str:
+        """The history key of the stopping rule: ``train_loss`` without early
+        stopping, else ``valid_score`` or ``valid_loss`` (``early_stopping_monitor``).
+        """
+        if not self._early_stopping:
+            return "train_loss"
+        monitor = getattr(self, "early_stopping_monitor", "score")
+        return "valid_loss" if monitor == "loss" else "valid_score"
 
     def _set_fitted_attributes(self, net, outcome, incremental, n_before):
         self.net_ = net
@@ -898,6 +999,12 @@ class TorchClassifierMixin(ClassifierMixin):
         if loss == "focal":
             return FocalLoss(binary=not softmax)
         return nn.CrossEntropyLoss() if softmax else nn.BCEWithLogitsLoss()
+
+    @property
+    def _train_score_fn(self):
+        # the training accuracy of each epoch, for the accuracies the base
+        # defines (an estimator with a score of its own records none)
+        return _CORRECT.get(self._score_fn)
 
     @property
     def _score_fn(self):
@@ -1286,6 +1393,23 @@ def _accuracy_softmax(outputs, y, weight):
 
 def _accuracy_logistic(outputs, y, weight):
     return _weighted_mean(((outputs > 0) == (y > 0.5)).all(dim=1), weight)
+
+
+def _correct_softmax(outputs, y, weight):
+    right = outputs.argmax(dim=1) == y
+    return right.sum() if weight is None else (right * weight).sum()
+
+
+def _correct_logistic(outputs, y, weight):
+    right = ((outputs > 0) == (y > 0.5)).all(dim=1)
+    return right.sum() if weight is None else (right * weight).sum()
+
+
+# the (weighted) count of right predictions in a batch, a tensor on the device
+_CORRECT = {
+    _accuracy_softmax: _correct_softmax,
+    _accuracy_logistic: _correct_logistic,
+}
 
 
 def _r2(outputs, y, weight):

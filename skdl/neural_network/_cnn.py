@@ -130,6 +130,8 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
 
     ${training_parameters}
 
+    ${early_stopping_monitor_parameter}
+
     ${classifier_loss_parameter}
 
     ${class_weight_parameter}
@@ -186,6 +188,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
         "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
@@ -248,6 +251,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -294,6 +298,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -309,7 +314,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Train the network on images ``X`` and labels ``y``.
 
         Parameters
@@ -324,13 +329,20 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
             matrix.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
     # -- input --------------------------------------------------------------------
     def _validate_X_y(self, X, y, *, reset):

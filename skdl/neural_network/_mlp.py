@@ -38,6 +38,7 @@ class _BaseMLP(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -198,7 +199,7 @@ class _BaseMLP(BaseTorchEstimator):
         return self.net_.module_.linear_layers()
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Train the network on ``X``, ``y`` for up to ``max_iter`` epochs.
 
         Parameters
@@ -209,13 +210,20 @@ class _BaseMLP(BaseTorchEstimator):
             Target values (class labels for classification).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
 
 class _LayerArrays(list):
@@ -260,6 +268,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         'mish'.
 
     ${training_parameters}
+
+    ${early_stopping_monitor_parameter}
 
     dropout : float, default=0.0
         Dropout probability after each hidden activation (training only).
@@ -352,6 +362,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -386,6 +397,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -457,6 +469,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         'mish'.
 
     ${training_parameters}
+
+    ${early_stopping_monitor_parameter}
 
     dropout : float, default=0.0
         Dropout probability after each hidden activation (training only).
@@ -540,6 +554,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -573,6 +588,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2

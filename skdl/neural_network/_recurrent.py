@@ -35,6 +35,7 @@ class _BaseRecurrent(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
@@ -147,7 +148,7 @@ class _BaseSequenceModel(_BaseRecurrent):
         return torch.zeros((1, n_steps, n_features))
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Train the network on ``X``, ``y`` for up to ``max_iter`` epochs.
 
         Parameters
@@ -159,13 +160,20 @@ class _BaseSequenceModel(_BaseRecurrent):
             Target values (class labels for classification).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -194,6 +202,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
     ${recurrent_parameters}
 
     ${training_parameters}
+
+    ${early_stopping_monitor_parameter}
 
     ${classifier_loss_parameter}
 
@@ -266,6 +276,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -302,6 +313,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -380,6 +392,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
 
     ${training_parameters}
 
+    ${early_stopping_monitor_parameter}
+
     ${regressor_loss_parameter}
 
     ${device_parameters}
@@ -443,6 +457,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -478,6 +493,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2

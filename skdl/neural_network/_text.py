@@ -86,6 +86,8 @@ class LSTMTextClassifier(
 
     ${training_parameters}
 
+    ${early_stopping_monitor_parameter}
+
     ${classifier_loss_parameter}
 
     ${class_weight_parameter}
@@ -184,6 +186,7 @@ class LSTMTextClassifier(
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=True,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
@@ -231,6 +234,7 @@ class LSTMTextClassifier(
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -246,7 +250,7 @@ class LSTMTextClassifier(
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Learn the vocabulary and train the network on ``X``, ``y``.
 
         Parameters
@@ -259,13 +263,20 @@ class LSTMTextClassifier(
             Class labels (a label indicator matrix for multilabel targets).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each document in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
     def predict(self, X) -> np.ndarray:
         """Predict class labels (an indicator matrix for multilabel targets).

@@ -293,6 +293,12 @@ max_features : int or None, default=None
 min_df : float in [0.0, 1.0] or int, default=1
     Keep tokens that occur in at least this many training documents (a
     float: this share of them); the others read as out-of-vocabulary.""",
+    "early_stopping_monitor_parameter": """\
+early_stopping_monitor : {'score', 'loss'}, default='score'
+    What ``early_stopping`` watches on the validation set: 'score' (accuracy
+    or R2, must rise by ``tol``), as scikit-learn's MLP, or 'loss' (the
+    validation loss, must fall by ``tol``), as Keras' ``EarlyStopping(
+    monitor="val_loss")``. The best epoch's weights are restored either way.""",
     "classifier_loss_parameter": """\
 loss : {'log_loss', 'hinge', 'squared_hinge', 'focal'} or callable, default='log_loss'
     The loss minimised, averaged over the samples. 'log_loss': the cross entropy
