@@ -639,6 +639,8 @@ class SkdlNet(NeuralNet):
             for _ in range(epochs):
                 self.notify("on_epoch_begin", **epoch_kwargs)
                 self.run_single_epoch(train, True, "train", self.train_step)
+                # the rate of the epoch's last step (schedules change it after)
+                self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
                 if self.l2_reported:
                     loss = self.history[-1, "train_loss"]
                     with torch.no_grad():

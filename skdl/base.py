@@ -615,13 +615,22 @@ class BaseTorchEstimator(BaseEstimator):
                 "nesterov": nesterov,
                 "weight_decay": decay,
             }
-        if self.solver in ("adam", "adamw"):
-            return {
+        if self.solver in ("adam", "adamw", "adamax", "nadam"):
+            kwargs = {
                 "betas": (self.beta_1, self.beta_2),
                 "eps": self.epsilon,
                 "weight_decay": decay,
             }
-        if self.solver in ("rmsprop", "adagrad"):
+            if self.solver in ("adam", "adamw"):
+                kwargs["amsgrad"] = getattr(self, "amsgrad", False)
+            return kwargs
+        if self.solver in ("rmsprop", "adadelta"):
+            kwargs = {"eps": self.epsilon, "weight_decay": decay}
+            rho = getattr(self, "rho", None)
+            if rho is not None:  # torch's default otherwise (0.99, 0.9)
+                kwargs["alpha" if self.solver == "rmsprop" else "rho"] = rho
+            return kwargs
+        if self.solver == "adagrad":
             return {"eps": self.epsilon, "weight_decay": decay}
         return {
             "max_iter": 1,

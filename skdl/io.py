@@ -221,6 +221,9 @@ _OPTIMIZER_STATE = {
         {"momentum_buffer": "momentum", "grad_avg": "centered"},
     ),
     torch.optim.Adagrad: ({"step", "sum"}, {}),
+    torch.optim.Adadelta: ({"step", "square_avg", "acc_delta"}, {}),
+    torch.optim.Adamax: ({"step", "exp_avg", "exp_inf"}, {}),
+    torch.optim.NAdam: ({"step", "mu_product", "exp_avg", "exp_avg_sq"}, {}),
     torch.optim.LBFGS: ({"func_evals", "n_iter"}, {}),
 }
 _LBFGS_STATE = {"d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad"}

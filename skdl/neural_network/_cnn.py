@@ -132,6 +132,8 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
 
     ${early_stopping_monitor_parameter}
 
+    ${optimizer_options_parameters}
+
     ${classifier_loss_parameter}
 
     ${class_weight_parameter}
@@ -189,6 +191,8 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         **BaseTorchEstimator._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
         "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "amsgrad": ["boolean"],
+        "rho": [Interval(Real, 0, 1, closed="left"), None],
         "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
@@ -256,6 +260,8 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
         loss="log_loss",
@@ -303,6 +309,8 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.loss = loss

@@ -39,6 +39,8 @@ class _BaseMLP(BaseTorchEstimator):
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "amsgrad": ["boolean"],
+        "rho": [Interval(Real, 0, 1, closed="left"), None],
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -271,6 +273,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
 
     ${early_stopping_monitor_parameter}
 
+    ${optimizer_options_parameters}
+
     dropout : float, default=0.0
         Dropout probability after each hidden activation (training only).
 
@@ -367,6 +371,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
@@ -402,6 +408,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout
@@ -471,6 +479,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
     ${training_parameters}
 
     ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
 
     dropout : float, default=0.0
         Dropout probability after each hidden activation (training only).
@@ -559,6 +569,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
@@ -593,6 +605,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout

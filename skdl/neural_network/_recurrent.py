@@ -36,6 +36,8 @@ class _BaseRecurrent(BaseTorchEstimator):
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "amsgrad": ["boolean"],
+        "rho": [Interval(Real, 0, 1, closed="left"), None],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
@@ -205,6 +207,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
 
     ${early_stopping_monitor_parameter}
 
+    ${optimizer_options_parameters}
+
     ${classifier_loss_parameter}
 
     ${class_weight_parameter}
@@ -281,6 +285,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
         loss="log_loss",
@@ -318,6 +324,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.loss = loss
@@ -394,6 +402,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
 
     ${early_stopping_monitor_parameter}
 
+    ${optimizer_options_parameters}
+
     ${regressor_loss_parameter}
 
     ${device_parameters}
@@ -462,6 +472,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
         loss="squared_error",
@@ -498,6 +510,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.loss = loss

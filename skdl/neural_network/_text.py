@@ -88,6 +88,8 @@ class LSTMTextClassifier(
 
     ${early_stopping_monitor_parameter}
 
+    ${optimizer_options_parameters}
+
     ${classifier_loss_parameter}
 
     ${class_weight_parameter}
@@ -191,6 +193,8 @@ class LSTMTextClassifier(
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=3,
         max_fun=15000,
         loss="log_loss",
@@ -239,6 +243,8 @@ class LSTMTextClassifier(
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.loss = loss

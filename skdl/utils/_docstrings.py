@@ -17,11 +17,15 @@ import textwrap
 __all__ = ["SECTIONS", "fill_doc"]
 
 _TRAINING_HEAD = """\
-solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad'}, default='adam'
+solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad', 'adadelta', \
+'adamax', 'nadam'}, default='adam'
     The torch optimizer. 'lbfgs' (quasi-Newton, full batch, one L-BFGS
     iteration per epoch with a strong-Wolfe line search) often converges faster
-    on small data sets; 'adam' is a robust default. The fused kernels of
-    'adam', 'adamw', 'sgd' and 'adagrad' are used where torch has them.
+    on small data sets; 'adam' is a robust default. 'adamax' and 'nadam' take
+    ``beta_1``, ``beta_2`` and ``epsilon`` as 'adam' does; 'adadelta' runs at
+    ``learning_rate_init`` times its own step (PyTorch's default rate is 1.0).
+    The fused kernels of 'adam', 'adamw', 'sgd' and 'adagrad' are used where
+    torch has them.
 
 alpha : float, default=0.0001
     Strength of the L2 penalty ``0.5 * alpha * ||W||^2 / batch_size`` on the
@@ -293,6 +297,15 @@ max_features : int or None, default=None
 min_df : float in [0.0, 1.0] or int, default=1
     Keep tokens that occur in at least this many training documents (a
     float: this share of them); the others read as out-of-vocabulary.""",
+    "optimizer_options_parameters": """\
+amsgrad : bool, default=False
+    The AMSGrad variant of 'adam' and 'adamw' (the running maximum of the
+    second moments); no effect with other solvers.
+
+rho : float or None, default=None
+    Decay of the running average of squared gradients of 'rmsprop' (PyTorch's
+    ``alpha``; Keras' ``rho``, 0.9 there) and 'adadelta'. None keeps
+    PyTorch's defaults, 0.99 and 0.9; no effect with other solvers.""",
     "early_stopping_monitor_parameter": """\
 early_stopping_monitor : {'score', 'loss'}, default='score'
     What ``early_stopping`` watches on the validation set: 'score' (accuracy
