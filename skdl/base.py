@@ -39,9 +39,11 @@ from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to
 from ._optim import SOLVERS as _SOLVERS
 from .callbacks import (
     Convergence,
+    ExponentialDecayLR,
     InverseScalingLR,
     IterationLog,
     LBFGSConvergence,
+    ReduceLROnPlateau,
 )
 from .modules import (
     AbsoluteError,
@@ -73,6 +75,7 @@ from .utils._validation import check_label_types, output_dtype, validate_data
 __all__ = [
     "CLASSIFIER_LOSSES",
     "REGRESSOR_LOSSES",
+    "SCHEDULE_CONSTRAINTS",
     "BaseTorchEstimator",
     "TorchClassifierMixin",
     "TorchRegressorMixin",
@@ -99,6 +102,20 @@ _PRECISIONS = {
     "float64": None,
     "bfloat16": torch.bfloat16,
     "float16": torch.float16,
+}
+
+#: the ``learning_rate`` schedules of the network estimators, and the
+#: constraints of the parameters of the decays
+SCHEDULE_CONSTRAINTS = {
+    "learning_rate": [
+        StrOptions(
+            {"constant", "invscaling", "adaptive", "exponential", "step", "plateau"}
+        )
+    ],
+    "decay_rate": [Interval(Real, 0, 1, closed="right")],
+    "decay_steps": [Interval(Integral, 1, None, closed="left")],
+    "plateau_patience": [Interval(Integral, 0, None, closed="left")],
+    "min_learning_rate": [Interval(Real, 0, None, closed="left")],
 }
 
 # training and inference steps whose largest kernel call comes to fewer
@@ -690,6 +707,31 @@ class BaseTorchEstimator(BaseEstimator):
         if self.solver != "lbfgs" and self.learning_rate == "invscaling":
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
+            )
+        if self.solver != "lbfgs" and self.learning_rate in ("exponential", "step"):
+            callbacks.append(
+                (
+                    "lr_decay",
+                    ExponentialDecayLR(
+                        self.learning_rate_init,
+                        self.decay_rate,
+                        self.decay_steps,
+                        staircase=self.learning_rate == "step",
+                        min_learning_rate=self.min_learning_rate,
+                    ),
+                )
+            )
+        if self.solver != "lbfgs" and self.learning_rate == "plateau":
+            callbacks.append(
+                (
+                    "plateau",
+                    ReduceLROnPlateau(
+                        self.decay_rate,
+                        self.plateau_patience,
+                        tol=self.tol,
+                        min_learning_rate=self.min_learning_rate,
+                    ),
+                )
             )
         return callbacks
 

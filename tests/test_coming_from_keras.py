@@ -23,7 +23,7 @@ from skdl.io import load, save
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "coming_from.rst"
-TESTED_ROWS = 27  # the rows of the table that the tests below cover
+TESTED_ROWS = 29  # the rows of the table that the tests below cover
 
 
 @pytest.fixture(scope="module")
@@ -141,13 +141,47 @@ def test_early_stopping_on_val_loss(digits):  # EarlyStopping(monitor="val_loss"
     assert dict(model.net_.callbacks_)["convergence"].monitor == "valid_loss"
 
 
-def test_reduce_lr_on_plateau(digits):  # ReduceLROnPlateau(factor=0.2)
+def test_reduce_lr_on_plateau(digits):  # ReduceLROnPlateau(factor=0.2, ...)
     X, y = digits
     model = small(
+        learning_rate="plateau",
+        decay_rate=0.2,
+        plateau_patience=1,
+        min_learning_rate=1e-4,
+        solver="sgd",
+        tol=10,  # no epoch improves
+        max_iter=5,
+    ).fit(X, y)
+    np.testing.assert_allclose(model.history_[:, "lr"], [1e-3, 1e-3, 2e-4, 1e-4, 1e-4])
+    adaptive = small(
         learning_rate="adaptive", solver="sgd", n_iter_no_change=1, tol=10, max_iter=4
     ).fit(X, y)
-    # tol=10: no epoch improves, so the rate is divided by 5 on each plateau
-    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.001 / 5)
+    # scikit-learn's: the rate is divided by 5 on each plateau
+    assert adaptive.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.001 / 5)
+
+
+def test_exponential_decay(digits):  # ExponentialDecay(...)
+    X, y = digits
+    model = small(
+        learning_rate="exponential", decay_rate=0.5, decay_steps=1, max_iter=3
+    ).fit(X, y)
+    np.testing.assert_allclose(model.history_[:, "lr"], [1e-3, 5e-4, 2.5e-4])
+
+
+@pytest.mark.parametrize(
+    "solver, params, key, value",
+    [
+        ("rmsprop", {"rho": 0.9}, "alpha", 0.9),
+        ("adam", {"amsgrad": True}, "amsgrad", True),
+        ("adadelta", {}, "rho", 0.9),
+        ("adamax", {}, "betas", (0.9, 0.999)),
+        ("nadam", {}, "betas", (0.9, 0.999)),
+    ],
+)
+def test_keras_optimizers(digits, solver, params, key, value):  # RMSprop(rho=0.9)...
+    X, y = digits
+    model = small(solver=solver, max_iter=1, **params).fit(X, y)
+    assert model.net_.optimizer_.param_groups[0][key] == value
 
 
 def test_model_checkpoint_and_resume(digits, tmp_path):  # ModelCheckpoint(...)

@@ -9,7 +9,12 @@ import torch
 from torch import nn
 
 from ..augmentation import ImageAugmenter
-from ..base import CLASSIFIER_LOSSES, BaseTorchEstimator, TorchClassifierMixin
+from ..base import (
+    CLASSIFIER_LOSSES,
+    SCHEDULE_CONSTRAINTS,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+)
 from ..modules import ACTIVATIONS, CNNModule
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
@@ -128,7 +133,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         :class:`~skdl.augmentation.ImageAugmenter`). Its draws are seeded by
         this estimator's ``random_state``.
 
-    ${training_parameters}
+    ${network_training_parameters}
 
     ${early_stopping_monitor_parameter}
 
@@ -193,6 +198,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         "early_stopping_monitor": [StrOptions({"score", "loss"})],
         "amsgrad": ["boolean"],
         "rho": [Interval(Real, 0, 1, closed="left"), None],
+        **SCHEDULE_CONSTRAINTS,
         "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
@@ -246,6 +252,10 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -295,6 +305,10 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state

@@ -16,6 +16,7 @@ from ..autoencoder._autoencoder import AutoencoderTransformer
 from ..base import (
     CLASSIFIER_LOSSES,
     REGRESSOR_LOSSES,
+    SCHEDULE_CONSTRAINTS,
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
@@ -41,6 +42,7 @@ class _BaseMLP(BaseTorchEstimator):
         "early_stopping_monitor": [StrOptions({"score", "loss"})],
         "amsgrad": ["boolean"],
         "rho": [Interval(Real, 0, 1, closed="left"), None],
+        **SCHEDULE_CONSTRAINTS,
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -269,7 +271,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
         'mish'.
 
-    ${training_parameters}
+    ${network_training_parameters}
 
     ${early_stopping_monitor_parameter}
 
@@ -357,6 +359,10 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -394,6 +400,10 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -476,7 +486,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
         'mish'.
 
-    ${training_parameters}
+    ${network_training_parameters}
 
     ${early_stopping_monitor_parameter}
 
@@ -555,6 +565,10 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -591,6 +605,10 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from ..base import (
     CLASSIFIER_LOSSES,
     REGRESSOR_LOSSES,
+    SCHEDULE_CONSTRAINTS,
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
@@ -38,6 +39,7 @@ class _BaseRecurrent(BaseTorchEstimator):
         "early_stopping_monitor": [StrOptions({"score", "loss"})],
         "amsgrad": ["boolean"],
         "rho": [Interval(Real, 0, 1, closed="left"), None],
+        **SCHEDULE_CONSTRAINTS,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
@@ -203,7 +205,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
 
     ${recurrent_parameters}
 
-    ${training_parameters}
+    ${network_training_parameters}
 
     ${early_stopping_monitor_parameter}
 
@@ -271,6 +273,10 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -310,6 +316,10 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -398,7 +408,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
 
     ${recurrent_parameters}
 
-    ${training_parameters}
+    ${network_training_parameters}
 
     ${early_stopping_monitor_parameter}
 
@@ -458,6 +468,10 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -496,6 +510,10 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state

@@ -84,7 +84,7 @@ class LSTMTextClassifier(
         Keep the embeddings fixed during training (with
         ``pretrained_embeddings``, the pretrained vectors are kept as given).
 
-    ${training_parameters}
+    ${network_training_parameters}
 
     ${early_stopping_monitor_parameter}
 
@@ -179,6 +179,10 @@ class LSTMTextClassifier(
         learning_rate="constant",
         learning_rate_init=0.003,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -229,6 +233,10 @@ class LSTMTextClassifier(
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state

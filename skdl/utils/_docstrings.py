@@ -47,6 +47,50 @@ learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
 learning_rate_init : float, default=0.001
     Initial learning rate (not used by 'lbfgs')."""
 
+# the network estimators' head: more schedules, and their parameters
+_LR_CLASSIC = """\
+learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    Schedule, updated after each epoch as in scikit-learn: 'invscaling' sets
+    ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
+    'adaptive' divides the rate by 5 whenever the monitored value stalls for
+    ``n_iter_no_change`` epochs, instead of stopping, until it is below 1e-6.
+    Used by every solver except 'lbfgs'.
+"""
+_LR_NETWORK = """\
+learning_rate : {'constant', 'invscaling', 'adaptive', 'exponential', 'step', \
+'plateau'}, default='constant'
+    Schedule, updated after each epoch: 'invscaling' sets
+    ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
+    'adaptive' divides the rate by 5 whenever the monitored value stalls for
+    ``n_iter_no_change`` epochs, instead of stopping, until it is below 1e-6
+    (these as in scikit-learn). 'exponential' multiplies it by ``decay_rate``
+    every ``decay_steps`` epochs, smoothly (``decay_rate ** (t / decay_steps)``
+    after ``t`` epochs, Keras' ``ExponentialDecay``); 'step' does so at once
+    every ``decay_steps`` epochs (``staircase=True``); 'plateau' multiplies it
+    by ``decay_rate`` after ``plateau_patience`` epochs without a fall of the
+    validation loss (the training loss without a validation set) by more than
+    ``tol``, Keras' ``ReduceLROnPlateau``. The decays stop at
+    ``min_learning_rate``. Used by every solver except 'lbfgs'.
+
+decay_rate : float, default=0.5
+    Factor on the learning rate of the 'exponential', 'step' and 'plateau'
+    schedules, in (0, 1] (Keras' ``decay_rate`` and ``factor``).
+
+decay_steps : int, default=10
+    Epochs per factor ``decay_rate`` of 'exponential' and 'step' (Keras
+    counts batches).
+
+plateau_patience : int, default=5
+    Epochs without improvement before 'plateau' lowers the rate (Keras'
+    ``patience`` of ``ReduceLROnPlateau``).
+
+min_learning_rate : float, default=0.0
+    Lowest rate the 'exponential', 'step' and 'plateau' schedules reach
+    (Keras' ``min_lr``).
+"""
+_NETWORK_HEAD = _TRAINING_HEAD.replace(_LR_CLASSIC, _LR_NETWORK)
+assert _NETWORK_HEAD != _TRAINING_HEAD
+
 # the parameters of the training loop after the learning rate, shared by every
 # estimator trained by epochs (LVQ documents its own solver and learning rate)
 _LOOP_PARAMETERS = """\
@@ -113,6 +157,7 @@ max_fun : int, default=15000
 
 SECTIONS: dict[str, str] = {
     "training_parameters": _TRAINING_HEAD + "\n\n" + _LOOP_PARAMETERS,
+    "network_training_parameters": _NETWORK_HEAD + "\n\n" + _LOOP_PARAMETERS,
     "loop_parameters": _LOOP_PARAMETERS,
     "device_parameters": """\
 device : str or torch.device, default='cpu'
