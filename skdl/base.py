@@ -943,8 +943,15 @@ class TorchClassifierMixin(ClassifierMixin):
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        one_hot = getattr(self, "one_hot", False) if reset else self._reads_one_hot
+        if one_hot:  # class indices from the columns of a one-hot y
+            y, n_classes = self._one_hot_labels(y, reset), y.shape[1]
+            classes = np.arange(n_classes) if reset else classes
         target_type = type_of_target(y, input_name="y")
         if reset:
+            self.__dict__.pop("_one_hot", None)
+            if one_hot:
+                self._one_hot = True
             self._set_classes(y, target_type, classes)
         elif classes is not None and not np.array_equal(
             np.unique(classes), self.classes_
@@ -968,7 +975,7 @@ class TorchClassifierMixin(ClassifierMixin):
                     "takes binary, multiclass or multilabel-indicator targets."
                 )
             labels = unique_labels(y)
-            if not incremental and not np.array_equal(labels, self.classes_):
+            if not (incremental or reset) and not np.array_equal(labels, self.classes_):
                 # a fit that continues (warm_start) must see every class again
                 raise ValueError(
                     "warm_start can only be used where `y` has the same classes "
@@ -991,6 +998,39 @@ class TorchClassifierMixin(ClassifierMixin):
             )
         weight = self._sample_weights(y, X, sample_weight, target_type)
         return encoded, weight
+
+    @property
+    def _reads_one_hot(self) -> bool:
+        """Whether the fitted classifier takes and predicts one-hot rows."""
+        return self.__dict__.get("_one_hot", False)
+
+    def _one_hot_labels(self, y, reset: bool) -> np.ndarray:
+        """The class index of each row of a one-hot ``y`` (``one_hot=True``)."""
+        name = type(self).__name__
+        Y = np.asarray(y)
+        if not (
+            Y.ndim == 2
+            and Y.shape[1] >= 2
+            and np.isin(Y, (0, 1)).all()
+            and (Y.sum(axis=1) == 1).all()
+        ):
+            what = (
+                f"an array of shape {Y.shape}"
+                if Y.ndim != 2
+                else "a matrix whose rows are not all 0/1 with exactly one 1"
+            )
+            raise ValueError(
+                f"{name} with one_hot=True takes y as one-hot rows (a 0/1 matrix "
+                "with exactly one 1 per row, as keras.utils.to_categorical gives); "
+                f"got {what}. Pass class labels with one_hot=False, or a "
+                "multilabel indicator matrix with one_hot=False."
+            )
+        if not reset and Y.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"y has {Y.shape[1]} one-hot columns, but {name} was fitted on "
+                f"{len(self.classes_)} classes."
+            )
+        return Y.argmax(axis=1)
 
     def _set_classes(self, y, target_type, classes):
         name = type(self).__name__
@@ -1121,10 +1161,14 @@ class TorchClassifierMixin(ClassifierMixin):
         X = self._checked_input(X)
         proba = self._forward(X)
         if self.out_activation_ == "softmax":
-            return self.classes_[proba.argmax(axis=1)]
-        if self.n_outputs_ == 1:
-            return self.classes_[(proba[:, 0] > 0.5).astype(int)]
-        return (proba > 0.5).astype(int)
+            index = proba.argmax(axis=1)
+        elif self.n_outputs_ == 1:
+            index = (proba[:, 0] > 0.5).astype(int)
+        else:
+            return (proba > 0.5).astype(int)
+        if self._reads_one_hot:  # rows like y's: the class's column set to 1
+            return np.eye(len(self.classes_), dtype=int)[index]
+        return self.classes_[index]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1408,10 +1452,10 @@ def _warn_if_one_hot(y, owner: str) -> None:
         f"y is a 0/1 matrix with exactly one 1 per row, as one-hot encoded classes "
         f"(keras.utils.to_categorical) are; {owner} reads such a matrix as "
         "multilabel targets: one independent yes/no output per column, so predict "
-        "may return rows with several 1s or none. For single-label classes pass "
-        "the labels instead: fit(X, y.argmax(axis=1)) (predict then returns "
-        "column indices; predict_proba one column per class). To keep multilabel "
-        "targets and silence this, filter this UserWarning.",
+        "may return rows with several 1s or none. For single-label classes set "
+        "one_hot=True (predict then returns one-hot rows, predict_proba a softmax "
+        "over the columns) or pass the labels, fit(X, y.argmax(axis=1)). To keep "
+        "multilabel targets and silence this, filter this UserWarning.",
         UserWarning,
         stacklevel=7,
     )

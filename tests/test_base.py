@@ -268,7 +268,7 @@ def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):
 def test_one_hot_targets_warn_and_the_labels_route_is_single_label(iris):
     X, y = iris
     one_hot = np.eye(3)[y]  # what keras.utils.to_categorical gives
-    with pytest.warns(UserWarning, match=r"exactly one 1 per row.*y.argmax\(axis=1\)"):
+    with pytest.warns(UserWarning, match=r"exactly one 1 per row.*one_hot=True"):
         multilabel = small(max_iter=2).fit(X, one_hot)
     assert multilabel.out_activation_ == "logistic"  # read as multilabel
     model = small(max_iter=100).fit(X, one_hot.argmax(axis=1))
@@ -281,6 +281,62 @@ def test_one_hot_targets_warn_and_the_labels_route_is_single_label(iris):
         warnings.simplefilter("always")
         small(max_iter=2).fit(X, labels)
     assert not any("one 1 per row" in str(w.message) for w in record)
+
+
+def test_one_hot_true_takes_and_predicts_one_hot_rows(iris, tmp_path):
+    from skdl.io import load, save
+
+    X, y = iris
+    one_hot = np.eye(3)[y]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = small(one_hot=True, max_iter=100).fit(X, one_hot)
+    assert not any("one 1 per row" in str(w.message) for w in record)
+    labels = small(max_iter=100).fit(X, y)
+    # the same network and loss as with the labels
+    np.testing.assert_allclose(model.loss_curve_, labels.loss_curve_, rtol=1e-6)
+    assert model.out_activation_ == "softmax"
+    predicted = model.predict(X)
+    np.testing.assert_array_equal(predicted, np.eye(3, dtype=int)[labels.predict(X)])
+    assert model.score(X, one_hot) == labels.score(X, y) > 0.9
+    assert model.predict_proba(X).shape == (len(X), 3)
+    # a class without samples is still a column; binary one-hot rows too
+    four = np.hstack([one_hot, np.zeros((len(X), 1))])
+    assert small(one_hot=True, max_iter=2).fit(X, four).classes_.tolist() == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    binary = np.eye(2)[(y > 0).astype(int)]
+    fitted = small(one_hot=True, max_iter=20).fit(X, binary)
+    assert fitted.predict(X).shape == (len(X), 2)
+    # validation data, partial_fit and skdl.io follow the fitted encoding
+    model.fit(X, one_hot, validation_data=(X, one_hot))
+    assert model.history_[-1, "valid_score"] == pytest.approx(model.score(X, one_hot))
+    model.partial_fit(X, one_hot)
+    save(model, tmp_path / "one_hot.skdl")
+    np.testing.assert_array_equal(
+        load(tmp_path / "one_hot.skdl").predict(X), model.predict(X)
+    )
+    with pytest.raises(ValueError, match="y has 4 one-hot columns, but MLPClassifier"):
+        model.partial_fit(X, four)
+
+
+@pytest.mark.parametrize(
+    "target", ["labels", "two-ones", "values"], ids=["labels", "two-ones", "values"]
+)
+def test_one_hot_true_refuses_other_targets(iris, target):
+    X, y = iris
+    Y = {
+        "labels": y,
+        "two-ones": np.column_stack([y == 0, y > 0, y > 1]).astype(int),
+        "values": np.eye(3)[y] * 2,
+    }[target]
+    model = small(one_hot=True)
+    with pytest.raises(ValueError, match=r"one_hot=True takes y as one-hot rows"):
+        model.fit(X, Y)
+    assert not hasattr(model, "classes_")
 
 
 # -- callbacks and faults ------------------------------------------------------------

@@ -19,6 +19,7 @@ import skdl.datasets
 from skdl import MLPClassifier, MLPRegressor
 from skdl.callbacks import L1Shrinkage
 from skdl.io import load, save
+from tests.estimator_cases import CASES
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -322,9 +323,19 @@ def test_datasets():  # keras.datasets.mnist.load_data()
         assert callable(getattr(skdl.datasets, name))
 
 
-def test_to_categorical(digits):  # labels, not one-hot (the note under the table)
-    X, y = digits
+@pytest.mark.parametrize(
+    "name", ["MLPClassifier", "CNNClassifier", "LSTMClassifier", "LSTMTextClassifier"]
+)
+def test_to_categorical(name):  # the note under the table: one-hot y
+    case = CASES[name]
+    X, y = case.data()
+    classes, labels = np.unique(y, return_inverse=True)
+    one_hot = np.eye(len(classes))[labels]  # keras.utils.to_categorical(labels)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        small(max_iter=1).fit(X, np.eye(10)[y])
-    assert any("y.argmax(axis=1)" in str(w.message) for w in record)
+        case.make().fit(X, one_hot)
+    assert any("one_hot=True" in str(w.message) for w in record)
+    model = case.make(one_hot=True).fit(X, one_hot)
+    predicted = model.predict(X)
+    assert predicted.shape == one_hot.shape
+    assert (predicted.sum(axis=1) == 1).all()

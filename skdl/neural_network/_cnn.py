@@ -141,6 +141,8 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
 
     ${classifier_loss_parameter}
 
+    ${one_hot_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -200,6 +202,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         "rho": [Interval(Real, 0, 1, closed="left"), None],
         **SCHEDULE_CONSTRAINTS,
         "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
         "strides": _PER_LAYER,
@@ -275,6 +278,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         n_iter_no_change=10,
         max_fun=15000,
         loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -328,6 +332,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision

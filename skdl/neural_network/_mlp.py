@@ -287,6 +287,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
 
     ${classifier_loss_parameter}
 
+    ${one_hot_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -346,6 +348,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         **_BaseMLP._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
     }
 
     def __init__(
@@ -385,6 +388,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         batch_norm=False,
         pretrain=None,
         loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -426,6 +430,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.batch_norm = batch_norm
         self.pretrain = pretrain
         self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision

@@ -213,6 +213,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
 
     ${classifier_loss_parameter}
 
+    ${one_hot_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -255,6 +257,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         **_BaseSequenceModel._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
     }
 
     def __init__(
@@ -296,6 +299,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         n_iter_no_change=10,
         max_fun=15000,
         loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -339,6 +343,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision

@@ -92,6 +92,8 @@ class LSTMTextClassifier(
 
     ${classifier_loss_parameter}
 
+    ${one_hot_parameter}
+
     ${class_weight_parameter}
 
     ${device_parameters}
@@ -144,6 +146,7 @@ class LSTMTextClassifier(
         **_BaseRecurrent._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
         "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         **TEXT_CONSTRAINTS,
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
@@ -202,6 +205,7 @@ class LSTMTextClassifier(
         n_iter_no_change=3,
         max_fun=15000,
         loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -256,6 +260,7 @@ class LSTMTextClassifier(
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision

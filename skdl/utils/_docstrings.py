@@ -357,6 +357,16 @@ early_stopping_monitor : {'score', 'loss'}, default='score'
     or R2, must rise by ``tol``), as scikit-learn's MLP, or 'loss' (the
     validation loss, must fall by ``tol``), as Keras' ``EarlyStopping(
     monitor="val_loss")``. The best epoch's weights are restored either way.""",
+    "one_hot_parameter": """\
+one_hot : bool, default=False
+    Take ``y`` as one-hot rows, as ``keras.utils.to_categorical`` gives: a 0/1
+    matrix with exactly one 1 per row, each column a class. ``classes_`` are
+    the column indices (all of them, even a class without samples),
+    ``predict`` returns one-hot rows like ``y``, ``predict_proba`` one column
+    per class, and the loss is that of single-label classes (a softmax cross
+    entropy). With the default ``False`` such a matrix is read as multilabel
+    targets, as in scikit-learn (one independent output per column), with a
+    warning.""",
     "classifier_loss_parameter": """\
 loss : {'log_loss', 'hinge', 'squared_hinge', 'focal'} or callable, default='log_loss'
     The loss minimised, averaged over the samples. 'log_loss': the cross entropy
