@@ -446,7 +446,9 @@ def test_skorch_callbacks_with_their_defaults(iris, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "callback", [EpochScoring("accuracy"), BatchScoring("accuracy")], ids=type
+    "callback",
+    [EpochScoring("accuracy"), BatchScoring("accuracy")],
+    ids=["EpochScoring", "BatchScoring"],
 )
 def test_skorch_scoring_callbacks_are_refused_with_what_to_use(iris, callback):
     X, y = iris

@@ -71,7 +71,9 @@ def test_every_regression_loss_has_a_reference():
 
 
 @pytest.mark.parametrize("loss", REGRESSOR_LOSSES)
-@pytest.mark.parametrize("estimator", [MLPRegressor, LSTMRegressor], ids=str)
+@pytest.mark.parametrize(
+    "estimator", [MLPRegressor, LSTMRegressor], ids=["MLP", "LSTM"]
+)
 def test_regression_losses_match_their_formulas(estimator, loss):
     model = estimator(loss=loss)
     got = _criterion_mean(model, PRED, TRUE)
@@ -190,7 +192,9 @@ def test_percentage_error_lowers_the_percentage_error_on_diabetes(diabetes):
 
 @pytest.mark.parametrize("loss", CLASSIFIER_LOSSES)
 @pytest.mark.parametrize(
-    "loader, accuracy", [(load_breast_cancer, 0.93), (load_digits, 0.94)], ids=str
+    "loader, accuracy",
+    [(load_breast_cancer, 0.93), (load_digits, 0.94)],
+    ids=["breast_cancer", "digits"],
 )
 def test_classification_losses_train_on_real_data(loader, accuracy, loss):
     X, y = loader(return_X_y=True)
