@@ -8,7 +8,10 @@ Every skdl estimator trains its module through :class:`SkdlNet`, a
 - callbacks are only called for the hooks they override, so an empty
   ``on_batch_begin`` costs nothing per batch;
 - the epoch loss is summed on the device and read once per epoch, so a GPU does not
-  wait for the host after every batch.
+  wait for the host after every batch; per-batch rows (``history[-1, 'batches']``)
+  are recorded, as skorch records them, only when a callback has a batch hook
+  that may read them (a callback whose class sets ``reads_batch_history = False``
+  does not ask for them).
 
 Callbacks still see skorch's usual ``net``, ``history`` and hooks, so skorch's own
 callbacks (``Checkpoint``, ``LRScheduler``, ``GradientNormClipping``, ...) work.
@@ -25,7 +28,13 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer
+from skorch.callbacks import (
+    BatchScoring,
+    Callback,
+    EarlyStopping,
+    EpochScoring,
+    EpochTimer,
+)
 from skorch.utils import TeeGenerator
 
 from .callbacks import Convergence, StopTraining
@@ -241,6 +250,14 @@ class SkdlNet(NeuralNet):
     score_fn : callable or None
         ``score_fn(outputs, y, sample_weight) -> float`` on device tensors; when
         given, each validation pass records ``valid_score`` (accuracy, R2).
+    train_score_fn : callable or None
+        ``train_score_fn(outputs, y, sample_weight) -> tensor``, the (weighted)
+        number of right predictions of a training batch, on the device; when
+        given, each epoch records ``train_score``, the training accuracy over
+        the epoch's batches (as the weights change, with dropout), as Keras
+        reports ``accuracy``, in the fits that have a validation set (whose
+        ``valid_score`` it goes with). It is summed on the device and read with
+        the loss.
     autocast_dtype : torch.dtype or None
         Mixed-precision dtype for forward passes (CUDA only), or None.
     l2_in_loss : float
@@ -281,6 +298,7 @@ class SkdlNet(NeuralNet):
         self,
         *args,
         score_fn=None,
+        train_score_fn=None,
         autocast_dtype=None,
         l2_in_loss=0.0,
         l2_reported=0.0,
@@ -292,6 +310,7 @@ class SkdlNet(NeuralNet):
     ):
         super().__init__(*args, **kwargs)
         self.score_fn = score_fn
+        self.train_score_fn = train_score_fn
         self.autocast_dtype = autocast_dtype
         self.l2_in_loss = l2_in_loss
         self.l2_reported = l2_reported
@@ -307,11 +326,18 @@ class SkdlNet(NeuralNet):
         return [("epoch_timer", EpochTimer())]
 
     def initialize_callbacks(self):
+        _refuse_scoring_callbacks(self.callbacks, self.owner)
         super().initialize_callbacks()
         self.hooked_ = {
             hook: [(name, cb) for name, cb in self.callbacks_ if _overrides(cb, hook)]
             for hook in _HOOKS
         }
+        # a callback with a batch hook may read the batch's row of the history,
+        # unless it says it does not (reads_batch_history = False)
+        self.records_batches_ = any(
+            getattr(cb, "reads_batch_history", True)
+            for _, cb in self.hooked_["on_batch_begin"] + self.hooked_["on_batch_end"]
+        )
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
@@ -437,6 +463,11 @@ class SkdlNet(NeuralNet):
         them.
         """
         y, weight = y_true
+        # training and validation batches may differ in having weights
+        # (validation_data's are its own)
+        reduction = "sum" if weight is None else "none"
+        if self.criterion_.reduction != reduction:
+            self.criterion_.reduction = reduction
         if weight is None:
             data = self.criterion_(y_pred, y) / self._n_predictions(y_pred, y)
         else:
@@ -514,9 +545,19 @@ class SkdlNet(NeuralNet):
             return None
         self._set_training(training)
         begin, end = self.hooked_["on_batch_begin"], self.hooked_["on_batch_end"]
-        losses, sizes = [], []
+        per_batch = getattr(self, "records_batches_", False)
+        losses, sizes, rights, totals = [], [], [], []
         outputs = [] if not training else None
+        # the training accuracy costs a few kernel calls per batch (8% of a
+        # small MLP's step): it is recorded beside a validation score only
+        count_right = (
+            self.train_score_fn
+            if training and getattr(self, "scores_training_", False)
+            else None
+        )
         for batch in iterator:
+            if per_batch:
+                self.history.new_batch()
             for name, cb in begin:
                 _call_callback(
                     name,
@@ -528,8 +569,15 @@ class SkdlNet(NeuralNet):
             step = step_fn(batch, **fit_params)
             losses.append(step["loss"].detach())
             sizes.append(len(batch[0]))
+            if per_batch:  # one host read per batch, only when a callback reads it
+                self.history.record_batch(f"{prefix}_loss", losses[-1].item())
+                self.history.record_batch(f"{prefix}_batch_size", sizes[-1])
             if outputs is not None:
                 outputs.append(step["y_pred"])
+            if count_right is not None and step["y_pred"] is not None:
+                _, yi, wi = batch
+                rights.append(count_right(step["y_pred"].detach(), yi, wi))
+                totals.append(len(yi) if wi is None else wi.sum())
             for name, cb in end:
                 _call_callback(
                     name,
@@ -541,16 +589,30 @@ class SkdlNet(NeuralNet):
         if self.data_parallel is None:
             # one device-to-host read per epoch: the size-weighted mean batch loss
             weights = torch.tensor(sizes, dtype=torch.float64, device=losses[0].device)
-            epoch_loss = torch.stack(losses).to(torch.float64) @ weights
-            epoch_loss, n_samples = (epoch_loss / weights.sum()).item(), sum(sizes)
+            epoch_loss = (
+                torch.stack(losses).to(torch.float64) @ weights
+            ) / weights.sum()
+            n_samples = sum(sizes)
+            if len(rights) == len(losses):
+                right = torch.stack(rights).to(torch.float64).sum() / sum(totals)
+                epoch_loss, score = torch.stack(
+                    [epoch_loss, right.to(epoch_loss)]
+                ).tolist()
+                self.history.record(f"{prefix}_score", score)
+            else:
+                epoch_loss = epoch_loss.item()
         else:  # the batches of all processes together
             epoch_loss, n_samples = self.data_parallel.epoch_loss(losses, iterator)
         self.history.record(f"{prefix}_loss", epoch_loss)
-        # one summary entry per pass in history "batches": callbacks that read
-        # history[-1, "batches", -1] (skorch's Checkpoint names files from it) need one
-        self.history.new_batch()
-        self.history.record_batch(f"{prefix}_loss", epoch_loss)
-        self.history.record_batch(f"{prefix}_batch_count", len(sizes))
+        self.history.record(f"{prefix}_batch_count", len(sizes))
+        if not per_batch:
+            # one summary entry per pass in history "batches": callbacks that read
+            # history[-1, "batches", -1] (skorch's Checkpoint names files from it)
+            # need one, and PassthroughScoring averages it by its batch size
+            self.history.new_batch()
+            self.history.record_batch(f"{prefix}_loss", epoch_loss)
+            self.history.record_batch(f"{prefix}_batch_size", sum(sizes))
+            self.history.record_batch(f"{prefix}_batch_count", len(sizes))
         if training:
             previous = self.history[-2, "samples_seen"] if len(self.history) > 1 else 0
             self.history.record("samples_seen", previous + n_samples)
@@ -592,15 +654,24 @@ class SkdlNet(NeuralNet):
         outcome = "max_iter"
         self.stop_message_ = ""
         n_before = len(self.history)
+        self.scores_training_ = valid is not None
+        # the lowest losses so far (a warm start continues the history)
+        self.best_losses_ = {
+            key: min((row[key] for row in self.history if key in row), default=None)
+            for key in ("train_loss", "valid_loss")
+        }
         try:
             for _ in range(epochs):
                 self.notify("on_epoch_begin", **epoch_kwargs)
                 self.run_single_epoch(train, True, "train", self.train_step)
+                # the rate of the epoch's last step (schedules change it after)
+                self.history.record("lr", self.optimizer_.param_groups[0]["lr"])
                 if self.l2_reported:
                     loss = self.history[-1, "train_loss"]
                     with torch.no_grad():
                         penalty = float(self.l2_penalty())
                     self.history.record("train_loss", loss + self.l2_reported * penalty)
+                self._record_best("train_loss")
                 problem = find_divergence(
                     self.module_.parameters(), self.history[-1, "train_loss"]
                 )
@@ -650,6 +721,7 @@ class SkdlNet(NeuralNet):
         outputs = self.run_single_epoch(valid, False, "valid", self.validation_step)
         if self.data_parallel is not None:  # the outputs of every process's rows
             outputs = self.data_parallel.gather(outputs, valid)
+        self._record_best("valid_loss")
         if self.score_fn is None:
             return None
         outputs = at_least_float32(outputs)
@@ -658,6 +730,19 @@ class SkdlNet(NeuralNet):
         _, y, weight = valid.arrays
         score = float(self.score_fn(outputs, y, weight))
         return score if math.isfinite(score) else math.nan
+
+    def _record_best(self, key: str) -> None:
+        """Record ``<key>_best``: whether this epoch's ``key`` is the lowest so far.
+
+        skorch's callbacks monitor these by default (``Checkpoint`` reads
+        ``valid_loss_best``); a NaN loss is never the best.
+        """
+        value = self.history[-1, key]
+        best = self.best_losses_.get(key)
+        is_best = value == value and (best is None or best != best or value < best)
+        if is_best:
+            self.best_losses_[key] = value
+        self.history.record(f"{key}_best", bool(is_best))
 
     def _keeps_best_weights(self) -> bool:
         """Whether a callback holds the weights of an earlier epoch to restore."""
@@ -683,6 +768,29 @@ class SkdlNet(NeuralNet):
             isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
             for _, cb in self.callbacks_
         )
+
+
+def _refuse_scoring_callbacks(callbacks, owner: str) -> None:
+    """Refuse skorch's ``EpochScoring`` and ``BatchScoring``, saying what to use.
+
+    They score by predicting skorch datasets, which skdl's in-memory loop does
+    not build; they would fail later with a message about skorch's internals.
+    """
+    for item in callbacks or ():
+        callback = item[1] if isinstance(item, tuple) else item
+        if isinstance(callback, (EpochScoring, BatchScoring)):
+            kind = type(callback).__name__
+            raise ValueError(
+                f"{owner} does not run skorch's {kind}: it scores by predicting "
+                "skorch datasets, which skdl's training loop does not build. "
+                "The validation loss and score (accuracy or R2) are recorded each "
+                "epoch in history_ as 'valid_loss' and 'valid_score' when there is "
+                "a validation set (early_stopping=True or fit(..., "
+                "validation_data=(X_val, y_val))), and the training loss as "
+                "'train_loss'. For another metric, pass a Callback whose "
+                "on_epoch_end computes it (from net.module_) and records it with "
+                "net.history.record(name, value)."
+            )
 
 
 def _clear_grads(optimizer: torch.optim.Optimizer) -> None:

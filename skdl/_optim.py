@@ -91,6 +91,18 @@ class Adagrad(_Eager, optim.Adagrad):
     """:class:`torch.optim.Adagrad` without the compiler import."""
 
 
+class Adadelta(_Eager, optim.Adadelta):
+    """:class:`torch.optim.Adadelta` without the compiler import."""
+
+
+class Adamax(_Eager, optim.Adamax):
+    """:class:`torch.optim.Adamax` without the compiler import."""
+
+
+class NAdam(_Eager, optim.NAdam):
+    """:class:`torch.optim.NAdam` without the compiler import."""
+
+
 class LBFGS(_Eager, optim.LBFGS):
     """:class:`torch.optim.LBFGS` without the compiler import."""
 
@@ -102,5 +114,8 @@ SOLVERS = {
     "adamw": AdamW,
     "rmsprop": RMSprop,
     "adagrad": Adagrad,
+    "adadelta": Adadelta,
+    "adamax": Adamax,
+    "nadam": NAdam,
     "lbfgs": LBFGS,
 }

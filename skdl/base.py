@@ -40,11 +40,23 @@ from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to
 from ._optim import SOLVERS as _SOLVERS
 from .callbacks import (
     Convergence,
+    ExponentialDecayLR,
     InverseScalingLR,
     IterationLog,
     LBFGSConvergence,
+    ReduceLROnPlateau,
 )
-from .modules import HalfPoissonLoss, HalfSquaredError
+from .modules import (
+    AbsoluteError,
+    BinaryHinge,
+    FocalLoss,
+    HalfPoissonLoss,
+    HalfSquaredError,
+    MulticlassHinge,
+    PercentageError,
+    SquaredLogError,
+    UserLoss,
+)
 from .utils import (
     out_of_memory_error,
     resolve_device,
@@ -62,12 +74,26 @@ from .utils._torch import (
 from .utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = [
+    "CLASSIFIER_LOSSES",
+    "REGRESSOR_LOSSES",
+    "SCHEDULE_CONSTRAINTS",
     "BaseTorchEstimator",
     "TorchClassifierMixin",
     "TorchRegressorMixin",
     "TorchTransformerMixin",
 ]
 
+
+#: the ``loss`` names of classifiers and regressors (or a callable, an nn.Module)
+CLASSIFIER_LOSSES = ("log_loss", "hinge", "squared_hinge", "focal")
+REGRESSOR_LOSSES = (
+    "squared_error",
+    "absolute_error",
+    "huber",
+    "poisson",
+    "mean_absolute_percentage_error",
+    "squared_log_error",
+)
 
 _TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
 
@@ -77,6 +103,20 @@ _PRECISIONS = {
     "float64": None,
     "bfloat16": torch.bfloat16,
     "float16": torch.float16,
+}
+
+#: the ``learning_rate`` schedules of the network estimators, and the
+#: constraints of the parameters of the decays
+SCHEDULE_CONSTRAINTS = {
+    "learning_rate": [
+        StrOptions(
+            {"constant", "invscaling", "adaptive", "exponential", "step", "plateau"}
+        )
+    ],
+    "decay_rate": [Interval(Real, 0, 1, closed="right")],
+    "decay_steps": [Interval(Integral, 1, None, closed="left")],
+    "plateau_patience": [Interval(Integral, 0, None, closed="left")],
+    "min_learning_rate": [Interval(Real, 0, None, closed="left")],
 }
 
 # training and inference steps whose largest kernel call comes to fewer
@@ -141,6 +181,9 @@ class BaseTorchEstimator(BaseEstimator):
 
     # factor on the data term of the recorded losses (see SkdlNet)
     _reported_loss_scale = 1.0
+    # (weighted) count of right predictions in a training batch, for the
+    # training accuracy of each epoch (classifiers), or None
+    _train_score_fn = None
     # False for estimators trained for a fixed number of epochs on a sampled
     # gradient, whose training loss is no objective to converge on: no stopping
     # rule, and no ConvergenceWarning at max_iter
@@ -210,9 +253,20 @@ class BaseTorchEstimator(BaseEstimator):
         return None
 
     # -- fitting ----------------------------------------------------------------------
-    def _fit(self, X, y, sample_weight=None, *, incremental=False, classes=None):
+    def _fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        incremental=False,
+        classes=None,
+        validation_data=None,
+    ):
         """Validate, build or reuse the net, train, and set the fitted attributes.
 
+        ``validation_data`` (``(X_val, y_val)`` or ``(X_val, y_val,
+        sample_weight_val)``) replaces the split of ``validation_fraction``.
         A call that raises leaves the estimator exactly as it was before it.
         """
         fitted = hasattr(self, "net_")
@@ -246,6 +300,11 @@ class BaseTorchEstimator(BaseEstimator):
                     incremental=incremental,
                     classes=classes,
                 )
+                validation = (
+                    None
+                    if validation_data is None
+                    else self._validation_arrays(validation_data)
+                )
                 device = (
                     torch.device(self.net_.device)
                     if incremental and fitted
@@ -262,7 +321,9 @@ class BaseTorchEstimator(BaseEstimator):
                 salt = 0 if fresh else len(self.net_.history)
                 seed = seed_from_random_state(self.random_state, salt=salt)
                 with torch_seeded(seed, device):
-                    train, valid = self._make_batches(X, y, weight, device, seed)
+                    train, valid = self._make_batches(
+                        X, y, weight, device, seed, validation
+                    )
                     mean_weight = 1.0 if weight is None else float(np.mean(weight))
                     if incremental and fitted:
                         net = self.net_
@@ -328,12 +389,82 @@ class BaseTorchEstimator(BaseEstimator):
         net.load_optimizer_states(optimizer_states)
         del net.history[n_epochs:]
 
-    def _make_batches(self, X, y, weight, device, seed):
-        """Split off the validation set (when early stopping) and batch both parts."""
+    def _validation_arrays(self, validation_data):
+        """``(X_val, y_val, weight_val)`` from ``fit``'s ``validation_data``, checked
+        and encoded as the training data were (after them).
+
+        ``class_weight`` is not applied to the validation samples, as in Keras;
+        a third entry gives their weights.
+        """
+        name = type(self).__name__
+        if not (
+            isinstance(validation_data, (tuple, list))
+            and len(validation_data) in (2, 3)
+        ):
+            length = getattr(validation_data, "__len__", None)
+            raise ValueError(
+                "validation_data must be a tuple (X_val, y_val) or (X_val, y_val, "
+                "sample_weight_val), as in Keras' fit; got "
+                f"{type(validation_data).__name__}"
+                + (f" of length {length()}" if length else "")
+                + "."
+            )
+        X_val, y_val, *rest = validation_data
+        if isinstance(self, ClassifierMixin):
+            check_label_types(y_val, owner=name, name="validation_data's y")
+        X_val, y_val = self._validate_X_y(X_val, y_val, reset=False)
+        if isinstance(self, ClassifierMixin) and not (
+            self.out_activation_ == "logistic" and self.n_outputs_ > 1
+        ):
+            labels = unique_labels(
+                column_or_1d(y_val)
+                if np.ndim(y_val) == 2 and np.shape(y_val)[1] == 1
+                else y_val
+            )
+            unseen = np.setdiff1d(labels, self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"validation_data's y holds labels that the training y does not: "
+                    f"{unseen.tolist()} (classes_ is {self.classes_.tolist()}). "
+                    "Validate on samples of the training classes."
+                )
+        y_val, _ = self._encode_targets(
+            y_val,
+            X=X_val,
+            sample_weight=None,
+            reset=False,
+            incremental=True,
+            classes=None,
+        )
+        weight = None
+        if rest and rest[0] is not None:
+            weight = _checked_weights(
+                check_sample_weight(
+                    rest[0], X_val, dtype=np.float64, ensure_non_negative=True
+                ),
+                self._float_dtype,
+            )
+        return X_val, y_val, weight
+
+    def _make_batches(self, X, y, weight, device, seed, validation=None):
+        """Batch the training data and the validation set: ``validation``
+        (``fit``'s ``validation_data``, encoded) or, when early stopping without
+        it, a split of ``validation_fraction`` of the training data.
+        """
         n_samples = X.shape[0]
         valid = None
         index_train = np.arange(n_samples)
-        if self._early_stopping:  # never with partial_fit, which refuses it
+        if validation is not None:
+            X_val, y_val, weight_val = validation
+            valid = self._batches(
+                X_val,
+                y_val,
+                weight_val,
+                np.arange(X_val.shape[0]),
+                device,
+                shuffle=False,
+            )
+        elif self._early_stopping:  # never with partial_fit, which refuses it
             if hasattr(X, "validation_split"):  # X read block by block
                 index_train, index_valid = X.validation_split(self, y, seed)
             else:
@@ -495,6 +626,7 @@ class BaseTorchEstimator(BaseEstimator):
             verbose=0,
             device=str(device),
             score_fn=self._score_fn,
+            train_score_fn=self._train_score_fn,
             autocast_dtype=autocast_dtype,
             compile_options=self._compile_options(),
             l2_in_loss=l2 if lbfgs else 0.0,
@@ -524,13 +656,22 @@ class BaseTorchEstimator(BaseEstimator):
                 "nesterov": nesterov,
                 "weight_decay": decay,
             }
-        if self.solver in ("adam", "adamw"):
-            return {
+        if self.solver in ("adam", "adamw", "adamax", "nadam"):
+            kwargs = {
                 "betas": (self.beta_1, self.beta_2),
                 "eps": self.epsilon,
                 "weight_decay": decay,
             }
-        if self.solver in ("rmsprop", "adagrad"):
+            if self.solver in ("adam", "adamw"):
+                kwargs["amsgrad"] = getattr(self, "amsgrad", False)
+            return kwargs
+        if self.solver in ("rmsprop", "adadelta"):
+            kwargs = {"eps": self.epsilon, "weight_decay": decay}
+            rho = getattr(self, "rho", None)
+            if rho is not None:  # torch's default otherwise (0.99, 0.9)
+                kwargs["alpha" if self.solver == "rmsprop" else "rho"] = rho
+            return kwargs
+        if self.solver == "adagrad":
             return {"eps": self.epsilon, "weight_decay": decay}
         return {
             "max_iter": 1,
@@ -579,7 +720,7 @@ class BaseTorchEstimator(BaseEstimator):
                 (
                     "convergence",
                     Convergence(
-                        "valid_score" if self._early_stopping else "train_loss",
+                        self._stopping_monitor(),
                         tol=self.tol,
                         n_iter_no_change=self.n_iter_no_change,
                         lower_lr_on_plateau=self.learning_rate == "adaptive",
@@ -591,7 +732,41 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))
             )
+        if self.solver != "lbfgs" and self.learning_rate in ("exponential", "step"):
+            callbacks.append(
+                (
+                    "lr_decay",
+                    ExponentialDecayLR(
+                        self.learning_rate_init,
+                        self.decay_rate,
+                        self.decay_steps,
+                        staircase=self.learning_rate == "step",
+                        min_learning_rate=self.min_learning_rate,
+                    ),
+                )
+            )
+        if self.solver != "lbfgs" and self.learning_rate == "plateau":
+            callbacks.append(
+                (
+                    "plateau",
+                    ReduceLROnPlateau(
+                        self.decay_rate,
+                        self.plateau_patience,
+                        tol=self.tol,
+                        min_learning_rate=self.min_learning_rate,
+                    ),
+                )
+            )
         return callbacks
+
+    def _stopping_monitor(self) -> str:
+        """The history key of the stopping rule: ``train_loss`` without early
+        stopping, else ``valid_score`` or ``valid_loss`` (``early_stopping_monitor``).
+        """
+        if not self._early_stopping:
+            return "train_loss"
+        monitor = getattr(self, "early_stopping_monitor", "score")
+        return "valid_loss" if monitor == "loss" else "valid_score"
 
     def _set_fitted_attributes(self, net, outcome, incremental, n_before):
         self.net_ = net
@@ -792,8 +967,15 @@ class TorchClassifierMixin(ClassifierMixin):
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        one_hot = getattr(self, "one_hot", False) if reset else self._reads_one_hot
+        if one_hot:  # class indices from the columns of a one-hot y
+            y, n_classes = self._one_hot_labels(y, reset), y.shape[1]
+            classes = np.arange(n_classes) if reset else classes
         target_type = type_of_target(y, input_name="y")
         if reset:
+            self.__dict__.pop("_one_hot", None)
+            if one_hot:
+                self._one_hot = True
             self._set_classes(y, target_type, classes)
         elif classes is not None and not np.array_equal(
             np.unique(classes), self.classes_
@@ -817,7 +999,7 @@ class TorchClassifierMixin(ClassifierMixin):
                     "takes binary, multiclass or multilabel-indicator targets."
                 )
             labels = unique_labels(y)
-            if not incremental and not np.array_equal(labels, self.classes_):
+            if not (incremental or reset) and not np.array_equal(labels, self.classes_):
                 # a fit that continues (warm_start) must see every class again
                 raise ValueError(
                     "warm_start can only be used where `y` has the same classes "
@@ -841,9 +1023,43 @@ class TorchClassifierMixin(ClassifierMixin):
         weight = self._sample_weights(y, X, sample_weight, target_type)
         return encoded, weight
 
+    @property
+    def _reads_one_hot(self) -> bool:
+        """Whether the fitted classifier takes and predicts one-hot rows."""
+        return self.__dict__.get("_one_hot", False)
+
+    def _one_hot_labels(self, y, reset: bool) -> np.ndarray:
+        """The class index of each row of a one-hot ``y`` (``one_hot=True``)."""
+        name = type(self).__name__
+        Y = np.asarray(y)
+        if not (
+            Y.ndim == 2
+            and Y.shape[1] >= 2
+            and np.isin(Y, (0, 1)).all()
+            and (Y.sum(axis=1) == 1).all()
+        ):
+            what = (
+                f"an array of shape {Y.shape}"
+                if Y.ndim != 2
+                else "a matrix whose rows are not all 0/1 with exactly one 1"
+            )
+            raise ValueError(
+                f"{name} with one_hot=True takes y as one-hot rows (a 0/1 matrix "
+                "with exactly one 1 per row, as keras.utils.to_categorical gives); "
+                f"got {what}. Pass class labels with one_hot=False, or a "
+                "multilabel indicator matrix with one_hot=False."
+            )
+        if not reset and Y.shape[1] != len(self.classes_):
+            raise ValueError(
+                f"y has {Y.shape[1]} one-hot columns, but {name} was fitted on "
+                f"{len(self.classes_)} classes."
+            )
+        return Y.argmax(axis=1)
+
     def _set_classes(self, y, target_type, classes):
         name = type(self).__name__
         if target_type == "multilabel-indicator":
+            _warn_if_one_hot(y, name)
             self.classes_ = np.arange(y.shape[1])
             self.n_outputs_ = y.shape[1]
             self.out_activation_ = "logistic"
@@ -884,10 +1100,26 @@ class TorchClassifierMixin(ClassifierMixin):
             weight = sample_weight if weight is None else weight * sample_weight
         return _checked_weights(weight, self._float_dtype)
 
+    @property
+    def _loss_name(self):
+        return getattr(self, "loss", "log_loss")
+
     def _make_criterion(self) -> nn.Module:
-        if self.out_activation_ == "softmax":
-            return nn.CrossEntropyLoss()
-        return nn.BCEWithLogitsLoss()
+        loss, softmax = self._loss_name, self.out_activation_ == "softmax"
+        if not isinstance(loss, str):
+            return UserLoss(loss)
+        if loss in ("hinge", "squared_hinge"):
+            squared = loss == "squared_hinge"
+            return MulticlassHinge(squared) if softmax else BinaryHinge(squared)
+        if loss == "focal":
+            return FocalLoss(binary=not softmax)
+        return nn.CrossEntropyLoss() if softmax else nn.BCEWithLogitsLoss()
+
+    @property
+    def _train_score_fn(self):
+        # the training accuracy of each epoch, for the accuracies the base
+        # defines (an estimator with a score of its own records none)
+        return _CORRECT.get(self._score_fn)
 
     @property
     def _score_fn(self):
@@ -956,10 +1188,14 @@ class TorchClassifierMixin(ClassifierMixin):
         X = self._checked_input(X)
         proba = self._forward(X)
         if self.out_activation_ == "softmax":
-            return self.classes_[proba.argmax(axis=1)]
-        if self.n_outputs_ == 1:
-            return self.classes_[(proba[:, 0] > 0.5).astype(int)]
-        return (proba > 0.5).astype(int)
+            index = proba.argmax(axis=1)
+        elif self.n_outputs_ == 1:
+            index = (proba[:, 0] > 0.5).astype(int)
+        else:
+            return (proba > 0.5).astype(int)
+        if self._reads_one_hot:  # rows like y's: the class's column set to 1
+            return np.eye(len(self.classes_), dtype=int)[index]
+        return self.classes_[index]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -992,9 +1228,11 @@ class TorchRegressorMixin(RegressorMixin):
                 f"y has {y.shape[1]} outputs, but {type(self).__name__} was fitted "
                 f"with {self.n_outputs_}."
             )
-        if self._loss_name == "poisson" and (y < 0).any():
+        if self._loss_name in ("poisson", "squared_log_error") and (y < 0).any():
             raise ValueError(
-                "loss='poisson' needs non-negative targets; y has negative values."
+                f"loss={self._loss_name!r} needs non-negative targets; y has "
+                "negative values. Shift y, or use another loss (e.g. "
+                "loss='squared_error')."
             )
         weight = None
         if sample_weight is not None:
@@ -1014,9 +1252,10 @@ class TorchRegressorMixin(RegressorMixin):
         return 1 / self.n_outputs_ if self._loss_name == "squared_error" else 1.0
 
     def _make_criterion(self) -> nn.Module:
-        if self._loss_name == "poisson":
-            return HalfPoissonLoss()
-        return HalfSquaredError()
+        loss = self._loss_name
+        if not isinstance(loss, str):
+            return UserLoss(loss)
+        return _REGRESSION_CRITERIA[loss]()
 
     @property
     def _score_fn(self):
@@ -1095,6 +1334,16 @@ class TorchTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+_REGRESSION_CRITERIA = {
+    "squared_error": HalfSquaredError,
+    "absolute_error": AbsoluteError,
+    "huber": nn.HuberLoss,
+    "poisson": HalfPoissonLoss,
+    "mean_absolute_percentage_error": PercentageError,
+    "squared_log_error": SquaredLogError,
+}
 
 
 def _trace_layers(module: nn.Module, example: torch.Tensor, record) -> None:
@@ -1215,6 +1464,31 @@ def _softmax(raw: torch.Tensor) -> torch.Tensor:
     return out.div_(out.sum(dim=1, keepdim=True))
 
 
+def _warn_if_one_hot(y, owner: str) -> None:
+    """Warn when a multilabel indicator ``y`` looks one-hot encoded.
+
+    A 0/1 matrix with exactly one 1 per row is what Keras' ``to_categorical``
+    gives for single-label classes; scikit-learn's convention (and skdl's) reads
+    it as independent labels, whose predictions may hold several 1s or none.
+    """
+    if y.shape[1] < 2:
+        return
+    counts = np.asarray(y.sum(axis=1)).ravel()
+    if not (counts == 1).all():
+        return
+    warnings.warn(
+        f"y is a 0/1 matrix with exactly one 1 per row, as one-hot encoded classes "
+        f"(keras.utils.to_categorical) are; {owner} reads such a matrix as "
+        "multilabel targets: one independent yes/no output per column, so predict "
+        "may return rows with several 1s or none. For single-label classes set "
+        "one_hot=True (predict then returns one-hot rows, predict_proba a softmax "
+        "over the columns) or pass the labels, fit(X, y.argmax(axis=1)). To keep "
+        "multilabel targets and silence this, filter this UserWarning.",
+        UserWarning,
+        stacklevel=7,
+    )
+
+
 def _checked_weights(weight, dtype):
     if weight is None:
         return None
@@ -1242,6 +1516,23 @@ def _accuracy_softmax(outputs, y, weight):
 
 def _accuracy_logistic(outputs, y, weight):
     return _weighted_mean(((outputs > 0) == (y > 0.5)).all(dim=1), weight)
+
+
+def _correct_softmax(outputs, y, weight):
+    right = outputs.argmax(dim=1) == y
+    return right.sum() if weight is None else (right * weight).sum()
+
+
+def _correct_logistic(outputs, y, weight):
+    right = ((outputs > 0) == (y > 0.5)).all(dim=1)
+    return right.sum() if weight is None else (right * weight).sum()
+
+
+# the (weighted) count of right predictions in a batch, a tensor on the device
+_CORRECT = {
+    _accuracy_softmax: _correct_softmax,
+    _accuracy_logistic: _correct_logistic,
+}
 
 
 def _r2(outputs, y, weight):

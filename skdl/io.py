@@ -145,7 +145,10 @@ _HISTORY_ATTRIBUTES = (
 )
 _FITTED = {
     BaseTorchEstimator: ({"net_", "_built_with", *_HISTORY_ATTRIBUTES}, set()),
-    TorchClassifierMixin: ({"classes_", "n_outputs_", "out_activation_"}, set()),
+    TorchClassifierMixin: (
+        {"classes_", "n_outputs_", "out_activation_"},
+        {"_one_hot"},
+    ),
     TorchRegressorMixin: ({"n_outputs_", "out_activation_"}, set()),
     TorchTransformerMixin: (
         {"n_features_in_", "_n_features_out"},
@@ -221,6 +224,9 @@ _OPTIMIZER_STATE = {
         {"momentum_buffer": "momentum", "grad_avg": "centered"},
     ),
     torch.optim.Adagrad: ({"step", "sum"}, {}),
+    torch.optim.Adadelta: ({"step", "square_avg", "acc_delta"}, {}),
+    torch.optim.Adamax: ({"step", "exp_avg", "exp_inf"}, {}),
+    torch.optim.NAdam: ({"step", "mu_product", "exp_avg", "exp_avg_sq"}, {}),
     torch.optim.LBFGS: ({"func_evals", "n_iter"}, {}),
 }
 _LBFGS_STATE = {"d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad"}
@@ -1551,6 +1557,21 @@ def _check_capacity(value, attributes, estimator, reader) -> None:
 
 # in this order: an attribute's own type first, then its agreement with those
 # checked before it; net_, _built_with and the history are checked on rebuilding
+def _check_one_hot(value, attributes, estimator, reader) -> None:
+    # set (to True) only by a fit with one_hot=True: single-label classes that
+    # are the columns of y
+    classes = _needs(attributes, "classes_", "_one_hot")
+    if (
+        value is not True
+        or _multilabel(attributes)
+        or not np.array_equal(classes, np.arange(len(classes)))
+    ):
+        raise _Invalid(
+            f"_one_hot is {_short(value)}, but only a classifier fitted on one-hot "
+            "rows holds it (True, with classes_ 0, 1, ... and one class per row)"
+        )
+
+
 _ATTRIBUTE_CHECKS = {
     "n_features_in_": _check_n_features,
     "coding_": _check_coding,
@@ -1581,6 +1602,7 @@ _ATTRIBUTE_CHECKS = {
     "data_range_": _check_data_range,
     "_input_ndim": _check_input_ndim,
     "_dtype": _check_gan_dtype,
+    "_one_hot": _check_one_hot,  # after classes_ and the outputs
 }
 # after every attribute's own check: agreement within an estimator class
 _ESTIMATOR_CHECKS = {GANSampler: ("_dtype", _check_gan_layout)}

@@ -9,7 +9,15 @@ import pytest
 import torch
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
-from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LRScheduler
+from skorch.callbacks import (
+    BatchScoring,
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    EpochScoring,
+    LRScheduler,
+    PassthroughScoring,
+)
 
 from skdl import MLPClassifier, MLPRegressor
 from skdl.callbacks import EpochProgressBar
@@ -256,6 +264,81 @@ def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):
     assert "Non-trainable params: 0" in out
 
 
+# -- targets -------------------------------------------------------------------------
+def test_one_hot_targets_warn_and_the_labels_route_is_single_label(iris):
+    X, y = iris
+    one_hot = np.eye(3)[y]  # what keras.utils.to_categorical gives
+    with pytest.warns(UserWarning, match=r"exactly one 1 per row.*one_hot=True"):
+        multilabel = small(max_iter=2).fit(X, one_hot)
+    assert multilabel.out_activation_ == "logistic"  # read as multilabel
+    model = small(max_iter=100).fit(X, one_hot.argmax(axis=1))
+    assert model.out_activation_ == "softmax"
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+    assert model.score(X, y) > 0.9
+    # a real multilabel target (rows with several labels or none): no warning
+    labels = np.column_stack([y == 0, y > 0, X[:, 0] > 0]).astype(int)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        small(max_iter=2).fit(X, labels)
+    assert not any("one 1 per row" in str(w.message) for w in record)
+
+
+def test_one_hot_true_takes_and_predicts_one_hot_rows(iris, tmp_path):
+    from skdl.io import load, save
+
+    X, y = iris
+    one_hot = np.eye(3)[y]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = small(one_hot=True, max_iter=100).fit(X, one_hot)
+    assert not any("one 1 per row" in str(w.message) for w in record)
+    labels = small(max_iter=100).fit(X, y)
+    # the same network and loss as with the labels
+    np.testing.assert_allclose(model.loss_curve_, labels.loss_curve_, rtol=1e-6)
+    assert model.out_activation_ == "softmax"
+    predicted = model.predict(X)
+    np.testing.assert_array_equal(predicted, np.eye(3, dtype=int)[labels.predict(X)])
+    assert model.score(X, one_hot) == labels.score(X, y) > 0.9
+    assert model.predict_proba(X).shape == (len(X), 3)
+    # a class without samples is still a column; binary one-hot rows too
+    four = np.hstack([one_hot, np.zeros((len(X), 1))])
+    assert small(one_hot=True, max_iter=2).fit(X, four).classes_.tolist() == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    binary = np.eye(2)[(y > 0).astype(int)]
+    fitted = small(one_hot=True, max_iter=20).fit(X, binary)
+    assert fitted.predict(X).shape == (len(X), 2)
+    # validation data, partial_fit and skdl.io follow the fitted encoding
+    model.fit(X, one_hot, validation_data=(X, one_hot))
+    assert model.history_[-1, "valid_score"] == pytest.approx(model.score(X, one_hot))
+    model.partial_fit(X, one_hot)
+    save(model, tmp_path / "one_hot.skdl")
+    np.testing.assert_array_equal(
+        load(tmp_path / "one_hot.skdl").predict(X), model.predict(X)
+    )
+    with pytest.raises(ValueError, match="y has 4 one-hot columns, but MLPClassifier"):
+        model.partial_fit(X, four)
+
+
+@pytest.mark.parametrize(
+    "target", ["labels", "two-ones", "values"], ids=["labels", "two-ones", "values"]
+)
+def test_one_hot_true_refuses_other_targets(iris, target):
+    X, y = iris
+    Y = {
+        "labels": y,
+        "two-ones": np.column_stack([y == 0, y > 0, y > 1]).astype(int),
+        "values": np.eye(3)[y] * 2,
+    }[target]
+    model = small(one_hot=True)
+    with pytest.raises(ValueError, match=r"one_hot=True takes y as one-hot rows"):
+        model.fit(X, Y)
+    assert not hasattr(model, "classes_")
+
+
 # -- callbacks and faults ------------------------------------------------------------
 class CountBatches(Callback):
     def initialize(self):
@@ -278,6 +361,103 @@ def test_user_skorch_callbacks_run(iris):
         solver="sgd",
     ).fit(X, y)
     assert scheduled.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01 / 8)
+
+
+def test_per_batch_lr_scheduler_steps_every_batch(iris):
+    # skorch's LRScheduler(step_every="batch") records the rate in the batch's
+    # history row: the loop writes one row per batch when a callback reads them
+    X, y = iris
+    scheduler = LRScheduler("StepLR", step_size=1, gamma=0.5, step_every="batch")
+    model = small(callbacks=[scheduler], max_iter=2, batch_size=50, solver="sgd")
+    model.fit(X, y)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01 / 2**6)
+    batches = model.history_[-1, "batches"]
+    assert len(batches) == 3
+    assert [b["train_batch_size"] for b in batches] == [50, 50, 50]
+    # the rate each batch ran at
+    assert [b["event_lr"] for b in batches] == pytest.approx(
+        [0.01 / 2**k for k in (3, 4, 5)]
+    )
+    # the batch losses average to the epoch's (before the L2 term)
+    losses = [b["train_loss"] for b in batches]
+    assert model.history_[-1, "train_batch_count"] == 3
+    assert np.mean(losses) == pytest.approx(model.loss_, rel=1e-3)
+
+
+class ReadsBatchLoss(Callback):
+    def initialize(self):
+        self.losses_ = []
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.losses_.append(net.history[-1, "batches", -1, "train_loss"])
+
+
+def test_batch_hooks_read_the_batch_loss_and_the_default_loop_keeps_one_row(iris):
+    X, y = iris
+    reader = ReadsBatchLoss()
+    model = small(callbacks=[reader], max_iter=2, batch_size=30).fit(X, y)
+    assert len(reader.losses_) == 10 and all(np.isfinite(reader.losses_))
+    plain = small(max_iter=2, batch_size=30).fit(X, y)
+    # without a batch hook: one summary row per pass (read once per epoch)
+    assert len(plain.history_[-1, "batches"]) == 1
+    assert plain.history_[-1, "batches", -1, "train_batch_size"] == len(X)
+    np.testing.assert_allclose(model.loss_curve_, plain.loss_curve_, rtol=1e-6)
+
+
+def test_best_loss_flags_are_recorded_for_skorch_callbacks(iris):
+    X, y = iris
+    model = small(early_stopping=True, max_iter=8).fit(X, y)
+    for key in ("train_loss", "valid_loss"):
+        values = model.history_[:, key]
+        flags = model.history_[:, f"{key}_best"]
+        expected = [v < min(values[:i], default=np.inf) for i, v in enumerate(values)]
+        assert flags == expected
+    # a warm start continues the record
+    model.set_params(warm_start=True, max_iter=2).fit(X, y)
+    values = model.history_[:, "train_loss"]
+    assert model.history_[-1, "train_loss_best"] == (values[-1] < min(values[:-1]))
+
+
+def test_skorch_callbacks_with_their_defaults(iris, tmp_path):
+    X, y = iris
+    # Checkpoint monitors valid_loss_best by default
+    checkpoint = Checkpoint(dirname=tmp_path)
+    model = small(early_stopping=True, callbacks=[checkpoint], max_iter=5).fit(X, y)
+    assert {p.name for p in tmp_path.iterdir()} >= {"params.pt", "history.json"}
+    assert model.history_[:, "event_cp"] == model.history_[:, "valid_loss_best"]
+    # EarlyStopping monitors valid_loss by default
+    stopper = EarlyStopping(patience=2, threshold=1.0)
+    model = small(early_stopping=True, callbacks=[stopper], max_iter=50, tol=0)
+    assert model.fit(X, y).n_iter_ == 3
+    # ReduceLROnPlateau through LRScheduler, on valid_loss
+    plateau = LRScheduler(
+        "ReduceLROnPlateau", monitor="valid_loss", patience=0, factor=0.5, threshold=1
+    )
+    model = small(early_stopping=True, callbacks=[plateau], max_iter=3, tol=0)
+    model.fit(X, y)
+    # threshold=1: no epoch improves, and each lowers the rate
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01 / 8)
+    # PassthroughScoring averages a recorded batch value
+    passthrough = PassthroughScoring(name="train_loss", on_train=True)
+    model = small(callbacks=[("passthrough", passthrough)], max_iter=2).fit(X, y)
+    assert model.history_[:, "train_loss"] == model.loss_curve_
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [EpochScoring("accuracy"), BatchScoring("accuracy")],
+    ids=["EpochScoring", "BatchScoring"],
+)
+def test_skorch_scoring_callbacks_are_refused_with_what_to_use(iris, callback):
+    X, y = iris
+    model = small(callbacks=[callback])
+    with pytest.raises(
+        ValueError, match=r"does not run skorch's \w+Scoring.*valid_score"
+    ):
+        model.fit(X, y)
+    assert not hasattr(model, "net_")
 
 
 def test_skorch_checkpoint_saves_the_best_epochs_with_formatted_names(iris, tmp_path):

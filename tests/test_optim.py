@@ -68,3 +68,84 @@ def test_step_hooks_and_schedulers_still_run():
     optimizer.step()
     scheduler.step()
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+# -- the solvers and their options on the estimators --------------------------------
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X / 16, y
+
+
+@pytest.mark.parametrize(
+    "solver, params",
+    [
+        ("adamax", {"learning_rate_init": 0.01}),
+        ("nadam", {"learning_rate_init": 0.01}),
+        ("adadelta", {"learning_rate_init": 1.0, "max_iter": 100}),
+        ("adam", {"learning_rate_init": 0.01, "amsgrad": True}),
+        ("rmsprop", {"learning_rate_init": 0.001, "rho": 0.9}),
+    ],
+)
+def test_solvers_and_options_train_digits_and_round_trip(
+    solver, params, digits, tmp_path
+):
+    import warnings
+
+    import numpy as np
+
+    from skdl import MLPClassifier
+    from skdl.io import load, save
+
+    X, y = digits
+    params = {"max_iter": 20, **params}
+    model = MLPClassifier((32,), solver=solver, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X[:1200], y[:1200])
+    assert model.score(X[1200:], y[1200:]) > 0.85
+    optimizer = model.net_.optimizer_
+    assert isinstance(optimizer, _torch_class(solver))
+    group = optimizer.param_groups[0]
+    if "amsgrad" in params:
+        assert group["amsgrad"] is True
+        assert "max_exp_avg_sq" in next(iter(optimizer.state.values()))
+    if "rho" in params:
+        assert group["alpha"] == 0.9  # torch's name for RMSprop's rho
+    save(model, tmp_path / "model.skdl")
+    loaded = load(tmp_path / "model.skdl")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert (
+        loaded.net_.optimizer_.state_dict()["param_groups"]
+        == (optimizer.state_dict()["param_groups"])
+    )
+
+
+def test_rho_of_adadelta_and_the_defaults(digits):
+    from skdl import MLPRegressor
+
+    X, y = digits
+    model = MLPRegressor(
+        hidden_layer_sizes=(4,), solver="adadelta", rho=0.5, max_iter=1
+    )
+    assert model.fit(X, y).net_.optimizer_.param_groups[0]["rho"] == 0.5
+    model.set_params(solver="rmsprop", rho=None)
+    assert model.fit(X, y).net_.optimizer_.param_groups[0]["alpha"] == 0.99  # torch's
+
+
+def test_the_learning_rate_of_each_epoch_is_in_the_history(digits):
+    import pytest as _pytest
+
+    from skdl import MLPClassifier
+    from skdl.callbacks import InverseScalingLR
+
+    X, y = digits
+    model = MLPClassifier(
+        (8,), solver="sgd", learning_rate="invscaling", max_iter=3, tol=0
+    ).fit(X, y)
+    schedule = InverseScalingLR(0.001, 0.5)
+    seen = [0, *model.history_[:-1, "samples_seen"]]
+    expected = [0.001] + [schedule.rate(n) for n in seen[1:]]
+    assert model.history_[:, "lr"] == _pytest.approx(expected)

@@ -6,14 +6,23 @@ Pass your own skorch callbacks (``Checkpoint``, ``LRScheduler``,
 
 from ._convergence import Convergence, LBFGSConvergence, StopTraining
 from ._progress import EpochProgressBar, IterationLog
-from ._schedules import InverseScalingLR, LinearDecayLR
+from ._regularization import L1Shrinkage
+from ._schedules import (
+    ExponentialDecayLR,
+    InverseScalingLR,
+    LinearDecayLR,
+    ReduceLROnPlateau,
+)
 
 __all__ = [
     "Convergence",
     "EpochProgressBar",
+    "ExponentialDecayLR",
     "InverseScalingLR",
     "IterationLog",
+    "L1Shrinkage",
     "LBFGSConvergence",
     "LinearDecayLR",
+    "ReduceLROnPlateau",
     "StopTraining",
 ]

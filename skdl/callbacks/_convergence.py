@@ -58,7 +58,7 @@ class Convergence(Callback):
 
     Parameters
     ----------
-    monitor : {'train_loss', 'valid_score'}
+    monitor : {'train_loss', 'valid_loss', 'valid_score'}
         History key to watch; a loss must fall, a score must rise.
     tol : float
         Smallest change that counts as an improvement.
@@ -121,7 +121,11 @@ class Convergence(Callback):
                     group["lr"] = group["lr"] / 5.0
                 self.no_improvement_count_ = 0
                 return
-        what = "Validation score" if higher_is_better else "Training loss"
+        what = {
+            "valid_score": "Validation score",
+            "valid_loss": "Validation loss",
+            "train_loss": "Training loss",
+        }.get(self.monitor, self.monitor)
         raise StopTraining(
             f"{what} did not improve more than tol={self.tol:f} for "
             f"{self.n_iter_no_change} consecutive epochs."

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from skorch.callbacks import Callback
 
-__all__ = ["InverseScalingLR", "LinearDecayLR"]
+__all__ = [
+    "ExponentialDecayLR",
+    "InverseScalingLR",
+    "LinearDecayLR",
+    "ReduceLROnPlateau",
+]
 
 
 class InverseScalingLR(Callback):
@@ -76,3 +81,125 @@ class LinearDecayLR(Callback):
         lr = self.rate(len(net.history))
         for group in net.optimizer_.param_groups:
             group["lr"] = lr
+
+
+class ExponentialDecayLR(Callback):
+    """Decay the learning rate by ``decay_rate`` every ``decay_steps`` epochs.
+
+    After ``t`` epochs (of the whole history, so a warm start continues the
+    schedule) the rate is ``learning_rate_init * decay_rate ** (t / decay_steps)``,
+    Keras' ``ExponentialDecay`` counted in epochs; with ``staircase`` the
+    exponent is rounded down, a step decay (Keras' ``staircase=True``, PyTorch's
+    ``StepLR``). The rate never falls below ``min_learning_rate``.
+
+    Parameters
+    ----------
+    learning_rate_init : float
+        Rate of the first epoch.
+    decay_rate : float
+        Factor applied every ``decay_steps`` epochs.
+    decay_steps : int
+        Epochs per factor ``decay_rate``.
+    staircase : bool, default=False
+        Change the rate only every ``decay_steps`` epochs.
+    min_learning_rate : float, default=0.0
+        Lower bound of the rate.
+
+    Examples
+    --------
+    >>> from skdl.callbacks import ExponentialDecayLR
+    >>> ExponentialDecayLR(0.1, 0.5, 10).rate(5)  # half way to one halving
+    0.0707...
+    >>> ExponentialDecayLR(0.1, 0.5, 10, staircase=True).rate(25)
+    0.025
+    """
+
+    def __init__(
+        self,
+        learning_rate_init: float,
+        decay_rate: float,
+        decay_steps: int,
+        staircase: bool = False,
+        min_learning_rate: float = 0.0,
+    ):
+        self.learning_rate_init = learning_rate_init
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.staircase = staircase
+        self.min_learning_rate = min_learning_rate
+
+    def rate(self, epochs: int) -> float:
+        """Learning rate after ``epochs`` epochs."""
+        exponent = epochs / self.decay_steps
+        if self.staircase:
+            exponent = epochs // self.decay_steps
+        rate = self.learning_rate_init * self.decay_rate**exponent
+        return max(rate, self.min_learning_rate)
+
+    def on_train_begin(self, net, **kwargs):
+        # a warm start's fresh optimizer goes on where the history stopped
+        self.on_epoch_end(net)
+
+    def on_epoch_end(self, net, **kwargs):
+        lr = self.rate(len(net.history))
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when the loss stops falling.
+
+    Keras' ``ReduceLROnPlateau``: after ``patience`` epochs in a row in which
+    the monitored loss did not fall below its best by more than ``tol``, the
+    rate is multiplied by ``factor`` (not below ``min_learning_rate``) and the
+    count starts again. It monitors ``valid_loss`` when the epoch has one (a
+    validation set), else ``train_loss``.
+
+    Parameters
+    ----------
+    factor : float
+        Factor on the rate at each plateau, in (0, 1).
+    patience : int
+        Epochs without improvement before the rate is lowered.
+    tol : float, default=0.0
+        Smallest fall of the loss that counts as an improvement.
+    min_learning_rate : float, default=0.0
+        Lower bound of the rate.
+
+    Examples
+    --------
+    >>> from skdl.callbacks import ReduceLROnPlateau
+    >>> ReduceLROnPlateau(factor=0.1, patience=5).patience
+    5
+    """
+
+    def __init__(
+        self,
+        factor: float,
+        patience: int,
+        tol: float = 0.0,
+        min_learning_rate: float = 0.0,
+    ):
+        self.factor = factor
+        self.patience = patience
+        self.tol = tol
+        self.min_learning_rate = min_learning_rate
+
+    def initialize(self):
+        self.best_ = None
+        self.wait_ = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        loss = row["valid_loss"] if "valid_loss" in row else row["train_loss"]
+        if self.best_ is None or loss < self.best_ - self.tol:
+            self.best_ = loss
+            self.wait_ = 0
+            return
+        self.wait_ += 1
+        if self.wait_ < self.patience:
+            return
+        self.wait_ = 0
+        for group in net.optimizer_.param_groups:
+            group["lr"] = max(group["lr"] * self.factor, self.min_learning_rate)

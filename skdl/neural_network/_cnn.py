@@ -9,7 +9,12 @@ import torch
 from torch import nn
 
 from ..augmentation import ImageAugmenter
-from ..base import BaseTorchEstimator, TorchClassifierMixin
+from ..base import (
+    CLASSIFIER_LOSSES,
+    SCHEDULE_CONSTRAINTS,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+)
 from ..modules import ACTIVATIONS, CNNModule
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
@@ -128,7 +133,15 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         :class:`~skdl.augmentation.ImageAugmenter`). Its draws are seeded by
         this estimator's ``random_state``.
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
+
+    ${classifier_loss_parameter}
+
+    ${one_hot_parameter}
 
     ${class_weight_parameter}
 
@@ -184,6 +197,12 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "amsgrad": ["boolean"],
+        "rho": [Interval(Real, 0, 1, closed="left"), None],
+        **SCHEDULE_CONSTRAINTS,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
         "strides": _PER_LAYER,
@@ -236,6 +255,10 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -245,12 +268,17 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -281,6 +309,10 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -290,12 +322,17 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -304,7 +341,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Train the network on images ``X`` and labels ``y``.
 
         Parameters
@@ -319,13 +356,20 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
             matrix.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
     # -- input --------------------------------------------------------------------
     def _validate_X_y(self, X, y, *, reset):

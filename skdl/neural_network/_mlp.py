@@ -13,7 +13,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._net import host_rows
 from ..autoencoder._autoencoder import AutoencoderTransformer
-from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ..base import (
+    CLASSIFIER_LOSSES,
+    REGRESSOR_LOSSES,
+    SCHEDULE_CONSTRAINTS,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
 from ..modules import ACTIVATIONS, MLPModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
@@ -32,6 +39,10 @@ class _BaseMLP(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "amsgrad": ["boolean"],
+        "rho": [Interval(Real, 0, 1, closed="left"), None],
+        **SCHEDULE_CONSTRAINTS,
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -192,7 +203,7 @@ class _BaseMLP(BaseTorchEstimator):
         return self.net_.module_.linear_layers()
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Train the network on ``X``, ``y`` for up to ``max_iter`` epochs.
 
         Parameters
@@ -203,13 +214,20 @@ class _BaseMLP(BaseTorchEstimator):
             Target values (class labels for classification).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
 
 class _LayerArrays(list):
@@ -253,7 +271,11 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
         'mish'.
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
 
     dropout : float, default=0.0
         Dropout probability after each hidden activation (training only).
@@ -262,6 +284,10 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         Batch normalisation between each hidden linear layer and its activation.
 
     ${pretrain_parameter}
+
+    ${classifier_loss_parameter}
+
+    ${one_hot_parameter}
 
     ${class_weight_parameter}
 
@@ -321,6 +347,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
     }
 
     def __init__(
@@ -334,6 +362,10 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -343,15 +375,20 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
         batch_norm=False,
         pretrain=None,
+        loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -367,6 +404,10 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -376,15 +417,20 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.pretrain = pretrain
+        self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -435,9 +481,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        'squared_error' minimises half the mean squared error; 'poisson' half the
-        Poisson deviance, with an exponential output (targets must be >= 0).
+    ${regressor_loss_parameter}
 
     hidden_layer_sizes : array-like of int or int, default=(100,)
         Width of each hidden layer.
@@ -447,7 +491,11 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
         'mish'.
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
 
     dropout : float, default=0.0
         Dropout probability after each hidden activation (training only).
@@ -507,7 +555,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(REGRESSOR_LOSSES)), callable],
     }
 
     def __init__(
@@ -522,6 +570,10 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -531,10 +583,13 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
         dropout=0.0,
@@ -555,6 +610,10 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -564,10 +623,13 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.dropout = dropout

@@ -16,7 +16,14 @@ from sklearn.base import is_classifier
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._blocks import lazy_on_dask
-from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ..base import (
+    CLASSIFIER_LOSSES,
+    REGRESSOR_LOSSES,
+    SCHEDULE_CONSTRAINTS,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
 from ..modules import CELLS, POOLINGS, RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
@@ -30,6 +37,10 @@ class _BaseRecurrent(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
+        "early_stopping_monitor": [StrOptions({"score", "loss"})],
+        "amsgrad": ["boolean"],
+        "rho": [Interval(Real, 0, 1, closed="left"), None],
+        **SCHEDULE_CONSTRAINTS,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
@@ -142,7 +153,7 @@ class _BaseSequenceModel(_BaseRecurrent):
         return torch.zeros((1, n_steps, n_features))
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Train the network on ``X``, ``y`` for up to ``max_iter`` epochs.
 
         Parameters
@@ -154,13 +165,20 @@ class _BaseSequenceModel(_BaseRecurrent):
             Target values (class labels for classification).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -188,7 +206,15 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
 
     ${recurrent_parameters}
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
+
+    ${classifier_loss_parameter}
+
+    ${one_hot_parameter}
 
     ${class_weight_parameter}
 
@@ -231,6 +257,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
     _parameter_constraints: dict = {
         **_BaseSequenceModel._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
     }
 
     def __init__(
@@ -249,6 +277,10 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -258,12 +290,17 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -284,6 +321,10 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -293,12 +334,17 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -371,7 +417,13 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
 
     ${recurrent_parameters}
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
+
+    ${regressor_loss_parameter}
 
     ${device_parameters}
 
@@ -381,7 +433,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         Number of outputs.
 
     out_activation_ : str
-        Output function ('identity').
+        Output function: 'identity', or 'exp' for ``loss='poisson'``.
 
     ${sequence_attributes}
 
@@ -404,6 +456,11 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
     True
     """
 
+    _parameter_constraints: dict = {
+        **_BaseSequenceModel._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSOR_LOSSES)), callable],
+    }
+
     def __init__(
         self,
         hidden_size=64,
@@ -420,6 +477,10 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -429,12 +490,16 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
+        loss="squared_error",
         device="cpu",
         precision="float32",
         n_threads=None,
@@ -454,6 +519,10 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -463,12 +532,16 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
         self.device = device
         self.precision = precision
         self.n_threads = n_threads

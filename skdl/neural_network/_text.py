@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._blocks import lazy_on_dask
 from .._sequences import TokenBatchingMixin, TokenRows
-from ..base import TorchClassifierMixin
+from ..base import CLASSIFIER_LOSSES, TorchClassifierMixin
 from ..modules import RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
@@ -85,7 +85,15 @@ class LSTMTextClassifier(
         Keep the embeddings fixed during training (with
         ``pretrained_embeddings``, the pretrained vectors are kept as given).
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
+
+    ${classifier_loss_parameter}
+
+    ${one_hot_parameter}
 
     ${class_weight_parameter}
 
@@ -140,6 +148,8 @@ class LSTMTextClassifier(
     _parameter_constraints: dict = {
         **_BaseRecurrent._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "one_hot": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         **TEXT_CONSTRAINTS,
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
@@ -175,6 +185,10 @@ class LSTMTextClassifier(
         learning_rate="constant",
         learning_rate_init=0.003,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -184,12 +198,17 @@ class LSTMTextClassifier(
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=True,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=3,
         max_fun=15000,
+        loss="log_loss",
+        one_hot=False,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -221,6 +240,10 @@ class LSTMTextClassifier(
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -230,12 +253,17 @@ class LSTMTextClassifier(
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.loss = loss
+        self.one_hot = one_hot
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -244,7 +272,7 @@ class LSTMTextClassifier(
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Learn the vocabulary and train the network on ``X``, ``y``.
 
         Parameters
@@ -257,13 +285,20 @@ class LSTMTextClassifier(
             Class labels (a label indicator matrix for multilabel targets).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each document in the loss.
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss and score are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` stops on it instead of setting aside
+            ``validation_fraction`` of ``X``. ``class_weight`` does not apply
+            to it.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
     @lazy_on_dask
     def predict(self, X) -> np.ndarray:

@@ -17,11 +17,15 @@ import textwrap
 __all__ = ["SECTIONS", "fill_doc"]
 
 _TRAINING_HEAD = """\
-solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad'}, default='adam'
+solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad', 'adadelta', \
+'adamax', 'nadam'}, default='adam'
     The torch optimizer. 'lbfgs' (quasi-Newton, full batch, one L-BFGS
     iteration per epoch with a strong-Wolfe line search) often converges faster
-    on small data sets; 'adam' is a robust default. The fused kernels of
-    'adam', 'adamw', 'sgd' and 'adagrad' are used where torch has them.
+    on small data sets; 'adam' is a robust default. 'adamax' and 'nadam' take
+    ``beta_1``, ``beta_2`` and ``epsilon`` as 'adam' does; 'adadelta' runs at
+    ``learning_rate_init`` times its own step (PyTorch's default rate is 1.0).
+    The fused kernels of 'adam', 'adamw', 'sgd' and 'adagrad' are used where
+    torch has them.
 
 alpha : float, default=0.0001
     Strength of the L2 penalty ``0.5 * alpha * ||W||^2 / batch_size`` on the
@@ -42,6 +46,50 @@ learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
 
 learning_rate_init : float, default=0.001
     Initial learning rate (not used by 'lbfgs')."""
+
+# the network estimators' head: more schedules, and their parameters
+_LR_CLASSIC = """\
+learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+    Schedule, updated after each epoch as in scikit-learn: 'invscaling' sets
+    ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
+    'adaptive' divides the rate by 5 whenever the monitored value stalls for
+    ``n_iter_no_change`` epochs, instead of stopping, until it is below 1e-6.
+    Used by every solver except 'lbfgs'.
+"""
+_LR_NETWORK = """\
+learning_rate : {'constant', 'invscaling', 'adaptive', 'exponential', 'step', \
+'plateau'}, default='constant'
+    Schedule, updated after each epoch: 'invscaling' sets
+    ``learning_rate_init / (t + 1) ** power_t`` with ``t`` the samples seen;
+    'adaptive' divides the rate by 5 whenever the monitored value stalls for
+    ``n_iter_no_change`` epochs, instead of stopping, until it is below 1e-6
+    (these as in scikit-learn). 'exponential' multiplies it by ``decay_rate``
+    every ``decay_steps`` epochs, smoothly (``decay_rate ** (t / decay_steps)``
+    after ``t`` epochs, Keras' ``ExponentialDecay``); 'step' does so at once
+    every ``decay_steps`` epochs (``staircase=True``); 'plateau' multiplies it
+    by ``decay_rate`` after ``plateau_patience`` epochs without a fall of the
+    validation loss (the training loss without a validation set) by more than
+    ``tol``, Keras' ``ReduceLROnPlateau``. The decays stop at
+    ``min_learning_rate``. Used by every solver except 'lbfgs'.
+
+decay_rate : float, default=0.5
+    Factor on the learning rate of the 'exponential', 'step' and 'plateau'
+    schedules, in (0, 1] (Keras' ``decay_rate`` and ``factor``).
+
+decay_steps : int, default=10
+    Epochs per factor ``decay_rate`` of 'exponential' and 'step' (Keras
+    counts batches).
+
+plateau_patience : int, default=5
+    Epochs without improvement before 'plateau' lowers the rate (Keras'
+    ``patience`` of ``ReduceLROnPlateau``).
+
+min_learning_rate : float, default=0.0
+    Lowest rate the 'exponential', 'step' and 'plateau' schedules reach
+    (Keras' ``min_lr``).
+"""
+_NETWORK_HEAD = _TRAINING_HEAD.replace(_LR_CLASSIC, _LR_NETWORK)
+assert _NETWORK_HEAD != _TRAINING_HEAD
 
 # the parameters of the training loop after the learning rate, shared by every
 # estimator trained by epochs (LVQ documents its own solver and learning rate)
@@ -109,6 +157,7 @@ max_fun : int, default=15000
 
 SECTIONS: dict[str, str] = {
     "training_parameters": _TRAINING_HEAD + "\n\n" + _LOOP_PARAMETERS,
+    "network_training_parameters": _NETWORK_HEAD + "\n\n" + _LOOP_PARAMETERS,
     "loop_parameters": _LOOP_PARAMETERS,
     "device_parameters": """\
 device : str or torch.device, default='cpu'
@@ -293,6 +342,68 @@ max_features : int or None, default=None
 min_df : float in [0.0, 1.0] or int, default=1
     Keep tokens that occur in at least this many training documents (a
     float: this share of them); the others read as out-of-vocabulary.""",
+    "optimizer_options_parameters": """\
+amsgrad : bool, default=False
+    The AMSGrad variant of 'adam' and 'adamw' (the running maximum of the
+    second moments); no effect with other solvers.
+
+rho : float or None, default=None
+    Decay of the running average of squared gradients of 'rmsprop' (PyTorch's
+    ``alpha``; Keras' ``rho``, 0.9 there) and 'adadelta'. None keeps
+    PyTorch's defaults, 0.99 and 0.9; no effect with other solvers.""",
+    "early_stopping_monitor_parameter": """\
+early_stopping_monitor : {'score', 'loss'}, default='score'
+    What ``early_stopping`` watches on the validation set: 'score' (accuracy
+    or R2, must rise by ``tol``), as scikit-learn's MLP, or 'loss' (the
+    validation loss, must fall by ``tol``), as Keras' ``EarlyStopping(
+    monitor="val_loss")``. The best epoch's weights are restored either way.""",
+    "one_hot_parameter": """\
+one_hot : bool, default=False
+    Take ``y`` as one-hot rows, as ``keras.utils.to_categorical`` gives: a 0/1
+    matrix with exactly one 1 per row, each column a class. ``classes_`` are
+    the column indices (all of them, even a class without samples),
+    ``predict`` returns one-hot rows like ``y``, ``predict_proba`` one column
+    per class, and the loss is that of single-label classes (a softmax cross
+    entropy). With the default ``False`` such a matrix is read as multilabel
+    targets, as in scikit-learn (one independent output per column), with a
+    warning.""",
+    "classifier_loss_parameter": """\
+loss : {'log_loss', 'hinge', 'squared_hinge', 'focal'} or callable, default='log_loss'
+    The loss minimised, averaged over the samples. 'log_loss': the cross entropy
+    of a softmax over the classes (binary and multilabel targets: of each
+    logistic output), as in scikit-learn. 'hinge': Crammer and Singer's
+    multiclass hinge ``max(0, 1 + max_{j != y} z_j - z_y)`` on the raw scores
+    ``z`` (Keras' ``categorical_hinge``; binary and multilabel: ``max(0, 1 - t
+    z)`` with ``t = +-1``); 'squared_hinge' its square. With hinge losses
+    ``predict_proba`` is a softmax (sigmoid) of scores trained for a margin,
+    not a calibrated probability. 'focal': the focal loss ``(1 - p_t) ** 2 *
+    log_loss`` (Lin et al., 2017), which down-weights easy samples; for rare
+    classes. A callable or an ``nn.Module`` ``loss(scores, y)`` gets the raw
+    scores (batch, n_outputs) and the encoded targets (class indices,
+    ``int64`` of shape (batch,), for a softmax; 0/1 floats of shape (batch,
+    n_outputs) for binary and multilabel targets) and returns the unreduced
+    losses, one per sample or per element (see
+    :class:`skdl.modules.UserLoss`). :func:`skdl.io.save` stores a loss given
+    by name; a callable is a Python object, which :func:`skdl.io.load` asks
+    for (``load(path, loss=...)``).""",
+    "regressor_loss_parameter": """\
+loss : {'squared_error', 'absolute_error', 'huber', 'poisson', \
+'mean_absolute_percentage_error', 'squared_log_error'} or callable, \
+default='squared_error'
+    The loss minimised, summed over the outputs and averaged over the samples.
+    'squared_error': half the squared error, as scikit-learn; 'absolute_error':
+    ``|y - p|`` (robust to outliers, fits the median); 'huber': the squared
+    error for residuals up to 1 and linear beyond (PyTorch's ``HuberLoss`` with
+    ``delta=1``: scale y, or pass ``loss=torch.nn.HuberLoss(delta=...)``);
+    'poisson': half the Poisson deviance, with an exponential output (targets
+    must be >= 0); 'mean_absolute_percentage_error': ``|y - p| / |y|``;
+    'squared_log_error': ``(log(1 + p) - log(1 + y)) ** 2`` with negative
+    predictions counted as 0 (targets must be >= 0). A callable or an
+    ``nn.Module`` ``loss(outputs, y)`` gets the outputs and targets, both of
+    shape (batch, n_outputs), and returns the unreduced losses, one per sample
+    or per element (see :class:`skdl.modules.UserLoss`). :func:`skdl.io.save`
+    stores a loss given by name; a callable is a Python object, which
+    :func:`skdl.io.load` asks for (``load(path, loss=...)``).""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
