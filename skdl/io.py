@@ -88,7 +88,7 @@ __all__ = [
 
 FORMAT = "skdl-estimator"
 #: Version of the file layout that :func:`save` writes and :func:`load` reads.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Largest file, in bytes, that :func:`load` reads unless ``trusted=True``.
 MAX_FILE_SIZE = 2**30
@@ -678,7 +678,7 @@ def _unpack(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
             f"in file format {version}; this skdl ({__version__}) reads format "
             f"{FORMAT_VERSION}. Upgrade skdl to load it."
         )
-    if version < FORMAT_VERSION:
+    if version < _OLDEST_READ_VERSION:
         raise _Refused(
             f"was written in file format {version} by a development version of "
             f"skdl; this skdl ({__version__}) reads format {FORMAT_VERSION}. Fit the "
@@ -694,7 +694,39 @@ def _unpack(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
     expected = {"format", "format_version", "skdl_version", *_STATE_KEYS}
     if set(header) != expected:
         raise _Invalid(f"its header has the entries {_names(header)}")
+    if version == 2:
+        _upgrade_format_2(header)
     return header, tensors
+
+
+# format 3 reads a tuple kernel_size (strides, dilation, pool_size) of a CNN as
+# one (height, width) for every conv layer, and a list as one entry per layer;
+# format 2 read any sequence as one entry per layer
+_OLDEST_READ_VERSION = 2
+_PER_LAYER_SHAPES = ("kernel_size", "strides", "dilation", "pool_size")
+
+
+def _upgrade_format_2(header: dict) -> None:
+    """Give the per-layer tuples of a format-2 CNN their meaning: lists.
+
+    Format 2 read ``kernel_size=(3, 5)`` on two conv layers as 3 then 5; this
+    version reads a tuple as one rectangular kernel, so the file's tuples become
+    the lists that mean what they meant when it was written.
+    """
+    if header.get("estimator") != "CNNClassifier":
+        return
+    places = [header.get("params")]
+    built = header.get("attributes")
+    built = built.get("_built_with") if isinstance(built, dict) else None
+    if isinstance(built, dict):
+        places += [built.get("module"), built.get("net")]
+    for place in places:
+        if not isinstance(place, dict):
+            continue
+        for key in _PER_LAYER_SHAPES:
+            value = place.get(key)
+            if isinstance(value, dict) and set(value) == {"__tuple__"}:
+                place[key] = value["__tuple__"]
 
 
 _STATE_KEYS = {"estimator", "params", "external_params", "attributes"}

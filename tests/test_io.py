@@ -622,7 +622,7 @@ def test_versions_other_than_this_one_say_what_to_do(iris, tmp_path, monkeypatch
     model = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
     monkeypatch.setattr(skdl.io, "FORMAT_VERSION", FORMAT_VERSION + 1)
     save(model, tmp_path / "newer")
-    monkeypatch.setattr(skdl.io, "FORMAT_VERSION", FORMAT_VERSION - 1)
+    monkeypatch.setattr(skdl.io, "FORMAT_VERSION", skdl.io._OLDEST_READ_VERSION - 1)
     save(model, tmp_path / "older")
     monkeypatch.undo()
     with pytest.raises(
@@ -631,6 +631,33 @@ def test_versions_other_than_this_one_say_what_to_do(iris, tmp_path, monkeypatch
         load(tmp_path / "newer")
     with pytest.raises(ModelFileError, match="Fit the model again"):
         load(tmp_path / "older")
+
+
+def test_format_2_cnn_files_keep_their_per_layer_tuples(tmp_path):
+    # format 2 read kernel_size=(3, 5) on two conv layers as 3 then 5; format 3
+    # reads a tuple as one 3x5 kernel, a list as per layer: a format-2 file's
+    # tuples load as the lists that mean what they meant
+    X, y = CASES["CNNClassifier"].data()
+    model = CASES["CNNClassifier"].make(
+        conv_filters=(2, 3), kernel_size=[3, 5], pool_size=[2, 1]
+    )
+    model.fit(X, y)
+    path = _saved(tmp_path, model)
+    header, tensors = read(path)
+    assert header["params"]["kernel_size"] == [3, 5]
+    header["format_version"] = 2
+    for key in ("kernel_size", "pool_size"):
+        header["params"][key] = {"__tuple__": header["params"][key]}
+    write(tmp_path / "v2.skdl", header, tensors)
+    loaded = load(tmp_path / "v2.skdl")
+    assert loaded.kernel_size == [3, 5] and loaded.pool_size == [2, 1]
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    # the same tuples in a format-3 file are one rectangular window: the stored
+    # weights do not fit that network, and load says so
+    header["format_version"] = FORMAT_VERSION
+    write(tmp_path / "v3.skdl", header, tensors)
+    with pytest.raises(ModelFileError, match="weight"):
+        load(tmp_path / "v3.skdl")
 
 
 @pytest.mark.parametrize("what", ["/dev/zero", "folder", "fifo"])

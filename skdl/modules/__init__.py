@@ -1,6 +1,12 @@
 """``torch.nn.Module`` definitions used by skdl's estimators (no sklearn here)."""
 
-from ._activations import ACTIVATIONS, make_activation
+from ._activations import (
+    ACTIVATION_ALIASES,
+    ACTIVATIONS,
+    activation_hint,
+    canonical_activation,
+    make_activation,
+)
 from ._autoencoder import AutoencoderModule, ReconstructionLoss, corrupt, kl_sparsity
 from ._boltzmann import BoltzmannModule, EnergyGapLoss
 from ._cnn import CNNModule, conv_output_size
@@ -28,6 +34,7 @@ from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
 
 __all__ = [
     "ACTIVATIONS",
+    "ACTIVATION_ALIASES",
     "CELLS",
     "POOLINGS",
     "RBM",
@@ -49,6 +56,8 @@ __all__ = [
     "RecurrentEncoder",
     "RecurrentLanguageModule",
     "RecurrentModule",
+    "activation_hint",
+    "canonical_activation",
     "capacity",
     "classic_energy",
     "classic_recall",

@@ -64,6 +64,7 @@ def _same_padding(size, kernel_size, stride, dilation):
 
 
 def _per_layer(value, n_layers, name, allow_none=False):
+    """One positive int (or None) per layer from an int or a sequence of them."""
     values = [value] * n_layers if value is None or np.ndim(value) == 0 else list(value)
     if len(values) != n_layers:
         raise ValueError(
@@ -73,9 +74,80 @@ def _per_layer(value, n_layers, name, allow_none=False):
     for v in values:
         if v is None and allow_none:
             continue
-        if isinstance(v, bool) or not isinstance(v, Real) or int(v) != v or v < 1:
+        if not _is_size(v):
             raise ValueError(f"{name} must hold positive ints; got {value!r}.")
     return [None if v is None else int(v) for v in values]
+
+
+def _is_size(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, Real) and int(v) == v and v >= 1
+
+
+def _pair(entry, value, name, allow_none):
+    """``(height, width)`` from an int or a 2-tuple (or 2-list), or None."""
+    if entry is None and allow_none:
+        return None
+    if _is_size(entry):
+        return (int(entry), int(entry))
+    if (
+        isinstance(entry, Sequence | np.ndarray)
+        and not isinstance(entry, str)
+        and len(entry) == 2
+        and all(_is_size(v) for v in entry)
+    ):
+        return (int(entry[0]), int(entry[1]))
+    none = " or None (no pooling)" if allow_none else ""
+    raise ValueError(
+        f"{name} must hold positive ints or (height, width) pairs of them{none}; "
+        f"got {value!r}."
+    )
+
+
+def per_layer_shapes(value, n_layers: int, name: str, allow_none: bool = False):
+    """One ``(height, width)`` per conv layer, read as Keras users read it.
+
+    An int is a square size for every layer; a tuple is one ``(height, width)``
+    for every layer; a list (or a 1-D array) has one entry per conv layer, each an
+    int or a ``(height, width)`` tuple. With ``allow_none``, None (everywhere or
+    as an entry) means no layer there.
+
+    Examples
+    --------
+    >>> per_layer_shapes(3, 2, "kernel_size")
+    [(3, 3), (3, 3)]
+    >>> per_layer_shapes((3, 5), 2, "kernel_size")
+    [(3, 5), (3, 5)]
+    >>> per_layer_shapes([3, (1, 7)], 2, "kernel_size")
+    [(3, 3), (1, 7)]
+    """
+    if value is None and allow_none:
+        return [None] * n_layers
+    if isinstance(value, tuple):
+        if len(value) != 2 or not all(_is_size(v) for v in value):
+            if all(_is_size(v) or (v is None and allow_none) for v in value):
+                listed = list(value)
+                raise ValueError(
+                    f"{name}={value!r} is a tuple, which is one (height, width) "
+                    f"for every conv layer and so needs 2 entries. For one "
+                    f"{name} per conv layer, pass a list: {name}={listed!r}."
+                )
+            raise ValueError(
+                f"{name}={value!r} is a tuple, which is one (height, width) of "
+                "positive ints for every conv layer."
+            )
+        return [(int(value[0]), int(value[1]))] * n_layers
+    if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim > 0):
+        entries = list(value)
+        if len(entries) != n_layers:
+            raise ValueError(
+                f"{name}={value!r} is a list, which has one entry per conv layer, "
+                f"but conv_filters has {n_layers} layers and the list "
+                f"{len(entries)} entries. Give {n_layers} entries, an int for "
+                f"every layer, or a tuple (height, width) for one rectangular "
+                "window on every layer."
+            )
+        return [_pair(entry, value, name, allow_none) for entry in entries]
+    return [_pair(value, value, name, allow_none)] * n_layers
 
 
 class CNNModule(nn.Sequential):
@@ -95,15 +167,17 @@ class CNNModule(nn.Sequential):
         Number of logits.
     conv_filters : sequence of int, default=(32, 64)
         Output channels of each conv layer.
-    kernel_size, strides, dilation : int or sequence of int, default=3, 1, 1
-        Square kernel size, stride and dilation, for all conv layers or per layer.
+    kernel_size, strides, dilation : int, tuple or list, default=3, 1, 1
+        Kernel size, stride and dilation of the conv layers: an int is square and
+        for every layer, a tuple ``(height, width)`` is for every layer, a list
+        has one entry (an int or a tuple) per conv layer.
     padding : {'same', 'valid'}, default='same'
         'same' zero-pads so that a layer's output size is ``ceil(size / stride)``
         (extra padding at the bottom and right when it is odd, as in Keras);
         'valid' does not pad.
-    pool_size : int, sequence of (int or None), or None, default=2
-        Square pooling window (stride equal to the window) after each conv
-        layer; None or 1 skips pooling.
+    pool_size : int, tuple, list or None, default=2
+        Pooling window (stride equal to the window) after each conv layer, read
+        as ``kernel_size``; None or 1 skips pooling.
     pooling : {'max', 'avg'}, default='max'
         Pooling operation.
     batch_norm : bool, default=False
@@ -152,10 +226,10 @@ class CNNModule(nn.Sequential):
     ):
         filters = _per_layer(list(conv_filters), len(conv_filters), "conv_filters")
         n = len(filters)
-        kernels = _per_layer(kernel_size, n, "kernel_size")
-        strides = _per_layer(strides, n, "strides")
-        dilations = _per_layer(dilation, n, "dilation")
-        pools = _per_layer(pool_size, n, "pool_size", allow_none=True)
+        kernels = per_layer_shapes(kernel_size, n, "kernel_size")
+        strides = per_layer_shapes(strides, n, "strides")
+        dilations = per_layer_shapes(dilation, n, "dilation")
+        pools = per_layer_shapes(pool_size, n, "pool_size", allow_none=True)
         pool_class = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
         channels, height, width = input_shape
         features: list[nn.Module] = []
@@ -165,7 +239,7 @@ class CNNModule(nn.Sequential):
             shape = (height, width)
             if padding == "same":
                 (top, bottom), (left, right) = (
-                    _same_padding(size, k, s, d) for size in shape
+                    _same_padding(*axis) for axis in zip(shape, k, s, d, strict=True)
                 )
                 if (top, left) != (bottom, right):
                     features.append(nn.ZeroPad2d((left, right, top, bottom)))
@@ -173,7 +247,10 @@ class CNNModule(nn.Sequential):
                 pad = (top, left)
             else:
                 pad = (0, 0)
-            height, width = (conv_output_size(x, k, s, padding, d) for x in shape)
+            height, width = (
+                conv_output_size(size, k_, s_, padding, d_)
+                for size, k_, s_, d_ in zip(shape, k, s, d, strict=True)
+            )
             _check_size(shape, (height, width), f"conv layer {i + 1}")
             features.append(
                 nn.Conv2d(channels, out_channels, k, s, pad, d, bias=not batch_norm)
@@ -181,9 +258,12 @@ class CNNModule(nn.Sequential):
             if batch_norm:
                 features.append(nn.BatchNorm2d(out_channels))
             features.append(make_activation(activation))
-            if p is not None and p > 1:
+            if p is not None and p != (1, 1):
                 shape = (height, width)
-                height, width = (conv_output_size(x, p, p) for x in shape)
+                height, width = (
+                    conv_output_size(x, size, size)
+                    for x, size in zip(shape, p, strict=True)
+                )
                 _check_size(shape, (height, width), f"pooling after conv layer {i + 1}")
                 features.append(pool_class(p))
             channels = out_channels

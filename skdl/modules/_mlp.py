@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ._activations import make_activation
+from ._activations import canonical_activation, make_activation
 
 __all__ = ["MLPModule", "glorot_uniform_"]
 
@@ -27,7 +27,7 @@ def glorot_uniform_(linear: nn.Linear, activation: str) -> None:
     >>> bool(layer.weight.abs().max() <= 1.0)
     True
     """
-    factor = 2.0 if activation == "logistic" else 6.0
+    factor = 2.0 if canonical_activation(activation) == "logistic" else 6.0
     bound = math.sqrt(factor / (linear.in_features + linear.out_features))
     with torch.no_grad():
         linear.weight.uniform_(-bound, bound)

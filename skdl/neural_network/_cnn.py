@@ -10,10 +10,11 @@ from torch import nn
 
 from ..augmentation import ImageAugmenter
 from ..base import BaseTorchEstimator, TorchClassifierMixin
-from ..modules import ACTIVATIONS, CNNModule
+from ..modules import CNNModule
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._images import ImageInputMixin
+from ..utils._layers import ActivationOptions
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 
 __all__ = ["CNNClassifier"]
@@ -49,24 +50,29 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         Output channels (filters) of each convolution layer; its length is the
         number of conv blocks.
 
-    kernel_size : int or array-like of int, default=3
-        Side of the square kernels, for every conv layer or one per layer.
+    kernel_size : int, tuple or list, default=3
+        Size of the conv kernels, read as Keras reads it: an int is a square
+        kernel for every conv layer, a tuple ``(height, width)`` one rectangular
+        kernel for every conv layer, and a list one entry (an int or a tuple)
+        per conv layer. So ``(3, 3)`` is a 3x3 kernel on every layer of any
+        depth, and ``[3, 5]`` a 3x3 then a 5x5 kernel on two layers.
 
-    strides : int or array-like of int, default=1
-        Step of each convolution, for every layer or one per layer.
+    strides : int, tuple or list, default=1
+        Step of the convolutions, read as ``kernel_size``.
 
     padding : {'same', 'valid'}, default='same'
         'same' zero-pads so that a conv layer outputs ``ceil(size / stride)``
         pixels per side (as Keras); 'valid' does not pad and outputs
         ``floor((size - dilation * (kernel_size - 1) - 1) / stride) + 1``.
 
-    dilation : int or array-like of int, default=1
-        Spacing between kernel taps, for every layer or one per layer.
+    dilation : int, tuple or list, default=1
+        Spacing between kernel taps, read as ``kernel_size``.
 
-    pool_size : int, array-like of (int or None), or None, default=2
-        Side of the pooling window (its stride too) after each conv layer, or
-        one per layer; None or 1 skips pooling. Pooling outputs
-        ``floor(size / pool_size)`` pixels per side.
+    pool_size : int, tuple, list or None, default=2
+        Pooling window after the conv layers (its stride too), read as
+        ``kernel_size``; a list may hold None for a layer without pooling.
+        None or 1 skips pooling. Pooling outputs ``floor(size / pool_size)``
+        pixels per side.
 
     pooling : {'max', 'avg'}, default='max'
         Max or average pooling.
@@ -77,7 +83,9 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
 
     activation : str, default='relu'
         Hidden activation: 'identity', 'logistic', 'tanh', 'relu', 'elu',
-        'leaky_relu', 'prelu', 'selu', 'gelu', 'silu' or 'mish'.
+        'leaky_relu', 'prelu', 'selu', 'gelu', 'silu' or 'mish'; Keras' names
+        'sigmoid', 'linear' and 'swish' are accepted for 'logistic', 'identity'
+        and 'silu'.
 
     dropout : float, default=0.0
         Dropout probability before each fully connected layer (training only).
@@ -192,7 +200,7 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         "pool_size": [*_PER_LAYER, None],
         "pooling": [StrOptions({"max", "avg"})],
         "batch_norm": ["boolean"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        "activation": [ActivationOptions()],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "dense_layers": ["array-like"],
         "global_pooling": ["boolean"],

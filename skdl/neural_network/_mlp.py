@@ -14,8 +14,9 @@ from sklearn.utils.validation import check_is_fitted
 from .._net import host_rows
 from ..autoencoder._autoencoder import AutoencoderTransformer
 from ..base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
-from ..modules import ACTIVATIONS, MLPModule
+from ..modules import MLPModule, canonical_activation
 from ..utils._docstrings import fill_doc
+from ..utils._layers import ActivationOptions
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._validation import check_layer_sizes
 from ._rbm import DBNTransformer, RBMTransformer
@@ -36,7 +37,7 @@ class _BaseMLP(BaseTorchEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
+        "activation": [ActivationOptions()],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
         "pretrain": [
@@ -95,7 +96,7 @@ class _BaseMLP(BaseTorchEstimator):
                 "pretrain the same (for an autoencoder, code_activation equal to "
                 "activation)."
             )
-        if activations[0] != self.activation:
+        if activations[0] != canonical_activation(self.activation):
             raise ValueError(
                 f"pretrain's hidden units are {activations[0]!r}; set activation="
                 f"{activations[0]!r} (got {self.activation!r})."
@@ -251,7 +252,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     activation : str, default='relu'
         Hidden activation: 'identity', 'logistic', 'tanh', 'relu' (as in
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
-        'mish'.
+        'mish'. Keras' names 'sigmoid', 'linear' and 'swish' are accepted for
+        'logistic', 'identity' and 'silu'.
 
     ${training_parameters}
 
@@ -445,7 +447,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
     activation : str, default='relu'
         Hidden activation: 'identity', 'logistic', 'tanh', 'relu' (as in
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
-        'mish'.
+        'mish'. Keras' names 'sigmoid', 'linear' and 'swish' are accepted for
+        'logistic', 'identity' and 'silu'.
 
     ${training_parameters}
 
