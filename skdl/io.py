@@ -706,16 +706,37 @@ _OLDEST_READ_VERSION = 2
 _PER_LAYER_SHAPES = ("kernel_size", "strides", "dilation", "pool_size")
 
 
-def _upgrade_format_2(header: dict) -> None:
-    """Give the per-layer tuples of a format-2 CNN their meaning: lists.
+# parameters added since format 2, with the values that build the networks of
+# format-2 files (their defaults then)
+_NEW_IN_FORMAT_3 = {
+    "MLPClassifier": {"use_bias": True, "kernel_initializer": "glorot_uniform"},
+    "MLPRegressor": {"use_bias": True, "kernel_initializer": "glorot_uniform"},
+    "CNNClassifier": {
+        "conv_dropout": 0.0,
+        "pool_strides": None,
+        "use_bias": True,
+        "kernel_initializer": None,
+    },
+}
 
-    Format 2 read ``kernel_size=(3, 5)`` on two conv layers as 3 then 5; this
-    version reads a tuple as one rectangular kernel, so the file's tuples become
-    the lists that mean what they meant when it was written.
+
+def _upgrade_format_2(header: dict) -> None:
+    """Read a format-2 header as format 3.
+
+    The parameters added since take the values that built format-2 networks.
+    Format 2 read a CNN's ``kernel_size=(3, 5)`` on two conv layers as 3 then 5;
+    this version reads a tuple as one rectangular kernel, so the file's tuples
+    become the lists that mean what they meant when it was written.
     """
-    if header.get("estimator") != "CNNClassifier":
+    name = header.get("estimator")
+    params = header.get("params")
+    if isinstance(params, dict) and isinstance(header.get("external_params"), list):
+        for key, value in _NEW_IN_FORMAT_3.get(name, {}).items():
+            if key not in params and key not in header["external_params"]:
+                params[key] = value
+    if name != "CNNClassifier":
         return
-    places = [header.get("params")]
+    places = [params]
     built = header.get("attributes")
     built = built.get("_built_with") if isinstance(built, dict) else None
     if isinstance(built, dict):

@@ -141,6 +141,32 @@ def test_every_estimator_round_trips_through_io_pickle_and_joblib(tmp_path, name
         ("LSTMTextClassifier", {}, {"pooling": "mean", "embedding_dim": 6}),
         ("CNNClassifier", {}, {"activation": "tanh"}),
         ("CNNClassifier", {"pool_size": 2}, {"pooling": "avg"}),
+        (
+            "CNNClassifier",
+            {
+                "conv_filters": (2, 3),
+                "dense_layers": (4,),
+                "kernel_size": (3, 1),
+                "pool_size": [3, None],
+                "pool_strides": [(2, 1), None],
+                "conv_dropout": [0.2, 0.0],
+                "use_bias": False,
+                "kernel_initializer": "orthogonal",
+                "activation": ["tanh", "sigmoid", "relu"],
+            },
+            {"kernel_size": 3},
+        ),
+        (
+            "MLPClassifier",
+            {
+                "hidden_layer_sizes": (5, 4),
+                "activation": ["tanh", "swish"],
+                "dropout": [0.1, 0.0],
+                "use_bias": False,
+                "kernel_initializer": "he_normal",
+            },
+            {"use_bias": True},
+        ),
         ("LVQClassifier", {}, {"prototypes_per_class": 3, "variant": "gmlvq"}),
         ("MLPClassifier", {}, {"solver": "sgd", "alpha": 1.0}),
         ("AutoencoderTransformer", {}, {"hidden_layer_sizes": (5, 3)}),
@@ -646,6 +672,8 @@ def test_format_2_cnn_files_keep_their_per_layer_tuples(tmp_path):
     header, tensors = read(path)
     assert header["params"]["kernel_size"] == [3, 5]
     header["format_version"] = 2
+    for key in ("conv_dropout", "pool_strides", "use_bias", "kernel_initializer"):
+        del header["params"][key]  # not parameters in format 2
     for key in ("kernel_size", "pool_size"):
         header["params"][key] = {"__tuple__": header["params"][key]}
     write(tmp_path / "v2.skdl", header, tensors)
@@ -655,9 +683,24 @@ def test_format_2_cnn_files_keep_their_per_layer_tuples(tmp_path):
     # the same tuples in a format-3 file are one rectangular window: the stored
     # weights do not fit that network, and load says so
     header["format_version"] = FORMAT_VERSION
+    header["params"].update(read(path)[0]["params"])
+    for key in ("kernel_size", "pool_size"):
+        header["params"][key] = {"__tuple__": header["params"][key]}
     write(tmp_path / "v3.skdl", header, tensors)
     with pytest.raises(ModelFileError, match="weight"):
         load(tmp_path / "v3.skdl")
+
+
+def test_format_2_mlp_files_load_with_the_new_parameters_as_they_were(iris, tmp_path):
+    X, y = iris
+    model = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+    header, tensors = read(_saved(tmp_path, model))
+    header["format_version"] = 2
+    del header["params"]["use_bias"], header["params"]["kernel_initializer"]
+    write(tmp_path / "v2.skdl", header, tensors)
+    loaded = load(tmp_path / "v2.skdl")
+    assert loaded.use_bias is True and loaded.kernel_initializer == "glorot_uniform"
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 @pytest.mark.parametrize("what", ["/dev/zero", "folder", "fifo"])

@@ -20,6 +20,7 @@ from ._hopfield import (
     dense_recall,
 )
 from ._language import NextTokenLoss, RecurrentLanguageModule, token_log_likelihoods
+from ._layers import INITIALIZERS, initialize_
 from ._losses import HalfPoissonLoss, HalfSquaredError
 from ._lvq import (
     GLVQLoss,
@@ -36,6 +37,7 @@ __all__ = [
     "ACTIVATIONS",
     "ACTIVATION_ALIASES",
     "CELLS",
+    "INITIALIZERS",
     "POOLINGS",
     "RBM",
     "STORAGE_RULES",
@@ -67,6 +69,7 @@ __all__ = [
     "dense_recall",
     "glorot_uniform_",
     "gradient_penalty",
+    "initialize_",
     "kl_sparsity",
     "make_activation",
     "pool_steps",

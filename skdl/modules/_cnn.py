@@ -10,6 +10,7 @@ import numpy as np
 from torch import nn
 
 from ._activations import make_activation
+from ._layers import initialize_, per_layer_activations, per_layer_rates
 
 __all__ = ["CNNModule", "conv_output_size"]
 
@@ -157,7 +158,9 @@ class CNNModule(nn.Sequential):
     The feature maps are then flattened (or averaged over space, with
     ``global_pooling``) and go through ``[(Dropout) -> Linear -> (BatchNorm1d)
     -> activation]`` per dense layer and a final ``(Dropout) -> Linear`` that
-    returns logits. Layers use PyTorch's default initialisation.
+    returns logits. With ``conv_dropout``, a ``Dropout`` ends each conv block.
+    Layers use PyTorch's default initialisation unless ``kernel_initializer``
+    names another.
 
     Parameters
     ----------
@@ -183,14 +186,28 @@ class CNNModule(nn.Sequential):
     batch_norm : bool, default=False
         Batch normalisation after each conv and dense linear layer (those then
         have no bias).
-    activation : str, default='relu'
-        Name of the hidden activation (see ``skdl.modules.ACTIVATIONS``).
-    dropout : float, default=0.0
-        Dropout probability before each fully connected layer.
+    activation : str or sequence of str, default='relu'
+        Name of the hidden activation (see ``skdl.modules.ACTIVATIONS``), or one
+        per conv layer then one per dense layer.
+    dropout : float or sequence of float, default=0.0
+        Dropout probability before each fully connected layer, or one per
+        fully connected layer (the dense layers, then the output layer).
     dense_layers : sequence of int, default=(128,)
         Width of each hidden fully connected layer.
     global_pooling : bool, default=False
         Average each feature map over space instead of flattening it.
+    conv_dropout : float or sequence of float, default=0.0
+        Dropout probability after each conv block (after its pooling), or one
+        per conv layer.
+    pool_strides : int, tuple, list or None, default=None
+        Step of the pooling windows, read as ``kernel_size``; None steps by the
+        window (non-overlapping pooling).
+    use_bias : bool, default=True
+        Whether the conv and hidden dense layers have a bias (not with
+        ``batch_norm``, whose shift replaces it; the output layer always has one).
+    kernel_initializer : str or None, default=None
+        How the conv and linear layers start (see
+        :func:`skdl.modules.initialize_`); None keeps PyTorch's default.
 
     Attributes
     ----------
@@ -212,29 +229,50 @@ class CNNModule(nn.Sequential):
         input_shape: tuple[int, int, int],
         n_outputs: int,
         conv_filters: Sequence[int] = (32, 64),
-        kernel_size: int | Sequence[int] = 3,
-        strides: int | Sequence[int] = 1,
+        kernel_size=3,
+        strides=1,
         padding: str = "same",
-        dilation: int | Sequence[int] = 1,
-        pool_size: int | Sequence[int | None] | None = 2,
+        dilation=1,
+        pool_size=2,
         pooling: str = "max",
         batch_norm: bool = False,
-        activation: str = "relu",
-        dropout: float = 0.0,
+        activation: str | Sequence[str] = "relu",
+        dropout: float | Sequence[float] = 0.0,
         dense_layers: Sequence[int] = (128,),
         global_pooling: bool = False,
+        conv_dropout: float | Sequence[float] = 0.0,
+        pool_strides=None,
+        use_bias: bool = True,
+        kernel_initializer: str | None = None,
     ):
         filters = _per_layer(list(conv_filters), len(conv_filters), "conv_filters")
         n = len(filters)
+        dense = _per_layer(list(dense_layers), len(dense_layers), "dense_layers")
         kernels = per_layer_shapes(kernel_size, n, "kernel_size")
         strides = per_layer_shapes(strides, n, "strides")
         dilations = per_layer_shapes(dilation, n, "dilation")
         pools = per_layer_shapes(pool_size, n, "pool_size", allow_none=True)
+        pool_steps = per_layer_shapes(pool_strides, n, "pool_strides", allow_none=True)
+        activations = per_layer_activations(
+            activation,
+            n + len(dense),
+            "activation",
+            f"hidden layers ({n} conv layers, then {len(dense)} dense layers)",
+        )
+        rates = per_layer_rates(
+            dropout,
+            len(dense) + 1,
+            "dropout",
+            f"fully connected layers ({len(dense)} dense layers and the output "
+            "layer; each entry is the dropout before one)",
+        )
+        conv_rates = per_layer_rates(conv_dropout, n, "conv_dropout", "conv layers")
         pool_class = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+        bias = use_bias and not batch_norm
         channels, height, width = input_shape
         features: list[nn.Module] = []
-        for i, (out_channels, k, s, d, p) in enumerate(
-            zip(filters, kernels, strides, dilations, pools, strict=True)
+        for i, (out_channels, k, s, d, p, step) in enumerate(
+            zip(filters, kernels, strides, dilations, pools, pool_steps, strict=True)
         ):
             shape = (height, width)
             if padding == "same":
@@ -252,20 +290,23 @@ class CNNModule(nn.Sequential):
                 for size, k_, s_, d_ in zip(shape, k, s, d, strict=True)
             )
             _check_size(shape, (height, width), f"conv layer {i + 1}")
-            features.append(
-                nn.Conv2d(channels, out_channels, k, s, pad, d, bias=not batch_norm)
-            )
+            conv = nn.Conv2d(channels, out_channels, k, s, pad, d, bias=bias)
+            initialize_(conv, kernel_initializer, activations[i])
+            features.append(conv)
             if batch_norm:
                 features.append(nn.BatchNorm2d(out_channels))
-            features.append(make_activation(activation))
+            features.append(make_activation(activations[i]))
             if p is not None and p != (1, 1):
+                step = p if step is None else step
                 shape = (height, width)
                 height, width = (
-                    conv_output_size(x, size, size)
-                    for x, size in zip(shape, p, strict=True)
+                    conv_output_size(x, size, stride)
+                    for x, size, stride in zip(shape, p, step, strict=True)
                 )
                 _check_size(shape, (height, width), f"pooling after conv layer {i + 1}")
-                features.append(pool_class(p))
+                features.append(pool_class(p, step))
+            if conv_rates[i] > 0:
+                features.append(nn.Dropout(conv_rates[i]))
             channels = out_channels
         feature_shape = (channels, height, width)
         if global_pooling:
@@ -274,17 +315,23 @@ class CNNModule(nn.Sequential):
         else:
             head = [nn.Flatten()]
             width_in = channels * height * width
-        for size in _per_layer(list(dense_layers), len(dense_layers), "dense_layers"):
-            if dropout > 0:
-                head.append(nn.Dropout(dropout))
-            head.append(nn.Linear(width_in, size, bias=not batch_norm))
+        for j, size in enumerate(dense):
+            if rates[j] > 0:
+                head.append(nn.Dropout(rates[j]))
+            linear = nn.Linear(width_in, size, bias=bias)
+            initialize_(linear, kernel_initializer, activations[n + j])
+            head.append(linear)
             if batch_norm:
                 head.append(nn.BatchNorm1d(size))
-            head.append(make_activation(activation))
+            head.append(make_activation(activations[n + j]))
             width_in = size
-        if dropout > 0:
-            head.append(nn.Dropout(dropout))
-        head.append(nn.Linear(width_in, n_outputs))
+        if rates[-1] > 0:
+            head.append(nn.Dropout(rates[-1]))
+        output = nn.Linear(width_in, n_outputs)
+        initialize_(
+            output, kernel_initializer, activations[-1] if activations else "relu"
+        )
+        head.append(output)
         super().__init__(*features, *head)
         self.feature_shape = feature_shape
 

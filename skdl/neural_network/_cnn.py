@@ -10,7 +10,7 @@ from torch import nn
 
 from ..augmentation import ImageAugmenter
 from ..base import BaseTorchEstimator, TorchClassifierMixin
-from ..modules import CNNModule
+from ..modules import INITIALIZERS, CNNModule
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._images import ImageInputMixin
@@ -81,14 +81,17 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         Batch normalisation after each conv and hidden dense layer, before the
         activation.
 
-    activation : str, default='relu'
+    activation : str or list of str, default='relu'
         Hidden activation: 'identity', 'logistic', 'tanh', 'relu', 'elu',
         'leaky_relu', 'prelu', 'selu', 'gelu', 'silu' or 'mish'; Keras' names
         'sigmoid', 'linear' and 'swish' are accepted for 'logistic', 'identity'
-        and 'silu'.
+        and 'silu'. A list gives one per conv layer, then one per dense layer
+        (``len(conv_filters) + len(dense_layers)`` names).
 
-    dropout : float, default=0.0
-        Dropout probability before each fully connected layer (training only).
+    dropout : float or array-like of float, default=0.0
+        Dropout probability before each fully connected layer (training only),
+        or a list with one per fully connected layer: each dense layer, then
+        the output layer (``len(dense_layers) + 1`` entries).
 
     dense_layers : array-like of int, default=(128,)
         Width of each hidden fully connected layer after the conv blocks.
@@ -96,6 +99,28 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
     global_pooling : bool, default=False
         Average each feature map over space (global average pooling) instead of
         flattening the last conv block's output.
+
+    conv_dropout : float or array-like of float, default=0.0
+        Dropout probability at the end of each conv block, after its pooling
+        (Keras' ``Conv2D, MaxPooling2D, Dropout``), or a list with one per conv
+        layer.
+
+    pool_strides : int, tuple, list or None, default=None
+        Step of the pooling windows, read as ``kernel_size``; None steps by the
+        window (Keras' ``MaxPooling2D(strides=None)``). ``pool_size=3,
+        pool_strides=2`` pools overlapping 3x3 windows.
+
+    use_bias : bool, default=True
+        Whether the conv and hidden dense layers have a bias (with
+        ``batch_norm``, they have none: the norm's shift replaces it). The
+        output layer always has one.
+
+    kernel_initializer : str or None, default=None
+        How the conv and dense weights start, by Keras' names: 'glorot_uniform',
+        'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform',
+        'lecun_normal', 'orthogonal' or 'zeros' (see
+        :func:`skdl.modules.initialize_`); None keeps PyTorch's default
+        (uniform in ``+-1/sqrt(fan_in)``).
 
     module : callable or None, default=None
         Your own ``nn.Module`` class (or a function returning a module) to train
@@ -200,10 +225,14 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         "pool_size": [*_PER_LAYER, None],
         "pooling": [StrOptions({"max", "avg"})],
         "batch_norm": ["boolean"],
-        "activation": [ActivationOptions()],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "activation": [ActivationOptions(), list, tuple],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "dense_layers": ["array-like"],
         "global_pooling": ["boolean"],
+        "conv_dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "pool_strides": [*_PER_LAYER, None],
+        "use_bias": ["boolean"],
+        "kernel_initializer": [StrOptions(set(INITIALIZERS)), None],
         "module": [callable, None],
         "image_shape": [StrOptions({"auto"}), tuple],
         "data_format": [StrOptions({"channels_last", "channels_first"})],
@@ -233,6 +262,10 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         dropout=0.0,
         dense_layers=(128,),
         global_pooling=False,
+        conv_dropout=0.0,
+        pool_strides=None,
+        use_bias=True,
+        kernel_initializer=None,
         module=None,
         image_shape="auto",
         data_format="channels_last",
@@ -278,6 +311,10 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
         self.dropout = dropout
         self.dense_layers = dense_layers
         self.global_pooling = global_pooling
+        self.conv_dropout = conv_dropout
+        self.pool_strides = pool_strides
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
         self.module = module
         self.image_shape = image_shape
         self.data_format = data_format
@@ -398,6 +435,10 @@ class CNNClassifier(ImageInputMixin, TorchClassifierMixin, BaseTorchEstimator):
                 dropout=self.dropout,
                 dense_layers=list(self.dense_layers),
                 global_pooling=self.global_pooling,
+                conv_dropout=self.conv_dropout,
+                pool_strides=self.pool_strides,
+                use_bias=self.use_bias,
+                kernel_initializer=self.kernel_initializer,
             )
             # channels-last weights make the convolutions (and the activations
             # after them) channels-last: 1.5x faster training and prediction on
