@@ -69,7 +69,7 @@ from .language._ngram import NGramLanguageModel
 from .lvq._lvq import LVQClassifier
 from .memory._boltzmann import BoltzmannMachine
 from .memory._hopfield import HopfieldNetwork
-from .neural_network._cnn import CNNClassifier
+from .neural_network._cnn import _BaseCNN
 from .neural_network._mlp import _PRETRAINERS, _BaseMLP
 from .neural_network._rbm import DBNTransformer, RBMTransformer
 from .neural_network._recurrent import _BaseSequenceModel
@@ -158,7 +158,7 @@ _FITTED = {
     ),
     _BaseMLP: ({"n_features_in_", "n_layers_"}, {"feature_names_in_", "pretrain_"}),
     _BaseSequenceModel: ({"n_features_in_", "input_shape_"}, {"feature_names_in_"}),
-    CNNClassifier: (
+    _BaseCNN: (
         {"n_features_in_", "image_shape_", "rescale_"},
         {"feature_names_in_"},
     ),
