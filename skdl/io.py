@@ -30,6 +30,7 @@ a tokenizer function) are not stored: :func:`load` asks for them by name.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import io as _io
 import json
@@ -711,6 +712,10 @@ _PER_LAYER_SHAPES = ("kernel_size", "strides", "dilation", "pool_size")
 _NEW_IN_FORMAT_3 = {
     "MLPClassifier": {"use_bias": True, "kernel_initializer": "glorot_uniform"},
     "MLPRegressor": {"use_bias": True, "kernel_initializer": "glorot_uniform"},
+    **dict.fromkeys(
+        ("LSTMClassifier", "LSTMRegressor", "LSTMTextClassifier"),
+        {"conv_filters": {"__tuple__": []}, "kernel_size": 3, "pool_size": None},
+    ),
     "CNNClassifier": {
         "conv_dropout": 0.0,
         "pool_strides": None,
@@ -733,7 +738,7 @@ def _upgrade_format_2(header: dict) -> None:
     if isinstance(params, dict) and isinstance(header.get("external_params"), list):
         for key, value in _NEW_IN_FORMAT_3.get(name, {}).items():
             if key not in params and key not in header["external_params"]:
-                params[key] = value
+                params[key] = copy.deepcopy(value)
     if name != "CNNClassifier":
         return
     places = [params]

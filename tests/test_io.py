@@ -691,16 +691,22 @@ def test_format_2_cnn_files_keep_their_per_layer_tuples(tmp_path):
         load(tmp_path / "v3.skdl")
 
 
-def test_format_2_mlp_files_load_with_the_new_parameters_as_they_were(iris, tmp_path):
-    X, y = iris
-    model = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+@pytest.mark.parametrize(
+    "name", ["MLPClassifier", "MLPRegressor", "LSTMRegressor", "LSTMTextClassifier"]
+)
+def test_format_2_files_load_with_the_new_parameters_as_they_were(tmp_path, name):
+    model, X, _ = _fitted(name)
     header, tensors = read(_saved(tmp_path, model))
     header["format_version"] = 2
-    del header["params"]["use_bias"], header["params"]["kernel_initializer"]
+    new = skdl.io._NEW_IN_FORMAT_3[name]
+    for key in new:
+        del header["params"][key]  # not parameters in format 2
     write(tmp_path / "v2.skdl", header, tensors)
     loaded = load(tmp_path / "v2.skdl")
-    assert loaded.use_bias is True and loaded.kernel_initializer == "glorot_uniform"
-    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert {key: loaded.get_params()[key] for key in new} == {
+        key: model.get_params()[key] for key in new
+    }
+    _assert_equal_lists(_outputs(loaded, X), _outputs(model, X))
 
 
 @pytest.mark.parametrize("what", ["/dev/zero", "folder", "fifo"])

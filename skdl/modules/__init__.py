@@ -31,7 +31,14 @@ from ._lvq import (
 )
 from ._mlp import MLPModule, glorot_uniform_
 from ._rbm import RBM, ContrastiveDivergence, pseudo_likelihood
-from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
+from ._rnn import (
+    CELLS,
+    POOLINGS,
+    ConvSteps,
+    RecurrentEncoder,
+    RecurrentModule,
+    pool_steps,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -45,6 +52,7 @@ __all__ = [
     "BoltzmannModule",
     "CNNModule",
     "ContrastiveDivergence",
+    "ConvSteps",
     "EnergyGapLoss",
     "GANModule",
     "GLVQLoss",

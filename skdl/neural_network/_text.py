@@ -156,6 +156,9 @@ class LSTMTextClassifier(
         dropout=0.3,
         pooling="max",
         dense_layers=(),
+        conv_filters=(),
+        kernel_size=3,
+        pool_size=None,
         analyzer="word",
         lowercase=True,
         token_pattern=r"(?u)\b\w\w+\b",
@@ -202,6 +205,9 @@ class LSTMTextClassifier(
         self.dropout = dropout
         self.pooling = pooling
         self.dense_layers = dense_layers
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
         self.analyzer = analyzer
         self.lowercase = lowercase
         self.token_pattern = token_pattern

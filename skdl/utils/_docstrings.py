@@ -242,7 +242,23 @@ pooling : {'last', 'max', 'mean'}, default='last'
     never enters the result.
 
 dense_layers : tuple of int, default=()
-    Widths of ReLU layers between the pooled vector and the output layer.""",
+    Widths of ReLU layers between the pooled vector and the output layer.
+
+conv_filters : tuple of int, default=()
+    Conv1D layers before the recurrent layers (Keras' ``Conv1D(filters,
+    kernel_size, padding="same", activation="relu")``, then
+    ``MaxPooling1D(pool_size)``): the output channels of each. They find
+    local patterns (n-grams in text) and, with pooling, shorten the sequences
+    the recurrent layers read. None by default. Padding never reaches the real
+    steps.
+
+kernel_size : int or list of int, default=3
+    Length of the conv kernels, for every conv layer or one per layer.
+
+pool_size : int, list of (int or None), or None, default=None
+    Max-pooling window (and stride) after each conv layer, or one per layer;
+    None or 1 skips pooling. A sequence of ``n`` steps keeps ``ceil(n /
+    pool_size)``.""",
     "sequence_attributes": """\
 input_shape_ : tuple of int
     Shape of one training sample: ``(n_timesteps, n_features)``, or
