@@ -712,10 +712,10 @@ _PER_LAYER_SHAPES = ("kernel_size", "strides", "dilation", "pool_size")
 _NEW_IN_FORMAT_3 = {
     "MLPClassifier": {"use_bias": True, "kernel_initializer": "glorot_uniform"},
     "MLPRegressor": {"use_bias": True, "kernel_initializer": "glorot_uniform"},
-    **dict.fromkeys(
-        ("LSTMClassifier", "LSTMRegressor", "LSTMTextClassifier"),
-        {"conv_filters": {"__tuple__": []}, "kernel_size": 3, "pool_size": None},
-    ),
+    **{
+        name: {"conv_filters": {"__tuple__": []}, "kernel_size": 3, "pool_size": None}
+        for name in ("LSTMClassifier", "LSTMRegressor", "LSTMTextClassifier")
+    },
     "CNNClassifier": {
         "conv_dropout": 0.0,
         "pool_strides": None,

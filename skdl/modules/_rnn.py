@@ -310,8 +310,8 @@ class RecurrentModule(nn.Module):
         Width of the output layer (logits or regression outputs).
     num_layers : int, default=1
         Stacked recurrent layers.
-    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
-        Recurrent unit.
+    cell : {'lstm', 'gru', 'rnn'} or None, default='lstm'
+        Recurrent unit; None for none (see ``flatten_length``).
     bidirectional : bool, default=False
         Read each sequence in both directions.
     dropout : float, default=0.0
@@ -337,6 +337,11 @@ class RecurrentModule(nn.Module):
         Kernel length of the conv layers.
     pool_size : int, sequence of (int or None), or None, default=None
         Max pooling after the conv layers.
+    flatten_length : int or None, default=None
+        With ``cell=None``: no recurrent layers; the token ids are right-padded
+        to this many steps, embedded (and convolved) and flattened into the
+        dense layers, Keras' ``Embedding -> Flatten -> Dense`` model. Needs
+        ``vocabulary_size``.
 
     Examples
     --------
@@ -364,6 +369,7 @@ class RecurrentModule(nn.Module):
         conv_filters: Sequence[int] = (),
         kernel_size=3,
         pool_size=None,
+        flatten_length: int | None = None,
     ):
         super().__init__()
         self.embedding = None
@@ -384,18 +390,39 @@ class RecurrentModule(nn.Module):
             else None
         )
         encoder_input = input_size if self.conv is None else self.conv.output_size
-        self.encoder = RecurrentEncoder(
-            encoder_input, hidden_size, num_layers, cell, bidirectional, dropout
-        )
+        self.flatten_length = None
+        if cell is None:
+            if flatten_length is None or vocabulary_size is None:
+                raise ValueError(
+                    "cell=None flattens a fixed number of embedded tokens into the "
+                    "dense layers: it needs token ids (vocabulary_size) and their "
+                    "number (flatten_length, an estimator's max_length)."
+                )
+            self.flatten_length = flatten_length
+            self.encoder = None
+            steps = flatten_length
+            for pool in [] if self.conv is None else self.conv.pool_sizes:
+                steps = -(-steps // pool)
+            head_input = encoder_input * steps
+        else:
+            self.encoder = RecurrentEncoder(
+                encoder_input, hidden_size, num_layers, cell, bidirectional, dropout
+            )
+            head_input = self.encoder.output_size
         self.pooling = pooling
         self.pack = pack
-        self.head = MLPModule(
-            self.encoder.output_size, dense_layers, n_outputs, dropout=dropout
-        )
+        self.head = MLPModule(head_input, dense_layers, n_outputs, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (or regression outputs) of shape ``(batch, n_outputs)``."""
         lengths = None
+        if self.flatten_length is not None:  # right-pad the ids to the fixed length
+            if x.shape[1] > self.flatten_length:
+                raise ValueError(
+                    f"Got sequences of {x.shape[1]} tokens; this network flattens "
+                    f"{self.flatten_length}."
+                )
+            x = nn.functional.pad(x, (0, self.flatten_length - x.shape[1]))
         if self.embedding is not None:
             # right padding with id 0: the real steps are the non-zero ids; an
             # empty sequence is read as one padding step
@@ -403,6 +430,11 @@ class RecurrentModule(nn.Module):
             x = self.embedding_dropout(self.embedding(x))
         if self.conv is not None:
             x, lengths = self.conv(x, lengths)
+        if self.encoder is None:
+            if lengths is not None:  # steps past the text: zero, whatever the batch
+                steps = torch.arange(x.shape[1], device=x.device)
+                x = x * (steps < lengths.unsqueeze(1)).unsqueeze(2).to(x.dtype)
+            return self.head(x.flatten(1))
         pack = x.is_cuda if self.pack is None else self.pack
         outputs = self.encoder(x, lengths, pack=pack)
         pooled = pool_steps(outputs, lengths, self.pooling, self.encoder.bidirectional)

@@ -86,3 +86,53 @@ def test_conv_errors(params, message):
     with pytest.raises(ValueError, match=message):
         model.fit(X, X[:, 0])
     assert not hasattr(model, "net_")
+
+
+# -- cell=None: Keras' Embedding -> Flatten -> Dense text model ----------------------
+def test_the_embedding_flatten_dense_model_learns_sentiment(tmp_path):
+    from skdl.io import load, save
+
+    data = load_sentiment_sentences()
+    X_train, X_test, y_train, y_test = train_test_split(
+        data.data, data.target, test_size=0.25, random_state=0, stratify=data.target
+    )
+    model = LSTMTextClassifier(
+        cell=None, max_length=20, embedding_dim=8, max_iter=10, random_state=0
+    ).fit(X_train, y_train)
+    module = model.net_.module_
+    assert module.encoder is None
+    linear = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [(20 * 8, 1)]
+    assert model.score(X_test, y_test) > 0.7  # 0.756
+    # a document's answer does not depend on the documents batched with it
+    alone = np.concatenate([model.predict_proba([doc]) for doc in X_test[:20]])
+    np.testing.assert_allclose(model.predict_proba(X_test[:20]), alone, atol=1e-6)
+    save(model, tmp_path / "flat.skdl")
+    np.testing.assert_array_equal(
+        load(tmp_path / "flat.skdl").predict_proba(X_test), model.predict_proba(X_test)
+    )
+
+
+def test_the_flatten_model_needs_max_length_and_text():
+    from skdl.utils._sklearn import InvalidParameterError
+
+    docs, y = ["a good film", "a bad film", "good", "bad bad"], [1, 0, 1, 0]
+    model = LSTMTextClassifier(cell=None, max_iter=1, early_stopping=False)
+    with pytest.raises(ValueError, match=r"cell=None .* set max_length"):
+        model.fit(docs, y)
+    assert not hasattr(model, "net_")
+    with_conv = LSTMTextClassifier(
+        cell=None,
+        max_length=5,
+        conv_filters=(4,),
+        pool_size=2,
+        max_iter=1,
+        early_stopping=False,
+    ).fit(docs, y)
+    first = next(
+        m for m in with_conv.net_.module_.head if isinstance(m, torch.nn.Linear)
+    )
+    assert first.in_features == 4 * 3  # ceil(5 / 2) pooled steps of 4 filters
+    X = np.random.RandomState(0).normal(size=(20, 10))
+    with pytest.raises(InvalidParameterError, match="'cell' parameter"):
+        LSTMRegressor(4, cell=None, max_iter=1).fit(X, X[:, 0])
