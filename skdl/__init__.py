@@ -29,6 +29,7 @@ __getattr__, __dir__, __all__ = attach(
         "memory": ["BoltzmannMachine", "HopfieldNetwork"],
         "neural_network": [
             "CNNClassifier",
+            "CNNRegressor",
             "DBNTransformer",
             "LSTMClassifier",
             "LSTMRegressor",

@@ -30,6 +30,7 @@ a tokenizer function) are not stored: :func:`load` asks for them by name.
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import io as _io
 import json
@@ -69,7 +70,7 @@ from .language._ngram import NGramLanguageModel
 from .lvq._lvq import LVQClassifier
 from .memory._boltzmann import BoltzmannMachine
 from .memory._hopfield import HopfieldNetwork
-from .neural_network._cnn import CNNClassifier
+from .neural_network._cnn import _BaseCNN
 from .neural_network._mlp import _PRETRAINERS, _BaseMLP
 from .neural_network._rbm import DBNTransformer, RBMTransformer
 from .neural_network._recurrent import _BaseSequenceModel
@@ -88,7 +89,7 @@ __all__ = [
 
 FORMAT = "skdl-estimator"
 #: Version of the file layout that :func:`save` writes and :func:`load` reads.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 #: Largest file, in bytes, that :func:`load` reads unless ``trusted=True``.
 MAX_FILE_SIZE = 2**30
@@ -161,7 +162,7 @@ _FITTED = {
     ),
     _BaseMLP: ({"n_features_in_", "n_layers_"}, {"feature_names_in_", "pretrain_"}),
     _BaseSequenceModel: ({"n_features_in_", "input_shape_"}, {"feature_names_in_"}),
-    CNNClassifier: (
+    _BaseCNN: (
         {"n_features_in_", "image_shape_", "rescale_"},
         {"feature_names_in_"},
     ),
@@ -684,7 +685,7 @@ def _unpack(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
             f"in file format {version}; this skdl ({__version__}) reads format "
             f"{FORMAT_VERSION}. Upgrade skdl to load it."
         )
-    if version < FORMAT_VERSION:
+    if version < _OLDEST_READ_VERSION:
         raise _Refused(
             f"was written in file format {version} by a development version of "
             f"skdl; this skdl ({__version__}) reads format {FORMAT_VERSION}. Fit the "
@@ -700,7 +701,84 @@ def _unpack(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
     expected = {"format", "format_version", "skdl_version", *_STATE_KEYS}
     if set(header) != expected:
         raise _Invalid(f"its header has the entries {_names(header)}")
+    if version == 2:
+        _upgrade_format_2(header)
     return header, tensors
+
+
+# format 3 reads a tuple kernel_size (strides, dilation, pool_size) of a CNN as
+# one (height, width) for every conv layer, and a list as one entry per layer;
+# format 2 read any sequence as one entry per layer
+_OLDEST_READ_VERSION = 2
+_PER_LAYER_SHAPES = ("kernel_size", "strides", "dilation", "pool_size")
+
+
+# parameters added since format 2, with the values that build the networks of
+# format-2 files (their defaults then)
+_TRAINING_OPTIONS_3 = {
+    "early_stopping_monitor": "score",
+    "amsgrad": False,
+    "rho": None,
+    "decay_rate": 0.5,
+    "decay_steps": 10,
+    "plateau_patience": 5,
+    "min_learning_rate": 0.0,
+}
+_CLASSIFIER_3 = {**_TRAINING_OPTIONS_3, "loss": "log_loss", "one_hot": False}
+_REGRESSOR_3 = {**_TRAINING_OPTIONS_3, "loss": "squared_error"}
+_RECURRENT_3 = {"conv_filters": {"__tuple__": []}, "kernel_size": 3, "pool_size": None}
+_NEW_IN_FORMAT_3 = {
+    "MLPClassifier": {
+        **_CLASSIFIER_3,
+        "use_bias": True,
+        "kernel_initializer": "glorot_uniform",
+    },
+    "MLPRegressor": {  # its loss was a parameter in format 2
+        **_TRAINING_OPTIONS_3,
+        "use_bias": True,
+        "kernel_initializer": "glorot_uniform",
+    },
+    "LSTMClassifier": {**_CLASSIFIER_3, **_RECURRENT_3},
+    "LSTMTextClassifier": {**_CLASSIFIER_3, **_RECURRENT_3},
+    "LSTMRegressor": {**_REGRESSOR_3, **_RECURRENT_3},
+    "CNNClassifier": {
+        **_CLASSIFIER_3,
+        "conv_dropout": 0.0,
+        "pool_strides": None,
+        "use_bias": True,
+        "kernel_initializer": None,
+    },
+}
+
+
+def _upgrade_format_2(header: dict) -> None:
+    """Read a format-2 header as format 3.
+
+    The parameters added since take the values that built format-2 networks.
+    Format 2 read a CNN's ``kernel_size=(3, 5)`` on two conv layers as 3 then 5;
+    this version reads a tuple as one rectangular kernel, so the file's tuples
+    become the lists that mean what they meant when it was written.
+    """
+    name = header.get("estimator")
+    params = header.get("params")
+    if isinstance(params, dict) and isinstance(header.get("external_params"), list):
+        for key, value in _NEW_IN_FORMAT_3.get(name, {}).items():
+            if key not in params and key not in header["external_params"]:
+                params[key] = copy.deepcopy(value)
+    if name != "CNNClassifier":
+        return
+    places = [params]
+    built = header.get("attributes")
+    built = built.get("_built_with") if isinstance(built, dict) else None
+    if isinstance(built, dict):
+        places += [built.get("module"), built.get("net")]
+    for place in places:
+        if not isinstance(place, dict):
+            continue
+        for key in _PER_LAYER_SHAPES:
+            value = place.get(key)
+            if isinstance(value, dict) and set(value) == {"__tuple__"}:
+                place[key] = value["__tuple__"]
 
 
 _STATE_KEYS = {"estimator", "params", "external_params", "attributes"}

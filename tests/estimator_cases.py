@@ -85,6 +85,15 @@ def _labelled_images(n=24, side=8, seed=0):
     return X, y
 
 
+def _valued_images(n=24, side=8, seed=0):
+    """Gray images whose target is the brightness of their left half."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(n, side, side)).astype(np.float32)
+    y = rng.uniform(size=n)
+    X[:, :, : side // 2] += y[:, None, None]
+    return X, y
+
+
 def _rgb_images(n=6, side=8, seed=0):
     rng = np.random.RandomState(seed)
     return rng.randint(0, 256, size=(n, side, side, 3)).astype(np.uint8), None
@@ -219,6 +228,20 @@ CASES: dict[str, Case] = {
             }
         ),
         _labelled_images,
+        "images",
+    ),
+    "CNNRegressor": Case(
+        lambda **p: skdl.CNNRegressor(
+            **{
+                "conv_filters": (2,),
+                "dense_layers": (),
+                "batch_size": 8,
+                "max_iter": 2,
+                "random_state": 0,
+                **p,
+            }
+        ),
+        _valued_images,
         "images",
     ),
     "HOGTransformer": Case(

@@ -16,7 +16,13 @@ from sklearn.datasets import load_digits
 from skorch.callbacks import Callback, Checkpoint, LRScheduler
 
 import skdl.datasets
-from skdl import MLPClassifier, MLPRegressor
+from skdl import (
+    CNNClassifier,
+    CNNRegressor,
+    LSTMTextClassifier,
+    MLPClassifier,
+    MLPRegressor,
+)
 from skdl.callbacks import L1Shrinkage
 from skdl.io import load, save
 from tests.estimator_cases import CASES
@@ -24,7 +30,7 @@ from tests.estimator_cases import CASES
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "coming_from.rst"
-TESTED_ROWS = 29  # the rows of the table that the tests below cover
+TESTED_ROWS = 38  # the rows of the table that the tests below cover
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +54,101 @@ def test_sequential_dense_layers(digits):  # Sequential([Dense(64, "relu"), ...]
     X, y = digits
     model = small(hidden_layer_sizes=(64, 32), activation="relu", max_iter=2).fit(X, y)
     assert [w.shape for w in model.coefs_] == [(64, 64), (64, 32), (32, 10)]
+
+
+DOCUMENTS = ["good movie here", "bad movie there", "great film fun", "awful film dull"]
+
+
+def test_keras_activation_names(digits):  # Dense(64, activation="sigmoid")
+    X, y = digits
+    for keras, layer in (
+        ("sigmoid", torch.nn.Sigmoid),
+        ("linear", torch.nn.Identity),
+        ("swish", torch.nn.SiLU),
+    ):
+        model = small(activation=keras, max_iter=1).fit(X, y)
+        assert isinstance(model.net_.module_[1], layer)
+        assert model.get_params()["activation"] == keras
+
+
+def test_conv2d_kernel_shapes(digits):  # Conv2D(32, (1, 7)), a list per layer
+    X, y = digits
+    convs = {}
+    for kernel_size in ((1, 3), [3, 1]):
+        model = CNNClassifier(
+            (4, 4), kernel_size=kernel_size, dense_layers=(8,), max_iter=1
+        ).fit(X[:100], y[:100])
+        convs[str(kernel_size)] = [
+            layer.kernel_size
+            for layer in model.net_.module_
+            if isinstance(layer, torch.nn.Conv2d)
+        ]
+    assert convs == {"(1, 3)": [(1, 3), (1, 3)], "[3, 1]": [(3, 3), (1, 1)]}
+
+
+def test_use_bias_and_kernel_initializer(digits):  # Dense(use_bias=False, he_normal)
+    X, y = digits
+    model = small(
+        hidden_layer_sizes=(256,), use_bias=False, kernel_initializer="he_normal"
+    )
+    model.set_params(max_iter=1, learning_rate_init=1e-9).fit(X, y)
+    first = model.net_.module_[0]
+    assert first.bias is None and not model.intercepts_[0].any()
+    # He's normal initialisation: standard deviation sqrt(2 / fan_in)
+    assert first.weight.std().item() == pytest.approx(np.sqrt(2 / 64), rel=0.1)
+
+
+def test_per_layer_activation_and_dropout(digits):  # Dense, Dropout, Dense
+    X, y = digits
+    model = small(
+        hidden_layer_sizes=(64, 32),
+        activation=["tanh", "relu"],
+        dropout=[0.5, 0.0],
+        max_iter=1,
+    ).fit(X, y)
+    layers = [type(layer).__name__ for layer in model.net_.module_]
+    assert layers == ["Linear", "Tanh", "Dropout", "Linear", "ReLU", "Linear"]
+    assert model.net_.module_[2].p == 0.5
+
+
+def test_overlapping_pooling_and_conv_dropout(digits):  # MaxPooling2D(3, strides=2)
+    X, y = digits
+    model = CNNClassifier(
+        (4,), pool_size=3, pool_strides=2, conv_dropout=0.25, dense_layers=(8,)
+    )
+    module = model.set_params(max_iter=1).fit(X[:100], y[:100]).net_.module_
+    pool = next(m for m in module if isinstance(m, torch.nn.MaxPool2d))
+    dropout = next(m for m in module if isinstance(m, torch.nn.Dropout))
+    assert (pool.kernel_size, pool.stride, dropout.p) == ((3, 3), (2, 2), 0.25)
+
+
+def test_cnn_regression(digits):  # Conv2D(...) ... Dense(1), loss="mse"
+    X, _ = digits
+    images = X.reshape(-1, 8, 8)
+    y = images[:, :, :4].sum(axis=(1, 2)) / images.sum(axis=(1, 2))  # ink on the left
+    model = CNNRegressor((8,), dense_layers=(16,), max_iter=15, random_state=0)
+    model.set_params(batch_size=32, learning_rate_init=0.003)
+    model.fit(images[:1200], y[:1200])
+    assert model.predict(images[1200:]).shape == (len(images) - 1200,)
+    assert model.score(images[1200:], y[1200:]) > 0.8
+
+
+def test_embedding_flatten_dense():  # Embedding(...), Flatten(), Dense(1, "sigmoid")
+    model = LSTMTextClassifier(
+        cell=None, max_length=20, embedding_dim=8, max_features=10000, max_iter=1
+    ).fit(DOCUMENTS * 5, [1, 0, 1, 0] * 5)
+    module = model.net_.module_
+    assert getattr(module, "encoder", None) is None  # no recurrent layer
+    assert module.head[0].in_features == 20 * 8
+
+
+def test_conv1d_before_the_lstm():  # Conv1D(64, 5), MaxPooling1D(4), LSTM(70)
+    model = LSTMTextClassifier(
+        70, conv_filters=(64,), kernel_size=5, pool_size=4, max_iter=1
+    ).fit(DOCUMENTS * 5, [1, 0, 1, 0] * 5)
+    conv = model.net_.module_.conv.convs[0]
+    assert isinstance(conv, torch.nn.Conv1d)
+    assert (conv.out_channels, conv.kernel_size) == (64, (5,))
 
 
 @pytest.mark.parametrize(
@@ -316,6 +417,22 @@ def test_save_load(digits, tmp_path):  # model.save(path), keras.models.load_mod
     np.testing.assert_array_equal(
         load(tmp_path / "model.skdl").predict_proba(X), model.predict_proba(X)
     )
+
+
+def test_flow_from_directory(tmp_path):  # ImageDataGenerator().flow_from_directory
+    import cv2
+
+    rng = np.random.default_rng(0)
+    for label in ("cats", "dogs"):
+        (tmp_path / label).mkdir()
+        for index in range(3):
+            image = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+            cv2.imwrite(str(tmp_path / label / f"{index}.png"), image)
+    X, y = skdl.datasets.load_image_folder(
+        tmp_path, image_size=(15, 10), return_X_y=True
+    )
+    assert X.shape == (6, 15, 10, 3)
+    assert sorted(y.tolist()) == [0, 0, 0, 1, 1, 1]
 
 
 def test_datasets():  # keras.datasets.mnist.load_data()

@@ -233,7 +233,12 @@ def _cases(originals) -> list[tuple]:
         for path in rng.sample(paths, min(8, len(paths))):
             changed = copy.deepcopy(header)
             _set(changed, path, rng.choice(HOSTILE))
-            add(name, "replaced", "/".join(map(str, path)), changed)
+            # a parameter replaced by a value it may take describes another model
+            # (a HOG of other orientations), as the "param" cases do
+            oracle = (
+                ("param", path[1]) if len(path) == 2 and path[0] == "params" else None
+            )
+            add(name, "replaced", "/".join(map(str, path)), changed, oracle=oracle)
         for where in ("params", "attributes"):
             changed = copy.deepcopy(header)
             changed[where]["surprise_"] = 1

@@ -15,9 +15,15 @@ from sklearn.utils.validation import check_array
 from .._blocks import lazy_on_dask
 from .._net import host_rows
 from ..base import BaseTorchEstimator, TorchTransformerMixin
-from ..modules import ACTIVATIONS, AutoencoderModule, ReconstructionLoss, corrupt
+from ..modules import (
+    AutoencoderModule,
+    ReconstructionLoss,
+    canonical_activation,
+    corrupt,
+)
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
+from ..utils._layers import ActivationOptions
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._validation import check_layer_sizes
 
@@ -51,7 +57,8 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
     activation : str, default='relu'
         Activation of the hidden layers of the encoder and the decoder:
         'identity', 'logistic', 'tanh', 'relu', 'elu', 'leaky_relu', 'prelu',
-        'selu', 'gelu', 'silu' or 'mish'.
+        'selu', 'gelu', 'silu' or 'mish'; Keras' 'sigmoid', 'linear' and
+        'swish' are accepted for 'logistic', 'identity' and 'silu'.
 
     code_activation : str, default='identity'
         Activation of the code layer. A linear code uses its whole range: on
@@ -151,8 +158,8 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "code_activation": [StrOptions(set(ACTIVATIONS))],
+        "activation": [ActivationOptions()],
+        "code_activation": [ActivationOptions()],
         "loss": [StrOptions({"squared_error", "cross_entropy"})],
         "noise": [StrOptions({"gaussian", "masking"}), None],
         "noise_level": [Interval(Real, 0, None, closed="left")],
@@ -296,7 +303,8 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
 
     def _build_module(self) -> AutoencoderModule:
         sizes = self._layer_sizes()
-        if self.sparsity is not None and self.code_activation != "logistic":
+        logistic_code = canonical_activation(self.code_activation) == "logistic"
+        if self.sparsity is not None and not logistic_code:
             raise ValueError(
                 "sparsity sets the mean activation of the code units, which must "
                 "lie in (0, 1): set code_activation='logistic' (got "
@@ -347,7 +355,8 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
                     f"[{type(self).__name__}] pretraining layer {i + 1}/{len(sizes)}:"
                     f" {rows.shape[1]} -> {size} units"
                 )
-            upper_loss = "cross_entropy" if self.activation == "logistic" else None
+            logistic = canonical_activation(self.activation) == "logistic"
+            upper_loss = "cross_entropy" if logistic else None
             layer = clone(self).set_params(
                 hidden_layer_sizes=(size,),
                 code_activation=self.code_activation if top else self.activation,
@@ -378,9 +387,9 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         return [(layer.weight, layer.bias) for layer in self.net_.module_.encoder]
 
     def _encoder_activations(self) -> list[str]:
-        return [self.activation] * (len(self._layer_sizes()) - 1) + [
-            self.code_activation
-        ]
+        return [canonical_activation(self.activation)] * (
+            len(self._layer_sizes()) - 1
+        ) + [canonical_activation(self.code_activation)]
 
     # -- inference --------------------------------------------------------------------
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:

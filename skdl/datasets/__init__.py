@@ -20,6 +20,7 @@ from ._fetchers import (
     fetch_mnist,
     fetch_reuters,
 )
+from ._folder import load_image_folder
 from ._sentiment import load_sentiment_sentences
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "fetch_reuters",
     "get_data_home",
     "load_digit_sheet",
+    "load_image_folder",
     "load_sentiment_sentences",
 ]

@@ -1,6 +1,12 @@
 """``torch.nn.Module`` definitions used by skdl's estimators (no sklearn here)."""
 
-from ._activations import ACTIVATIONS, make_activation
+from ._activations import (
+    ACTIVATION_ALIASES,
+    ACTIVATIONS,
+    activation_hint,
+    canonical_activation,
+    make_activation,
+)
 from ._autoencoder import AutoencoderModule, ReconstructionLoss, corrupt, kl_sparsity
 from ._boltzmann import BoltzmannModule, EnergyGapLoss
 from ._cnn import CNNModule, conv_output_size
@@ -14,6 +20,7 @@ from ._hopfield import (
     dense_recall,
 )
 from ._language import NextTokenLoss, RecurrentLanguageModule, token_log_likelihoods
+from ._layers import INITIALIZERS, initialize_
 from ._losses import (
     AbsoluteError,
     BinaryHinge,
@@ -34,11 +41,20 @@ from ._lvq import (
 )
 from ._mlp import MLPModule, glorot_uniform_
 from ._rbm import RBM, ContrastiveDivergence, pseudo_likelihood
-from ._rnn import CELLS, POOLINGS, RecurrentEncoder, RecurrentModule, pool_steps
+from ._rnn import (
+    CELLS,
+    POOLINGS,
+    ConvSteps,
+    RecurrentEncoder,
+    RecurrentModule,
+    pool_steps,
+)
 
 __all__ = [
     "ACTIVATIONS",
+    "ACTIVATION_ALIASES",
     "CELLS",
+    "INITIALIZERS",
     "POOLINGS",
     "RBM",
     "STORAGE_RULES",
@@ -48,6 +64,7 @@ __all__ = [
     "BoltzmannModule",
     "CNNModule",
     "ContrastiveDivergence",
+    "ConvSteps",
     "EnergyGapLoss",
     "FocalLoss",
     "GANModule",
@@ -66,6 +83,8 @@ __all__ = [
     "RecurrentModule",
     "SquaredLogError",
     "UserLoss",
+    "activation_hint",
+    "canonical_activation",
     "capacity",
     "classic_energy",
     "classic_recall",
@@ -75,6 +94,7 @@ __all__ = [
     "dense_recall",
     "glorot_uniform_",
     "gradient_penalty",
+    "initialize_",
     "kl_sparsity",
     "make_activation",
     "pool_steps",

@@ -10,6 +10,7 @@ import numpy as np
 from torch import nn
 
 from ._activations import make_activation
+from ._layers import initialize_, per_layer_activations, per_layer_rates
 
 __all__ = ["CNNModule", "conv_output_size"]
 
@@ -64,6 +65,7 @@ def _same_padding(size, kernel_size, stride, dilation):
 
 
 def _per_layer(value, n_layers, name, allow_none=False):
+    """One positive int (or None) per layer from an int or a sequence of them."""
     values = [value] * n_layers if value is None or np.ndim(value) == 0 else list(value)
     if len(values) != n_layers:
         raise ValueError(
@@ -73,9 +75,80 @@ def _per_layer(value, n_layers, name, allow_none=False):
     for v in values:
         if v is None and allow_none:
             continue
-        if isinstance(v, bool) or not isinstance(v, Real) or int(v) != v or v < 1:
+        if not _is_size(v):
             raise ValueError(f"{name} must hold positive ints; got {value!r}.")
     return [None if v is None else int(v) for v in values]
+
+
+def _is_size(v) -> bool:
+    return not isinstance(v, bool) and isinstance(v, Real) and int(v) == v and v >= 1
+
+
+def _pair(entry, value, name, allow_none):
+    """``(height, width)`` from an int or a 2-tuple (or 2-list), or None."""
+    if entry is None and allow_none:
+        return None
+    if _is_size(entry):
+        return (int(entry), int(entry))
+    if (
+        isinstance(entry, Sequence | np.ndarray)
+        and not isinstance(entry, str)
+        and len(entry) == 2
+        and all(_is_size(v) for v in entry)
+    ):
+        return (int(entry[0]), int(entry[1]))
+    none = " or None (no pooling)" if allow_none else ""
+    raise ValueError(
+        f"{name} must hold positive ints or (height, width) pairs of them{none}; "
+        f"got {value!r}."
+    )
+
+
+def per_layer_shapes(value, n_layers: int, name: str, allow_none: bool = False):
+    """One ``(height, width)`` per conv layer, read as Keras users read it.
+
+    An int is a square size for every layer; a tuple is one ``(height, width)``
+    for every layer; a list (or a 1-D array) has one entry per conv layer, each an
+    int or a ``(height, width)`` tuple. With ``allow_none``, None (everywhere or
+    as an entry) means no layer there.
+
+    Examples
+    --------
+    >>> per_layer_shapes(3, 2, "kernel_size")
+    [(3, 3), (3, 3)]
+    >>> per_layer_shapes((3, 5), 2, "kernel_size")
+    [(3, 5), (3, 5)]
+    >>> per_layer_shapes([3, (1, 7)], 2, "kernel_size")
+    [(3, 3), (1, 7)]
+    """
+    if value is None and allow_none:
+        return [None] * n_layers
+    if isinstance(value, tuple):
+        if len(value) != 2 or not all(_is_size(v) for v in value):
+            if all(_is_size(v) or (v is None and allow_none) for v in value):
+                listed = list(value)
+                raise ValueError(
+                    f"{name}={value!r} is a tuple, which is one (height, width) "
+                    f"for every conv layer and so needs 2 entries. For one "
+                    f"{name} per conv layer, pass a list: {name}={listed!r}."
+                )
+            raise ValueError(
+                f"{name}={value!r} is a tuple, which is one (height, width) of "
+                "positive ints for every conv layer."
+            )
+        return [(int(value[0]), int(value[1]))] * n_layers
+    if isinstance(value, list) or (isinstance(value, np.ndarray) and value.ndim > 0):
+        entries = list(value)
+        if len(entries) != n_layers:
+            raise ValueError(
+                f"{name}={value!r} is a list, which has one entry per conv layer, "
+                f"but conv_filters has {n_layers} layers and the list "
+                f"{len(entries)} entries. Give {n_layers} entries, an int for "
+                f"every layer, or a tuple (height, width) for one rectangular "
+                "window on every layer."
+            )
+        return [_pair(entry, value, name, allow_none) for entry in entries]
+    return [_pair(value, value, name, allow_none)] * n_layers
 
 
 class CNNModule(nn.Sequential):
@@ -85,7 +158,9 @@ class CNNModule(nn.Sequential):
     The feature maps are then flattened (or averaged over space, with
     ``global_pooling``) and go through ``[(Dropout) -> Linear -> (BatchNorm1d)
     -> activation]`` per dense layer and a final ``(Dropout) -> Linear`` that
-    returns logits. Layers use PyTorch's default initialisation.
+    returns logits. With ``conv_dropout``, a ``Dropout`` ends each conv block.
+    Layers use PyTorch's default initialisation unless ``kernel_initializer``
+    names another.
 
     Parameters
     ----------
@@ -95,28 +170,44 @@ class CNNModule(nn.Sequential):
         Number of logits.
     conv_filters : sequence of int, default=(32, 64)
         Output channels of each conv layer.
-    kernel_size, strides, dilation : int or sequence of int, default=3, 1, 1
-        Square kernel size, stride and dilation, for all conv layers or per layer.
+    kernel_size, strides, dilation : int, tuple or list, default=3, 1, 1
+        Kernel size, stride and dilation of the conv layers: an int is square and
+        for every layer, a tuple ``(height, width)`` is for every layer, a list
+        has one entry (an int or a tuple) per conv layer.
     padding : {'same', 'valid'}, default='same'
         'same' zero-pads so that a layer's output size is ``ceil(size / stride)``
         (extra padding at the bottom and right when it is odd, as in Keras);
         'valid' does not pad.
-    pool_size : int, sequence of (int or None), or None, default=2
-        Square pooling window (stride equal to the window) after each conv
-        layer; None or 1 skips pooling.
+    pool_size : int, tuple, list or None, default=2
+        Pooling window (stride equal to the window) after each conv layer, read
+        as ``kernel_size``; None or 1 skips pooling.
     pooling : {'max', 'avg'}, default='max'
         Pooling operation.
     batch_norm : bool, default=False
         Batch normalisation after each conv and dense linear layer (those then
         have no bias).
-    activation : str, default='relu'
-        Name of the hidden activation (see ``skdl.modules.ACTIVATIONS``).
-    dropout : float, default=0.0
-        Dropout probability before each fully connected layer.
+    activation : str or sequence of str, default='relu'
+        Name of the hidden activation (see ``skdl.modules.ACTIVATIONS``), or one
+        per conv layer then one per dense layer.
+    dropout : float or sequence of float, default=0.0
+        Dropout probability before each fully connected layer, or one per
+        fully connected layer (the dense layers, then the output layer).
     dense_layers : sequence of int, default=(128,)
         Width of each hidden fully connected layer.
     global_pooling : bool, default=False
         Average each feature map over space instead of flattening it.
+    conv_dropout : float or sequence of float, default=0.0
+        Dropout probability after each conv block (after its pooling), or one
+        per conv layer.
+    pool_strides : int, tuple, list or None, default=None
+        Step of the pooling windows, read as ``kernel_size``; None steps by the
+        window (non-overlapping pooling).
+    use_bias : bool, default=True
+        Whether the conv and hidden dense layers have a bias (not with
+        ``batch_norm``, whose shift replaces it; the output layer always has one).
+    kernel_initializer : str or None, default=None
+        How the conv and linear layers start (see
+        :func:`skdl.modules.initialize_`); None keeps PyTorch's default.
 
     Attributes
     ----------
@@ -138,34 +229,55 @@ class CNNModule(nn.Sequential):
         input_shape: tuple[int, int, int],
         n_outputs: int,
         conv_filters: Sequence[int] = (32, 64),
-        kernel_size: int | Sequence[int] = 3,
-        strides: int | Sequence[int] = 1,
+        kernel_size=3,
+        strides=1,
         padding: str = "same",
-        dilation: int | Sequence[int] = 1,
-        pool_size: int | Sequence[int | None] | None = 2,
+        dilation=1,
+        pool_size=2,
         pooling: str = "max",
         batch_norm: bool = False,
-        activation: str = "relu",
-        dropout: float = 0.0,
+        activation: str | Sequence[str] = "relu",
+        dropout: float | Sequence[float] = 0.0,
         dense_layers: Sequence[int] = (128,),
         global_pooling: bool = False,
+        conv_dropout: float | Sequence[float] = 0.0,
+        pool_strides=None,
+        use_bias: bool = True,
+        kernel_initializer: str | None = None,
     ):
         filters = _per_layer(list(conv_filters), len(conv_filters), "conv_filters")
         n = len(filters)
-        kernels = _per_layer(kernel_size, n, "kernel_size")
-        strides = _per_layer(strides, n, "strides")
-        dilations = _per_layer(dilation, n, "dilation")
-        pools = _per_layer(pool_size, n, "pool_size", allow_none=True)
+        dense = _per_layer(list(dense_layers), len(dense_layers), "dense_layers")
+        kernels = per_layer_shapes(kernel_size, n, "kernel_size")
+        strides = per_layer_shapes(strides, n, "strides")
+        dilations = per_layer_shapes(dilation, n, "dilation")
+        pools = per_layer_shapes(pool_size, n, "pool_size", allow_none=True)
+        pool_steps = per_layer_shapes(pool_strides, n, "pool_strides", allow_none=True)
+        activations = per_layer_activations(
+            activation,
+            n + len(dense),
+            "activation",
+            f"hidden layers ({n} conv layers, then {len(dense)} dense layers)",
+        )
+        rates = per_layer_rates(
+            dropout,
+            len(dense) + 1,
+            "dropout",
+            f"fully connected layers ({len(dense)} dense layers and the output "
+            "layer; each entry is the dropout before one)",
+        )
+        conv_rates = per_layer_rates(conv_dropout, n, "conv_dropout", "conv layers")
         pool_class = nn.MaxPool2d if pooling == "max" else nn.AvgPool2d
+        bias = use_bias and not batch_norm
         channels, height, width = input_shape
         features: list[nn.Module] = []
-        for i, (out_channels, k, s, d, p) in enumerate(
-            zip(filters, kernels, strides, dilations, pools, strict=True)
+        for i, (out_channels, k, s, d, p, step) in enumerate(
+            zip(filters, kernels, strides, dilations, pools, pool_steps, strict=True)
         ):
             shape = (height, width)
             if padding == "same":
                 (top, bottom), (left, right) = (
-                    _same_padding(size, k, s, d) for size in shape
+                    _same_padding(*axis) for axis in zip(shape, k, s, d, strict=True)
                 )
                 if (top, left) != (bottom, right):
                     features.append(nn.ZeroPad2d((left, right, top, bottom)))
@@ -173,19 +285,28 @@ class CNNModule(nn.Sequential):
                 pad = (top, left)
             else:
                 pad = (0, 0)
-            height, width = (conv_output_size(x, k, s, padding, d) for x in shape)
-            _check_size(shape, (height, width), f"conv layer {i + 1}")
-            features.append(
-                nn.Conv2d(channels, out_channels, k, s, pad, d, bias=not batch_norm)
+            height, width = (
+                conv_output_size(size, k_, s_, padding, d_)
+                for size, k_, s_, d_ in zip(shape, k, s, d, strict=True)
             )
+            _check_size(shape, (height, width), f"conv layer {i + 1}")
+            conv = nn.Conv2d(channels, out_channels, k, s, pad, d, bias=bias)
+            initialize_(conv, kernel_initializer, activations[i])
+            features.append(conv)
             if batch_norm:
                 features.append(nn.BatchNorm2d(out_channels))
-            features.append(make_activation(activation))
-            if p is not None and p > 1:
+            features.append(make_activation(activations[i]))
+            if p is not None and p != (1, 1):
+                step = p if step is None else step
                 shape = (height, width)
-                height, width = (conv_output_size(x, p, p) for x in shape)
+                height, width = (
+                    conv_output_size(x, size, stride)
+                    for x, size, stride in zip(shape, p, step, strict=True)
+                )
                 _check_size(shape, (height, width), f"pooling after conv layer {i + 1}")
-                features.append(pool_class(p))
+                features.append(pool_class(p, step))
+            if conv_rates[i] > 0:
+                features.append(nn.Dropout(conv_rates[i]))
             channels = out_channels
         feature_shape = (channels, height, width)
         if global_pooling:
@@ -194,17 +315,23 @@ class CNNModule(nn.Sequential):
         else:
             head = [nn.Flatten()]
             width_in = channels * height * width
-        for size in _per_layer(list(dense_layers), len(dense_layers), "dense_layers"):
-            if dropout > 0:
-                head.append(nn.Dropout(dropout))
-            head.append(nn.Linear(width_in, size, bias=not batch_norm))
+        for j, size in enumerate(dense):
+            if rates[j] > 0:
+                head.append(nn.Dropout(rates[j]))
+            linear = nn.Linear(width_in, size, bias=bias)
+            initialize_(linear, kernel_initializer, activations[n + j])
+            head.append(linear)
             if batch_norm:
                 head.append(nn.BatchNorm1d(size))
-            head.append(make_activation(activation))
+            head.append(make_activation(activations[n + j]))
             width_in = size
-        if dropout > 0:
-            head.append(nn.Dropout(dropout))
-        head.append(nn.Linear(width_in, n_outputs))
+        if rates[-1] > 0:
+            head.append(nn.Dropout(rates[-1]))
+        output = nn.Linear(width_in, n_outputs)
+        initialize_(
+            output, kernel_initializer, activations[-1] if activations else "relu"
+        )
+        head.append(output)
         super().__init__(*features, *head)
         self.feature_shape = feature_shape
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-import torch
 from torch import nn
 
 from ._activations import make_activation
+from ._layers import initialize_, per_layer_activations, per_layer_rates
 
 __all__ = ["MLPModule", "glorot_uniform_"]
 
@@ -27,11 +26,7 @@ def glorot_uniform_(linear: nn.Linear, activation: str) -> None:
     >>> bool(layer.weight.abs().max() <= 1.0)
     True
     """
-    factor = 2.0 if activation == "logistic" else 6.0
-    bound = math.sqrt(factor / (linear.in_features + linear.out_features))
-    with torch.no_grad():
-        linear.weight.uniform_(-bound, bound)
-        linear.bias.uniform_(-bound, bound)
+    initialize_(linear, "glorot_uniform", activation)
 
 
 class MLPModule(nn.Sequential):
@@ -48,17 +43,33 @@ class MLPModule(nn.Sequential):
         Width of each hidden layer.
     n_outputs : int
         Width of the output layer.
-    activation : str, default='relu'
-        Name of the hidden activation (see ``skdl.modules.ACTIVATIONS``).
-    dropout : float, default=0.0
-        Dropout probability after each hidden activation.
+    activation : str or sequence of str, default='relu'
+        Name of the hidden activation (see ``skdl.modules.ACTIVATIONS``), or one
+        name per hidden layer.
+    dropout : float or sequence of float, default=0.0
+        Dropout probability after each hidden activation, or one per hidden layer.
     batch_norm : bool, default=False
         Add ``BatchNorm1d`` between each hidden linear layer and its activation.
+    use_bias : bool, default=True
+        Whether the hidden linear layers have a bias (the output layer always
+        has one).
+    kernel_initializer : str or None, default='glorot_uniform'
+        How the linear layers start (see :func:`skdl.modules.initialize_`);
+        'glorot_uniform' is scikit-learn's initialisation, None PyTorch's.
 
     Examples
     --------
     >>> import torch
-    >>> module = MLPModule(4, (8, 8), 3)
+    >>> module = MLPModule(4, (8, 8), 3, activation=["tanh", "relu"], dropout=[0.5, 0])
+    >>> module
+    MLPModule(
+      (0): Linear(in_features=4, out_features=8, bias=True)
+      (1): Tanh()
+      (2): Dropout(p=0.5, inplace=False)
+      (3): Linear(in_features=8, out_features=8, bias=True)
+      (4): ReLU()
+      (5): Linear(in_features=8, out_features=3, bias=True)
+    )
     >>> module(torch.zeros(5, 4)).shape
     torch.Size([5, 3])
     """
@@ -68,24 +79,37 @@ class MLPModule(nn.Sequential):
         n_features: int,
         hidden_layer_sizes: Sequence[int],
         n_outputs: int,
-        activation: str = "relu",
-        dropout: float = 0.0,
+        activation: str | Sequence[str] = "relu",
+        dropout: float | Sequence[float] = 0.0,
         batch_norm: bool = False,
+        use_bias: bool = True,
+        kernel_initializer: str | None = "glorot_uniform",
     ):
+        n_hidden = len(hidden_layer_sizes)
+        activations = per_layer_activations(
+            activation, n_hidden, "activation", "hidden layers"
+        )
+        rates = per_layer_rates(dropout, n_hidden, "dropout", "hidden layers")
         layers: list[nn.Module] = []
         width = n_features
-        for size in hidden_layer_sizes:
-            linear = nn.Linear(width, size)
-            glorot_uniform_(linear, activation)
+        for size, name, rate in zip(
+            hidden_layer_sizes, activations, rates, strict=True
+        ):
+            linear = nn.Linear(width, size, bias=use_bias)
+            initialize_(linear, kernel_initializer, name)
             layers.append(linear)
             if batch_norm:
                 layers.append(nn.BatchNorm1d(size))
-            layers.append(make_activation(activation))
-            if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+            layers.append(make_activation(name))
+            if rate > 0:
+                layers.append(nn.Dropout(rate))
             width = size
         output = nn.Linear(width, n_outputs)
-        glorot_uniform_(output, activation)
+        # scikit-learn scales the output layer's weights by the hidden activation
+        last = activation if isinstance(activation, str) else (activations or ["relu"])
+        initialize_(
+            output, kernel_initializer, last if isinstance(last, str) else last[-1]
+        )
         layers.append(output)
         super().__init__(*layers)
 

@@ -20,7 +20,14 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from ._mlp import MLPModule
 
-__all__ = ["CELLS", "POOLINGS", "RecurrentEncoder", "RecurrentModule", "pool_steps"]
+__all__ = [
+    "CELLS",
+    "POOLINGS",
+    "ConvSteps",
+    "RecurrentEncoder",
+    "RecurrentModule",
+    "pool_steps",
+]
 
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 POOLINGS = ("last", "max", "mean")
@@ -205,6 +212,91 @@ def pool_steps(
     return total / lengths.unsqueeze(1).to(outputs.dtype)
 
 
+class ConvSteps(nn.Module):
+    """Conv1D blocks over the time steps of right-padded sequences.
+
+    Each block is ``Conv1d (same padding) -> ReLU -> (MaxPool1d)``, Keras'
+    ``Conv1D(filters, kernel_size, padding="same", activation="relu")`` then
+    ``MaxPooling1D(pool_size)``. Padding never reaches a real step: the input is
+    zeroed past each sequence's length before every convolution (what an
+    unpadded sequence's zero padding gives), pooling ignores the padded steps,
+    and a pooled sequence keeps ``ceil(length / pool_size)`` steps, so the
+    outputs at real steps do not depend on how the batch was padded.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per step.
+    conv_filters : sequence of int
+        Output channels of each conv layer.
+    kernel_size : int or sequence of int, default=3
+        Kernel length, for every layer or one per layer.
+    pool_size : int, sequence of (int or None), or None, default=None
+        Max-pooling window (and stride) after each layer; None or 1: none.
+
+    Examples
+    --------
+    >>> import torch
+    >>> conv = ConvSteps(3, [8, 4], kernel_size=5, pool_size=2)
+    >>> out, lengths = conv(torch.zeros(2, 9, 3), torch.tensor([9, 4]))
+    >>> out.shape, lengths.tolist()
+    (torch.Size([2, 3, 4]), [3, 1])
+    """
+
+    def __init__(self, input_size, conv_filters, kernel_size=3, pool_size=None):
+        super().__init__()
+        n = len(conv_filters)
+        kernels = _per_step_layer(kernel_size, n, "kernel_size", allow_none=False)
+        pools = _per_step_layer(pool_size, n, "pool_size", allow_none=True)
+        self.convs = nn.ModuleList()
+        self.pool_sizes = [1 if p is None else p for p in pools]
+        width = input_size
+        for filters, k in zip(conv_filters, kernels, strict=True):
+            self.convs.append(nn.Conv1d(width, filters, k, padding="same"))
+            width = filters
+        self.output_size = width
+
+    def forward(self, x, lengths=None):
+        """``(outputs, lengths)``: ``(batch, steps', filters)`` and the new lengths."""
+        for conv, pool in zip(self.convs, self.pool_sizes, strict=True):
+            if lengths is not None:
+                x = x * _step_mask(x, lengths).to(x.dtype)
+            x = torch.relu(conv(x.transpose(1, 2))).transpose(1, 2)
+            if pool > 1:
+                if lengths is not None:
+                    x = x.masked_fill(~_step_mask(x, lengths), float("-inf"))
+                x = nn.functional.max_pool1d(
+                    x.transpose(1, 2), pool, pool, ceil_mode=True
+                ).transpose(1, 2)
+                if lengths is not None:
+                    lengths = (lengths + pool - 1) // pool
+                    # windows wholly in the padding hold -inf: zero them
+                    x = x.masked_fill(~_step_mask(x, lengths), 0.0)
+        return x, lengths
+
+
+def _step_mask(x, lengths):
+    steps = torch.arange(x.shape[1], device=x.device)
+    return (steps < lengths.to(x.device).unsqueeze(1)).unsqueeze(2)
+
+
+def _per_step_layer(value, n_layers, name, allow_none):
+    values = (
+        [value] * n_layers if value is None or isinstance(value, int) else list(value)
+    )
+    if len(values) != n_layers:
+        raise ValueError(
+            f"{name}={value!r} has {len(values)} entries, but conv_filters has "
+            f"{n_layers} layers: give one value per conv layer, or a single int."
+        )
+    for v in values:
+        if v is None and allow_none:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must hold positive ints; got {value!r}.")
+    return values
+
+
 class RecurrentModule(nn.Module):
     """Embedding (optional) -> recurrent encoder -> pooling -> dense head.
 
@@ -218,8 +310,8 @@ class RecurrentModule(nn.Module):
         Width of the output layer (logits or regression outputs).
     num_layers : int, default=1
         Stacked recurrent layers.
-    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
-        Recurrent unit.
+    cell : {'lstm', 'gru', 'rnn'} or None, default='lstm'
+        Recurrent unit; None for none (see ``flatten_length``).
     bidirectional : bool, default=False
         Read each sequence in both directions.
     dropout : float, default=0.0
@@ -238,6 +330,18 @@ class RecurrentModule(nn.Module):
     pack : bool or None, default=None
         Run the recurrent layers on packed sequences; None packs on CUDA only.
         Outputs are the same either way.
+    conv_filters : sequence of int, default=()
+        Conv1D blocks (:class:`ConvSteps`) between the input (or embedding)
+        and the recurrent layers; none by default.
+    kernel_size : int or sequence of int, default=3
+        Kernel length of the conv layers.
+    pool_size : int, sequence of (int or None), or None, default=None
+        Max pooling after the conv layers.
+    flatten_length : int or None, default=None
+        With ``cell=None``: no recurrent layers; the token ids are right-padded
+        to this many steps, embedded (and convolved) and flattened into the
+        dense layers, Keras' ``Embedding -> Flatten -> Dense`` model. Needs
+        ``vocabulary_size``.
 
     Examples
     --------
@@ -262,6 +366,10 @@ class RecurrentModule(nn.Module):
         dense_layers: Sequence[int] = (),
         vocabulary_size: int | None = None,
         pack: bool | None = None,
+        conv_filters: Sequence[int] = (),
+        kernel_size=3,
+        pool_size=None,
+        flatten_length: int | None = None,
     ):
         super().__init__()
         self.embedding = None
@@ -276,23 +384,57 @@ class RecurrentModule(nn.Module):
             if dropout > 0 and vocabulary_size is not None
             else nn.Identity()
         )
-        self.encoder = RecurrentEncoder(
-            input_size, hidden_size, num_layers, cell, bidirectional, dropout
+        self.conv = (
+            ConvSteps(input_size, list(conv_filters), kernel_size, pool_size)
+            if len(conv_filters)
+            else None
         )
+        encoder_input = input_size if self.conv is None else self.conv.output_size
+        self.flatten_length = None
+        if cell is None:
+            if flatten_length is None or vocabulary_size is None:
+                raise ValueError(
+                    "cell=None flattens a fixed number of embedded tokens into the "
+                    "dense layers: it needs token ids (vocabulary_size) and their "
+                    "number (flatten_length, an estimator's max_length)."
+                )
+            self.flatten_length = flatten_length
+            self.encoder = None
+            steps = flatten_length
+            for pool in [] if self.conv is None else self.conv.pool_sizes:
+                steps = -(-steps // pool)
+            head_input = encoder_input * steps
+        else:
+            self.encoder = RecurrentEncoder(
+                encoder_input, hidden_size, num_layers, cell, bidirectional, dropout
+            )
+            head_input = self.encoder.output_size
         self.pooling = pooling
         self.pack = pack
-        self.head = MLPModule(
-            self.encoder.output_size, dense_layers, n_outputs, dropout=dropout
-        )
+        self.head = MLPModule(head_input, dense_layers, n_outputs, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (or regression outputs) of shape ``(batch, n_outputs)``."""
         lengths = None
+        if self.flatten_length is not None:  # right-pad the ids to the fixed length
+            if x.shape[1] > self.flatten_length:
+                raise ValueError(
+                    f"Got sequences of {x.shape[1]} tokens; this network flattens "
+                    f"{self.flatten_length}."
+                )
+            x = nn.functional.pad(x, (0, self.flatten_length - x.shape[1]))
         if self.embedding is not None:
             # right padding with id 0: the real steps are the non-zero ids; an
             # empty sequence is read as one padding step
             lengths = (x != 0).sum(dim=1).clamp(min=1)
             x = self.embedding_dropout(self.embedding(x))
+        if self.conv is not None:
+            x, lengths = self.conv(x, lengths)
+        if self.encoder is None:
+            if lengths is not None:  # steps past the text: zero, whatever the batch
+                steps = torch.arange(x.shape[1], device=x.device)
+                x = x * (steps < lengths.unsqueeze(1)).unsqueeze(2).to(x.dtype)
+            return self.head(x.flatten(1))
         pack = x.is_cuda if self.pack is None else self.pack
         outputs = self.encoder(x, lengths, pack=pack)
         pooled = pool_steps(outputs, lengths, self.pooling, self.encoder.bidirectional)

@@ -5,7 +5,7 @@ from .._lazy import attach
 __getattr__, __dir__, __all__ = attach(
     __name__,
     {
-        "_cnn": ["CNNClassifier"],
+        "_cnn": ["CNNClassifier", "CNNRegressor"],
         "_mlp": ["MLPClassifier", "MLPRegressor"],
         "_rbm": ["DBNTransformer", "RBMTransformer"],
         "_recurrent": ["LSTMClassifier", "LSTMRegressor"],

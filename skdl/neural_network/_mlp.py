@@ -21,8 +21,9 @@ from ..base import (
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
-from ..modules import ACTIVATIONS, MLPModule
+from ..modules import INITIALIZERS, MLPModule, canonical_activation
 from ..utils._docstrings import fill_doc
+from ..utils._layers import ActivationOptions
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._validation import check_layer_sizes
 from ._rbm import DBNTransformer, RBMTransformer
@@ -47,9 +48,11 @@ class _BaseMLP(BaseTorchEstimator):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "activation": [ActivationOptions(), list, tuple],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
         "batch_norm": ["boolean"],
+        "use_bias": ["boolean"],
+        "kernel_initializer": [StrOptions(set(INITIALIZERS)), None],
         "pretrain": [
             None,
             RBMTransformer,
@@ -72,6 +75,8 @@ class _BaseMLP(BaseTorchEstimator):
             activation=self.activation,
             dropout=self.dropout,
             batch_norm=self.batch_norm,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
         )
 
     def _initialize_module(self, module: MLPModule, train) -> None:
@@ -98,15 +103,28 @@ class _BaseMLP(BaseTorchEstimator):
                 f"hidden_layer_sizes is {tuple(self._hidden_sizes())}; give both "
                 "the same sizes."
             )
+        if not self.use_bias:
+            raise ValueError(
+                "pretrain gives each hidden layer a bias, but use_bias=False "
+                "builds them without one; set use_bias=True to pretrain."
+            )
         activations = pretrain._encoder_activations()
-        if len(set(activations)) > 1:
+        if not isinstance(self.activation, str):
+            mine = [canonical_activation(name) for name in self.activation]
+            if mine != activations:
+                raise ValueError(
+                    f"pretrain's hidden units are {tuple(activations)}, but "
+                    f"activation={self.activation!r}; give the hidden layers the "
+                    f"activations of pretrain's layers: activation={activations!r}."
+                )
+        elif len(set(activations)) > 1:
             raise ValueError(
                 f"pretrain's layers use the activations {tuple(activations)}, but "
                 "the hidden layers of this network share one; give every layer of "
                 "pretrain the same (for an autoencoder, code_activation equal to "
                 "activation)."
             )
-        if activations[0] != self.activation:
+        elif activations[0] != canonical_activation(self.activation):
             raise ValueError(
                 f"pretrain's hidden units are {activations[0]!r}; set activation="
                 f"{activations[0]!r} (got {self.activation!r})."
@@ -157,7 +175,15 @@ class _BaseMLP(BaseTorchEstimator):
     def _layer_arrays(self, name: str) -> list[np.ndarray]:
         """The weights (``coefs_``) or biases (``intercepts_``) of each layer."""
         arrays = [
-            (layer.weight.T if name == "coefs_" else layer.bias).detach().cpu()
+            (
+                layer.weight.T
+                if name == "coefs_"
+                else layer.weight.new_zeros(layer.out_features)
+                if layer.bias is None
+                else layer.bias
+            )
+            .detach()
+            .cpu()
             for layer in self._linear_layers()
         ]
         arrays = [tensor.numpy().copy() for tensor in arrays]
@@ -174,10 +200,23 @@ class _BaseMLP(BaseTorchEstimator):
                 f"{name} takes one array per layer: {len(layers)} arrays, got "
                 f"{len(arrays)}."
             )
-        targets = [layer.weight if name == "coefs_" else layer.bias for layer in layers]
+        targets = [
+            layer.weight
+            if name == "coefs_"
+            else layer.weight.new_zeros(layer.out_features)
+            if layer.bias is None
+            else layer.bias
+            for layer in layers
+        ]
         values = []
         for index, (array, target) in enumerate(zip(arrays, targets, strict=True)):
             array = np.asarray(array, dtype=np.float64)
+            if name == "intercepts_" and layers[index].bias is None and array.any():
+                raise ValueError(
+                    f"intercepts_[{index}] belongs to a layer without a bias "
+                    "(use_bias=False): it can only be zeros. Refit with "
+                    "use_bias=True to learn biases."
+                )
             if name == "coefs_":
                 array = array.T
             expected = tuple(target.shape[::-1] if name == "coefs_" else target.shape)
@@ -266,10 +305,11 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     hidden_layer_sizes : array-like of int or int, default=(100,)
         Width of each hidden layer.
 
-    activation : str, default='relu'
+    activation : str or list of str, default='relu'
         Hidden activation: 'identity', 'logistic', 'tanh', 'relu' (as in
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
-        'mish'.
+        'mish'. Keras' names 'sigmoid', 'linear' and 'swish' are accepted for
+        'logistic', 'identity' and 'silu'. A list gives one per hidden layer.
 
     ${network_training_parameters}
 
@@ -277,11 +317,25 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
 
     ${optimizer_options_parameters}
 
-    dropout : float, default=0.0
-        Dropout probability after each hidden activation (training only).
+    dropout : float or array-like of float, default=0.0
+        Dropout probability after each hidden activation (training only), or a
+        list with one probability per hidden layer.
 
     batch_norm : bool, default=False
         Batch normalisation between each hidden linear layer and its activation.
+
+    use_bias : bool, default=True
+        Whether the hidden layers have a bias; the output layer always has one.
+        ``intercepts_`` holds zeros for the layers without.
+
+    kernel_initializer : str or None, default='glorot_uniform'
+        How the weights start, by Keras' names: 'glorot_uniform' (scikit-learn's
+        initialisation: weights and biases uniform in ``+-sqrt(6 / (fan_in +
+        fan_out))``, 2 instead of 6 for 'logistic' layers), 'glorot_normal',
+        'he_uniform', 'he_normal' (for ReLU layers), 'lecun_uniform',
+        'lecun_normal' (for SELU), 'orthogonal' or 'zeros', all of these with
+        zero biases; None keeps PyTorch's default. See
+        :func:`skdl.modules.initialize_`.
 
     ${pretrain_parameter}
 
@@ -386,6 +440,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         max_fun=15000,
         dropout=0.0,
         batch_norm=False,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
         pretrain=None,
         loss="log_loss",
         one_hot=False,
@@ -428,6 +484,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.max_fun = max_fun
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
         self.pretrain = pretrain
         self.loss = loss
         self.one_hot = one_hot
@@ -486,10 +544,11 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
     hidden_layer_sizes : array-like of int or int, default=(100,)
         Width of each hidden layer.
 
-    activation : str, default='relu'
+    activation : str or list of str, default='relu'
         Hidden activation: 'identity', 'logistic', 'tanh', 'relu' (as in
         scikit-learn), or 'elu', 'leaky_relu', 'prelu', 'selu', 'gelu', 'silu',
-        'mish'.
+        'mish'. Keras' names 'sigmoid', 'linear' and 'swish' are accepted for
+        'logistic', 'identity' and 'silu'. A list gives one per hidden layer.
 
     ${network_training_parameters}
 
@@ -497,11 +556,25 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     ${optimizer_options_parameters}
 
-    dropout : float, default=0.0
-        Dropout probability after each hidden activation (training only).
+    dropout : float or array-like of float, default=0.0
+        Dropout probability after each hidden activation (training only), or a
+        list with one probability per hidden layer.
 
     batch_norm : bool, default=False
         Batch normalisation between each hidden linear layer and its activation.
+
+    use_bias : bool, default=True
+        Whether the hidden layers have a bias; the output layer always has one.
+        ``intercepts_`` holds zeros for the layers without.
+
+    kernel_initializer : str or None, default='glorot_uniform'
+        How the weights start, by Keras' names: 'glorot_uniform' (scikit-learn's
+        initialisation: weights and biases uniform in ``+-sqrt(6 / (fan_in +
+        fan_out))``, 2 instead of 6 for 'logistic' layers), 'glorot_normal',
+        'he_uniform', 'he_normal' (for ReLU layers), 'lecun_uniform',
+        'lecun_normal' (for SELU), 'orthogonal' or 'zeros', all of these with
+        zero biases; None keeps PyTorch's default. See
+        :func:`skdl.modules.initialize_`.
 
     ${pretrain_parameter}
 
@@ -594,6 +667,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         max_fun=15000,
         dropout=0.0,
         batch_norm=False,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
         pretrain=None,
         device="cpu",
         precision="float32",
@@ -634,6 +709,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.max_fun = max_fun
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
         self.pretrain = pretrain
         self.device = device
         self.precision = precision

@@ -48,6 +48,9 @@ class _BaseRecurrent(BaseTorchEstimator):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pooling": [StrOptions(set(POOLINGS))],
         "dense_layers": [tuple, list],
+        "conv_filters": [tuple, list],
+        "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "pool_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
     }
 
     # a batch is (rows, steps, hidden) wide: keep inference batches moderate
@@ -66,7 +69,30 @@ class _BaseRecurrent(BaseTorchEstimator):
             "dropout": self.dropout,
             "pooling": self.pooling,
             "dense_layers": [int(w) for w in dense],
+            "conv_filters": _conv_filters(self.conv_filters),
+            "kernel_size": _ints(self.kernel_size),
+            "pool_size": _ints(self.pool_size),
         }
+
+
+def _conv_filters(filters) -> list[int]:
+    if not all(
+        isinstance(w, Integral) and not isinstance(w, bool) and w >= 1 for w in filters
+    ):
+        raise ValueError(f"conv_filters must hold positive ints; got {filters!r}.")
+    return [int(w) for w in filters]
+
+
+def _ints(value):
+    """Plain ints (numpy ints too) for the module, as given otherwise."""
+    if isinstance(value, Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, tuple | list):
+        return [
+            int(v) if isinstance(v, Integral) and not isinstance(v, bool) else v
+            for v in value
+        ]
+    return value
 
 
 class _BaseSequenceModel(_BaseRecurrent):
@@ -271,6 +297,9 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         dropout=0.0,
         pooling="last",
         dense_layers=(),
+        conv_filters=(),
+        kernel_size=3,
+        pool_size=None,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -315,6 +344,9 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
         self.dropout = dropout
         self.pooling = pooling
         self.dense_layers = dense_layers
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -471,6 +503,9 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         dropout=0.0,
         pooling="last",
         dense_layers=(),
+        conv_filters=(),
+        kernel_size=3,
+        pool_size=None,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -513,6 +548,9 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
         self.dropout = dropout
         self.pooling = pooling
         self.dense_layers = dense_layers
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size

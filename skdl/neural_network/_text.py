@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from .._blocks import lazy_on_dask
 from .._sequences import TokenBatchingMixin, TokenRows
 from ..base import CLASSIFIER_LOSSES, TorchClassifierMixin
-from ..modules import RecurrentModule
+from ..modules import CELLS, RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
 from ..utils._text import TEXT_CONSTRAINTS, TokenizerMixin
@@ -69,6 +69,11 @@ class LSTMTextClassifier(
 
     max_length : int or None, default=None
         Keep at most this many tokens of each document (None keeps all).
+        With ``cell=None`` there are no recurrent layers: the ``max_length``
+        token vectors of each document (right-padded with zeros) are flattened
+        into ``dense_layers`` and the output, Keras' ``Embedding(input_length=
+        max_length) -> Flatten -> Dense`` model; ``hidden_size``,
+        ``num_layers``, ``bidirectional`` and ``pooling`` are then not used.
 
     truncating : {'pre', 'post'}, default='pre'
         With ``max_length``, drop tokens from the start ('pre', keeping the
@@ -153,6 +158,7 @@ class LSTMTextClassifier(
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         **TEXT_CONSTRAINTS,
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
+        "cell": [StrOptions(set(CELLS)), None],
         "truncating": [StrOptions({"pre", "post"})],
         "pretrained_embeddings": ["array-like", dict, None],
         "freeze_embeddings": ["boolean"],
@@ -169,6 +175,9 @@ class LSTMTextClassifier(
         dropout=0.3,
         pooling="max",
         dense_layers=(),
+        conv_filters=(),
+        kernel_size=3,
+        pool_size=None,
         analyzer="word",
         lowercase=True,
         token_pattern=r"(?u)\b\w\w+\b",
@@ -224,6 +233,9 @@ class LSTMTextClassifier(
         self.dropout = dropout
         self.pooling = pooling
         self.dense_layers = dense_layers
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.pool_size = pool_size
         self.analyzer = analyzer
         self.lowercase = lowercase
         self.token_pattern = token_pattern
@@ -387,6 +399,12 @@ class LSTMTextClassifier(
 
     # -- network --------------------------------------------------------------------
     def _build_module(self) -> RecurrentModule:
+        if self.cell is None and self.max_length is None:
+            raise ValueError(
+                "cell=None builds Keras' Embedding -> Flatten -> Dense model, which "
+                "flattens a fixed number of tokens: set max_length (e.g. "
+                "max_length=100), or choose a cell ('lstm', 'gru', 'rnn')."
+            )
         pretrained = self._pretrained_matrix()
         dim = self.embedding_dim if pretrained is None else pretrained.shape[1]
         module = RecurrentModule(
@@ -394,6 +412,7 @@ class LSTMTextClassifier(
             self.hidden_size,
             self.n_outputs_,
             vocabulary_size=len(self.vocabulary_) + _OOV + 1,
+            flatten_length=self.max_length if self.cell is None else None,
             **self._module_kwargs(),
         )
         weight = module.embedding.weight
@@ -457,7 +476,9 @@ class LSTMTextClassifier(
         return matrix
 
     def _example_input(self) -> torch.Tensor:
-        return torch.full((1, 12), _OOV, dtype=torch.int64)
+        # cell=None flattens exactly max_length tokens
+        steps = self.max_length if self.cell is None else 12
+        return torch.full((1, steps), _OOV, dtype=torch.int64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

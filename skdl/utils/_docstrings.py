@@ -291,7 +291,23 @@ pooling : {'last', 'max', 'mean'}, default='last'
     never enters the result.
 
 dense_layers : tuple of int, default=()
-    Widths of ReLU layers between the pooled vector and the output layer.""",
+    Widths of ReLU layers between the pooled vector and the output layer.
+
+conv_filters : tuple of int, default=()
+    Conv1D layers before the recurrent layers (Keras' ``Conv1D(filters,
+    kernel_size, padding="same", activation="relu")``, then
+    ``MaxPooling1D(pool_size)``): the output channels of each. They find
+    local patterns (n-grams in text) and, with pooling, shorten the sequences
+    the recurrent layers read. None by default. Padding never reaches the real
+    steps.
+
+kernel_size : int or list of int, default=3
+    Length of the conv kernels, for every conv layer or one per layer.
+
+pool_size : int, list of (int or None), or None, default=None
+    Max-pooling window (and stride) after each conv layer, or one per layer;
+    None or 1 skips pooling. A sequence of ``n`` steps keeps ``ceil(n /
+    pool_size)``.""",
     "sequence_attributes": """\
 input_shape_ : tuple of int
     Shape of one training sample: ``(n_timesteps, n_features)``, or
@@ -404,6 +420,131 @@ default='squared_error'
     or per element (see :class:`skdl.modules.UserLoss`). :func:`skdl.io.save`
     stores a loss given by name; a callable is a Python object, which
     :func:`skdl.io.load` asks for (``load(path, loss=...)``).""",
+    "cnn_parameters": """\
+conv_filters : array-like of int, default=(32, 64)
+    Output channels (filters) of each convolution layer; its length is the
+    number of conv blocks.
+
+kernel_size : int, tuple or list, default=3
+    Size of the conv kernels, read as Keras reads it: an int is a square
+    kernel for every conv layer, a tuple ``(height, width)`` one rectangular
+    kernel for every conv layer, and a list one entry (an int or a tuple)
+    per conv layer. So ``(3, 3)`` is a 3x3 kernel on every layer of any
+    depth, and ``[3, 5]`` a 3x3 then a 5x5 kernel on two layers.
+
+strides : int, tuple or list, default=1
+    Step of the convolutions, read as ``kernel_size``.
+
+padding : {'same', 'valid'}, default='same'
+    'same' zero-pads so that a conv layer outputs ``ceil(size / stride)``
+    pixels per side (as Keras); 'valid' does not pad and outputs
+    ``floor((size - dilation * (kernel_size - 1) - 1) / stride) + 1``.
+
+dilation : int, tuple or list, default=1
+    Spacing between kernel taps, read as ``kernel_size``.
+
+pool_size : int, tuple, list or None, default=2
+    Pooling window after the conv layers (its stride too), read as
+    ``kernel_size``; a list may hold None for a layer without pooling.
+    None or 1 skips pooling. Pooling outputs ``floor(size / pool_size)``
+    pixels per side.
+
+pooling : {'max', 'avg'}, default='max'
+    Max or average pooling.
+
+batch_norm : bool, default=False
+    Batch normalisation after each conv and hidden dense layer, before the
+    activation.
+
+activation : str or list of str, default='relu'
+    Hidden activation: 'identity', 'logistic', 'tanh', 'relu', 'elu',
+    'leaky_relu', 'prelu', 'selu', 'gelu', 'silu' or 'mish'; Keras' names
+    'sigmoid', 'linear' and 'swish' are accepted for 'logistic', 'identity'
+    and 'silu'. A list gives one per conv layer, then one per dense layer
+    (``len(conv_filters) + len(dense_layers)`` names).
+
+dropout : float or array-like of float, default=0.0
+    Dropout probability before each fully connected layer (training only),
+    or a list with one per fully connected layer: each dense layer, then
+    the output layer (``len(dense_layers) + 1`` entries).
+
+dense_layers : array-like of int, default=(128,)
+    Width of each hidden fully connected layer after the conv blocks.
+
+global_pooling : bool, default=False
+    Average each feature map over space (global average pooling) instead of
+    flattening the last conv block's output.
+
+conv_dropout : float or array-like of float, default=0.0
+    Dropout probability at the end of each conv block, after its pooling
+    (Keras' ``Conv2D, MaxPooling2D, Dropout``), or a list with one per conv
+    layer.
+
+pool_strides : int, tuple, list or None, default=None
+    Step of the pooling windows, read as ``kernel_size``; None steps by the
+    window (Keras' ``MaxPooling2D(strides=None)``). ``pool_size=3,
+    pool_strides=2`` pools overlapping 3x3 windows.
+
+use_bias : bool, default=True
+    Whether the conv and hidden dense layers have a bias (with
+    ``batch_norm``, they have none: the norm's shift replaces it). The
+    output layer always has one.
+
+kernel_initializer : str or None, default=None
+    How the conv and dense weights start, by Keras' names: 'glorot_uniform',
+    'glorot_normal', 'he_uniform', 'he_normal', 'lecun_uniform',
+    'lecun_normal', 'orthogonal' or 'zeros' (see
+    :func:`skdl.modules.initialize_`); None keeps PyTorch's default
+    (uniform in ``+-1/sqrt(fan_in)``).
+
+module : callable or None, default=None
+    Your own ``nn.Module`` class (or a function returning a module) to train
+    instead of the built-in stack; the architecture parameters above are then
+    ignored. A classifier calls it as ``module(n_classes=..., input_shape=(channels,
+    height, width))``, a regressor as ``module(n_outputs=..., input_shape=...)``;
+    its ``forward`` must map float tensors of shape ``(n, channels, height,
+    width)`` to ``(n, n_classes)`` logits or ``(n, n_outputs)`` predictions.
+    ``n_classes`` is the number of classes (2 for binary targets) or of labels
+    for multilabel targets; ``n_outputs`` the number of targets. Pass the class,
+    not an instance, so that every fit (and every clone) starts from fresh
+    weights.
+
+image_shape : tuple of int or 'auto', default='auto'
+    How to read flat 2-D rows: ``(height, width)``, ``(height, width,
+    channels)`` or, with ``data_format='channels_first'``, ``(channels,
+    height, width)``; one entry may be -1 (inferred from the row length).
+    'auto' reads rows as square grayscale images and raises otherwise.
+    Not used for 3-D and 4-D input.
+
+data_format : {'channels_last', 'channels_first'}, default='channels_last'
+    Layout of 4-D input: ``(n, height, width, channels)`` or ``(n, channels,
+    height, width)``; also the channel position in a 3-tuple
+    ``image_shape``.
+
+rescale : 'auto', float or None, default='auto'
+    Factor applied to the pixel values before the network sees them. It is
+    chosen at fit, kept in ``rescale_`` and applied to every image at
+    predict, whatever its dtype. 'auto' picks it from the dtype of the
+    training images: 1/255 for uint8 and 1/65535 for uint16 (their full
+    range onto [0, 1]), 1 (as given) for floats, signed ints and bool
+    (False is 0, True is 1). Since the same pixel values of another dtype
+    could then be meant at another scale, with 'auto' an image whose dtype
+    'auto' would scale by another factor than ``rescale_`` is an error
+    (uint8 images after float ones, float images after uint8 ones). A number
+    scales images of every dtype by it; None never rescales.
+
+augment : ImageAugmenter or None, default=None
+    Random augmentation of each training batch (see
+    :class:`~skdl.augmentation.ImageAugmenter`). Its draws are seeded by
+    this estimator's ``random_state``.""",
+    "cnn_attributes": """\
+image_shape_ : tuple of int
+    ``(height, width, channels)`` of the training images; inputs at predict
+    time must have this shape (or this many features per flat row).
+
+rescale_ : float
+    Factor by which the pixel values were multiplied at fit, and are at
+    predict (1.0: as given); see ``rescale``.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
     Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses

@@ -24,6 +24,13 @@ CHECK_PARAMS: dict[str, dict] = {
         "dense_layers": (16,),
         "max_iter": 100,
     },
+    "CNNRegressor": {
+        **_ONE_ROW,
+        "conv_filters": (4,),
+        "pool_size": None,
+        "dense_layers": (16,),
+        "max_iter": 100,
+    },
     # the checks feed real-valued features, which Bernoulli units reject (see
     # tests/neural_network/test_rbm.py for the Bernoulli path)
     "RBMTransformer": {
@@ -100,6 +107,10 @@ PER_CHECK_PARAMS["LVQClassifier"] = {
 }
 PER_CHECK_PARAMS["CNNClassifier"] = {
     "check_sample_weight_equivalence_on_dense_data": _FLOAT64,
+}
+PER_CHECK_PARAMS["CNNRegressor"] = {
+    "check_sample_weight_equivalence_on_dense_data": _FLOAT64,
+    "check_methods_subset_invariance": _FLOAT64,
 }
 
 # {estimator name: {check name: reason it is expected to fail}}

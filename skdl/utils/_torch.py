@@ -169,8 +169,15 @@ def torch_seeded(seed: int, device: torch.device) -> Iterator[None]:
 
 #: ``_parameter_constraints`` entry of every ``n_threads`` parameter (see
 #: :func:`torch_threads`): a positive int, -1 for every core, or None.
+class _CountNotBool(Interval):
+    """A count of at least 1 that is not a bool (``True`` is an Integral)."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool | np.bool_) and super().is_satisfied_by(val)
+
+
 N_THREADS_CONSTRAINT = [
-    Interval(Integral, 1, None, closed="left"),
+    _CountNotBool(Integral, 1, None, closed="left"),
     Options(Integral, {-1}),
     None,
 ]
@@ -203,10 +210,12 @@ class _ThreadSettings:
     def hold(self, n_threads: int):
         """Run the block with ``n_threads`` torch threads."""
         with self._lock:
-            if not self._blocks:
-                self._baseline = torch.get_num_threads()
-            self._blocks.append(n_threads)
+            baseline = torch.get_num_threads() if not self._blocks else None
+            # set first: a count torch refuses leaves no block behind
             torch.set_num_threads(n_threads)
+            if baseline is not None:
+                self._baseline = baseline
+            self._blocks.append(n_threads)
         try:
             yield
         finally:

@@ -285,9 +285,9 @@ def test_layers_follow_the_parameters():
         (3, 32, 32),
         5,
         conv_filters=(8, 16, 32),
-        kernel_size=(5, 3, 3),
-        strides=(1, 2, 1),
-        pool_size=(2, None, 2),
+        kernel_size=[5, 3, 3],
+        strides=[1, 2, 1],
+        pool_size=[2, None, 2],
         pooling="avg",
         batch_norm=True,
         activation="tanh",
@@ -318,10 +318,89 @@ def test_images_too_small_for_the_network(few_digits):
     clf = CNNClassifier((4, 4, 4), 4, padding="valid", pool_size=None, max_iter=1)
     with pytest.raises(ValueError, match="too small for this network: conv layer 3"):
         clf.fit(images, y)
+
+
+# -- kernel_size, strides, dilation, pool_size: int, tuple or list, as in Keras ------
+def _convs(module):
+    return [m for m in module if isinstance(m, nn.Conv2d)]
+
+
+def test_a_tuple_is_one_rectangular_window_for_every_layer():
+    # (3, 3) on four conv layers: a 3x3 kernel on each, not "2 entries"
+    module = CNNModule((1, 16, 16), 2, conv_filters=(4, 4, 4, 4), kernel_size=(3, 3))
+    assert [c.kernel_size for c in _convs(module)] == [(3, 3)] * 4
+    # (3, 5) on two layers: one 3x5 kernel on each, not 3 then 5
+    module = CNNModule(
+        (1, 12, 20),
+        2,
+        conv_filters=(4, 8),
+        kernel_size=(3, 5),
+        padding="valid",
+        pool_size=(1, 2),
+        strides=(1, 1),
+    )
+    assert [c.kernel_size for c in _convs(module)] == [(3, 5), (3, 5)]
+    # 12x20 -> conv 10x16 -> pool 10x8 -> conv 8x4 -> pool 8x2
+    assert module.feature_shape == (8, 8, 2)
+    assert module(torch.zeros(2, 1, 12, 20)).shape == (2, 2)
+
+
+def test_a_list_is_one_entry_per_layer():
+    module = CNNModule(
+        (1, 16, 16),
+        2,
+        conv_filters=(4, 8),
+        kernel_size=[3, (1, 5)],
+        strides=[1, (2, 1)],
+        dilation=[(2, 1), 1],
+        pool_size=[None, (2, 1)],
+    )
+    convs = _convs(module)
+    assert [c.kernel_size for c in convs] == [(3, 3), (1, 5)]
+    assert [c.stride for c in convs] == [(1, 1), (2, 1)]
+    assert [c.dilation for c in convs] == [(2, 1), (1, 1)]
+    # 'same' keeps 16x16, stride (2, 1): 8x16, pool (2, 1): 4x16
+    assert module.feature_shape == (8, 4, 16)
+    assert module(torch.zeros(3, 1, 16, 16)).shape == (3, 2)
+    # a 1-D array is a list
+    module = CNNModule((1, 8, 8), 2, conv_filters=(4, 4), kernel_size=np.array([3, 5]))
+    assert [c.kernel_size for c in _convs(module)] == [(3, 3), (5, 5)]
+
+
+def test_per_layer_errors_say_how_to_write_each_meaning(few_digits):
+    images, y = few_digits
     with pytest.raises(
-        ValueError, match="kernel_size=\\(3, 3\\) has 2 entries, but conv_filters has 3"
+        ValueError,
+        match=r"kernel_size=\(3, 3, 3\) is a tuple, which is one \(height, width\)"
+        r".*pass a list: kernel_size=\[3, 3, 3\]",
     ):
-        CNNClassifier((4, 4, 4), kernel_size=(3, 3), max_iter=1).fit(images, y)
+        CNNClassifier((4, 4, 4), kernel_size=(3, 3, 3), max_iter=1).fit(images, y)
+    with pytest.raises(
+        ValueError,
+        match=r"pool_size=\[2, 2\] is a list, which has one entry per conv layer, "
+        r"but conv_filters has 3 layers.*a tuple \(height, width\)",
+    ):
+        CNNClassifier((4, 4, 4), pool_size=[2, 2], max_iter=1).fit(images, y)
+    with pytest.raises(ValueError, match="strides must hold positive ints"):
+        CNNClassifier((4, 4), strides=[1, (2, 0)], max_iter=1).fit(images, y)
+    with pytest.raises(ValueError, match=r"a tuple, which is one \(height, width\) of"):
+        CNNClassifier((4, 4), dilation=(1, 0), max_iter=1).fit(images, y)
+    # the failed fits changed nothing
+    clf = CNNClassifier((4, 4), kernel_size=(3, 3, 3), max_iter=1)
+    with pytest.raises(ValueError):
+        clf.fit(images, y)
+    assert not hasattr(clf, "net_") and clf.kernel_size == (3, 3, 3)
+
+
+def test_rectangular_kernels_train():
+    X, y = load_digits(return_X_y=True)
+    X = X.reshape(-1, 8, 8)
+    clf = CNNClassifier(
+        **{**SMALL, "max_iter": 10}, kernel_size=(3, 1), learning_rate_init=0.01
+    )
+    clf.fit(X[:300], y[:300])
+    assert [c.kernel_size for c in _convs(clf.net_.module_)] == [(3, 1), (3, 1)]
+    assert clf.score(X[300:600], y[300:600]) > 0.6  # 0.69; chance is 0.1
 
 
 def test_summary_shows_the_layers(few_digits, capsys):

@@ -40,7 +40,11 @@ def _expit(x):
 # -- the module ---------------------------------------------------------------------
 def test_rbm_module_shapes():
     rbm = RBM(7, 5, "gaussian", n_chains=3)
-    rbm.reset_parameters()
+    # seeded: the std of 35 draws strays past 30% of 0.01 in about 1% of states
+    # of the global generator, which the tests run before leave as they happen
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        rbm.reset_parameters()
     v = torch.randn(4, 7)
     assert rbm(v).shape == (4, 5)
     assert rbm.visible_mean(torch.ones(4, 5)).shape == (4, 7)

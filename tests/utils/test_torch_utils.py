@@ -122,3 +122,25 @@ def test_concurrent_rbm_transforms_leave_the_thread_pools_as_they_were():
         np.testing.assert_array_equal(out, expected)
     assert torch.get_num_threads() == torch_before
     assert [pool["num_threads"] for pool in threadpool_info()] == pools_before
+
+
+def test_a_refused_thread_count_leaves_no_block_behind():
+    # torch refuses a bool; the block must not stay registered, or every later
+    # block would restore that value on leaving and fail
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError), torch_threads(True):
+        pass
+    with torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
+def test_n_threads_must_be_a_count_not_a_bool():
+    from sklearn.datasets import load_iris
+
+    from skdl import MLPClassifier
+    from skdl.utils._sklearn import InvalidParameterError
+
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(InvalidParameterError, match="'n_threads' parameter"):
+        MLPClassifier(n_threads=True, max_iter=1).fit(X, y)
