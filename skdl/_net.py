@@ -549,10 +549,13 @@ class SkdlNet(NeuralNet):
         losses, sizes, rights, totals = [], [], [], []
         outputs = [] if not training else None
         # the training accuracy costs a few kernel calls per batch (8% of a
-        # small MLP's step): it is recorded beside a validation score only
+        # small MLP's step): it is recorded beside a validation score only, and
+        # not in a data-parallel fit, whose epoch loss spans every process
         count_right = (
             self.train_score_fn
-            if training and getattr(self, "scores_training_", False)
+            if training
+            and getattr(self, "scores_training_", False)
+            and self.data_parallel is None
             else None
         )
         for batch in iterator:
