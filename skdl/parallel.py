@@ -413,6 +413,9 @@ def _fit_rank(
 
     from ._distributed import DataParallel, Shard
 
+    # workers in one process (LocalCluster(processes=False)) receive the same
+    # estimator object, unpickled by none: each rank trains its own copy
+    estimator = copy.deepcopy(estimator)
     blocks = RowBlocks(items)
     parts = [blocks.read(i) for i in range(len(blocks))]
     X = pd.concat(parts) if hasattr(parts[0], "columns") else np.concatenate(parts)
