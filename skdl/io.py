@@ -703,6 +703,7 @@ def _unpack(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
         raise _Invalid(f"its header has the entries {_names(header)}")
     if version == 2:
         _upgrade_format_2(header)
+    _add_new_params(header, _ADDED_IN_FORMAT_3)
     return header, tensors
 
 
@@ -751,6 +752,20 @@ _NEW_IN_FORMAT_3 = {
 }
 
 
+# parameters added to format 3 after files were written in it, with the values
+# that build the networks of those files: a file that lacks one gets it
+_ADDED_IN_FORMAT_3: dict[str, dict] = {}
+
+
+def _add_new_params(header: dict, added: dict[str, dict]) -> None:
+    """Give the header's parameters those of ``added[estimator]`` that it lacks."""
+    params = header.get("params")
+    if isinstance(params, dict) and isinstance(header.get("external_params"), list):
+        for key, value in added.get(header.get("estimator"), {}).items():
+            if key not in params and key not in header["external_params"]:
+                params[key] = copy.deepcopy(value)
+
+
 def _upgrade_format_2(header: dict) -> None:
     """Read a format-2 header as format 3.
 
@@ -759,12 +774,9 @@ def _upgrade_format_2(header: dict) -> None:
     this version reads a tuple as one rectangular kernel, so the file's tuples
     become the lists that mean what they meant when it was written.
     """
+    _add_new_params(header, _NEW_IN_FORMAT_3)
     name = header.get("estimator")
     params = header.get("params")
-    if isinstance(params, dict) and isinstance(header.get("external_params"), list):
-        for key, value in _NEW_IN_FORMAT_3.get(name, {}).items():
-            if key not in params and key not in header["external_params"]:
-                params[key] = copy.deepcopy(value)
     if name != "CNNClassifier":
         return
     places = [params]
