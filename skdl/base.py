@@ -75,6 +75,7 @@ from .utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = [
     "CLASSIFIER_LOSSES",
+    "NETWORK_OPTION_CONSTRAINTS",
     "REGRESSOR_LOSSES",
     "SCHEDULE_CONSTRAINTS",
     "BaseTorchEstimator",
@@ -117,6 +118,15 @@ SCHEDULE_CONSTRAINTS = {
     "decay_steps": [Interval(Integral, 1, None, closed="left")],
     "plateau_patience": [Interval(Integral, 0, None, closed="left")],
     "min_learning_rate": [Interval(Real, 0, None, closed="left")],
+}
+
+#: the training options of the network estimators beyond scikit-learn's: the
+#: early-stopping monitor, the optimizers' options and the schedules
+NETWORK_OPTION_CONSTRAINTS = {
+    "early_stopping_monitor": [StrOptions({"score", "loss"})],
+    "amsgrad": ["boolean"],
+    "rho": [Interval(Real, 0, 1, closed="left"), None],
+    **SCHEDULE_CONSTRAINTS,
 }
 
 # training and inference steps whose largest kernel call comes to fewer

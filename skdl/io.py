@@ -754,7 +754,15 @@ _NEW_IN_FORMAT_3 = {
 
 # parameters added to format 3 after files were written in it, with the values
 # that build the networks of those files: a file that lacks one gets it
-_ADDED_IN_FORMAT_3: dict[str, dict] = {}
+_ADDED_IN_FORMAT_3: dict[str, dict] = {
+    "AutoencoderTransformer": {
+        **_TRAINING_OPTIONS_3,
+        "dropout": 0.0,
+        "use_bias": True,
+        "kernel_initializer": "glorot_uniform",
+    },
+    "LVQClassifier": _TRAINING_OPTIONS_3,
+}
 
 
 def _add_new_params(header: dict, added: dict[str, dict]) -> None:
