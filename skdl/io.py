@@ -767,9 +767,13 @@ _ADDED_IN_FORMAT_3: dict[str, dict] = {
 
 def _add_new_params(header: dict, added: dict[str, dict]) -> None:
     """Give the header's parameters those of ``added[estimator]`` that it lacks."""
-    params = header.get("params")
-    if isinstance(params, dict) and isinstance(header.get("external_params"), list):
-        for key, value in added.get(header.get("estimator"), {}).items():
+    params, name = header.get("params"), header.get("estimator")
+    if (
+        isinstance(params, dict)
+        and isinstance(name, str)  # the name is checked later: any JSON here
+        and isinstance(header.get("external_params"), list)
+    ):
+        for key, value in added.get(name, {}).items():
             if key not in params and key not in header["external_params"]:
                 params[key] = copy.deepcopy(value)
 

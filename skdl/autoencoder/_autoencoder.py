@@ -603,6 +603,8 @@ def _decode(module: AutoencoderModule, codes: torch.Tensor, *, sigmoid: bool):
 
 def _negative_squared_error(outputs, y, weight, *, sigmoid: bool):
     """Validation score: the negative MSE of the reconstructions (on the device)."""
+    if not torch.is_tensor(y):  # the rows of a sparse or memory-mapped X
+        y = y[torch.arange(len(y))]
     reconstruction = outputs[:, : y.shape[1]]
     if sigmoid:
         reconstruction = reconstruction.sigmoid()

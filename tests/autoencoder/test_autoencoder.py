@@ -202,19 +202,9 @@ def test_cross_entropy_fits_unit_interval_data_and_refuses_other_values(digits):
 
 # -- greedy pretraining and MLP pretraining --------------------------------------------
 def test_greedy_pretraining_starts_the_stack_from_shallow_autoencoders(
-    digits, monkeypatch
+    digits, shallow_fits
 ):
     X_train = digits[0]
-    fitted = []
-    fit = AutoencoderTransformer.fit
-
-    def spy(self, X, y=None):
-        fit(self, X, y)
-        if self.pretraining is None:
-            fitted.append(self)
-        return self
-
-    monkeypatch.setattr(AutoencoderTransformer, "fit", spy)
     stack = AutoencoderTransformer(
         (16, 4),
         activation="logistic",
@@ -224,7 +214,7 @@ def test_greedy_pretraining_starts_the_stack_from_shallow_autoencoders(
         max_iter=2,
         random_state=0,
     ).fit(X_train)
-    first, second = fitted
+    first, second = shallow_fits
     assert (first.n_features_in_, first._n_features_out) == (64, 16)
     assert (second.n_features_in_, second._n_features_out) == (16, 4)
     assert (first.code_activation, second.code_activation) == ("logistic", "identity")
