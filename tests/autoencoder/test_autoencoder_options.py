@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from api_checks import SOLVER_CASES, check_optimizer
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
@@ -140,27 +141,11 @@ def test_plateau_lowers_the_rate_on_the_validation_loss(digits):
     assert plateau.best_ != model.history_[0, "train_loss"]
 
 
-@pytest.mark.parametrize(
-    "params, torch_class, group",
-    [
-        ({"solver": "adadelta", "rho": 0.5}, torch.optim.Adadelta, {"rho": 0.5}),
-        ({"solver": "adamax"}, torch.optim.Adamax, {"betas": (0.9, 0.999)}),
-        (
-            {"solver": "nadam", "beta_1": 0.8},
-            torch.optim.NAdam,
-            {"betas": (0.8, 0.999)},
-        ),
-        ({"solver": "adam", "amsgrad": True}, torch.optim.Adam, {"amsgrad": True}),
-        ({"solver": "rmsprop", "rho": 0.9}, torch.optim.RMSprop, {"alpha": 0.9}),
-    ],
-)
+@pytest.mark.parametrize("params, torch_class, group", SOLVER_CASES)
 def test_each_solver_gives_its_torch_optimizer(digits, params, torch_class, group):
     X = digits[0]
     model = small(max_iter=2, **params).fit(X)
-    optimizer = model.net_.optimizer_
-    assert isinstance(optimizer, torch_class)
-    for key, value in group.items():
-        assert optimizer.param_groups[0][key] == value
+    check_optimizer(model, torch_class, group)
     assert np.isfinite(model.loss_curve_).all()
 
 
