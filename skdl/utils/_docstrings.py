@@ -488,7 +488,9 @@ conv_dropout : float or array-like of float, default=0.0
 pool_strides : int, tuple, list or None, default=None
     Step of the pooling windows, read as ``kernel_size``; None steps by the
     window (Keras' ``MaxPooling2D(strides=None)``). ``pool_size=3,
-    pool_strides=2`` pools overlapping 3x3 windows.
+    pool_strides=2`` pools overlapping 3x3 windows. One step applies to the
+    layers that pool; a step for a layer that does not pool (a list entry, or
+    any step when no layer pools) is an error.
 
 use_bias : bool, default=True
     Whether the conv and hidden dense layers have a bias (with
