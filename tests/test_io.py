@@ -798,7 +798,7 @@ def test_a_trusted_file_too_large_for_memory_is_a_model_file_error(
 @pytest.mark.parametrize("dtype", ["i4,(", ",", "f4,i4", "(", 7, "a" * 20])
 def test_a_crafted_dtype_is_a_model_file_error(tmp_path, dtype):
     # NumPy reads "i4,(" as a record of fields and raises SyntaxError on it
-    model, X, _ = _fitted("LVQClassifier")
+    model, _, _ = _fitted("LVQClassifier")
     header, tensors = read(_saved(tmp_path, model))
     arrays = [
         entry
