@@ -75,6 +75,7 @@ from .utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = [
     "CLASSIFIER_LOSSES",
+    "NETWORK_TRAINING_CONSTRAINTS",
     "REGRESSOR_LOSSES",
     "SCHEDULE_CONSTRAINTS",
     "BaseTorchEstimator",
@@ -117,6 +118,15 @@ SCHEDULE_CONSTRAINTS = {
     "decay_steps": [Interval(Integral, 1, None, closed="left")],
     "plateau_patience": [Interval(Integral, 0, None, closed="left")],
     "min_learning_rate": [Interval(Real, 0, None, closed="left")],
+}
+
+#: the training options of the network estimators beyond scikit-learn's MLP:
+#: what early stopping watches, the optimizers' options and the schedules
+NETWORK_TRAINING_CONSTRAINTS = {
+    "early_stopping_monitor": [StrOptions({"score", "loss"})],
+    "amsgrad": ["boolean"],
+    "rho": [Interval(Real, 0, 1, closed="left"), None],
+    **SCHEDULE_CONSTRAINTS,
 }
 
 # training and inference steps whose largest kernel call comes to fewer
@@ -728,6 +738,13 @@ class BaseTorchEstimator(BaseEstimator):
                     ),
                 )
             )
+        return callbacks + self._schedule_callbacks()
+
+    def _schedule_callbacks(self) -> list:
+        """Callbacks of the learning-rate schedules (each sets the rate of every
+        optimizer of the net).
+        """
+        callbacks = []
         if self.solver != "lbfgs" and self.learning_rate == "invscaling":
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))

@@ -754,7 +754,14 @@ _NEW_IN_FORMAT_3 = {
 
 # parameters added to format 3 after files were written in it, with the values
 # that build the networks of those files: a file that lacks one gets it
-_ADDED_IN_FORMAT_3: dict[str, dict] = {}
+_ADDED_IN_FORMAT_3: dict[str, dict] = {
+    "LSTMLanguageModel": {
+        **_TRAINING_OPTIONS_3,
+        "conv_filters": {"__tuple__": []},
+        "kernel_size": 3,
+        "max_length": None,
+    },
+}
 
 
 def _add_new_params(header: dict, added: dict[str, dict]) -> None:

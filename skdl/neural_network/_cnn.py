@@ -12,8 +12,8 @@ from .._blocks import lazy_on_dask
 from ..augmentation import ImageAugmenter
 from ..base import (
     CLASSIFIER_LOSSES,
+    NETWORK_TRAINING_CONSTRAINTS,
     REGRESSOR_LOSSES,
-    SCHEDULE_CONSTRAINTS,
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
@@ -43,10 +43,7 @@ class _BaseCNN(ImageInputMixin, BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
-        "early_stopping_monitor": [StrOptions({"score", "loss"})],
-        "amsgrad": ["boolean"],
-        "rho": [Interval(Real, 0, 1, closed="left"), None],
-        **SCHEDULE_CONSTRAINTS,
+        **NETWORK_TRAINING_CONSTRAINTS,
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
         "strides": _PER_LAYER,

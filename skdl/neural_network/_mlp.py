@@ -15,8 +15,8 @@ from .._net import host_rows
 from ..autoencoder._autoencoder import AutoencoderTransformer
 from ..base import (
     CLASSIFIER_LOSSES,
+    NETWORK_TRAINING_CONSTRAINTS,
     REGRESSOR_LOSSES,
-    SCHEDULE_CONSTRAINTS,
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
@@ -40,10 +40,7 @@ class _BaseMLP(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
-        "early_stopping_monitor": [StrOptions({"score", "loss"})],
-        "amsgrad": ["boolean"],
-        "rho": [Interval(Real, 0, 1, closed="left"), None],
-        **SCHEDULE_CONSTRAINTS,
+        **NETWORK_TRAINING_CONSTRAINTS,
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),

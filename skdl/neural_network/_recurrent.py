@@ -18,8 +18,8 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from .._blocks import lazy_on_dask
 from ..base import (
     CLASSIFIER_LOSSES,
+    NETWORK_TRAINING_CONSTRAINTS,
     REGRESSOR_LOSSES,
-    SCHEDULE_CONSTRAINTS,
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
@@ -37,10 +37,7 @@ class _BaseRecurrent(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
-        "early_stopping_monitor": [StrOptions({"score", "loss"})],
-        "amsgrad": ["boolean"],
-        "rho": [Interval(Real, 0, 1, closed="left"), None],
-        **SCHEDULE_CONSTRAINTS,
+        **NETWORK_TRAINING_CONSTRAINTS,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
