@@ -761,6 +761,15 @@ _ADDED_IN_FORMAT_3: dict[str, dict] = {
         "kernel_size": 3,
         "max_length": None,
     },
+    "GANSampler": {
+        "learning_rate": "constant",
+        "power_t": 0.5,
+        "decay_rate": 0.5,
+        "decay_steps": 10,
+        "min_learning_rate": 0.0,
+        "amsgrad": False,
+        "rho": None,
+    },
 }
 
 
