@@ -775,9 +775,15 @@ _ADDED_IN_FORMAT_3: dict[str, dict] = {
 
 def _add_new_params(header: dict, added: dict[str, dict]) -> None:
     """Give the header's parameters those of ``added[estimator]`` that it lacks."""
-    params = header.get("params")
-    if isinstance(params, dict) and isinstance(header.get("external_params"), list):
-        for key, value in added.get(header.get("estimator"), {}).items():
+    params, name = header.get("params"), header.get("estimator")
+    # a damaged header may name the estimator with any JSON value: the checks
+    # after this one say what is wrong with it
+    if (
+        isinstance(params, dict)
+        and isinstance(header.get("external_params"), list)
+        and isinstance(name, str)
+    ):
+        for key, value in added.get(name, {}).items():
             if key not in params and key not in header["external_params"]:
                 params[key] = copy.deepcopy(value)
 
