@@ -321,16 +321,22 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         return self._encode_texts(X, reset=False)
 
     def _validation_arrays(self, validation_data):
-        if isinstance(validation_data, str | bytes) or not hasattr(
-            validation_data, "__iter__"
-        ):
-            raise ValueError(
-                "validation_data of LSTMLanguageModel holds held-out texts: a list "
-                "of strings (or of token lists), as X; got "
-                f"{type(validation_data).__name__}."
-            )
-        rows, targets = self._validate_X_y(validation_data, None, reset=False)
-        return rows, targets, None
+        kind = type(validation_data).__name__
+        texts = validation_data
+        if isinstance(texts, str | bytes) or not hasattr(texts, "__iter__"):
+            problem = f"got {kind}"
+        elif not (texts := list(texts)):
+            problem = f"got an empty {kind}"
+        elif isinstance(validation_data, tuple) and texts[-1] is None:
+            # Keras' (X_val, y_val) habit: a language model has no y
+            problem = "got a tuple ending in None, as (X_val, y_val); pass X_val"
+        else:
+            rows, targets = self._validate_X_y(texts, None, reset=False)
+            return rows, targets, None
+        raise ValueError(
+            "validation_data of LSTMLanguageModel holds held-out texts: a list of "
+            f"strings (or of token lists), as X; {problem}."
+        )
 
     def _checked_texts(self, X):
         # the base's checks, with its advice on running out of memory

@@ -342,7 +342,9 @@ def test_a_model_with_conv_layers_learns_and_round_trips(sentences, tmp_path):
         ({"max_length": 0}, {}, ValueError, "'max_length' parameter"),
         ({"learning_rate": "cosine"}, {}, ValueError, "'learning_rate' parameter"),
         ({"early_stopping_monitor": "acc"}, {}, ValueError, "'early_stopping_monitor"),
-        ({}, {"validation_data": "one text"}, ValueError, "held-out texts"),
+        ({}, {"validation_data": "one text"}, ValueError, "held-out texts.*got str"),
+        ({}, {"validation_data": []}, ValueError, "held-out texts.*got an empty list"),
+        ({}, {"validation_data": (["a b"], None)}, ValueError, r"\(X_val, y_val\)"),
         ({"pool_size": 2}, {}, TypeError, "pool_size"),
     ],
 )
