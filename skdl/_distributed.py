@@ -84,12 +84,17 @@ class DataParallel:
             else:
                 p.grad.copy_(grad.view_as(p))
 
-    def epoch_loss(self, losses: list, batches: ShardedBatches) -> tuple[float, int]:
-        """The epoch loss of all ranks, and the number of rows they saw.
+    def epoch_loss(
+        self, losses: list, batches: ShardedBatches, rights=None
+    ) -> tuple[float, int, float | None]:
+        """The epoch loss of all ranks, the number of rows they saw, and their
+        training accuracy when ``rights`` (each batch's weighted count of right
+        predictions on this rank) is given.
 
         Each batch's loss is its ranks' losses averaged with their weights,
         and the epoch's is the batches' averaged with their sizes, as a single
-        process computes it; one ``all_reduce`` per epoch.
+        process computes it; the accuracy is all the ranks' right predictions
+        over all their rows (weighted); one ``all_reduce`` per epoch.
         """
         device = losses[0].device
         own = torch.stack(
@@ -98,10 +103,16 @@ class DataParallel:
         sizes = torch.tensor(batches.step_sizes, dtype=torch.float64, device=device)
         loss = torch.stack(losses).to(torch.float64)
         loss = torch.where(own > 0, loss * own, 0.0)  # NaN where a rank had no rows
-        totals = self._sum(torch.stack([loss, own, sizes])).cpu()
+        right = (
+            torch.zeros_like(own)
+            if rights is None
+            else torch.stack(rights).to(device=device, dtype=torch.float64)
+        )
+        totals = self._sum(torch.stack([loss, own, sizes, right])).cpu()
         batch_losses = totals[0] / totals[1]
         total_size = totals[2].sum()
-        return float(batch_losses @ totals[2] / total_size), int(total_size)
+        score = None if rights is None else float(totals[3].sum() / totals[1].sum())
+        return float(batch_losses @ totals[2] / total_size), int(total_size), score
 
     def gather(self, outputs: torch.Tensor, batches: ShardedBatches) -> torch.Tensor:
         """The outputs of all rows of a validation pass, in their order.

@@ -549,13 +549,10 @@ class SkdlNet(NeuralNet):
         losses, sizes, rights, totals = [], [], [], []
         outputs = [] if not training else None
         # the training accuracy costs a few kernel calls per batch (8% of a
-        # small MLP's step): it is recorded beside a validation score only, and
-        # not in a data-parallel fit, whose epoch loss spans every process
+        # small MLP's step): it is recorded beside a validation score only
         count_right = (
             self.train_score_fn
-            if training
-            and getattr(self, "scores_training_", False)
-            and self.data_parallel is None
+            if training and getattr(self, "scores_training_", False)
             else None
         )
         for batch in iterator:
@@ -605,7 +602,11 @@ class SkdlNet(NeuralNet):
             else:
                 epoch_loss = epoch_loss.item()
         else:  # the batches of all processes together
-            epoch_loss, n_samples = self.data_parallel.epoch_loss(losses, iterator)
+            epoch_loss, n_samples, score = self.data_parallel.epoch_loss(
+                losses, iterator, rights if len(rights) == len(losses) else None
+            )
+            if score is not None:
+                self.history.record(f"{prefix}_score", score)
         self.history.record(f"{prefix}_loss", epoch_loss)
         self.history.record(f"{prefix}_batch_count", len(sizes))
         if not per_batch:

@@ -75,7 +75,7 @@ from .utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = [
     "CLASSIFIER_LOSSES",
-    "NETWORK_TRAINING_CONSTRAINTS",
+    "NETWORK_OPTION_CONSTRAINTS",
     "REGRESSOR_LOSSES",
     "SCHEDULE_CONSTRAINTS",
     "BaseTorchEstimator",
@@ -120,9 +120,9 @@ SCHEDULE_CONSTRAINTS = {
     "min_learning_rate": [Interval(Real, 0, None, closed="left")],
 }
 
-#: the training options of the network estimators beyond scikit-learn's MLP:
-#: what early stopping watches, the optimizers' options and the schedules
-NETWORK_TRAINING_CONSTRAINTS = {
+#: the training options of the network estimators beyond scikit-learn's: the
+#: early-stopping monitor, the optimizers' options and the schedules
+NETWORK_OPTION_CONSTRAINTS = {
     "early_stopping_monitor": [StrOptions({"score", "loss"})],
     "amsgrad": ["boolean"],
     "rho": [Interval(Real, 0, 1, closed="left"), None],

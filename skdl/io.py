@@ -755,6 +755,13 @@ _NEW_IN_FORMAT_3 = {
 # parameters added to format 3 after files were written in it, with the values
 # that build the networks of those files: a file that lacks one gets it
 _ADDED_IN_FORMAT_3: dict[str, dict] = {
+    "AutoencoderTransformer": {
+        **_TRAINING_OPTIONS_3,
+        "dropout": 0.0,
+        "use_bias": True,
+        "kernel_initializer": "glorot_uniform",
+    },
+    "LVQClassifier": _TRAINING_OPTIONS_3,
     "LSTMLanguageModel": {
         **_TRAINING_OPTIONS_3,
         "conv_filters": {"__tuple__": []},
@@ -776,12 +783,10 @@ _ADDED_IN_FORMAT_3: dict[str, dict] = {
 def _add_new_params(header: dict, added: dict[str, dict]) -> None:
     """Give the header's parameters those of ``added[estimator]`` that it lacks."""
     params, name = header.get("params"), header.get("estimator")
-    # a damaged header may name the estimator with any JSON value: the checks
-    # after this one say what is wrong with it
     if (
         isinstance(params, dict)
+        and isinstance(name, str)  # the name is checked later: any JSON here
         and isinstance(header.get("external_params"), list)
-        and isinstance(name, str)
     ):
         for key, value in added.get(name, {}).items():
             if key not in params and key not in header["external_params"]:

@@ -9,6 +9,7 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+import torch
 from estimator_cases import OUTPUT_METHODS
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
@@ -57,3 +58,22 @@ def check_estimator_api(estimator, X, y, X_test=None):
         if "predict_proba" in first:
             np.testing.assert_allclose(first["predict_proba"].sum(axis=1), 1, atol=1e-5)
     return fitted
+
+
+#: ``solver`` and options of the network estimators, the torch optimizer they
+#: give and what its parameter group holds
+SOLVER_CASES = [
+    ({"solver": "adadelta", "rho": 0.5}, torch.optim.Adadelta, {"rho": 0.5}),
+    ({"solver": "adamax"}, torch.optim.Adamax, {"betas": (0.9, 0.999)}),
+    ({"solver": "nadam", "beta_1": 0.8}, torch.optim.NAdam, {"betas": (0.8, 0.999)}),
+    ({"solver": "adam", "amsgrad": True}, torch.optim.Adam, {"amsgrad": True}),
+    ({"solver": "rmsprop", "rho": 0.9}, torch.optim.RMSprop, {"alpha": 0.9}),
+]
+
+
+def check_optimizer(model, torch_class, group):
+    """``model`` trained with an instance of ``torch_class`` set as ``group`` says."""
+    optimizer = model.net_.optimizer_
+    assert isinstance(optimizer, torch_class)
+    for key, value in group.items():
+        assert optimizer.param_groups[0][key] == value

@@ -208,6 +208,26 @@ def test_pool_strides_overlap_the_windows():
     assert model.net_.module_.feature_shape == (4, 6, 2)
 
 
+@pytest.mark.parametrize(
+    "pool_size, pool_strides, message",
+    [
+        (None, 2, r"no conv layer pools \(pool_size is None or 1"),
+        (1, (2, 1), "no conv layer pools"),
+        ([2, None], [2, 2], r"pool_strides\[1\]=2 is the step of conv layer 2's pool"),
+    ],
+)
+def test_pool_strides_without_pooling_is_refused(pool_size, pool_strides, message):
+    X, y = load_digits(return_X_y=True)
+    model = CNNClassifier(
+        (2, 2), pool_size=pool_size, pool_strides=pool_strides, max_iter=1
+    )
+    with pytest.raises(ValueError, match=message):
+        model.fit(X[:20], y[:20])
+    # one step for every layer applies to the layers that pool
+    model.set_params(pool_size=[2, None], pool_strides=1).fit(X[:20], y[:20])
+    assert model.net_.module_.feature_shape == (2, 7, 7)
+
+
 # -- use_bias ------------------------------------------------------------------------
 def test_use_bias_false_drops_the_hidden_biases(iris):
     X, y = iris

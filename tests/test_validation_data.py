@@ -160,6 +160,7 @@ def test_bad_validation_data_is_a_clear_error_and_leaves_the_model(
         "LSTMClassifier",
         "LSTMRegressor",
         "LSTMTextClassifier",
+        "LVQClassifier",
     ],
 )
 def test_every_network_estimator_takes_validation_data(name):

@@ -14,13 +14,19 @@ from sklearn.utils.validation import check_array
 
 from .._blocks import lazy_on_dask
 from .._net import host_rows
-from ..base import BaseTorchEstimator, TorchTransformerMixin
+from ..base import (
+    NETWORK_OPTION_CONSTRAINTS,
+    BaseTorchEstimator,
+    TorchTransformerMixin,
+)
 from ..modules import (
+    INITIALIZERS,
     AutoencoderModule,
     ReconstructionLoss,
     canonical_activation,
     corrupt,
 )
+from ..modules._layers import per_layer_activations
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._layers import ActivationOptions
@@ -54,11 +60,14 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         Widths of the encoder's layers; the last is the code. The decoder runs
         the same widths back to the features.
 
-    activation : str, default='relu'
+    activation : str or list of str, default='relu'
         Activation of the hidden layers of the encoder and the decoder:
         'identity', 'logistic', 'tanh', 'relu', 'elu', 'leaky_relu', 'prelu',
         'selu', 'gelu', 'silu' or 'mish'; Keras' 'sigmoid', 'linear' and
-        'swish' are accepted for 'logistic', 'identity' and 'silu'.
+        'swish' are accepted for 'logistic', 'identity' and 'silu'. A list
+        gives one per encoder layer below the code (``len(hidden_layer_sizes)
+        - 1`` names, bottom up); each decoder layer takes the activation of
+        the encoder layer of its width, so the decoder mirrors the encoder.
 
     code_activation : str, default='identity'
         Activation of the code layer. A linear code uses its whole range: on
@@ -103,7 +112,26 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         otherwise), starts the stack from their weights, then trains the whole
         stack (fine-tuning). Their epochs are not in ``history_``.
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
+
+    dropout : float or array-like of float, default=0.0
+        Dropout probability after the activation of each encoder layer below
+        the code and of its mirror in the decoder (training only), or a list
+        with one per encoder layer below the code. The code and the
+        reconstruction have none; the shallow autoencoders of greedy
+        ``pretraining`` have no layer below their code, so no dropout.
+
+    use_bias : bool, default=True
+        Whether the encoder's layers (the code layer included) and the
+        decoder's hidden layers have a bias; the reconstruction layer always
+        has one. An :class:`~skdl.MLPClassifier` pretrained from an
+        autoencoder without biases starts its hidden biases at zero.
+
+    ${kernel_initializer_parameter}
 
     ${device_parameters}
 
@@ -121,8 +149,10 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
 
     Notes
     -----
-    With ``early_stopping``, the validation score is the negative mean squared
-    reconstruction error of the held-out rows.
+    With ``early_stopping`` or ``validation_data``, the validation score is the
+    negative mean squared reconstruction error of the held-out rows, and the
+    validation loss (``valid_loss`` in ``history_``) their training loss: the
+    reconstruction error that ``loss`` names, plus the sparsity term.
 
     References
     ----------
@@ -154,11 +184,12 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
+        **NETWORK_OPTION_CONSTRAINTS,
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [ActivationOptions()],
+        "activation": [ActivationOptions(), list, tuple],
         "code_activation": [ActivationOptions()],
         "loss": [StrOptions({"squared_error", "cross_entropy"})],
         "noise": [StrOptions({"gaussian", "masking"}), None],
@@ -167,6 +198,9 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
         "tied_weights": ["boolean"],
         "pretraining": [StrOptions({"greedy"}), None],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "use_bias": ["boolean"],
+        "kernel_initializer": [StrOptions(set(INITIALIZERS)), None],
     }
 
     def __init__(
@@ -188,6 +222,10 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         learning_rate="constant",
         learning_rate_init=0.001,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -197,12 +235,18 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=False,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
         device="cpu",
         precision="float32",
         n_threads=None,
@@ -225,6 +269,10 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -234,12 +282,18 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
         self.device = device
         self.precision = precision
         self.n_threads = n_threads
@@ -248,7 +302,7 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
 
     # -- fitting ----------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, validation_data=None):
         """Train the autoencoder to reconstruct ``X``.
 
         Parameters
@@ -257,13 +311,21 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
             Training data; values in [0, 1] for ``loss='cross_entropy'``.
         y : None
             Ignored.
+        validation_data : {array-like, sparse matrix} or tuple, default=None
+            Held-out rows ``X_val`` of shape (n_val_samples, n_features), or
+            Keras' ``(X_val, X_val)`` (an autoencoder's targets are its
+            inputs). Their loss and score are recorded each epoch in
+            ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` and the 'plateau' schedule watch them instead
+            of setting aside ``validation_fraction`` of ``X``. Rows are never
+            corrupted by ``noise``.
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, None)
+        return self._fit(X, None, validation_data=validation_data)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -298,8 +360,38 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
                 )
         return X, None
 
+    def _validation_arrays(self, validation_data):
+        """``(X_val, X_val, None)`` from ``fit``'s ``validation_data``: the rows
+        themselves, or Keras' pair ``(X_val, X_val)``. Any other tuple is an
+        error: the targets of an autoencoder are its inputs.
+        """
+        pair = isinstance(validation_data, tuple)
+        if pair and len(validation_data) != 2:
+            _refuse_validation_data(f"a tuple of length {len(validation_data)}")
+        X_val = validation_data[0] if pair else validation_data
+        arrays = super()._validation_arrays((X_val, None))
+        if pair and validation_data[1] is not validation_data[0]:
+            targets = validation_data[1]
+            shape = getattr(targets, "shape", None) or np.shape(targets)
+            if tuple(shape) != arrays[0].shape or not _same_rows(
+                arrays[0], self._validate_X_y(targets, None, reset=False)[0]
+            ):
+                _refuse_validation_data(
+                    "a pair (X_val, y_val) whose second entry is not X_val"
+                )
+        return arrays
+
     def _layer_sizes(self) -> list[int]:
         return check_layer_sizes(self.hidden_layer_sizes)
+
+    def _hidden_activations(self) -> list[str]:
+        """The activation of each encoder layer below the code (checked)."""
+        return per_layer_activations(
+            self.activation,
+            len(self._layer_sizes()) - 1,
+            "activation",
+            "encoder layers below the code",
+        )
 
     def _build_module(self) -> AutoencoderModule:
         sizes = self._layer_sizes()
@@ -317,6 +409,9 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
             activation=self.activation,
             code_activation=self.code_activation,
             tied_weights=self.tied_weights,
+            dropout=self.dropout,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
         )
 
     def _make_criterion(self) -> ReconstructionLoss:
@@ -347,6 +442,8 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
             return
         rows = host_rows(train.arrays[0])
         sizes = self._layer_sizes()
+        hidden = self._hidden_activations()
+        listed = not isinstance(self.activation, str)
         device = module.encoder[0].weight.device
         for i, size in enumerate(sizes):
             top = i == len(sizes) - 1
@@ -355,13 +452,21 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
                     f"[{type(self).__name__}] pretraining layer {i + 1}/{len(sizes)}:"
                     f" {rows.shape[1]} -> {size} units"
                 )
-            logistic = canonical_activation(self.activation) == "logistic"
+            # the rows of layer i are the codes of layer i - 1
+            below = hidden[i - 1] if i else None
+            logistic = below is not None and canonical_activation(below) == "logistic"
             upper_loss = "cross_entropy" if logistic else None
             layer = clone(self).set_params(
                 hidden_layer_sizes=(size,),
-                code_activation=self.code_activation if top else self.activation,
+                # a list: this layer's (its reconstruction layer starts as
+                # the layers of that activation do)
+                activation=(
+                    [*hidden, self.code_activation][i] if listed else self.activation
+                ),
+                code_activation=self.code_activation if top else hidden[i],
                 loss=self.loss if i == 0 else upper_loss or "squared_error",
                 sparsity=self.sparsity if top else None,
+                dropout=0.0,
                 pretraining=None,
                 warm_start=False,
                 callbacks=None,
@@ -377,19 +482,21 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
                 for mine, theirs in zip(
                     module.decoder_layer(mirror), shallow.decoder_layer(0), strict=True
                 ):
-                    if not self.tied_weights or mine.ndim == 1:  # tied: biases only
+                    # tied: biases only; use_bias=False: a hidden decoder layer
+                    # has none, though the shallow one's reconstruction has
+                    if mine is not None and (not self.tied_weights or mine.ndim == 1):
                         mine.copy_(theirs)
             if not top:
                 rows = layer.transform(rows)
 
     # -- the pretraining protocol of MLPClassifier and MLPRegressor --------------------
-    def _encoder_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def _encoder_layers(self) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
         return [(layer.weight, layer.bias) for layer in self.net_.module_.encoder]
 
     def _encoder_activations(self) -> list[str]:
-        return [canonical_activation(self.activation)] * (
-            len(self._layer_sizes()) - 1
-        ) + [canonical_activation(self.code_activation)]
+        return [canonical_activation(name) for name in self._hidden_activations()] + [
+            canonical_activation(self.code_activation)
+        ]
 
     # -- inference --------------------------------------------------------------------
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
@@ -471,6 +578,24 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         return -float(np.mean((reconstruction - X) ** 2))
 
 
+def _refuse_validation_data(what: str):
+    raise ValueError(
+        "validation_data of an AutoencoderTransformer is the held-out rows X_val "
+        "(array-like or sparse), or Keras' pair (X_val, X_val): an autoencoder "
+        f"reconstructs its inputs, so it takes no other targets; got {what}. "
+        "Pass validation_data=X_val."
+    )
+
+
+def _same_rows(X, Y) -> bool:
+    """Whether two validated arrays (dense or sparse) hold the same values."""
+    if X.shape != Y.shape:
+        return False
+    if sp.issparse(X) or sp.issparse(Y):
+        return (sp.csr_matrix(X) != sp.csr_matrix(Y)).nnz == 0
+    return bool(np.array_equal(X, Y))
+
+
 def _decode(module: AutoencoderModule, codes: torch.Tensor, *, sigmoid: bool):
     raw = module.decode(codes)
     return raw.sigmoid() if sigmoid else raw
@@ -478,6 +603,8 @@ def _decode(module: AutoencoderModule, codes: torch.Tensor, *, sigmoid: bool):
 
 def _negative_squared_error(outputs, y, weight, *, sigmoid: bool):
     """Validation score: the negative MSE of the reconstructions (on the device)."""
+    if not torch.is_tensor(y):  # the rows of a sparse or memory-mapped X
+        y = y[torch.arange(len(y))]
     reconstruction = outputs[:, : y.shape[1]]
     if sigmoid:
         reconstruction = reconstruction.sigmoid()

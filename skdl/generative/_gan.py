@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._net import SkdlNet, _clear_grads, make_optimizer
 from .._optim import SOLVERS
-from ..base import NETWORK_TRAINING_CONSTRAINTS, BaseTorchEstimator
+from ..base import NETWORK_OPTION_CONSTRAINTS, BaseTorchEstimator
 from ..modules import GANModule, gradient_penalty
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
@@ -282,7 +282,7 @@ default='constant'
             StrOptions({"constant", "invscaling", "exponential", "step"})
         ],
         **{name: _BASE[name] for name in _SHARED},
-        **{name: NETWORK_TRAINING_CONSTRAINTS[name] for name in _OPTIONS},
+        **{name: NETWORK_OPTION_CONSTRAINTS[name] for name in _OPTIONS},
     }
 
     # a GAN's losses do not say when its samples are good: no validation split

@@ -11,7 +11,7 @@ import torch
 
 from .._net import SkdlNet
 from .._sequences import TokenBatchingMixin, TokenRows
-from ..base import NETWORK_TRAINING_CONSTRAINTS, BaseTorchEstimator
+from ..base import NETWORK_OPTION_CONSTRAINTS, BaseTorchEstimator
 from ..modules import (
     CELLS,
     NextTokenLoss,
@@ -178,7 +178,7 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
         **TEXT_CONSTRAINTS,
-        **NETWORK_TRAINING_CONSTRAINTS,
+        **NETWORK_OPTION_CONSTRAINTS,
     }
 
     _inference_batch_size = 1024

@@ -16,7 +16,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._blocks import lazy_on_dask
 from .._net import SkdlNet, at_least_float32, host_rows
-from ..base import BaseTorchEstimator, TorchClassifierMixin, _weighted_mean
+from ..base import (
+    NETWORK_OPTION_CONSTRAINTS,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    _weighted_mean,
+)
 from ..callbacks import LinearDecayLR
 from ..modules import GLVQLoss, LVQModule, NearestPrototypeError
 from ..utils._docstrings import fill_doc
@@ -30,6 +35,11 @@ __all__ = ["LVQClassifier"]
 _ONLINE = ("lvq1", "olvq1", "lvq2.1", "lvq3")
 _METRICS = {"glvq": "euclidean", "grlvq": "relevance", "gmlvq": "matrix"}
 _METRICS.update(dict.fromkeys(_ONLINE, "euclidean"))
+# what the online rules, which step without an optimizer, refuse: solvers added
+# with their options (the older solvers stay accepted and unused), and for
+# 'olvq1', whose rates are per prototype, the schedules added with them
+_OPTIMIZER_ONLY_SOLVERS = ("lbfgs", "adadelta", "adamax", "nadam")
+_DECAY_SCHEDULES = ("exponential", "step", "plateau")
 # multiply-adds per training step from which torch may use several CPU threads
 _THREADED_WORK = 2**20
 
@@ -266,31 +276,51 @@ default='class_mean'
         Fraction of the learning rate by which 'lvq3' pulls both nearest
         prototypes toward a sample when both have its class.
 
-    solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad'}, \
-default='adam'
+    solver : {'adam', 'sgd', 'lbfgs', 'adamw', 'rmsprop', 'adagrad', \
+'adadelta', 'adamax', 'nadam'}, default='adam'
         Optimizer of the generalized variants. 'lbfgs' trains on the whole set
-        (one L-BFGS iteration per epoch) and is fast on small data sets. The
-        online rules ignore it, except that they refuse 'lbfgs'.
+        (one L-BFGS iteration per epoch) and is fast on small data sets;
+        'adamax' and 'nadam' take ``beta_1``, ``beta_2`` and ``epsilon`` as
+        'adam' does, 'adadelta' runs at ``learning_rate_init`` times its own
+        step. The online rules step without an optimizer: they ignore 'adam',
+        'sgd', 'adamw', 'rmsprop' and 'adagrad', and refuse the others.
 
     batch_size : int or 'auto', default='auto'
         Samples per mini-batch; 'auto' is ``min(200, n_samples)``. 'lbfgs' uses
         the whole training set. The online rules still update after every
         sample; for them a batch is only the unit of data movement.
 
-    learning_rate : {'linear', 'constant', 'invscaling', 'adaptive'}, \
-default='linear'
+    learning_rate : {'linear', 'constant', 'invscaling', 'adaptive', \
+'exponential', 'step', 'plateau'}, default='linear'
         Schedule, set after each epoch: 'linear' lowers the rate linearly to
         ``learning_rate_init / max_iter`` at the last epoch (LVQ_PAK's schedule,
         per epoch); 'invscaling' sets ``learning_rate_init / (t + 1) ** power_t``
         with ``t`` the samples seen; 'adaptive' divides the rate by 5 whenever
-        the monitored value stalls for ``n_iter_no_change`` epochs. Not used by
-        'lbfgs' or 'olvq1' (whose rates are per prototype).
+        the monitored value stalls for ``n_iter_no_change`` epochs.
+        'exponential' multiplies it by ``decay_rate ** (t / decay_steps)``
+        after ``t`` epochs (Keras' ``ExponentialDecay``), 'step' by
+        ``decay_rate ** (t // decay_steps)``, and 'plateau' by ``decay_rate``
+        after ``plateau_patience`` epochs without a fall of the validation loss
+        (the training loss without a validation set) by more than ``tol``
+        (Keras' ``ReduceLROnPlateau``), down to ``min_learning_rate``. The
+        online rules 'lvq1', 'lvq2.1' and 'lvq3' scale their per-sample step
+        by every schedule, as they do by 'linear'. Not used by 'lbfgs'; 'olvq1'
+        (whose rates are per prototype) ignores the first four and refuses the
+        last three.
 
     learning_rate_init : float, default=0.01
         Initial learning rate; for the online rules the step ``alpha`` (at most
         1), and for 'olvq1' the starting and largest rate of every prototype.
 
+    ${decay_parameters}
+
     ${loop_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
+        The online rules, which use no optimizer, refuse ``amsgrad=True`` and
+        a ``rho``.
 
     ${class_weight_parameter}
         The online rules scale each sample's step by its weight.
@@ -373,6 +403,7 @@ default='linear'
             if name != "alpha"
         },
         **TorchClassifierMixin._parameter_constraints,
+        **NETWORK_OPTION_CONSTRAINTS,
         "variant": [StrOptions(set(_METRICS))],
         "prototypes_per_class": [Interval(Integral, 1, None, closed="left"), dict],
         "prototype_init": [
@@ -384,7 +415,17 @@ default='linear'
         "beta": [Interval(Real, 0, None, closed="neither")],
         "window": [Interval(Real, 0, 1, closed="neither")],
         "lvq3_epsilon": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate": [StrOptions({"linear", "constant", "invscaling", "adaptive"})],
+        "learning_rate": [
+            StrOptions(
+                {
+                    "linear",
+                    "constant",
+                    "invscaling",
+                    "adaptive",
+                    *_DECAY_SCHEDULES,
+                }
+            )
+        ],
     }
 
     def __init__(
@@ -402,6 +443,10 @@ default='linear'
         batch_size="auto",
         learning_rate="linear",
         learning_rate_init=0.01,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -418,6 +463,9 @@ default='linear'
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        early_stopping_monitor="score",
+        amsgrad=False,
+        rho=None,
         class_weight=None,
         device="cpu",
         precision="float32",
@@ -437,6 +485,10 @@ default='linear'
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.power_t = power_t
         self.max_iter = max_iter
         self.shuffle = shuffle
@@ -453,6 +505,9 @@ default='linear'
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.early_stopping_monitor = early_stopping_monitor
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.class_weight = class_weight
         self.device = device
         self.precision = precision
@@ -462,7 +517,7 @@ default='linear'
 
     # -- fitting --------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, validation_data=None):
         """Learn the prototypes (and the metric) from ``X``, ``y``.
 
         Parameters
@@ -474,6 +529,14 @@ default='linear'
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample in the cost (a scale of its step for the
             online rules).
+        validation_data : tuple, default=None
+            ``(X_val, y_val)`` or ``(X_val, y_val, sample_weight_val)``: a
+            validation set, as in Keras. Its loss (the mean cost ``f(mu)``;
+            the error rate for the online rules) and accuracy are recorded each
+            epoch in ``history_`` (``valid_loss``, ``valid_score``), and
+            ``early_stopping`` and the 'plateau' schedule watch them instead of
+            setting aside ``validation_fraction`` of ``X``. ``class_weight``
+            does not apply to it; it does not move the prototypes.
 
         Returns
         -------
@@ -481,7 +544,7 @@ default='linear'
             The fitted estimator.
         """
         self._check_variant_settings()
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=validation_data)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -745,11 +808,25 @@ default='linear'
             self._check_warm_start()
         if self.variant not in _ONLINE:
             return
-        if self.solver == "lbfgs":
+        rule = f"variant={self.variant!r} is an online rule, which uses no optimizer"
+        if self.solver in _OPTIMIZER_ONLY_SOLVERS:
             raise ValueError(
-                f"solver='lbfgs' trains the generalized variants ('glvq', 'grlvq', "
-                f"'gmlvq'); variant={self.variant!r} is an online rule. Leave solver "
-                "at 'adam' (the online rules do not use it)."
+                f"solver={self.solver!r} trains the generalized variants ('glvq', "
+                f"'grlvq', 'gmlvq'); {rule}. Leave solver at 'adam' (the online "
+                "rules do not use it)."
+            )
+        for name, default in (("amsgrad", False), ("rho", None)):
+            if getattr(self, name) != default:
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} is an option of the optimizers "
+                    f"of the generalized variants; {rule}. Set {name}={default!r}."
+                )
+        if self.variant == "olvq1" and self.learning_rate in _DECAY_SCHEDULES:
+            raise ValueError(
+                f"learning_rate={self.learning_rate!r} schedules the one learning "
+                "rate of the other rules, but variant='olvq1' keeps a rate per "
+                "prototype (each lowered as it wins); leave learning_rate at "
+                "'linear', or use variant='lvq1' with this schedule."
             )
         if self.learning_rate_init > 1:
             raise ValueError(

@@ -10,8 +10,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._activations import make_activation
+from ._layers import initialize_, per_layer_activations, per_layer_rates
 from ._losses import reduce
-from ._mlp import glorot_uniform_
 
 __all__ = ["AutoencoderModule", "ReconstructionLoss", "corrupt", "kl_sparsity"]
 
@@ -21,11 +21,12 @@ class AutoencoderModule(nn.Module):
 
     The encoder maps ``n_features`` inputs through ``hidden_layer_sizes`` to the
     code (the last size); the decoder runs the same widths back to
-    ``n_features``. Every layer is followed by ``activation`` except the code
+    ``n_features``. Every layer is followed by its activation except the code
     layer, followed by ``code_activation``, and the decoder's last layer, which
-    returns raw outputs (logits, for a sigmoid output). With ``tied_weights``
-    each decoder layer uses the transposed weights of its encoder layer and has
-    only its own bias.
+    returns raw outputs (logits, for a sigmoid output): a decoder layer has the
+    activation (and the dropout) of the encoder layer of the same width. With
+    ``tied_weights`` each decoder layer uses the transposed weights of its
+    encoder layer and has only its own bias.
 
     :meth:`forward` returns the reconstruction and the code side by side in one
     tensor, ``(n_samples, n_features + n_code)``, so that a loss can see the
@@ -37,12 +38,23 @@ class AutoencoderModule(nn.Module):
         Width of the input and of the reconstruction.
     hidden_layer_sizes : sequence of int
         Widths of the encoder's layers; the last is the code.
-    activation : str, default='relu'
-        Activation of the hidden layers (see ``skdl.modules.ACTIVATIONS``).
+    activation : str or sequence of str, default='relu'
+        Activation of the hidden layers (see ``skdl.modules.ACTIVATIONS``), or
+        one name per encoder layer below the code (``len(hidden_layer_sizes) -
+        1`` names), mirrored by the decoder.
     code_activation : str, default='identity'
         Activation of the code layer.
     tied_weights : bool, default=False
         Decoder weights are the transposed encoder weights.
+    dropout : float or sequence of float, default=0.0
+        Dropout probability after the activation of each encoder layer below
+        the code and of its mirror in the decoder, or one per such layer.
+    use_bias : bool, default=True
+        Whether the encoder layers and the decoder's hidden layers have a bias
+        (the reconstruction layer always has one).
+    kernel_initializer : str or None, default='glorot_uniform'
+        How the weights start (see :func:`skdl.modules.initialize_`);
+        'glorot_uniform' is scikit-learn's MLP initialisation, None PyTorch's.
 
     Examples
     --------
@@ -52,55 +64,87 @@ class AutoencoderModule(nn.Module):
     torch.Size([3, 2])
     >>> module(torch.zeros(3, 6)).shape  # reconstruction and code
     torch.Size([3, 8])
+    >>> AutoencoderModule(6, (5, 4, 2), activation=["tanh", "elu"]).decoder_activations
+    ModuleList(
+      (0): ELU(alpha=1.0)
+      (1): Tanh()
+    )
     """
 
     def __init__(
         self,
         n_features: int,
         hidden_layer_sizes: Sequence[int],
-        activation: str = "relu",
+        activation: str | Sequence[str] = "relu",
         code_activation: str = "identity",
         tied_weights: bool = False,
+        dropout: float | Sequence[float] = 0.0,
+        use_bias: bool = True,
+        kernel_initializer: str | None = "glorot_uniform",
     ):
         super().__init__()
         widths = [n_features, *hidden_layer_sizes]
+        n_below = len(hidden_layer_sizes) - 1
+        layers = "encoder layers below the code"
+        hidden = per_layer_activations(activation, n_below, "activation", layers)
+        rates = per_layer_rates(dropout, n_below, "dropout", layers)
         self.n_features = n_features
         self.tied_weights = tied_weights
-        activations = [activation] * (len(widths) - 2) + [code_activation]
+        self.use_bias = use_bias
+        activations = [*hidden, code_activation]
         self.encoder = nn.ModuleList()
         for (n_in, n_out), name in zip(pairwise(widths), activations, strict=True):
-            layer = nn.Linear(n_in, n_out)
-            glorot_uniform_(layer, name)
+            layer = nn.Linear(n_in, n_out, bias=use_bias)
+            initialize_(layer, kernel_initializer, name)
             self.encoder.append(layer)
         self.encoder_activations = nn.ModuleList(map(make_activation, activations))
+        self.encoder_dropout = _dropouts(rates)
+        # the decoder's layers output the widths of the encoder's, top down
         mirrored = list(pairwise(widths[::-1]))
+        decoder_names = hidden[::-1]
+        # the reconstruction layer starts as the layers of one activation did
+        # (scikit-learn scales an output layer by the hidden activation)
+        last = activation if isinstance(activation, str) else (hidden or ["relu"])[0]
+        biases = [use_bias] * n_below + [True]
         if tied_weights:
             self.decoder_biases = nn.ParameterList(
-                nn.Parameter(torch.zeros(n_out)) for _, n_out in mirrored
+                nn.Parameter(torch.zeros(n_out))
+                for (_, n_out), bias in zip(mirrored, biases, strict=True)
+                if bias
             )
         else:
             self.decoder = nn.ModuleList()
-            for n_in, n_out in mirrored:
-                layer = nn.Linear(n_in, n_out)
-                glorot_uniform_(layer, activation)
+            for (n_in, n_out), name, bias in zip(
+                mirrored, [*decoder_names, last], biases, strict=True
+            ):
+                layer = nn.Linear(n_in, n_out, bias=bias)
+                initialize_(layer, kernel_initializer, name)
                 self.decoder.append(layer)
-        self.decoder_activations = nn.ModuleList(
-            make_activation(activation) for _ in mirrored[:-1]
-        )
+        self.decoder_activations = nn.ModuleList(map(make_activation, decoder_names))
+        self.decoder_dropout = _dropouts(rates[::-1])
 
-    def decoder_layer(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Weight ``(n_out, n_in)`` and bias of the ``i``-th decoder layer."""
+    def decoder_layer(self, i: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Weight ``(n_out, n_in)`` and bias (None without) of the ``i``-th
+        decoder layer.
+        """
         if self.tied_weights:
-            return self.encoder[-1 - i].weight.T, self.decoder_biases[i]
+            n_layers = len(self.encoder)
+            if self.use_bias:
+                bias = self.decoder_biases[i]
+            else:  # only the reconstruction layer has a bias
+                bias = self.decoder_biases[0] if i == n_layers - 1 else None
+            return self.encoder[-1 - i].weight.T, bias
         layer = self.decoder[i]
         return layer.weight, layer.bias
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The code of each row."""
-        for layer, activation in zip(
-            self.encoder, self.encoder_activations, strict=True
+        for i, (layer, activation) in enumerate(
+            zip(self.encoder, self.encoder_activations, strict=True)
         ):
             x = activation(layer(x))
+            if self.encoder_dropout is not None and i < len(self.encoder_dropout):
+                x = self.encoder_dropout[i](x)
         return x
 
     def decode(self, code: torch.Tensor) -> torch.Tensor:
@@ -110,11 +154,20 @@ class AutoencoderModule(nn.Module):
             code = F.linear(code, *self.decoder_layer(i))
             if i < n_layers - 1:
                 code = self.decoder_activations[i](code)
+                if self.decoder_dropout is not None:
+                    code = self.decoder_dropout[i](code)
         return code
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         code = self.encode(x)
         return torch.cat([self.decode(code), code], dim=1)
+
+
+def _dropouts(rates: list[float]) -> nn.ModuleList | None:
+    """A dropout layer per rate (identity for 0), or None when all are 0."""
+    if not any(rates):
+        return None
+    return nn.ModuleList(nn.Dropout(rate) if rate else nn.Identity() for rate in rates)
 
 
 class ReconstructionLoss(nn.Module):

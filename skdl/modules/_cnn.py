@@ -57,6 +57,28 @@ def conv_output_size(
     return (size - dilation * (kernel_size - 1) - 1) // stride + 1
 
 
+def _check_pool_strides(pool_strides, pools, steps) -> None:
+    """Refuse a pooling step that no pooling layer would take."""
+    unpooled = [p is None or p == (1, 1) for p in pools]
+    if pool_strides is None or not any(unpooled):
+        return
+    if all(unpooled):
+        raise ValueError(
+            f"pool_strides={pool_strides!r} sets the step of the pooling windows, "
+            "but no conv layer pools (pool_size is None or 1 for each). Set "
+            "pool_size, or leave pool_strides=None."
+        )
+    if isinstance(pool_strides, list):
+        for i, (none, step) in enumerate(zip(unpooled, steps, strict=True)):
+            if none and step is not None:
+                raise ValueError(
+                    f"pool_strides[{i}]={pool_strides[i]!r} is the step of conv "
+                    f"layer {i + 1}'s pooling, but that layer does not pool "
+                    f"(pool_size={pools[i]!r} there). Put None at its place in "
+                    "pool_strides, or give that layer a pool_size."
+                )
+
+
 def _same_padding(size, kernel_size, stride, dilation):
     """(before, after) zero padding that makes a layer's output ceil(size/stride)."""
     out = math.ceil(size / stride)
@@ -253,6 +275,7 @@ class CNNModule(nn.Sequential):
         dilations = per_layer_shapes(dilation, n, "dilation")
         pools = per_layer_shapes(pool_size, n, "pool_size", allow_none=True)
         pool_steps = per_layer_shapes(pool_strides, n, "pool_strides", allow_none=True)
+        _check_pool_strides(pool_strides, pools, pool_steps)
         activations = per_layer_activations(
             activation,
             n + len(dense),

@@ -12,7 +12,7 @@ from .._blocks import lazy_on_dask
 from ..augmentation import ImageAugmenter
 from ..base import (
     CLASSIFIER_LOSSES,
-    NETWORK_TRAINING_CONSTRAINTS,
+    NETWORK_OPTION_CONSTRAINTS,
     REGRESSOR_LOSSES,
     BaseTorchEstimator,
     TorchClassifierMixin,
@@ -43,7 +43,7 @@ class _BaseCNN(ImageInputMixin, BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
-        **NETWORK_TRAINING_CONSTRAINTS,
+        **NETWORK_OPTION_CONSTRAINTS,
         "conv_filters": ["array-like"],
         "kernel_size": _PER_LAYER,
         "strides": _PER_LAYER,

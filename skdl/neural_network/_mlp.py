@@ -15,7 +15,7 @@ from .._net import host_rows
 from ..autoencoder._autoencoder import AutoencoderTransformer
 from ..base import (
     CLASSIFIER_LOSSES,
-    NETWORK_TRAINING_CONSTRAINTS,
+    NETWORK_OPTION_CONSTRAINTS,
     REGRESSOR_LOSSES,
     BaseTorchEstimator,
     TorchClassifierMixin,
@@ -40,7 +40,7 @@ class _BaseMLP(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
-        **NETWORK_TRAINING_CONSTRAINTS,
+        **NETWORK_OPTION_CONSTRAINTS,
         "hidden_layer_sizes": [
             "array-like",
             Interval(Integral, 1, None, closed="left"),
@@ -100,10 +100,11 @@ class _BaseMLP(BaseTorchEstimator):
                 f"hidden_layer_sizes is {tuple(self._hidden_sizes())}; give both "
                 "the same sizes."
             )
-        if not self.use_bias:
+        if not self.use_bias and getattr(pretrain, "use_bias", True):
             raise ValueError(
                 "pretrain gives each hidden layer a bias, but use_bias=False "
-                "builds them without one; set use_bias=True to pretrain."
+                "builds them without one; set use_bias=True to pretrain, or "
+                "pretrain with AutoencoderTransformer(use_bias=False)."
             )
         activations = pretrain._encoder_activations()
         if not isinstance(self.activation, str):
@@ -119,7 +120,8 @@ class _BaseMLP(BaseTorchEstimator):
                 f"pretrain's layers use the activations {tuple(activations)}, but "
                 "the hidden layers of this network share one; give every layer of "
                 "pretrain the same (for an autoencoder, code_activation equal to "
-                "activation)."
+                f"activation), or give these layers pretrain's: activation="
+                f"{activations!r}."
             )
         elif activations[0] != canonical_activation(self.activation):
             raise ValueError(
@@ -144,7 +146,8 @@ class _BaseMLP(BaseTorchEstimator):
                 module.linear_layers(), pretrain._encoder_layers(), strict=False
             ):
                 layer.weight.copy_(weight)
-                layer.bias.copy_(bias)
+                if layer.bias is not None:  # zero for an encoder without biases
+                    layer.bias.copy_(bias if bias is not None else 0.0)
         self.pretrain_ = pretrain
 
     @property
@@ -325,14 +328,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         Whether the hidden layers have a bias; the output layer always has one.
         ``intercepts_`` holds zeros for the layers without.
 
-    kernel_initializer : str or None, default='glorot_uniform'
-        How the weights start, by Keras' names: 'glorot_uniform' (scikit-learn's
-        initialisation: weights and biases uniform in ``+-sqrt(6 / (fan_in +
-        fan_out))``, 2 instead of 6 for 'logistic' layers), 'glorot_normal',
-        'he_uniform', 'he_normal' (for ReLU layers), 'lecun_uniform',
-        'lecun_normal' (for SELU), 'orthogonal' or 'zeros', all of these with
-        zero biases; None keeps PyTorch's default. See
-        :func:`skdl.modules.initialize_`.
+    ${kernel_initializer_parameter}
 
     ${pretrain_parameter}
 
@@ -564,14 +560,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         Whether the hidden layers have a bias; the output layer always has one.
         ``intercepts_`` holds zeros for the layers without.
 
-    kernel_initializer : str or None, default='glorot_uniform'
-        How the weights start, by Keras' names: 'glorot_uniform' (scikit-learn's
-        initialisation: weights and biases uniform in ``+-sqrt(6 / (fan_in +
-        fan_out))``, 2 instead of 6 for 'logistic' layers), 'glorot_normal',
-        'he_uniform', 'he_normal' (for ReLU layers), 'lecun_uniform',
-        'lecun_normal' (for SELU), 'orthogonal' or 'zeros', all of these with
-        zero biases; None keeps PyTorch's default. See
-        :func:`skdl.modules.initialize_`.
+    ${kernel_initializer_parameter}
 
     ${pretrain_parameter}
 

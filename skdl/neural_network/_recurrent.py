@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from .._blocks import lazy_on_dask
 from ..base import (
     CLASSIFIER_LOSSES,
-    NETWORK_TRAINING_CONSTRAINTS,
+    NETWORK_OPTION_CONSTRAINTS,
     REGRESSOR_LOSSES,
     BaseTorchEstimator,
     TorchClassifierMixin,
@@ -37,7 +37,7 @@ class _BaseRecurrent(BaseTorchEstimator):
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
-        **NETWORK_TRAINING_CONSTRAINTS,
+        **NETWORK_OPTION_CONSTRAINTS,
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],

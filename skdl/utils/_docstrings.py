@@ -71,7 +71,9 @@ learning_rate : {'constant', 'invscaling', 'adaptive', 'exponential', 'step', \
     validation loss (the training loss without a validation set) by more than
     ``tol``, Keras' ``ReduceLROnPlateau``. The decays stop at
     ``min_learning_rate``. Used by every solver except 'lbfgs'.
-
+"""
+# the parameters of the decays, which LVQ documents beside its own schedules
+_DECAY_PARAMETERS = """\
 decay_rate : float, default=0.5
     Factor on the learning rate of the 'exponential', 'step' and 'plateau'
     schedules, in (0, 1] (Keras' ``decay_rate`` and ``factor``).
@@ -88,7 +90,9 @@ min_learning_rate : float, default=0.0
     Lowest rate the 'exponential', 'step' and 'plateau' schedules reach
     (Keras' ``min_lr``).
 """
-_NETWORK_HEAD = _TRAINING_HEAD.replace(_LR_CLASSIC, _LR_NETWORK)
+_NETWORK_HEAD = _TRAINING_HEAD.replace(
+    _LR_CLASSIC, _LR_NETWORK + "\n" + _DECAY_PARAMETERS
+)
 assert _NETWORK_HEAD != _TRAINING_HEAD
 
 # the parameters of the training loop after the learning rate, shared by every
@@ -159,6 +163,7 @@ SECTIONS: dict[str, str] = {
     "training_parameters": _TRAINING_HEAD + "\n\n" + _LOOP_PARAMETERS,
     "network_training_parameters": _NETWORK_HEAD + "\n\n" + _LOOP_PARAMETERS,
     "loop_parameters": _LOOP_PARAMETERS,
+    "decay_parameters": _DECAY_PARAMETERS.rstrip("\n"),
     "device_parameters": """\
 device : str or torch.device, default='cpu'
     Where to train and predict: 'cpu', 'cuda', 'cuda:N', 'mps', or 'auto' for
@@ -483,7 +488,9 @@ conv_dropout : float or array-like of float, default=0.0
 pool_strides : int, tuple, list or None, default=None
     Step of the pooling windows, read as ``kernel_size``; None steps by the
     window (Keras' ``MaxPooling2D(strides=None)``). ``pool_size=3,
-    pool_strides=2`` pools overlapping 3x3 windows.
+    pool_strides=2`` pools overlapping 3x3 windows. One step applies to the
+    layers that pool; a step for a layer that does not pool (a list entry, or
+    any step when no layer pools) is an error.
 
 use_bias : bool, default=True
     Whether the conv and hidden dense layers have a bias (with
@@ -586,6 +593,15 @@ history_ : skorch.History
 net_ : skorch.NeuralNet
     The skorch net that holds the trained ``module_``, ``optimizer_`` and
     ``callbacks_``.""",
+    "kernel_initializer_parameter": """\
+kernel_initializer : str or None, default='glorot_uniform'
+    How the weights start, by Keras' names: 'glorot_uniform' (scikit-learn's
+    initialisation: weights and biases uniform in ``+-sqrt(6 / (fan_in +
+    fan_out))``, 2 instead of 6 for 'logistic' layers), 'glorot_normal',
+    'he_uniform', 'he_normal' (for ReLU layers), 'lecun_uniform',
+    'lecun_normal' (for SELU), 'orthogonal' or 'zeros', all of these with
+    zero biases; None keeps PyTorch's default. See
+    :func:`skdl.modules.initialize_`.""",
     "pretrain_parameter": """\
 pretrain : RBMTransformer, DBNTransformer, AutoencoderTransformer, \
 FrozenEstimator or None, default=None
@@ -596,7 +612,9 @@ FrozenEstimator or None, default=None
     encoder layers), then trains the whole network on ``y`` (fine-tuning).
     Its layer sizes must equal ``hidden_layer_sizes``, and ``activation``
     must be its units': 'logistic' for RBMs, the autoencoder's
-    ``activation``, which its ``code_activation`` must equal. It trains on
+    ``activation``, which its ``code_activation`` must equal (or a list: the
+    autoencoder's activations, one per layer, its ``code_activation`` last);
+    ``use_bias=False`` takes an autoencoder with ``use_bias=False``. It trains on
     this estimator's device, and, when its own ``random_state`` is None, from
     a seed drawn from this estimator's ``random_state``. A fitted one wrapped
     in :class:`sklearn.frozen.FrozenEstimator` is used as it is, without

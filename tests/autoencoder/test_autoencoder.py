@@ -202,19 +202,9 @@ def test_cross_entropy_fits_unit_interval_data_and_refuses_other_values(digits):
 
 # -- greedy pretraining and MLP pretraining --------------------------------------------
 def test_greedy_pretraining_starts_the_stack_from_shallow_autoencoders(
-    digits, monkeypatch
+    digits, shallow_fits
 ):
     X_train = digits[0]
-    fitted = []
-    fit = AutoencoderTransformer.fit
-
-    def spy(self, X, y=None):
-        fit(self, X, y)
-        if self.pretraining is None:
-            fitted.append(self)
-        return self
-
-    monkeypatch.setattr(AutoencoderTransformer, "fit", spy)
     stack = AutoencoderTransformer(
         (16, 4),
         activation="logistic",
@@ -224,7 +214,7 @@ def test_greedy_pretraining_starts_the_stack_from_shallow_autoencoders(
         max_iter=2,
         random_state=0,
     ).fit(X_train)
-    first, second = fitted
+    first, second = shallow_fits
     assert (first.n_features_in_, first._n_features_out) == (64, 16)
     assert (second.n_features_in_, second._n_features_out) == (16, 4)
     assert (first.code_activation, second.code_activation) == ("logistic", "identity")
@@ -364,3 +354,27 @@ def test_noise_is_reproducible_and_depends_on_the_seed(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no stray warnings from a converged fit
         AutoencoderTransformer((8, 2), max_iter=500, tol=1.0, random_state=0).fit(X)
+
+
+@pytest.mark.slow
+def test_denoising_codes_of_32_units_beat_pca_for_a_classifier(digits):
+    # at k = 32, PCA keeps nearly all of the digits' variance and logistic
+    # regression on a plain autoencoder's codes ties with it (0.956-0.960
+    # against 0.958); masking noise makes the codes separate the classes better
+    # (measured 2026-12-04: 0.967, 0.964, 0.971 for random_state 0, 1, 2)
+    X_train, X_test, y_train, y_test = digits
+    denoising = AutoencoderTransformer(
+        (256, 32),
+        noise="masking",
+        noise_level=0.3,
+        learning_rate_init=0.003,
+        max_iter=300,
+        tol=0,
+        random_state=0,
+    ).fit(X_train)
+    scores = []
+    for encoder in (denoising, PCA(32).fit(X_train)):
+        classifier = LogisticRegression(max_iter=3000)
+        classifier.fit(encoder.transform(X_train), y_train)
+        scores.append(classifier.score(encoder.transform(X_test), y_test))
+    assert scores[0] > scores[1] + 0.005
