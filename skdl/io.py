@@ -1083,8 +1083,12 @@ def _is_optimizer_name(key) -> bool:
 
 def _dtype(value) -> np.dtype:
     if isinstance(value, str) and len(value) < 12:
-        with contextlib.suppress(TypeError):
-            return np.dtype(value)
+        # NumPy parses a string with a comma as a record of fields, and some
+        # of those ("i4,(") raise SyntaxError; files store plain dtypes only
+        with contextlib.suppress(TypeError, ValueError, SyntaxError):
+            dtype = np.dtype(value)
+            if dtype.fields is None:
+                return dtype
     raise _Invalid(f"{_short(value)} is not a NumPy dtype")
 
 

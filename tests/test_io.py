@@ -795,6 +795,32 @@ def test_a_trusted_file_too_large_for_memory_is_a_model_file_error(
         load(path, trusted=True)
 
 
+@pytest.mark.parametrize("dtype", ["i4,(", ",", "f4,i4", "(", 7, "a" * 20])
+def test_a_crafted_dtype_is_a_model_file_error(tmp_path, dtype):
+    # NumPy reads "i4,(" as a record of fields and raises SyntaxError on it
+    model, X, _ = _fitted("LVQClassifier")
+    header, tensors = read(_saved(tmp_path, model))
+    arrays = [
+        entry
+        for entry in _entries(header["attributes"])
+        if isinstance(entry, dict) and "__ndarray__" in entry
+    ]
+    assert arrays
+    arrays[0]["dtype"] = dtype
+    write(tmp_path / "crafted.skdl", header, tensors)
+    with pytest.raises(ModelFileError, match="is not a NumPy dtype"):
+        load(tmp_path / "crafted.skdl")
+
+
+def _entries(value):
+    """Every JSON object and list nested in ``value``, ``value`` first."""
+    yield value
+    children = value.values() if isinstance(value, dict) else value
+    if isinstance(value, (dict, list)):
+        for child in children:
+            yield from _entries(child)
+
+
 def test_messages_survive_values_nested_too_deep_to_print():
     deep = 1
     for _ in range(5000):
