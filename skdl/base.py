@@ -738,6 +738,13 @@ class BaseTorchEstimator(BaseEstimator):
                     ),
                 )
             )
+        return callbacks + self._schedule_callbacks()
+
+    def _schedule_callbacks(self) -> list:
+        """Callbacks of the learning-rate schedules (each sets the rate of every
+        optimizer of the net).
+        """
+        callbacks = []
         if self.solver != "lbfgs" and self.learning_rate == "invscaling":
             callbacks.append(
                 ("invscaling", InverseScalingLR(self.learning_rate_init, self.power_t))

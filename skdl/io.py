@@ -762,6 +762,21 @@ _ADDED_IN_FORMAT_3: dict[str, dict] = {
         "kernel_initializer": "glorot_uniform",
     },
     "LVQClassifier": _TRAINING_OPTIONS_3,
+    "LSTMLanguageModel": {
+        **_TRAINING_OPTIONS_3,
+        "conv_filters": {"__tuple__": []},
+        "kernel_size": 3,
+        "max_length": None,
+    },
+    "GANSampler": {
+        "learning_rate": "constant",
+        "power_t": 0.5,
+        "decay_rate": 0.5,
+        "decay_steps": 10,
+        "min_learning_rate": 0.0,
+        "amsgrad": False,
+        "rho": None,
+    },
 }
 
 

@@ -1,4 +1,8 @@
-"""Learning-rate schedules that scikit-learn's MLP offers, as skorch callbacks."""
+"""Learning-rate schedules that scikit-learn's MLP offers, as skorch callbacks.
+
+Each sets the rate of every optimizer the net registered: ``optimizer_``, and
+those a net adds (GANSampler's ``discriminator_optimizer_``).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ class InverseScalingLR(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         lr = self.rate(net.history[-1, "samples_seen"])
-        for group in net.optimizer_.param_groups:
+        for group in _param_groups(net):
             group["lr"] = lr
 
 
@@ -79,7 +83,7 @@ class LinearDecayLR(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         lr = self.rate(len(net.history))
-        for group in net.optimizer_.param_groups:
+        for group in _param_groups(net):
             group["lr"] = lr
 
 
@@ -142,7 +146,7 @@ class ExponentialDecayLR(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         lr = self.rate(len(net.history))
-        for group in net.optimizer_.param_groups:
+        for group in _param_groups(net):
             group["lr"] = lr
 
 
@@ -201,5 +205,11 @@ class ReduceLROnPlateau(Callback):
         if self.wait_ < self.patience:
             return
         self.wait_ = 0
-        for group in net.optimizer_.param_groups:
+        for group in _param_groups(net):
             group["lr"] = max(group["lr"] * self.factor, self.min_learning_rate)
+
+
+def _param_groups(net):
+    """The parameter groups of every optimizer of ``net``."""
+    for name in getattr(net, "_optimizers", None) or ["optimizer"]:
+        yield from getattr(net, name + "_").param_groups

@@ -12,7 +12,8 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._net import SkdlNet, _clear_grads, make_optimizer
-from ..base import BaseTorchEstimator
+from .._optim import SOLVERS
+from ..base import NETWORK_OPTION_CONSTRAINTS, BaseTorchEstimator
 from ..modules import GANModule, gradient_penalty
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
@@ -39,7 +40,11 @@ _SHARED = (
     "device",
     "n_threads",
     "callbacks",
+    "power_t",
 )
+# the network estimators' options that a GAN takes (early_stopping_monitor and
+# plateau_patience watch losses, which say nothing of a GAN's samples)
+_OPTIONS = ("amsgrad", "rho", "decay_rate", "decay_steps", "min_learning_rate")
 
 
 @fill_doc
@@ -62,7 +67,9 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
     normalization in the generator (layer normalization where it sees one vector
     per sample); or ``loss='wgan_gp'``, the Wasserstein loss
     with a gradient penalty. ``history_`` holds the discriminator's and the
-    generator's loss per epoch.
+    generator's loss per epoch. There is no ``validation_data`` nor early
+    stopping: a GAN's losses do not measure how good its samples are, so a
+    held-out loss could not say when to stop.
 
     Read more in the user guide page on generative models
     (``docs/user_guide/generative.rst``) and the gallery example
@@ -111,14 +118,42 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Where the channel axis of 4-D input and of ``image_shape`` is.
 
-    solver : {'adam', 'adamw', 'rmsprop', 'sgd', 'adagrad'}, default='adam'
-        Optimizer of both networks.
+    solver : {'adam', 'adamw', 'rmsprop', 'sgd', 'adagrad', 'adadelta', \
+'adamax', 'nadam'}, default='adam'
+        Optimizer of both networks. 'adamax' and 'nadam' take ``beta_1``,
+        ``beta_2`` and ``epsilon`` as 'adam' does; 'adadelta' runs at
+        ``learning_rate_init`` times its own step (PyTorch's default rate is
+        1.0).
 
     batch_size : int or 'auto', default=64
         Samples per step; 'auto' is ``min(200, n_samples)``.
 
+    learning_rate : {'constant', 'invscaling', 'exponential', 'step'}, \
+default='constant'
+        Schedule of both optimizers' rate, updated after each epoch:
+        'invscaling' sets ``learning_rate_init / (t + 1) ** power_t`` with
+        ``t`` the samples seen; 'exponential' multiplies it by ``decay_rate``
+        every ``decay_steps`` epochs, smoothly (``decay_rate ** (t /
+        decay_steps)`` after ``t`` epochs, Keras' ``ExponentialDecay``);
+        'step' does so at once every ``decay_steps`` epochs. The schedules that
+        watch a loss ('adaptive', 'plateau') are not offered: a GAN's losses
+        do not say whether its samples improve.
+
     learning_rate_init : float, default=0.0002
-        Step size of both optimizers.
+        Step size of both optimizers (of the first epoch, with a schedule).
+
+    power_t : float, default=0.5
+        Exponent of the 'invscaling' schedule.
+
+    decay_rate : float, default=0.5
+        Factor on the rate of the 'exponential' and 'step' schedules, in
+        (0, 1].
+
+    decay_steps : int, default=10
+        Epochs per factor ``decay_rate``.
+
+    min_learning_rate : float, default=0.0
+        Lowest rate the 'exponential' and 'step' schedules reach.
 
     max_iter : int, default=100
         Epochs: passes over the training samples. A GAN has no loss that says
@@ -155,6 +190,8 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
 
     epsilon : float, default=1e-8
         Numerical stability term of the adaptive optimizers.
+
+    ${optimizer_options_parameters}
 
     device : str or torch.device, default='cpu'
         Where to train and sample: 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'.
@@ -194,7 +231,8 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
     history_ : skorch.History
         One dict per epoch: ``discriminator_loss``, ``generator_loss``
         (``train_loss`` is the discriminator's), ``discriminator_steps`` (the
-        steps so far), ``dur``...
+        steps so far), the learning rates of the epoch's last steps, ``lr``
+        (the generator's) and ``discriminator_lr``, ``dur``...
 
     net_ : skorch.NeuralNet
         The skorch net: ``module_`` (a :class:`~skdl.modules.GANModule`),
@@ -239,8 +277,12 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         "conditional": ["boolean"],
         "image_shape": [StrOptions({"auto"}), tuple, None],
         "data_format": [StrOptions({"channels_last", "channels_first"})],
-        "solver": [StrOptions({"adam", "adamw", "rmsprop", "sgd", "adagrad"})],
+        "solver": [StrOptions(set(SOLVERS) - {"lbfgs"})],
+        "learning_rate": [
+            StrOptions({"constant", "invscaling", "exponential", "step"})
+        ],
         **{name: _BASE[name] for name in _SHARED},
+        **{name: NETWORK_OPTION_CONSTRAINTS[name] for name in _OPTIONS},
     }
 
     # a GAN's losses do not say when its samples are good: no validation split
@@ -263,7 +305,12 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         data_format="channels_last",
         solver="adam",
         batch_size=64,
+        learning_rate="constant",
         learning_rate_init=0.0002,
+        power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        min_learning_rate=0.0,
         max_iter=100,
         shuffle=True,
         random_state=None,
@@ -274,6 +321,8 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         beta_1=0.5,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         device="cpu",
         n_threads=None,
         callbacks=None,
@@ -290,7 +339,12 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         self.data_format = data_format
         self.solver = solver
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -301,6 +355,8 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.device = device
         self.n_threads = n_threads
         self.callbacks = callbacks
@@ -505,7 +561,7 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         )
 
     def _stopping_callbacks(self):
-        return []  # every epoch runs: see max_iter
+        return self._schedule_callbacks()  # every epoch runs: see max_iter
 
     def _compile_options(self):
         return None
@@ -616,6 +672,10 @@ class _AdversarialNet(SkdlNet):
         out = super().run_single_epoch(iterator, training, prefix, step_fn)
         if training:
             self.history.record("discriminator_steps", self._discriminator_steps)
+            # the rate of the epoch's last step, as "lr" is the generator's
+            self.history.record(
+                "discriminator_lr", self.discriminator_optimizer_.param_groups[0]["lr"]
+            )
             self.history.record("discriminator_loss", self.history[-1, "train_loss"])
             if self._generator_losses:
                 losses = torch.stack([loss for loss, _ in self._generator_losses])

@@ -11,13 +11,14 @@ import torch
 
 from .._net import SkdlNet
 from .._sequences import TokenBatchingMixin, TokenRows
-from ..base import BaseTorchEstimator
+from ..base import NETWORK_OPTION_CONSTRAINTS, BaseTorchEstimator
 from ..modules import (
     CELLS,
     NextTokenLoss,
     RecurrentLanguageModule,
     token_log_likelihoods,
 )
+from ..neural_network._recurrent import _conv_filters, _ints
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._text import TEXT_CONSTRAINTS
@@ -48,26 +49,51 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
     Parameters
     ----------
     hidden_size : int, default=128
-        Hidden units of each recurrent layer.
+        Hidden units of each recurrent layer (of each tanh layer with
+        ``cell=None``).
 
     embedding_dim : int, default=64
         Width of the token embeddings.
 
     num_layers : int, default=1
-        Stacked recurrent layers.
+        Stacked recurrent layers (tanh layers with ``cell=None``).
 
-    cell : {'lstm', 'gru', 'rnn'}, default='lstm'
-        The recurrent unit.
+    cell : {'lstm', 'gru', 'rnn'} or None, default='lstm'
+        The recurrent unit, or None for the fixed-window model of Bengio et
+        al. (2003): no recurrent layers; each prediction reads the embeddings
+        of the ``max_length`` tokens up to it, concatenated, through
+        ``num_layers`` tanh layers of ``hidden_size`` units (``<s>`` markers
+        fill the window at a text's beginning), like an n-gram model with
+        ``n = max_length + 1`` whose similar words share their statistics.
 
     dropout : float, default=0.2
         Dropout probability (training only) on the embeddings and on each
-        recurrent layer's output.
+        recurrent (or hidden) layer's output.
 
     tie_weights : bool, default=False
         Use the token embeddings as the output layer's weights (after a linear
         projection of the hidden state to ``embedding_dim`` when
         ``hidden_size`` differs). Fewer parameters; on small corpora often a
         lower perplexity.
+
+    conv_filters : tuple of int, default=()
+        Causal Conv1D layers between the embeddings and the recurrent layers
+        (or the window of ``cell=None``): the output channels of each (Keras'
+        ``Conv1D(filters, kernel_size, padding="causal", activation="relu")``).
+        Each pads its input on the left only, so the prediction of a token
+        never reads the tokens after it; there is no pooling (no
+        ``pool_size``), since a pooled step would. None by default.
+
+    kernel_size : int or list of int, default=3
+        Length of the conv kernels, for every conv layer or one per layer.
+
+    max_length : int or None, default=None
+        With ``cell=None``, the number of previous tokens each prediction
+        reads (its context, the ``n - 1`` of an n-gram); required there.
+        Not used by the recurrent cells, which read the whole text so far.
+        The name is that of :class:`LSTMTextClassifier`'s ``Embedding ->
+        Flatten -> Dense`` model, which this window model applies at every
+        position.
 
     ${text_analyzer_parameters}
 
@@ -77,7 +103,11 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
 
     ${text_vocabulary_parameters}
 
-    ${training_parameters}
+    ${network_training_parameters}
+
+    ${early_stopping_monitor_parameter}
+
+    ${optimizer_options_parameters}
 
     ${device_parameters}
 
@@ -98,8 +128,19 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
     ``validation_scores_`` (with ``early_stopping``) hold the mean
     log-likelihood per token of the held-out texts, ``-log(perplexity)``, and
     training stops when it has not risen by ``tol`` for ``n_iter_no_change``
-    epochs. ``loss_curve_`` is the cross-entropy per token of each batch,
-    averaged over the batches of an epoch weighted by their number of texts.
+    epochs (``early_stopping_monitor='loss'`` watches ``valid_loss``, the
+    cross-entropy per token, the same number negated). The held-out texts
+    are ``validation_fraction`` of ``X``, or those given to ``fit`` as
+    ``validation_data``. ``loss_curve_`` is the cross-entropy per token of
+    each batch, averaged over the batches of an epoch weighted by their
+    number of texts.
+
+    The fixed-window model (``cell=None``) computes, for the tokens
+    ``w_{t-m+1} .. w_t`` up to step ``t`` (``m = max_length``), ``x =
+    [C(w_{t-m+1}); ...; C(w_t)]`` (the embeddings, concatenated), ``h =
+    tanh(H x + d)`` (repeated ``num_layers`` times) and ``P(w_{t+1} | ...)
+    = softmax(U h + b)``, Bengio et al.'s model without their direct
+    input-to-output connections.
 
     References
     ----------
@@ -107,6 +148,8 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
     "Recurrent neural network based language model", Interspeech (2010).
     O. Press and L. Wolf, "Using the output embedding to improve language
     models", EACL (2017).
+    Y. Bengio, R. Ducharme, P. Vincent and C. Jauvin, "A neural probabilistic
+    language model", JMLR 3 (2003).
 
     Examples
     --------
@@ -128,10 +171,14 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
-        "cell": [StrOptions(set(CELLS))],
+        "cell": [StrOptions(set(CELLS)), None],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "tie_weights": ["boolean"],
+        "conv_filters": [tuple, list],
+        "kernel_size": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "max_length": [Interval(Integral, 1, None, closed="left"), None],
         **TEXT_CONSTRAINTS,
+        **NETWORK_OPTION_CONSTRAINTS,
     }
 
     _inference_batch_size = 1024
@@ -145,6 +192,9 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         cell="lstm",
         dropout=0.2,
         tie_weights=False,
+        conv_filters=(),
+        kernel_size=3,
+        max_length=None,
         analyzer="word",
         lowercase=True,
         token_pattern=r"(?u)\w+|[^\w\s]",
@@ -157,6 +207,10 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         learning_rate="constant",
         learning_rate_init=0.003,
         power_t=0.5,
+        decay_rate=0.5,
+        decay_steps=10,
+        plateau_patience=5,
+        min_learning_rate=0.0,
         max_iter=100,
         shuffle=True,
         random_state=None,
@@ -166,10 +220,13 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         momentum=0.9,
         nesterovs_momentum=True,
         early_stopping=True,
+        early_stopping_monitor="score",
         validation_fraction=0.1,
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        amsgrad=False,
+        rho=None,
         n_iter_no_change=2,
         max_fun=15000,
         device="cpu",
@@ -184,6 +241,9 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         self.cell = cell
         self.dropout = dropout
         self.tie_weights = tie_weights
+        self.conv_filters = conv_filters
+        self.kernel_size = kernel_size
+        self.max_length = max_length
         self.analyzer = analyzer
         self.lowercase = lowercase
         self.token_pattern = token_pattern
@@ -196,6 +256,10 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+        self.decay_rate = decay_rate
+        self.decay_steps = decay_steps
+        self.plateau_patience = plateau_patience
+        self.min_learning_rate = min_learning_rate
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -205,10 +269,13 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
         self.early_stopping = early_stopping
+        self.early_stopping_monitor = early_stopping_monitor
         self.validation_fraction = validation_fraction
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
+        self.amsgrad = amsgrad
+        self.rho = rho
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
         self.device = device
@@ -218,7 +285,7 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         self.callbacks = callbacks
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, validation_data=None):
         """Learn the vocabulary and train the network to predict each token of ``X``.
 
         Parameters
@@ -227,13 +294,20 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
             Training texts, each read as one sequence.
         y : None
             Ignored.
+        validation_data : iterable of str or of token lists, default=None
+            Held-out texts, as Keras' ``validation_data``: their cross-entropy
+            per token (``valid_loss``, the log of their perplexity) and mean
+            log-likelihood per token (``valid_score``) are recorded each epoch
+            in ``history_``, and ``early_stopping`` stops on them instead of
+            setting aside ``validation_fraction`` of ``X``. Read with the
+            vocabulary learned from ``X``.
 
         Returns
         -------
         self : object
             The fitted model.
         """
-        return self._fit(X, None)
+        return self._fit(X, None, validation_data=validation_data)
 
     # -- texts -> id rows ----------------------------------------------------------
     def _validate_X_y(self, X, y, *, reset):
@@ -245,6 +319,24 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
 
     def _validate_X(self, X):
         return self._encode_texts(X, reset=False)
+
+    def _validation_arrays(self, validation_data):
+        kind = type(validation_data).__name__
+        texts = validation_data
+        if isinstance(texts, str | bytes) or not hasattr(texts, "__iter__"):
+            problem = f"got {kind}"
+        elif not (texts := list(texts)):
+            problem = f"got an empty {kind}"
+        elif isinstance(validation_data, tuple) and texts[-1] is None:
+            # Keras' (X_val, y_val) habit: a language model has no y
+            problem = "got a tuple ending in None, as (X_val, y_val); pass X_val"
+        else:
+            rows, targets = self._validate_X_y(texts, None, reset=False)
+            return rows, targets, None
+        raise ValueError(
+            "validation_data of LSTMLanguageModel holds held-out texts: a list of "
+            f"strings (or of token lists), as X; {problem}."
+        )
 
     def _checked_texts(self, X):
         # the base's checks, with its advice on running out of memory
@@ -260,6 +352,12 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
 
     # -- network -------------------------------------------------------------------
     def _build_module(self) -> RecurrentLanguageModule:
+        if self.cell is None and self.max_length is None:
+            raise ValueError(
+                "cell=None builds the fixed-window model, which reads the "
+                "max_length tokens before each prediction: set max_length (e.g. "
+                "max_length=3), or choose a cell ('lstm', 'gru', 'rnn')."
+            )
         return RecurrentLanguageModule(
             len(self.vocabulary_),
             self.embedding_dim,
@@ -268,6 +366,9 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
             cell=self.cell,
             dropout=self.dropout,
             tie_weights=self.tie_weights,
+            conv_filters=_conv_filters(self.conv_filters),
+            kernel_size=_ints(self.kernel_size),
+            context_length=self.max_length if self.cell is None else None,
         )
 
     def _make_criterion(self):

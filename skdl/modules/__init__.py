@@ -19,7 +19,12 @@ from ._hopfield import (
     dense_energy,
     dense_recall,
 )
-from ._language import NextTokenLoss, RecurrentLanguageModule, token_log_likelihoods
+from ._language import (
+    FixedWindowEncoder,
+    NextTokenLoss,
+    RecurrentLanguageModule,
+    token_log_likelihoods,
+)
 from ._layers import INITIALIZERS, initialize_
 from ._losses import (
     AbsoluteError,
@@ -66,6 +71,7 @@ __all__ = [
     "ContrastiveDivergence",
     "ConvSteps",
     "EnergyGapLoss",
+    "FixedWindowEncoder",
     "FocalLoss",
     "GANModule",
     "GLVQLoss",

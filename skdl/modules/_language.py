@@ -13,13 +13,73 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._rnn import RecurrentEncoder
+from ._rnn import ConvSteps, RecurrentEncoder
 
-__all__ = ["NextTokenLoss", "RecurrentLanguageModule", "token_log_likelihoods"]
+__all__ = [
+    "FixedWindowEncoder",
+    "NextTokenLoss",
+    "RecurrentLanguageModule",
+    "token_log_likelihoods",
+]
+
+
+class FixedWindowEncoder(nn.Module):
+    """The hidden layers of Bengio et al.'s (2003) neural language model.
+
+    The state at step ``t`` reads the input vectors of the ``context_length``
+    steps up to ``t``, concatenated (oldest first), through ``num_layers``
+    ``tanh`` layers. The input holds ``context_length - 1`` steps before the
+    first one whose state is wanted (a language model pads the ids on the left
+    with the start marker), so its output is that much shorter.
+
+    Parameters
+    ----------
+    input_size : int
+        Features per step.
+    context_length : int
+        Steps each state reads.
+    hidden_size : int
+        Width of each hidden layer.
+    num_layers : int, default=1
+        Number of hidden layers.
+    dropout : float, default=0.0
+        Dropout on the output of every layer (training only).
+
+    Examples
+    --------
+    >>> import torch
+    >>> encoder = FixedWindowEncoder(3, context_length=4, hidden_size=8)
+    >>> encoder(torch.zeros(2, 3 + 10, 3)).shape
+    torch.Size([2, 10, 8])
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        context_length: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.context_length = context_length
+        sizes = [input_size * context_length] + [hidden_size] * (num_layers - 1)
+        self.layers = nn.ModuleList(nn.Linear(size, hidden_size) for size in sizes)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """States ``(batch, steps - context_length + 1, hidden_size)``."""
+        # (batch, steps', features, window) -> the window's vectors, oldest first
+        windows = x.unfold(1, self.context_length, 1).transpose(2, 3)
+        hidden = windows.flatten(2)
+        for layer in self.layers:
+            hidden = self.dropout(torch.tanh(layer(hidden)))
+        return hidden
 
 
 class RecurrentLanguageModule(nn.Module):
-    """Embedding -> recurrent layers -> a score for every vocabulary token.
+    """Embedding -> (causal conv layers) -> recurrent layers, or a fixed window
+    of the previous tokens -> a score for every vocabulary token.
 
     Parameters
     ----------
@@ -43,6 +103,15 @@ class RecurrentLanguageModule(nn.Module):
         widths differ. Fewer parameters, and often a lower perplexity.
     pack : bool or None, default=None
         Run the recurrent layers on packed sequences; None packs on CUDA only.
+    conv_filters : sequence of int, default=()
+        Causal Conv1D layers between the embedding and the recurrent layers
+        (or the window): see :class:`ConvSteps` with ``causal=True``.
+    kernel_size : int or sequence of int, default=3
+        Kernel length of the conv layers.
+    context_length : int or None, default=None
+        With ``cell=None``: no recurrent layers; the state at each step is a
+        :class:`FixedWindowEncoder` of the ``context_length`` tokens up to it
+        (the ids are padded on the left with ``<s>``), Bengio et al.'s model.
 
     Examples
     --------
@@ -50,6 +119,9 @@ class RecurrentLanguageModule(nn.Module):
     >>> module = RecurrentLanguageModule(10, 8, 16, tie_weights=True)
     >>> ids = torch.tensor([[11, 4, 2, 0], [11, 7, 9, 2]])  # <s> ... </s>
     >>> module(ids).shape
+    torch.Size([2, 4, 10])
+    >>> window = RecurrentLanguageModule(10, 8, 16, cell=None, context_length=3)
+    >>> window(ids).shape
     torch.Size([2, 4, 10])
     """
 
@@ -60,10 +132,13 @@ class RecurrentLanguageModule(nn.Module):
         hidden_size: int,
         *,
         num_layers: int = 1,
-        cell: str = "lstm",
+        cell: str | None = "lstm",
         dropout: float = 0.0,
         tie_weights: bool = False,
         pack: bool | None = None,
+        conv_filters=(),
+        kernel_size=3,
+        context_length: int | None = None,
     ):
         super().__init__()
         self.vocabulary_size = vocabulary_size
@@ -71,9 +146,25 @@ class RecurrentLanguageModule(nn.Module):
         with torch.no_grad():
             self.embedding.weight.mul_(0.1)
         self.embedding_dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.encoder = RecurrentEncoder(
-            embedding_dim, hidden_size, num_layers, cell, False, dropout
+        self.conv = (
+            ConvSteps(embedding_dim, list(conv_filters), kernel_size, causal=True)
+            if len(conv_filters)
+            else None
         )
+        width = embedding_dim if self.conv is None else self.conv.output_size
+        if cell is None:
+            if context_length is None:
+                raise ValueError(
+                    "cell=None reads a fixed window of the previous tokens: give "
+                    "its length, context_length."
+                )
+            self.encoder = FixedWindowEncoder(
+                width, context_length, hidden_size, num_layers, dropout
+            )
+        else:
+            self.encoder = RecurrentEncoder(
+                width, hidden_size, num_layers, cell, False, dropout
+            )
         self.tie_weights = tie_weights
         self.pack = pack
         if tie_weights:
@@ -89,9 +180,19 @@ class RecurrentLanguageModule(nn.Module):
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Scores (logits) ``(batch, steps, V)`` of the token after each step."""
         lengths = (ids != 0).sum(dim=1).clamp(min=1)
+        window = isinstance(self.encoder, FixedWindowEncoder)
+        if window:  # the first steps' windows reach back into <s> markers
+            before = self.encoder.context_length - 1
+            ids = F.pad(ids, (before, 0), value=self.vocabulary_size + 1)
+            lengths = lengths + before
         x = self.embedding_dropout(self.embedding(ids))
-        pack = x.is_cuda if self.pack is None else self.pack
-        hidden = self.encoder(x, lengths, pack=pack)
+        if self.conv is not None:
+            x, _ = self.conv(x, lengths)
+        if window:
+            hidden = self.encoder(x)
+        else:
+            pack = x.is_cuda if self.pack is None else self.pack
+            hidden = self.encoder(x, lengths, pack=pack)
         if not self.tie_weights:
             return self.output(hidden)
         weight = self.embedding.weight[1 : self.vocabulary_size + 1]

@@ -233,6 +233,11 @@ class ConvSteps(nn.Module):
         Kernel length, for every layer or one per layer.
     pool_size : int, sequence of (int or None), or None, default=None
         Max-pooling window (and stride) after each layer; None or 1: none.
+    causal : bool, default=False
+        Pad each convolution's input on the left only (``kernel_size - 1``
+        zero steps), Keras' ``padding="causal"``: the output at step ``t``
+        reads the steps up to ``t``, never a later one, as a language model
+        needs. No pooling then, since a pooled step would mix later steps in.
 
     Examples
     --------
@@ -243,25 +248,37 @@ class ConvSteps(nn.Module):
     (torch.Size([2, 3, 4]), [3, 1])
     """
 
-    def __init__(self, input_size, conv_filters, kernel_size=3, pool_size=None):
+    def __init__(
+        self, input_size, conv_filters, kernel_size=3, pool_size=None, causal=False
+    ):
         super().__init__()
         n = len(conv_filters)
         kernels = _per_step_layer(kernel_size, n, "kernel_size", allow_none=False)
         pools = _per_step_layer(pool_size, n, "pool_size", allow_none=True)
         self.convs = nn.ModuleList()
         self.pool_sizes = [1 if p is None else p for p in pools]
+        if causal and max(self.pool_sizes, default=1) > 1:
+            raise ValueError(
+                f"pool_size={pool_size!r}: causal conv layers take no pooling, "
+                "whose windows would mix later steps into earlier ones."
+            )
+        # the zero steps padded on the left of each layer's input (causal)
+        self.left_pads = [k - 1 if causal else 0 for k in kernels]
         width = input_size
         for filters, k in zip(conv_filters, kernels, strict=True):
-            self.convs.append(nn.Conv1d(width, filters, k, padding="same"))
+            padding = 0 if causal else "same"
+            self.convs.append(nn.Conv1d(width, filters, k, padding=padding))
             width = filters
         self.output_size = width
 
     def forward(self, x, lengths=None):
         """``(outputs, lengths)``: ``(batch, steps', filters)`` and the new lengths."""
-        for conv, pool in zip(self.convs, self.pool_sizes, strict=True):
+        layers = zip(self.convs, self.pool_sizes, self.left_pads, strict=True)
+        for conv, pool, left in layers:
             if lengths is not None:
                 x = x * _step_mask(x, lengths).to(x.dtype)
-            x = torch.relu(conv(x.transpose(1, 2))).transpose(1, 2)
+            x = nn.functional.pad(x.transpose(1, 2), (left, 0))
+            x = torch.relu(conv(x)).transpose(1, 2)
             if pool > 1:
                 if lengths is not None:
                     x = x.masked_fill(~_step_mask(x, lengths), float("-inf"))

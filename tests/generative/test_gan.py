@@ -205,3 +205,95 @@ def test_digits_two_sample_test_and_conditional_labels():
     fake = np.clip(np.rint(conditional.sample(1000, y=wanted, random_state=1)), 0, 16)
     judge = LogisticRegression(max_iter=3000).fit(X_train, y_train)
     assert np.mean(judge.predict(fake) == wanted) > 0.95
+
+
+# -- schedules and solvers (issue 19) ------------------------------------------------
+@pytest.mark.parametrize("schedule", ["exponential", "step", "invscaling"])
+def test_a_schedule_sets_the_rate_of_both_optimizers_each_epoch(schedule):
+    X, _ = blobs(200)
+    gan = GANSampler(
+        **{**FAST, "learning_rate_init": 0.01},
+        learning_rate=schedule,
+        decay_rate=0.5,
+        decay_steps=2,
+        power_t=0.25,
+        batch_size=50,
+        max_iter=5,
+        random_state=0,
+    ).fit(X)
+    if schedule == "invscaling":  # learning_rate_init / (t + 1) ** power_t
+        seen = np.array([0, *gan.history_[:, "samples_seen"]])
+        expected = np.where(seen == 0, 0.01, 0.01 / (seen + 1) ** 0.25)
+    else:  # decay_rate ** (t / decay_steps), rounded down for 'step'
+        t = np.arange(6)
+        expected = 0.01 * 0.5 ** (t / 2 if schedule == "exponential" else t // 2)
+    np.testing.assert_allclose(gan.history_[:, "lr"], expected[:5])
+    np.testing.assert_allclose(gan.history_[:, "discriminator_lr"], expected[:5])
+    # both optimizers hold the rate of the next epoch
+    for optimizer in (gan.net_.optimizer_, gan.net_.discriminator_optimizer_):
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(expected[5])
+
+
+def test_the_decay_stops_at_min_learning_rate_and_a_warm_start_continues_it():
+    X, _ = blobs(100)
+    gan = GANSampler(
+        **FAST,
+        learning_rate="step",
+        decay_rate=0.1,
+        decay_steps=1,
+        min_learning_rate=1e-4,
+        max_iter=2,
+        warm_start=True,
+        random_state=0,
+    ).fit(X)
+    gan.fit(X)
+    np.testing.assert_allclose(gan.history_[:, "lr"], [0.002, 2e-4, 1e-4, 1e-4])
+    np.testing.assert_allclose(
+        gan.history_[:, "discriminator_lr"], [0.002, 2e-4, 1e-4, 1e-4]
+    )
+
+
+@pytest.mark.parametrize(
+    "params, torch_class, option",
+    [
+        ({"solver": "adadelta", "rho": 0.5}, torch.optim.Adadelta, ("rho", 0.5)),
+        ({"solver": "adamax"}, torch.optim.Adamax, ("betas", (0.5, 0.999))),
+        ({"solver": "nadam"}, torch.optim.NAdam, ("betas", (0.5, 0.999))),
+        ({"amsgrad": True}, torch.optim.Adam, ("amsgrad", True)),
+        ({"solver": "rmsprop", "rho": 0.9}, torch.optim.RMSprop, ("alpha", 0.9)),
+    ],
+)
+def test_solvers_and_their_options_drive_both_networks(
+    params, torch_class, option, tmp_path
+):
+    X, _ = blobs(100)
+    gan = GANSampler(**FAST, max_iter=2, random_state=0, **params).fit(X)
+    key, value = option
+    for optimizer in (gan.net_.optimizer_, gan.net_.discriminator_optimizer_):
+        assert isinstance(optimizer, torch_class)
+        assert optimizer.param_groups[0][key] == value
+    assert np.isfinite(gan.sample(50, random_state=0)).all()
+    save(gan, tmp_path / "gan.skdl")
+    np.testing.assert_array_equal(
+        load(tmp_path / "gan.skdl").sample(50, random_state=0),
+        gan.sample(50, random_state=0),
+    )
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"learning_rate": "plateau"}, "'learning_rate' parameter of GANSampler"),
+        ({"learning_rate": "adaptive"}, "'learning_rate' parameter of GANSampler"),
+        ({"solver": "lbfgs"}, "'solver' parameter of GANSampler"),
+        ({"decay_rate": 0.0}, "'decay_rate' parameter of GANSampler"),
+        ({"rho": 1.0}, "'rho' parameter of GANSampler"),
+    ],
+)
+def test_bad_schedules_and_solvers_are_refused(params, message):
+    X, _ = blobs(50)
+    with pytest.raises(ValueError, match=message):
+        GANSampler(**FAST, max_iter=1, **params).fit(X)
+    # a GAN takes no validation set: its losses do not measure its samples
+    with pytest.raises(TypeError, match="validation_data"):
+        GANSampler(**FAST, max_iter=1).fit(X, validation_data=X)

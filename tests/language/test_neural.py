@@ -11,6 +11,8 @@ from sklearn.model_selection import train_test_split
 
 from skdl import LSTMLanguageModel, NGramLanguageModel
 from skdl.datasets import load_sentiment_sentences
+from skdl.io import load, save
+from skdl.modules import ConvSteps, RecurrentLanguageModule
 from skdl.utils import seed_from_random_state
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -166,3 +168,191 @@ def test_sentences_lstm_against_kneser_ney():
     ).fit(train)
     trigram = NGramLanguageModel(min_df=2).fit(train)
     assert lstm.perplexity(test) < 1.02 * trigram.perplexity(test)
+
+
+# -- the network estimators' training options (issue 19) ----------------------------
+def test_validation_data_is_what_valid_loss_and_early_stopping_use(sentences):
+    train, held_out = sentences[:100], sentences[100:]
+    model = LSTMLanguageModel(**FAST).fit(train, validation_data=held_out)
+    # every training text trains (no validation_fraction is set aside), and the
+    # last epoch's records are those of the fitted model on the held-out texts
+    assert model.history_[0, "samples_seen"] == len(train)
+    assert model.history_[-1, "valid_loss"] == pytest.approx(
+        -model.score(held_out), rel=1e-5
+    )
+    assert model.history_[-1, "valid_score"] == pytest.approx(
+        model.score(held_out), rel=1e-5
+    )
+    # early stopping on the held-out loss restores the epoch of the lowest one
+    stopping = LSTMLanguageModel(
+        **{
+            **FAST,
+            "max_iter": 40,
+            "learning_rate_init": 0.03,
+            "early_stopping": True,
+            "early_stopping_monitor": "loss",
+            "n_iter_no_change": 2,
+        }
+    ).fit(train, validation_data=held_out)
+    losses = stopping.history_[:, "valid_loss"]
+    assert stopping.n_iter_ < 40 and stopping.history_[0, "samples_seen"] == 100
+    assert -stopping.score(held_out) == pytest.approx(min(losses), rel=1e-5)
+    assert stopping.perplexity(held_out) == pytest.approx(math.exp(min(losses)))
+
+
+@pytest.mark.parametrize("schedule", ["exponential", "step"])
+def test_decay_schedules_follow_their_formula(schedule, sentences):
+    model = LSTMLanguageModel(
+        **{**FAST, "max_iter": 4},
+        learning_rate=schedule,
+        decay_rate=0.5,
+        decay_steps=2,
+    ).fit(sentences)
+    t = np.arange(4)
+    exponent = t / 2 if schedule == "exponential" else t // 2
+    np.testing.assert_allclose(model.history_[:, "lr"], 0.01 * 0.5**exponent)
+
+
+def test_plateau_lowers_the_rate_when_the_held_out_loss_stalls(sentences):
+    # tol=10: no epoch improves the held-out loss by that much
+    model = LSTMLanguageModel(
+        **{**FAST, "max_iter": 5},
+        learning_rate="plateau",
+        decay_rate=0.1,
+        plateau_patience=2,
+        min_learning_rate=2e-4,
+        tol=10.0,
+        n_iter_no_change=100,
+    ).fit(sentences[:100], validation_data=sentences[100:])
+    np.testing.assert_allclose(model.history_[:, "lr"], [0.01, 0.01, 0.01, 1e-3, 1e-3])
+    plateau = dict(model.net_.callbacks_)["plateau"]
+    assert plateau.best_ == model.history_[0, "valid_loss"]
+
+
+@pytest.mark.parametrize(
+    "params, torch_class, option",
+    [
+        ({"solver": "adadelta", "rho": 0.5}, torch.optim.Adadelta, ("rho", 0.5)),
+        ({"solver": "adamax"}, torch.optim.Adamax, ("betas", (0.9, 0.999))),
+        ({"solver": "nadam"}, torch.optim.NAdam, ("betas", (0.9, 0.999))),
+        ({"amsgrad": True}, torch.optim.Adam, ("amsgrad", True)),
+    ],
+)
+def test_solvers_and_their_options(params, torch_class, option, sentences):
+    model = LSTMLanguageModel(**{**FAST, "max_iter": 2}, **params).fit(sentences)
+    optimizer = model.net_.optimizer_
+    assert isinstance(optimizer, torch_class)
+    assert optimizer.param_groups[0][option[0]] == option[1]
+    assert np.isfinite(model.perplexity(sentences))
+
+
+WINDOW = {**FAST, "cell": None, "hidden_size": 32, "embedding_dim": 16}
+
+
+def test_the_fixed_window_model_learns_a_repeated_sentence():
+    texts = ["the cat sat on the mat today"] * 40
+    model = LSTMLanguageModel(
+        **{**WINDOW, "max_iter": 30}, max_length=2, batch_size=8
+    ).fit(texts)
+    # each next word (and the end) is certain given the two words before it
+    tokens = ["the", "cat", "sat", "on", "the", "mat", "today", "</s>"]
+    proba = model.predict_proba_next([tokens[:i] for i in range(len(tokens))])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    columns = [model.vocabulary_[t] for t in tokens]
+    assert proba[np.arange(len(tokens)), columns].min() > 0.95
+    assert model.perplexity(texts[:1]) < 1.05
+    assert model.generate(10, seed_text="the cat", random_state=0) == texts[0]
+
+
+def test_the_fixed_window_reads_exactly_max_length_tokens(sentences):
+    model = LSTMLanguageModel(**WINDOW, max_length=2).fit(sentences)
+    module = model.net_.module_
+    assert not any(isinstance(m, torch.nn.RNNBase) for m in module.modules())
+    # what comes before the last 2 tokens does not matter; the tokens do
+    proba = model.predict_proba_next(
+        ["it was the phone", "phone the phone", "the phone", "was the", "the good"]
+    )
+    np.testing.assert_allclose(proba[0], proba[1], rtol=1e-5)
+    np.testing.assert_allclose(proba[0], proba[2], rtol=1e-5)
+    assert np.abs(proba[0] - proba[3]).max() > 1e-4
+    # at a text's start the window holds <s> markers: a one-word text is read
+    # as "<s> word"
+    tokens = ["the", "phone", "!"]
+    total = sum(
+        math.log(model.predict_proba_next([tokens[:i]])[0, model.vocabulary_[t]])
+        for i, t in enumerate([*tokens, "</s>"])
+    )
+    assert model.score_samples([" ".join(tokens)])[0] == pytest.approx(total, rel=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", None])
+def test_conv_layers_are_causal(cell):
+    """Changing a token changes the predictions from its position on, never
+    those before it."""
+    torch.manual_seed(0)
+    module = RecurrentLanguageModule(
+        20,
+        8,
+        16,
+        cell=cell,
+        context_length=3,
+        conv_filters=(6, 5),
+        kernel_size=[4, 3],
+    ).eval()
+    convs = [m for m in module.modules() if isinstance(m, torch.nn.Conv1d)]
+    assert [c.kernel_size for c in convs] == [(4,), (3,)]
+    ids = torch.tensor([[21, 3, 4, 5, 6, 7, 8, 9, 2]])
+    changed = ids.clone()
+    changed[0, 5] = 11
+    with torch.no_grad():
+        before, after = module(ids), module(changed)
+    torch.testing.assert_close(before[:, :5], after[:, :5])
+    assert (before[:, 5:] - after[:, 5:]).abs().amax(dim=2).min() > 0
+    # padding after a text does not change its predictions either
+    padded = torch.cat([ids, torch.zeros(1, 4, dtype=torch.int64)], dim=1)
+    with torch.no_grad():
+        torch.testing.assert_close(module(padded)[:, :9], before)
+
+
+def test_a_model_with_conv_layers_learns_and_round_trips(sentences, tmp_path):
+    model = LSTMLanguageModel(
+        **{**WINDOW, "max_iter": 10}, max_length=3, conv_filters=(12,), kernel_size=2
+    ).fit(sentences)
+    # measured: 111 of a vocabulary of 523 after 10 epochs
+    assert model.perplexity(sentences) < len(model.vocabulary_) / 4
+    assert np.all(np.diff(model.loss_curve_) < 0)
+    save(model, tmp_path / "lm.skdl")
+    loaded = load(tmp_path / "lm.skdl")
+    np.testing.assert_array_equal(
+        loaded.score_samples(sentences), model.score_samples(sentences)
+    )
+
+
+@pytest.mark.parametrize(
+    "params, fit, error, message",
+    [
+        ({"cell": None}, {}, ValueError, "set max_length"),
+        ({"conv_filters": (4, 0)}, {}, ValueError, "conv_filters must hold positive"),
+        (
+            {"conv_filters": (4, 4), "kernel_size": [3]},
+            {},
+            ValueError,
+            "kernel_size=.3. has 1 entries, but conv_filters has 2",
+        ),
+        ({"max_length": 0}, {}, ValueError, "'max_length' parameter"),
+        ({"learning_rate": "cosine"}, {}, ValueError, "'learning_rate' parameter"),
+        ({"early_stopping_monitor": "acc"}, {}, ValueError, "'early_stopping_monitor"),
+        ({}, {"validation_data": "one text"}, ValueError, "held-out texts.*got str"),
+        ({}, {"validation_data": []}, ValueError, "held-out texts.*got an empty list"),
+        ({}, {"validation_data": (["a b"], None)}, ValueError, r"\(X_val, y_val\)"),
+        ({"pool_size": 2}, {}, TypeError, "pool_size"),
+    ],
+)
+def test_bad_values_are_clear_errors(params, fit, error, message, sentences):
+    with pytest.raises(error, match=message):
+        LSTMLanguageModel(**FAST, **params).fit(sentences[:20], **fit)
+
+
+def test_causal_conv_layers_refuse_pooling():
+    with pytest.raises(ValueError, match="causal conv layers take no pooling"):
+        ConvSteps(4, [3], pool_size=2, causal=True)
