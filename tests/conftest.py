@@ -142,3 +142,21 @@ def sms_messages() -> list[str]:
     )
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.split("\t", 1)[1] for line in lines]
+
+
+@pytest.fixture
+def shallow_fits(monkeypatch):
+    """The shallow autoencoders that greedy pretraining fits, in order."""
+    from skdl import AutoencoderTransformer
+
+    fitted = []
+    fit = AutoencoderTransformer.fit
+
+    def spy(self, X, y=None, **kwargs):
+        fit(self, X, y, **kwargs)
+        if self.pretraining is None:
+            fitted.append(self)
+        return self
+
+    monkeypatch.setattr(AutoencoderTransformer, "fit", spy)
+    return fitted

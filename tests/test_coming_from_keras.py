@@ -17,6 +17,7 @@ from skorch.callbacks import Callback, Checkpoint, LRScheduler
 
 import skdl.datasets
 from skdl import (
+    AutoencoderTransformer,
     CNNClassifier,
     CNNRegressor,
     LSTMTextClassifier,
@@ -30,7 +31,7 @@ from tests.estimator_cases import CASES
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "coming_from.rst"
-TESTED_ROWS = 38  # the rows of the table that the tests below cover
+TESTED_ROWS = 39  # the rows of the table that the tests below cover
 
 
 @pytest.fixture(scope="module")
@@ -221,6 +222,19 @@ def test_validation_data(digits):  # model.fit(x, y, validation_data=(x_val, y_v
     )
     assert len(model.history_[:, "valid_score"]) == 2
     assert len(model.history_[:, "valid_loss"]) == 2
+
+
+def test_autoencoder_validation_data(digits):  # fit(x, x, validation_data=...)
+    X, _ = digits
+    X = X / 16
+    histories = [
+        AutoencoderTransformer((16, 4), max_iter=2, random_state=0)
+        .fit(X[:1000], validation_data=held_out)
+        .history_[:, "valid_loss"]
+        for held_out in (X[1000:], (X[1000:], X[1000:]))
+    ]
+    assert len(histories[0]) == 2
+    assert histories[0] == histories[1]
 
 
 def test_early_stopping_restore_best_weights(digits):  # EarlyStopping(patience=10, ...)

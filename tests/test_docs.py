@@ -128,3 +128,33 @@ def test_api_pages_list_inherited_public_methods(tmp_path):
     lvq_module = members("skdl.modules.LVQModule")
     assert "forward" in lvq_module
     assert not lvq_module & {"apply", "parameters", "zero_grad", "to"}
+
+
+SHARED_OPTIONS = ROOT / "docs" / "user_guide" / "neural_networks.rst"
+
+
+def _shared_option_rows() -> list[tuple[list[str], set[str]]]:
+    """(option names, estimator names) of each row of the shared-options table."""
+    text = SHARED_OPTIONS.read_text("utf-8")
+    table = text.split(".. _shared-options:", 1)[1].split("\n\n", 4)[-1]
+    rows = re.findall(
+        r"^   \* - (.*?)\n     - .*?\n     - (.*?)(?=\n   \* |\n\n)", table, re.S | re.M
+    )
+    parsed = []
+    for option, estimators in rows[1:]:  # the first is the header
+        names = re.findall(r"``(?:fit\(\.\.\., )?([a-z_]+)", option)
+        parsed.append((names, set(re.findall(r"\w+", estimators))))
+    return parsed
+
+
+def test_the_shared_options_table_says_which_estimators_take_each_option():
+    rows = _shared_option_rows()
+    assert len(rows) == 11
+    for names, listed in rows:
+        takes = set()
+        for name, cls in ESTIMATORS:
+            params = set(inspect.signature(cls).parameters)
+            params |= set(inspect.signature(cls.fit).parameters)
+            if all(option in params for option in names):
+                takes.add(name)
+        assert listed == takes, (names, sorted(listed ^ takes))
