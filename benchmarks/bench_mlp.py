@@ -6,12 +6,18 @@ Same network everywhere: one hidden layer of 100 ReLU units, Adam (lr 1e-3), bat
 - digits (standardized, 75/25 split), and
 - make_classification(50000, 100, n_informative=30, n_classes=5), 75/25 split.
 
+The inputs are float32 by default (``--dtype float32``), where scikit-learn
+computes in float32 too; ``--dtype float64`` gives them as scikit-learn's loaders
+and ``StandardScaler`` return them, where scikit-learn computes in float64 and
+skdl still in float32 (its ``precision``); ``--dtype both`` runs the two.
+
 Prints the median of ``--repeats`` runs of each, and ratios taken in the same run.
 With ``--levers``, also skdl with each of its speed levers undone in turn: torch's
 own Adam (profiler range and compiler guards around each step), ``zero_grad()``
 instead of clearing the gradients directly, Adam without its fused kernel, and two
 threads instead of one for small steps.
-Run: ``python benchmarks/bench_mlp.py [--levers]`` (two to four minutes on 2 cores).
+Run: ``python benchmarks/bench_mlp.py [--levers] [--dtype float32|float64|both]``
+(two to four minutes per dtype on 2 cores).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from skdl import MLPClassifier
 EPOCHS, BATCH, HIDDEN, LR = 20, 200, 100, 1e-3
 
 
-def datasets():
+def datasets(dtype=np.float32):
     X, y = load_digits(return_X_y=True)
     X_big, y_big = make_classification(
         50000, 100, n_informative=30, n_classes=5, random_state=0
@@ -46,8 +52,8 @@ def datasets():
         scaler = StandardScaler().fit(X_train)
         yield (
             name,
-            scaler.transform(X_train).astype(np.float32),
-            scaler.transform(X_test).astype(np.float32),
+            scaler.transform(X_train).astype(dtype),
+            scaler.transform(X_test).astype(dtype),
             y_train,
             y_test,
         )
@@ -61,7 +67,7 @@ class HandLoop:
 
     def fit(self, X, y):
         torch.manual_seed(0)
-        X, y = torch.from_numpy(X), torch.from_numpy(y)
+        X, y = torch.from_numpy(X).float(), torch.from_numpy(y)
         n_classes = int(y.max()) + 1
         self.model = nn.Sequential(
             nn.Linear(X.shape[1], HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, n_classes)
@@ -82,7 +88,8 @@ class HandLoop:
 
     def predict_proba(self, X):
         with torch.inference_mode():
-            return torch.softmax(self.model(torch.from_numpy(X)), dim=1).numpy()
+            scores = self.model(torch.from_numpy(X).float())
+            return torch.softmax(scores, dim=1).numpy()
 
 
 def skorch_default():
@@ -112,11 +119,11 @@ def skorch_default():
                 train_split=None,
                 verbose=0,
             )
-            self.net.fit(X, y.astype(np.int64))
+            self.net.fit(X.astype(np.float32), y.astype(np.int64))
             return self
 
         def predict_proba(self, X):
-            return self.net.predict_proba(X)
+            return self.net.predict_proba(X.astype(np.float32))
 
     return Wrapped()
 
@@ -197,13 +204,25 @@ def main():
         action="store_true",
         help="also run skdl with each of its speed levers undone, one at a time",
     )
+    parser.add_argument(
+        "--dtype",
+        choices=["float32", "float64", "both"],
+        default="float32",
+        help="the dtype of the inputs (scikit-learn computes in it)",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     # warm up: the first torch optimizer of a process imports torch._dynamo (~1.5 s)
     HandLoop(fused=False).fit(np.zeros((4, 3), np.float32), np.array([0, 1, 0, 1]))
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    for name, X_train, X_test, y_train, y_test in datasets():
-        print(f"== {name}: {X_train.shape[0]} x {X_train.shape[1]}, {EPOCHS} epochs")
+    dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
+    for name, X_train, X_test, y_train, y_test in (
+        data for dtype in dtypes for data in datasets(np.dtype(dtype))
+    ):
+        print(
+            f"== {name}: {X_train.shape[0]} x {X_train.shape[1]} {X_train.dtype}, "
+            f"{EPOCHS} epochs"
+        )
         X_predict = np.resize(X_test, (12500, X_test.shape[1]))
         one_row = X_test[:1]
         results = {}

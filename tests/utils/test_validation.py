@@ -30,6 +30,12 @@ INPUTS = {
     "Fortran order": np.asfortranarray(F32[:5]),
     "strided view": F32[::2],
     "float64 rows": X_IRIS[:5],
+    "one float64 row": X_IRIS[:1],
+    "float64 in Fortran order": np.asfortranarray(X_IRIS[:5]),
+    "float64 strided view": X_IRIS[::3, ::1],
+    "float64 NaN": np.where(np.eye(5, 4, dtype=bool), np.nan, X_IRIS[:5]),
+    "float64 that rounds in float32": X_IRIS[:5] + 1e-9,
+    "float16 rows": X_IRIS[:5].astype(np.float16),
     "int rows": X_IRIS[:5].astype(int),
     "too few columns": F32[:5, :3],
     "no rows": F32[:0],
@@ -80,3 +86,25 @@ def test_the_common_case_returns_the_array_itself():
     kwargs = {"accept_sparse": ("csr", "csc"), "dtype": np.float32, "reset": False}
     assert validate_data(estimator, X, **kwargs) is X
     assert sklearn_validate_data(estimator, X, **kwargs) is X
+
+
+def test_float64_beyond_float32s_range_is_refused_with_what_to_do():
+    # scikit-learn says "Input X contains infinity or a value too large for
+    # dtype('float32')"; skdl names the values and the fix
+    estimator = _fitted(with_names=False)
+    kwargs = {"accept_sparse": ("csr", "csc"), "dtype": np.float32, "reset": False}
+    with pytest.raises(ValueError, match=r"up to 1e\+39 .*float32's range.*Scale X"):
+        validate_data(estimator, np.full((2, 4), 1e39), **kwargs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_float64_model_takes_float32_and_float64_rows(dtype):
+    # precision='float64' asks for float64: float32 rows are cast up
+    estimator = MLPClassifier((3,), max_iter=2, precision="float64", random_state=0)
+    estimator.fit(X_IRIS, Y_IRIS)
+    X = X_IRIS[:4].astype(dtype)
+    kwargs = {"accept_sparse": ("csr", "csc"), "dtype": np.float64, "reset": False}
+    ours = validate_data(estimator, X, **kwargs)
+    theirs = sklearn_validate_data(estimator, X, **kwargs)
+    assert ours.dtype == theirs.dtype == np.float64
+    np.testing.assert_array_equal(ours, theirs)
