@@ -710,6 +710,13 @@ def test_format_2_files_load_with_the_new_parameters_as_they_were(tmp_path, name
     _assert_equal_lists(_outputs(loaded, X), _outputs(model, X))
 
 
+def _stored(folder: Path, name: str):
+    """The model of a stored file, loaded, its inputs, and what it answered."""
+    data = np.load(folder / f"{name}.npz")
+    X = data["X"] if data["X"].dtype.kind != "U" else data["X"].tolist()
+    return load(folder / f"{name}.skdl"), X, data
+
+
 FORMAT_2_FILES = Path(__file__).parent / "data" / "format2"
 
 
@@ -719,9 +726,7 @@ FORMAT_2_FILES = Path(__file__).parent / "data" / "format2"
 def test_files_written_by_the_format_2_skdl_give_the_same_outputs(name):
     # written by skdl at commit 525c5b9 (the last to write format 2) from the
     # estimator_cases model of each, with its inputs and outputs beside it
-    data = np.load(FORMAT_2_FILES / f"{name}.npz")
-    X = data["X"] if data["X"].dtype.kind != "U" else data["X"].tolist()
-    model = load(FORMAT_2_FILES / f"{name}.skdl")
+    model, X, data = _stored(FORMAT_2_FILES, name)
     out = (
         model.predict_proba(X) if hasattr(model, "predict_proba") else model.predict(X)
     )
@@ -739,9 +744,7 @@ def test_files_written_before_parameters_were_added_give_the_same_outputs(name):
     # of each, with its inputs and every output beside it: parameters added to an
     # estimator since then (skdl.io._ADDED_IN_FORMAT_3) must not stop these files
     # from loading, nor change one bit of what they answer
-    data = np.load(FORMAT_3_FILES / f"{name}.npz")
-    X = data["X"] if data["X"].dtype.kind != "U" else data["X"].tolist()
-    model = load(FORMAT_3_FILES / f"{name}.skdl")
+    model, X, data = _stored(FORMAT_3_FILES, name)
     got = outputs(model, X)
     assert sorted(got) == sorted(key for key in data.files if key != "X")
     for method, values in got.items():
