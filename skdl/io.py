@@ -77,7 +77,7 @@ from .neural_network._recurrent import _BaseSequenceModel
 from .neural_network._text import LSTMTextClassifier
 from .utils import resolve_device
 from .utils._sklearn import InvalidParameterError
-from .utils._torch import _DEVICE_PATTERN
+from .utils._torch import _DEVICE_PATTERN, GLOBAL_RNG_LOCK
 
 __all__ = [
     "FORMAT_VERSION",
@@ -1794,7 +1794,7 @@ def _checked_module(build, state, what: str) -> nn.Module:
             )
         if stored.is_floating_point() and not torch.isfinite(stored).all():
             raise _Invalid(f"its weight {key!r} holds NaN or infinite values")
-    with torch.random.fork_rng(devices=[]):
+    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[]):
         module = build()
     module.load_state_dict(state)
     return module

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import time
 import uuid
 import warnings
@@ -224,8 +225,10 @@ def fit_distributed(
     >>> X, y = load_digits(return_X_y=True)
     >>> X_blocks = da.from_array(X / 16, chunks=(450, 64))
     >>> model = MLPClassifier(max_iter=30, random_state=0)
-    >>> # two workers in this process (threads); a cluster runs one per process
-    >>> cluster = LocalCluster(n_workers=2, processes=False, dashboard_address=":0")
+    >>> # two worker processes on this machine; a cluster has one per machine
+    >>> cluster = LocalCluster(
+    ...     n_workers=2, threads_per_worker=1, dashboard_address=":0"
+    ... )
     >>> with cluster, Client(cluster) as client:
     ...     _ = fit_distributed(model, X_blocks, y, client=client)
     >>> bool(model.score(X / 16, y) > 0.95)
@@ -273,6 +276,7 @@ def fit_distributed(
             "train on at most one process per worker."
         )
     workers = workers[:n_workers]
+    _check_own_processes(client, workers)
     blocks = RowBlocks(X)
     if len(blocks) < n_workers:
         raise ValueError(
@@ -382,6 +386,26 @@ def _wait_for_ranks(client, ranks: list, workers: list[str], name: str) -> None:
             raise error
         if all(future.status == "finished" for future in ranks):
             return
+
+
+def _check_own_processes(client, workers: list[str]) -> None:
+    """Refuse workers that are threads of one process.
+
+    torch's random generators, its thread setting and Python's warning filters
+    are process-wide: two ranks in one process would draw from each other's
+    random stream, and a fit waits for the other ranks at every step, so they
+    cannot take turns either.
+    """
+    pids = client.run(os.getpid, workers=workers)
+    if len(set(pids.values())) < len(pids):
+        raise ValueError(
+            "fit_distributed runs one training process per worker, but these "
+            "workers share a process (a cluster of threads, such as "
+            "LocalCluster(processes=False)), where torch's random state is "
+            "process-wide, so the ranks would draw each other's random numbers. "
+            "Start one process per worker: LocalCluster(n_workers=..., "
+            "threads_per_worker=1), whose processes=True is the default."
+        )
 
 
 def _lost_workers(client, workers: list[str]) -> list[str]:

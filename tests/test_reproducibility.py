@@ -156,3 +156,34 @@ def test_fit_and_predict_leave_the_global_random_states_alone(name, case, random
     assert torch.equal(after[0], torch_state)
     np.testing.assert_array_equal(after[1], numpy_state)
     assert after[2] == python_state
+
+
+def test_seeded_fits_in_threads_of_one_process_reproduce(tmp_path):
+    # torch's generator is process-wide: four fits at once drew from each
+    # other's stream (with dropout every output differed from a lone fit's);
+    # loading a model, which builds its module under a forked generator, must
+    # not rewind a fit's stream either
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sklearn.datasets import load_digits
+
+    from skdl import MLPClassifier
+    from skdl.io import load, save
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:600] / 16
+
+    def fit(_):
+        model = MLPClassifier((32,), dropout=0.2, max_iter=3, random_state=0)
+        return model.fit(X, y[:600]).predict_proba(X[:50])
+
+    alone = fit(None)
+    save(MLPClassifier((8,), max_iter=1).fit(X, y[:600]), tmp_path / "m.skdl")
+    with ThreadPoolExecutor(4) as pool:
+        fits = [pool.submit(fit, i) for i in range(3)]
+        loads = [pool.submit(load, tmp_path / "m.skdl") for _ in range(20)]
+        outputs_ = [future.result() for future in fits]
+        for future in loads:
+            future.result()
+    for output in outputs_:
+        np.testing.assert_array_equal(output, alone)

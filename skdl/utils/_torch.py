@@ -129,12 +129,22 @@ def seed_from_random_state(random_state, *, salt: int = 0) -> int:
     return int(state[0] >> np.uint64(1))
 
 
+#: held while a block seeds torch's process-wide generators and draws from
+#: them (:func:`torch_seeded`, rebuilding a module from a file), so that blocks
+#: in several threads of one process do not interleave their draws
+GLOBAL_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def torch_seeded(seed: int, device: torch.device) -> Iterator[None]:
     """Seed torch inside the block and restore the caller's RNG state after it.
 
     The CPU generator and, for a CUDA device, that device's generator are forked,
     so the global random state seen by the rest of the program is untouched.
+    torch's generators are process-wide (dropout and weight initialisation draw
+    from them), so blocks in several threads of one process take turns
+    (:data:`GLOBAL_RNG_LOCK`): two seeded fits at once would draw from each
+    other's stream and neither would reproduce.
 
     Parameters
     ----------
@@ -159,7 +169,7 @@ def torch_seeded(seed: int, device: torch.device) -> Iterator[None]:
         cuda_devices = [
             device.index if device.index is not None else torch.cuda.current_device()
         ]
-    with torch.random.fork_rng(devices=cuda_devices):
+    with GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=cuda_devices):
         torch.random.default_generator.manual_seed(seed)
         if device.type == "cuda":
             with torch.cuda.device(device):
