@@ -313,7 +313,7 @@ class BaseTorchEstimator(BaseEstimator):
                 validation = (
                     None
                     if validation_data is None
-                    else self._validation_arrays(validation_data)
+                    else self._checked_validation_data(validation_data)
                 )
                 device = (
                     torch.device(self.net_.device)
@@ -398,6 +398,18 @@ class BaseTorchEstimator(BaseEstimator):
         net.module_.load_state_dict(module_state)
         net.load_optimizer_states(optimizer_states)
         del net.history[n_epochs:]
+
+    def _checked_validation_data(self, validation_data):
+        """:meth:`_validation_arrays`, whose errors say they are about
+        ``validation_data`` (scikit-learn's "X has 10 features, but ... is
+        expecting 64" would read as if the training X were wrong).
+        """
+        try:
+            return self._validation_arrays(validation_data)
+        except ValueError as error:
+            if "validation_data" in str(error):
+                raise
+            raise ValueError(f"In validation_data: {error}") from error
 
     def _validation_arrays(self, validation_data):
         """``(X_val, y_val, weight_val)`` from ``fit``'s ``validation_data``, checked

@@ -178,3 +178,11 @@ def test_every_network_estimator_takes_validation_data(name):
     )
     assert all(np.isfinite(model.history_[:, "valid_loss"]))
     assert "valid_loss_best" in model.history_[-1]
+
+
+def test_errors_in_validation_data_say_so(digits):
+    X, y, _, _ = digits
+    with pytest.raises(
+        ValueError, match=r"^In validation_data: X has 3 features, but MLPClassifier"
+    ):
+        MLPClassifier((4,), max_iter=1).fit(X, y, validation_data=(X[:, :3], y))
