@@ -769,6 +769,7 @@ _ADDED_IN_FORMAT_3: dict[str, dict] = {
         "max_length": None,
     },
     "GANSampler": {
+        "generator_ema": None,
         "learning_rate": "constant",
         "power_t": 0.5,
         "decay_rate": 0.5,

@@ -4,6 +4,7 @@ convolutions for images, optionally conditioned on a class label.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from collections.abc import Sequence
@@ -144,6 +145,10 @@ class GANModule(nn.Module):
         Number of classes of a conditional GAN (0: unconditional): both
         networks get the one-hot label (the discriminator as extra image
         channels).
+    average_generator : bool, default=False
+        Keep ``average``, a copy of the generator that is not trained (a
+        trainer keeps it a running average of the generator's weights, see
+        :func:`update_average`); in eval mode the module generates with it.
 
     Examples
     --------
@@ -160,6 +165,7 @@ class GANModule(nn.Module):
         data_shape: int | tuple[int, int, int],
         layers: Sequence[int],
         n_classes: int = 0,
+        average_generator: bool = False,
     ):
         super().__init__()
         layers = [int(w) for w in layers]
@@ -171,10 +177,40 @@ class GANModule(nn.Module):
             self.generator = _ConvGenerator(noise_dim, layers, shape, n_classes)
             self.discriminator = _ConvDiscriminator(layers, shape, n_classes)
         self.noise_dim = noise_dim
+        self.average = None
+        if average_generator:
+            self.average = copy.deepcopy(self.generator).requires_grad_(False)
 
     def forward(self, noise: torch.Tensor, labels: torch.Tensor | None = None):
-        """Generated samples for ``noise`` (and ``labels``)."""
-        return self.generator(noise, labels)
+        """Generated samples for ``noise`` (and ``labels``): by the averaged
+        generator in eval mode when there is one, else by the generator.
+        """
+        use_average = self.average is not None and not self.training
+        return (self.average if use_average else self.generator)(noise, labels)
+
+
+@torch.no_grad()
+def update_average(average: nn.Module, model: nn.Module, decay: float, step: int):
+    """Move ``average``'s weights toward ``model``'s: an exponential moving
+    average, ``a <- d a + (1 - d) w``, with ``d = min(decay, (1 + step) / (10 +
+    step))`` so that the first steps do not leave it near the initial weights.
+    Buffers (batch-norm statistics) are copied.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model, average = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    >>> _ = model.weight.data.fill_(1.0), average.weight.data.fill_(0.0)
+    >>> update_average(average, model, decay=0.99, step=0)  # d = 0.1
+    >>> average.weight
+    Parameter containing:
+    tensor([[0.9000, 0.9000]], requires_grad=True)
+    """
+    d = min(decay, (1 + step) / (10 + step))
+    for mean, weight in zip(average.parameters(), model.parameters(), strict=True):
+        mean.lerp_(weight, 1 - d)
+    for mean, buffer in zip(average.buffers(), model.buffers(), strict=True):
+        mean.copy_(buffer)
 
 
 def gradient_penalty(discriminator, real, fake, labels=None) -> torch.Tensor:

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
+from skorch.callbacks import Callback
 
 from skdl import GANSampler
 from skdl.io import load, save
@@ -297,3 +298,55 @@ def test_bad_schedules_and_solvers_are_refused(params, message):
     # a GAN takes no validation set: its losses do not measure its samples
     with pytest.raises(TypeError, match="validation_data"):
         GANSampler(**FAST, max_iter=1).fit(X, validation_data=X)
+
+
+class _GeneratorWeights(Callback):
+    """The generator's weights at the start and after each training batch (one
+    generator step each)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.initial = [p.detach().clone() for p in net.module_.generator.parameters()]
+        self.steps = []
+
+    def on_batch_end(self, net, training, **kwargs):
+        if training:
+            weights = [p.detach().clone() for p in net.module_.generator.parameters()]
+            self.steps.append(weights)
+
+
+def test_the_averaged_generator_is_the_moving_average_of_its_weights(tmp_path):
+    X, _ = blobs(200)
+    seen = _GeneratorWeights()
+    gan = GANSampler(
+        **FAST,
+        generator_ema=0.9,
+        batch_size=50,
+        max_iter=3,
+        random_state=0,
+        callbacks=[seen],
+    ).fit(X)
+    module = gan.net_.module_
+    assert len(seen.steps) == 12  # 4 generator steps per epoch
+    # by hand: a <- d a + (1 - d) w, with d = min(0.9, (1 + t) / (10 + t))
+    expected = seen.initial
+    for t, weights in enumerate(seen.steps):
+        d = min(0.9, (1 + t) / (10 + t))
+        expected = [d * a + (1 - d) * w for a, w in zip(expected, weights, strict=True)]
+    for got, want in zip(module.average.parameters(), expected, strict=True):
+        torch.testing.assert_close(got, want)
+    # sampling uses the average, training the generator; both survive skdl.io
+    with torch.no_grad():
+        noise = torch.randn(5, FAST["noise_dim"])
+        module.eval()
+        assert torch.equal(module(noise), module.average(noise))
+        assert not torch.equal(module(noise), module.generator(noise))
+    save(gan.set_params(callbacks=None), tmp_path / "gan.skdl")
+    np.testing.assert_array_equal(
+        load(tmp_path / "gan.skdl").sample(20, random_state=0),
+        gan.sample(20, random_state=0),
+    )
+    plain = GANSampler(**FAST, batch_size=50, max_iter=3, random_state=0).fit(X)
+    assert plain.net_.module_.average is None
+    assert not np.array_equal(
+        plain.sample(20, random_state=0), gan.sample(20, random_state=0)
+    )
