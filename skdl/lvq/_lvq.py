@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -282,8 +283,10 @@ default='class_mean'
         (one L-BFGS iteration per epoch) and is fast on small data sets;
         'adamax' and 'nadam' take ``beta_1``, ``beta_2`` and ``epsilon`` as
         'adam' does, 'adadelta' runs at ``learning_rate_init`` times its own
-        step. The online rules step without an optimizer: they ignore 'adam',
-        'sgd', 'adamw', 'rmsprop' and 'adagrad', and refuse the others.
+        step. The online rules step without an optimizer: they ignore the
+        default 'adam', warn that 'sgd', 'adamw', 'rmsprop' and 'adagrad' have
+        no effect (FutureWarning: a later skdl will refuse them), and refuse
+        the others.
 
     batch_size : int or 'auto', default='auto'
         Samples per mini-batch; 'auto' is ``min(200, n_samples)``. 'lbfgs' uses
@@ -305,8 +308,8 @@ default='class_mean'
         (Keras' ``ReduceLROnPlateau``), down to ``min_learning_rate``. The
         online rules 'lvq1', 'lvq2.1' and 'lvq3' scale their per-sample step
         by every schedule, as they do by 'linear'. Not used by 'lbfgs'; 'olvq1'
-        (whose rates are per prototype) ignores the first four and refuses the
-        last three.
+        (whose rates are per prototype) ignores the first four (warning that
+        'invscaling' and 'adaptive' have no effect) and refuses the last three.
 
     learning_rate_init : float, default=0.01
         Initial learning rate; for the online rules the step ``alpha`` (at most
@@ -821,6 +824,21 @@ default='class_mean'
                     f"{name}={getattr(self, name)!r} is an option of the optimizers "
                     f"of the generalized variants; {rule}. Set {name}={default!r}."
                 )
+        ignored = []
+        if self.solver != "adam":  # the older solvers, which were accepted
+            ignored.append(f"solver={self.solver!r} has no effect: {rule}")
+        if self.variant == "olvq1" and self.learning_rate in ("invscaling", "adaptive"):
+            ignored.append(
+                f"learning_rate={self.learning_rate!r} has no effect: "
+                "variant='olvq1' keeps a rate per prototype, lowered as it wins"
+            )
+        if ignored:
+            warnings.warn(
+                "; ".join(ignored) + ". Leave the default, or use a generalized "
+                "variant ('glvq', 'grlvq', 'gmlvq'); a later skdl will refuse it.",
+                FutureWarning,
+                stacklevel=3,
+            )
         if self.variant == "olvq1" and self.learning_rate in _DECAY_SCHEDULES:
             raise ValueError(
                 f"learning_rate={self.learning_rate!r} schedules the one learning "

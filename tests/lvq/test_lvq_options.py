@@ -1,6 +1,8 @@
 """LVQClassifier's training options (issue 19): validation_data, the early-stopping
 monitor, the decay schedules and the solvers, and which variants take them."""
 
+import warnings
+
 import numpy as np
 import pytest
 from api_checks import SOLVER_CASES, check_optimizer
@@ -170,13 +172,18 @@ def test_options_an_online_rule_cannot_use_are_refused(iris, variant, params, me
     assert not hasattr(model, "net_")
 
 
-def test_what_the_online_rules_accepted_before_still_fits(iris):
+def test_what_the_online_rules_accepted_before_still_fits_with_a_warning(iris):
     X, _, y, _ = iris
     # the older solvers are ignored by the online rules, as documented; so are
-    # 'invscaling' and 'adaptive' by olvq1
+    # 'invscaling' and 'adaptive' by olvq1: they still fit, and say so
     for params in ({"solver": "sgd"}, {"solver": "rmsprop"}):
-        LVQClassifier("lvq1", max_iter=2, **params).fit(X, y)
-    LVQClassifier("olvq1", learning_rate="invscaling", max_iter=2).fit(X, y)
+        with pytest.warns(FutureWarning, match=r"solver='\w+' has no effect: var"):
+            LVQClassifier("lvq1", max_iter=2, **params).fit(X, y)
+    with pytest.warns(FutureWarning, match="'invscaling' has no effect: .*olvq1"):
+        LVQClassifier("olvq1", learning_rate="invscaling", max_iter=2).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # the defaults say nothing
+        LVQClassifier("lvq1", max_iter=2).fit(X, y)
 
 
 @pytest.mark.parametrize(
