@@ -400,7 +400,25 @@ default='constant'
                 "GANSampler(conditional=True) learns one distribution per class: "
                 "pass the class labels, fit(X, y)."
             )
+        if self.warm_start and hasattr(self, "net_"):
+            self._check_average_kept()
         return self._fit(X, y if self.conditional else None)
+
+    def _check_average_kept(self):
+        """Refuse a warm start that would add or drop the averaged generator.
+
+        A warm start continues the fitted module, average included or absent;
+        only the decay may change.
+        """
+        averaged = self.net_.module_.average is not None
+        if averaged == (self.generator_ema is not None):
+            return
+        has, fix = ("has", "a decay") if averaged else ("has no", "None")
+        raise ValueError(
+            f"generator_ema={self.generator_ema!r}, but the fitted model {has} "
+            "an averaged generator, and warm_start=True continues its module. "
+            f"Set generator_ema to {fix}, or fit with warm_start=False."
+        )
 
     def sample(self, n_samples: int = 1, *, y=None, random_state=None) -> np.ndarray:
         """Draw new samples from the generator.

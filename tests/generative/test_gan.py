@@ -350,3 +350,16 @@ def test_the_averaged_generator_is_the_moving_average_of_its_weights(tmp_path):
     assert not np.array_equal(
         plain.sample(20, random_state=0), gan.sample(20, random_state=0)
     )
+
+
+@pytest.mark.parametrize("before, after", [(0.9, None), (None, 0.9)])
+def test_a_warm_start_keeps_the_averaged_generator_or_its_absence(before, after):
+    X, _ = blobs(100)
+    gan = GANSampler(**FAST, generator_ema=before, max_iter=1, random_state=0).fit(X)
+    gan.set_params(warm_start=True, generator_ema=after)
+    with pytest.raises(ValueError, match="warm_start=True continues its module"):
+        gan.fit(X)
+    assert len(gan.history_) == 1
+    if before is not None:  # only the decay may change
+        gan.set_params(generator_ema=0.99).fit(X)
+        assert len(gan.history_) == 2
