@@ -37,8 +37,9 @@ _ONLINE = ("lvq1", "olvq1", "lvq2.1", "lvq3")
 _METRICS = {"glvq": "euclidean", "grlvq": "relevance", "gmlvq": "matrix"}
 _METRICS.update(dict.fromkeys(_ONLINE, "euclidean"))
 # what the online rules, which step without an optimizer, refuse: solvers added
-# with their options (the older solvers stay accepted and unused), and for
-# 'olvq1', whose rates are per prototype, the schedules added with them
+# with their options (the older solvers stay accepted, with a FutureWarning that
+# they have no effect), and for 'olvq1', whose rates are per prototype, the
+# schedules added with them
 _OPTIMIZER_ONLY_SOLVERS = ("lbfgs", "adadelta", "adamax", "nadam")
 _DECAY_SCHEDULES = ("exponential", "step", "plateau")
 # multiply-adds per training step from which torch may use several CPU threads
@@ -824,21 +825,6 @@ default='class_mean'
                     f"{name}={getattr(self, name)!r} is an option of the optimizers "
                     f"of the generalized variants; {rule}. Set {name}={default!r}."
                 )
-        ignored = []
-        if self.solver != "adam":  # the older solvers, which were accepted
-            ignored.append(f"solver={self.solver!r} has no effect: {rule}")
-        if self.variant == "olvq1" and self.learning_rate in ("invscaling", "adaptive"):
-            ignored.append(
-                f"learning_rate={self.learning_rate!r} has no effect: "
-                "variant='olvq1' keeps a rate per prototype, lowered as it wins"
-            )
-        if ignored:
-            warnings.warn(
-                "; ".join(ignored) + ". Leave the default, or use a generalized "
-                "variant ('glvq', 'grlvq', 'gmlvq'); a later skdl will refuse it.",
-                FutureWarning,
-                stacklevel=3,
-            )
         if self.variant == "olvq1" and self.learning_rate in _DECAY_SCHEDULES:
             raise ValueError(
                 f"learning_rate={self.learning_rate!r} schedules the one learning "
@@ -851,6 +837,22 @@ default='class_mean'
                 f"variant={self.variant!r} moves a prototype by learning_rate_init "
                 f"times its distance to the sample, so learning_rate_init must be "
                 f"at most 1; got {self.learning_rate_init}."
+            )
+        # after the refusals: a call that raises does not warn first
+        ignored = []
+        if self.solver != "adam":  # the older solvers, which were accepted
+            ignored.append(f"solver={self.solver!r} has no effect: {rule}")
+        if self.variant == "olvq1" and self.learning_rate in ("invscaling", "adaptive"):
+            ignored.append(
+                f"learning_rate={self.learning_rate!r} has no effect: "
+                "variant='olvq1' keeps a rate per prototype, lowered as it wins"
+            )
+        if ignored:
+            warnings.warn(
+                "; ".join(ignored) + ". Leave the default, or use a generalized "
+                "variant ('glvq', 'grlvq', 'gmlvq'); a later skdl will refuse this.",
+                FutureWarning,
+                stacklevel=3,
             )
 
     def _check_warm_start(self):
