@@ -277,7 +277,9 @@ class ConvSteps(nn.Module):
         for conv, pool, left in layers:
             if lengths is not None:
                 x = x * _step_mask(x, lengths).to(x.dtype)
-            x = nn.functional.pad(x.transpose(1, 2), (left, 0))
+            x = x.transpose(1, 2)
+            if left:  # causal: the zero steps before the first
+                x = nn.functional.pad(x, (left, 0))
             x = torch.relu(conv(x)).transpose(1, 2)
             if pool > 1:
                 if lengths is not None:
