@@ -77,3 +77,11 @@ def check_optimizer(model, torch_class, group):
     assert isinstance(optimizer, torch_class)
     for key, value in group.items():
         assert optimizer.param_groups[0][key] == value
+
+
+def keras_decay(schedule: str, init: float, rate: float, steps: int, epochs: int):
+    """The rates of epochs ``0 .. epochs - 1`` under Keras' decays:
+    ``init * rate ** (t / steps)`` ('exponential'), with ``t // steps`` ('step').
+    """
+    t = np.arange(epochs)
+    return init * rate ** (t / steps if schedule == "exponential" else t // steps)

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from api_checks import keras_decay
 from sklearn.datasets import load_digits
 
 from skdl import MLPClassifier
@@ -37,12 +38,10 @@ def test_decays_follow_their_formula_epoch_by_epoch(digits, schedule):
         decay_steps=2,
         max_iter=6,
     ).fit(X, y)
-    t = np.arange(6)
-    exponent = t / 2 if schedule == "exponential" else t // 2
-    np.testing.assert_allclose(model.history_[:, "lr"], 0.1 * 0.5**exponent)
+    expected = keras_decay(schedule, 0.1, 0.5, 2, 7)
+    np.testing.assert_allclose(model.history_[:, "lr"], expected[:6])
     # the optimizer holds the rate of the next epoch
-    next_rate = 0.1 * 0.5 ** (6 / 2 if schedule == "exponential" else 3)
-    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(next_rate)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(expected[6])
 
 
 def test_a_warm_start_continues_the_decay_and_the_floor_holds(digits):

@@ -4,6 +4,7 @@ both losses, sampling guarantees, saving with two optimizers."""
 import numpy as np
 import pytest
 import torch
+from api_checks import keras_decay
 from sklearn.linear_model import LogisticRegression
 from skorch.callbacks import Callback
 
@@ -225,9 +226,8 @@ def test_a_schedule_sets_the_rate_of_both_optimizers_each_epoch(schedule):
     if schedule == "invscaling":  # learning_rate_init / (t + 1) ** power_t
         seen = np.array([0, *gan.history_[:, "samples_seen"]])
         expected = np.where(seen == 0, 0.01, 0.01 / (seen + 1) ** 0.25)
-    else:  # decay_rate ** (t / decay_steps), rounded down for 'step'
-        t = np.arange(6)
-        expected = 0.01 * 0.5 ** (t / 2 if schedule == "exponential" else t // 2)
+    else:
+        expected = keras_decay(schedule, 0.01, 0.5, 2, 6)
     np.testing.assert_allclose(gan.history_[:, "lr"], expected[:5])
     np.testing.assert_allclose(gan.history_[:, "discriminator_lr"], expected[:5])
     # both optimizers hold the rate of the next epoch
