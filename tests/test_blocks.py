@@ -3,7 +3,6 @@
 import tracemalloc
 import warnings
 
-import dask
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,6 +27,7 @@ from skdl.base import BaseTorchEstimator
 from skdl.parallel import RowBlocks
 from skdl.utils.discovery import all_estimators
 
+dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
 try:  # dask[dataframe] needs pyarrow: without it, the array tests still run
     import dask.dataframe as dd
