@@ -177,10 +177,15 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument(
+        "--device",
+        action="append",
+        help="run on this device only (repeatable; default: the CPU and CUDA if any)",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
     X_train, X_test, y_train, y_test = load_mnist(args.data)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = args.device or ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     # warm up: the first torch optimizer of a process imports torch._dynamo (~1.5 s)
     HandLoop().fit(X_train[:64], y_train[:64])
     print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU threads")

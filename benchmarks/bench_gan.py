@@ -18,6 +18,11 @@ images from ``../shared/data/mnist_t10k``; skipped without it, or with
 ``--quick``).
 
 Run: ``python benchmarks/bench_gan.py`` (one thread, as the GAN fits are small).
+``--device cuda`` trains the GANs on a GPU, ``--max-iter N`` sets every GAN's
+epochs, ``--mnist-only`` skips the digits, ``--n-jobs`` gives the judges and the
+mixtures more threads, ``--save DIR`` writes each sampler's rounded samples
+(``DIR/<data set>.npz``), ``--no-judge`` skips the C2ST, and ``--judge FILE``
+judges saved samples: fit on a GPU, judge on the CPUs.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+from threadpoolctl import threadpool_limits
 
 from skdl import GANSampler
 
@@ -47,9 +53,10 @@ def read_idx(path):
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def datasets(quick):
-    X, y = load_digits(return_X_y=True)
-    yield "digits 8x8", X, y, (8, 8), 16.0, {"max_iter": 200, "batch_size": 32}
+def datasets(quick, mnist_only=False):
+    if not mnist_only:
+        X, y = load_digits(return_X_y=True)
+        yield "digits 8x8", X, y, (8, 8), 16.0, {"max_iter": 200, "batch_size": 32}
     if not quick and (MNIST / "t10k-images-idx3-ubyte.gz").is_file():
         images = read_idx(MNIST / "t10k-images-idx3-ubyte.gz").reshape(10000, -1)
         labels = read_idx(MNIST / "t10k-labels-idx1-ubyte.gz")
@@ -65,19 +72,41 @@ def c2st(real, fake, top, judge):
     return cross_val_score(judge, Z, t, cv=cv).mean()
 
 
-def judges():
+def judges(n_jobs=1):
     return {
         "logreg": LogisticRegression(max_iter=3000),
-        "forest": RandomForestClassifier(200, random_state=0, n_jobs=1),
+        "forest": RandomForestClassifier(200, random_state=0, n_jobs=n_jobs),
     }
+
+
+def judge_saved(path, n_jobs):
+    """The C2ST table of samples saved with ``--save`` (fitted elsewhere)."""
+    saved = dict(np.load(path))
+    real, top = saved.pop("real"), float(saved.pop("top"))
+    print(f"{'sampler':<34}{'C2ST logreg':>12}{'C2ST forest':>12}")
+    for label, fake in saved.items():
+        scores = [c2st(real, fake, top, judge) for judge in judges(n_jobs).values()]
+        print(f"{label:<34}{scores[0]:>12.3f}{scores[1]:>12.3f}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="digits only")
+    parser.add_argument("--mnist-only", action="store_true", help="skip the digits")
+    parser.add_argument("--device", default="cpu", help="where the GANs train")
+    parser.add_argument("--max-iter", type=int, help="epochs of every GAN")
+    parser.add_argument("--n-jobs", type=int, default=1, help="judges' threads")
+    parser.add_argument("--save", type=Path, help="folder for the samples")
+    parser.add_argument("--no-judge", action="store_true", help="fit and save only")
+    parser.add_argument("--judge", type=Path, help="judge the samples of this file")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    for name, X, y, shape, top, params in datasets(args.quick):
+    if args.judge is not None:
+        judge_saved(args.judge, args.n_jobs)
+        return
+    torch.set_num_threads(args.n_jobs)
+    threadpool_limits(args.n_jobs)
+    for name, X, y, shape, top, params in datasets(args.quick, args.mnist_only):
+        saved = {}
         X_train, X_real, y_train, y_real = train_test_split(
             X, y, test_size=0.5, random_state=0, stratify=y
         )
@@ -85,8 +114,19 @@ def main():
         print(f"\n== {name}: {len(X_train)} training images, {n} real held out")
         print(f"{'sampler':<34}{'C2ST logreg':>12}{'C2ST forest':>12}{'fit s':>8}")
 
-        def report(label, fake, seconds, real=X_real, top=top):
-            scores = [c2st(real, fake, top, j) for j in judges().values()]
+        def report(label, fake, seconds, real=X_real, top=top, saved=saved, name=name):
+            if args.save is not None:  # after each sampler, in case a later one fails
+                saved[label] = np.clip(np.rint(fake), 0, top).astype(np.uint8)
+                args.save.mkdir(parents=True, exist_ok=True)
+                path = args.save / f"{name.split()[0]}.npz"
+                np.savez_compressed(
+                    path, real=real.astype(np.uint8), top=np.array(top), **saved
+                )
+            if args.no_judge:
+                print(f"{label:<34}{'-':>12}{'-':>12}{seconds:>8.0f}")
+                return
+            judged = judges(args.n_jobs).values()
+            scores = [c2st(real, fake, top, judge) for judge in judged]
             print(f"{label:<34}{scores[0]:>12.3f}{scores[1]:>12.3f}{seconds:>8.0f}")
 
         report("real (training half)", X_train[:n], 0)
@@ -101,8 +141,11 @@ def main():
             "learning_rate_init": 1e-3,
             "random_state": 0,
             "n_threads": 1,
+            "device": args.device,
             **params,
         }
+        if args.max_iter is not None:
+            gan_params["max_iter"] = args.max_iter
         start = time.perf_counter()
         gan = GANSampler(**gan_params).fit(X_train)
         report("GANSampler", gan.sample(n, random_state=1), time.perf_counter() - start)
@@ -119,14 +162,15 @@ def main():
         wanted = np.arange(n) % 10
         fake = conditional.sample(n, y=wanted, random_state=1)
         report("GANSampler(conditional=True)", fake, seconds)
-        judge = LogisticRegression(max_iter=3000).fit(X_train, y_train)
-        rounded = np.clip(np.rint(fake), 0, top)
-        accuracy = np.mean(judge.predict(rounded) == wanted)
-        real_accuracy = judge.score(X_real, y_real)
-        print(
-            f"conditional samples labelled as asked by a logistic regression: "
-            f"{accuracy:.3f} (real held-out images: {real_accuracy:.3f})"
-        )
+        if not args.no_judge:
+            judge = LogisticRegression(max_iter=3000).fit(X_train, y_train)
+            rounded = np.clip(np.rint(fake), 0, top)
+            accuracy = np.mean(judge.predict(rounded) == wanted)
+            real_accuracy = judge.score(X_real, y_real)
+            print(
+                f"conditional samples labelled as asked by a logistic regression: "
+                f"{accuracy:.3f} (real held-out images: {real_accuracy:.3f})"
+            )
         print(f"GAN parameters: {gan_params}")
 
 
