@@ -917,6 +917,8 @@ class BaseTorchEstimator(BaseEstimator):
             out = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
             if order is not None:
                 out = out[torch.argsort(order.to(out.device))]
+            if out.is_floating_point():  # bfloat16 has no numpy dtype
+                out = at_least_float32(out)
             out = out.cpu().numpy().astype(dtype, copy=False)
         _check_finite_outputs(out, X, self)
         return out

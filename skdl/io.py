@@ -39,7 +39,6 @@ import os
 import stat
 import threading
 import uuid
-import warnings
 import zipfile
 from numbers import Integral, Real
 
@@ -75,9 +74,8 @@ from .neural_network._mlp import _PRETRAINERS, _BaseMLP
 from .neural_network._rbm import DBNTransformer, RBMTransformer
 from .neural_network._recurrent import _BaseSequenceModel
 from .neural_network._text import LSTMTextClassifier
-from .utils import resolve_device
 from .utils._sklearn import InvalidParameterError
-from .utils._torch import _DEVICE_PATTERN, GLOBAL_RNG_LOCK
+from .utils._torch import _DEVICE_PATTERN, GLOBAL_RNG_LOCK, fitted_device_or_cpu
 
 __all__ = [
     "FORMAT_VERSION",
@@ -1913,13 +1911,7 @@ def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:
                 f"its attribute {key}={_short(vars(estimator).get(key))} is not "
                 f"what its network's parameters give ({_short(value)})"
             )
-    try:
-        device = resolve_device(built["device"])
-    except ValueError as exc:
-        warnings.warn(
-            f"{exc} Loading the model on the CPU instead.", UserWarning, stacklevel=4
-        )
-        device = torch.device("cpu")
+    device = fitted_device_or_cpu(built["device"], "Loading the model", stacklevel=4)
     try:
         net = _with_params(estimator, built["net"])._new_net(
             device,

@@ -88,6 +88,9 @@ class ImageTransformer(
     def _transform(self, images: np.ndarray, ndim: int) -> np.ndarray:
         raise NotImplementedError
 
+    def _check_parameters(self) -> None:
+        """Checks of the parameters beyond their types, at fit (none here)."""
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Check the parameters and record the shape of the images.
@@ -108,6 +111,7 @@ class ImageTransformer(
             The fitted transformer.
         """
         with attributes_restored_on_error(self):
+            self._check_parameters()
             images, _ = self._validate_images(X, reset=True)
             self._check_image_size(self.image_shape_)
             self._check_values(images)

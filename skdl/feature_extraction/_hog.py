@@ -42,6 +42,7 @@ from joblib import effective_n_jobs
 from ..utils import resolve_device, torch_threads
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, validate_params
+from ..utils._torch import fitted_device_or_cpu
 from ._base import LAYOUT_CONSTRAINTS, ImageTransformer, read_images
 
 __all__ = ["HOGTransformer", "hog", "visualize_hog"]
@@ -360,6 +361,9 @@ class HOGTransformer(ImageTransformer):
             self.transform_sqrt,
         )
 
+    def _check_parameters(self):
+        resolve_device(self.device)  # a device this machine lacks is an error here
+
     def _check_image_size(self, shape):
         self._params().check_size(shape, owner=type(self).__name__)
 
@@ -372,7 +376,8 @@ class HOGTransformer(ImageTransformer):
             self._params(),
             batch_size=self.batch_size,
             n_jobs=self.n_jobs,
-            device=self.device,
+            # a transformer fitted on a GPU machine still transforms on a laptop
+            device=fitted_device_or_cpu(self.device, "Computing HOG", stacklevel=4),
         )
 
     def __sklearn_tags__(self):
@@ -513,12 +518,32 @@ def _cell_histograms(x: torch.Tensor, params: _HOGParams, tables) -> torch.Tenso
         magnitude, bins = _magnitudes_and_bins(
             g_row.view(-1), g_col.view(-1), params.orientations, accumulate
         )
-    offsets = _cell_offsets(n, cells_row, cells_col, params, x.device)
-    keys = bins.view(n, rows, cols).to(offsets.dtype).add_(offsets)
-    total = n * cells_row * cells_col * params.orientations
-    hist = torch.bincount(keys.view(-1), weights=magnitude, minlength=total)
-    hist = hist.view(n, cells_row, cells_col, params.orientations)
+    if x.device.type == "cpu":
+        offsets = _cell_offsets(n, cells_row, cells_col, params, x.device)
+        keys = bins.view(n, rows, cols).to(offsets.dtype).add_(offsets)
+        total = n * cells_row * cells_col * params.orientations
+        hist = torch.bincount(keys.view(-1), weights=magnitude, minlength=total)
+        hist = hist.view(n, cells_row, cells_col, params.orientations)
+    else:
+        hist = _summed_votes(bins, magnitude, (n, cells_row, cells_col), params)
     return hist.div_(params.cell[0] * params.cell[1])
+
+
+def _summed_votes(bins, magnitude, grid, params: _HOGParams) -> torch.Tensor:
+    """The cells' histograms, ``(n, cells_row, cells_col, bins)``, without atomics.
+
+    A GPU's bincount adds with atomics, in an order that changes from run to run
+    (and ``torch.use_deterministic_algorithms`` refuses it). Here each pixel's
+    vote goes into its bin of a one-hot row, and the rows are summed over each
+    cell in a fixed order: the same sums, repeatable bit for bit.
+    """
+    n, cells_row, cells_col = grid
+    every_bin = torch.arange(params.orientations, device=bins.device)
+    votes = torch.where(
+        bins.view(-1, 1) == every_bin, magnitude.view(-1, 1), magnitude.new_zeros(())
+    )
+    cells = votes.view(n, cells_row, params.cell[0], cells_col, params.cell[1], -1)
+    return cells.sum(dim=(2, 4))
 
 
 def _gradients(x: torch.Tensor, rows: int, cols: int):

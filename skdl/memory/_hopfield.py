@@ -21,7 +21,12 @@ from ..modules import (
 )
 from ..utils import resolve_device, seed_from_random_state
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._torch import N_THREADS_CONSTRAINT, memory_advice, threads_for_steps
+from ..utils._torch import (
+    N_THREADS_CONSTRAINT,
+    fitted_device_or_cpu,
+    memory_advice,
+    threads_for_steps,
+)
 from ..utils._validation import validate_data
 
 __all__ = ["HopfieldNetwork"]
@@ -423,11 +428,7 @@ class HopfieldNetwork(BaseEstimator):
         return np.where(X == on, 1.0, -1.0)
 
     def _device(self) -> torch.device:
-        try:
-            return resolve_device(self.device)
-        except ValueError as exc:
-            warnings.warn(f"{exc} Recalling on the CPU.", UserWarning, stacklevel=3)
-            return torch.device("cpu")
+        return fitted_device_or_cpu(self.device, "Recalling", stacklevel=3)
 
 
 def _dtype(device: torch.device) -> torch.dtype:

@@ -708,7 +708,9 @@ class RBMTransformer(_RBMBase):
 
     # -- pickling --------------------------------------------------------------------
     def __getstate__(self):
-        state = super().__getstate__()
+        # a copy: scikit-learn's __getstate__ returns the instance's own __dict__,
+        # and pickling must leave a model on a GPU as it was
+        state = dict(super().__getstate__())
         module = state.get("module_")
         if module is not None and module.flat.device.type != "cpu":
             state["module_"] = copy.deepcopy(module).cpu()

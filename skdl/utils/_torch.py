@@ -6,6 +6,7 @@ import contextlib
 import os
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from numbers import Integral
 
@@ -86,6 +87,41 @@ def resolve_device(device: str | torch.device) -> torch.device:
             "available on this machine. Use device='cpu' or device='auto'."
         )
     return resolved
+
+
+def fitted_device_or_cpu(device: str, doing: str, stacklevel: int = 2) -> torch.device:
+    """The device a fitted model ran on, or the CPU where this machine lacks it.
+
+    For models brought to another machine (unpickled or loaded from a file):
+    a model fitted on a GPU still predicts on a laptop, with a warning that says
+    where. ``fit`` calls :func:`resolve_device` instead, which raises.
+
+    Parameters
+    ----------
+    device : str
+        The model's ``device``.
+    doing : str
+        What runs there, for the warning ("Recalling", "Loading the model").
+    stacklevel : int, default=2
+        The warning's ``stacklevel``, counted from the caller.
+
+    Returns
+    -------
+    torch.device
+
+    Examples
+    --------
+    >>> from skdl.utils._torch import fitted_device_or_cpu
+    >>> fitted_device_or_cpu("cpu", "Predicting")
+    device(type='cpu')
+    """
+    try:
+        return resolve_device(device)
+    except ValueError as exc:
+        warnings.warn(
+            f"{exc} {doing} on the CPU instead.", UserWarning, stacklevel=stacklevel + 1
+        )
+        return torch.device("cpu")
 
 
 def _mps_available() -> bool:

@@ -179,6 +179,28 @@ def test_hog_on_cuda_equals_skimage(dtype):
         )
 
 
+def test_the_gpus_histograms_add_the_votes_that_bincount_adds():
+    """The GPU path's one-hot sums (repeatable, unlike a GPU's atomic bincount)
+    give each cell's histogram, checked here on the CPU."""
+    from skdl.feature_extraction._hog import _HOGParams, _summed_votes
+
+    params = _HOGParams.from_arguments(9, (4, 3), (2, 2), "L2-Hys", False)
+    n, cells_row, cells_col = 3, 5, 4
+    rng = np.random.default_rng(0)
+    bins = rng.integers(0, 9, size=(n, cells_row * 4, cells_col * 3))
+    magnitude = rng.uniform(size=bins.shape)
+    expected = np.zeros((n, cells_row, cells_col, 9))
+    i, r, c = np.indices(bins.shape)
+    np.add.at(expected, (i, r // 4, c // 3, bins), magnitude)
+    ours = _summed_votes(
+        torch.from_numpy(bins).view(-1),
+        torch.from_numpy(magnitude).view(-1),
+        (n, cells_row, cells_col),
+        params,
+    )
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12)
+
+
 def test_hog_too_small_images_name_the_minimum_size():
     images = np.zeros((2, 20, 30))
     with pytest.raises(ValueError, match="at least 24 rows and 16 cols"):
