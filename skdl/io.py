@@ -1234,6 +1234,9 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
             check(attributes[key], attributes, estimator, reader)
     net_state = attributes.pop("net_", None)
     estimator.__dict__.update(attributes)
+    module = attributes.get("module_")
+    if isinstance(module, nn.Module):  # an RBM's, kept outside a net
+        module.to(fitted_device_or_cpu(estimator.device, "Loading the model", 3))
     if "classes_" in attributes and not (
         is_classifier(estimator) and _multilabel(attributes)
     ):

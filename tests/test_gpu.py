@@ -37,9 +37,6 @@ MIXED = [
 ]
 #: outputs that draw from the device's random generator, so differ between devices
 RANDOM_OUTPUTS = {"sample"}
-#: skdl.io restores their modules on the CPU, whatever device they were fitted on
-#: (a file does not record it; pickle does): a known gap
-IO_LOADS_ON_THE_CPU = {"RBMTransformer", "DBNTransformer"}
 
 
 def host_arrays(results: dict) -> None:
@@ -113,13 +110,10 @@ def test_a_cuda_model_round_trips_and_loads_without_a_gpu(
     for method, value in outputs(model, X).items():
         np.testing.assert_array_equal(value, expected[method], err_msg=method)
     for method, value in outputs(load(tmp_path / "m"), X).items():
-        if name in IO_LOADS_ON_THE_CPU:
-            np.testing.assert_allclose(value, expected[method], rtol=1e-5)
-        else:
-            np.testing.assert_array_equal(value, expected[method], err_msg=method)
+        np.testing.assert_array_equal(value, expected[method], err_msg=method)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    # networks move to the CPU as they load; HOG and Hopfield networks, which
-    # hold no module, compute there when called
+    # networks and RBMs move to the CPU as they load; HOG and Hopfield networks,
+    # which hold no module, compute there when called
     with pytest.warns(UserWarning, match="on the CPU instead"):
         results = outputs(load(tmp_path / "m"), X)
     for method, value in results.items():

@@ -918,20 +918,28 @@ def test_a_gpu_model_loads_and_predicts_on_cpu(iris, tmp_path, monkeypatch):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-@pytest.mark.parametrize("name", ["HOGTransformer", "HopfieldNetwork"])
+@pytest.mark.parametrize(
+    "name", ["HOGTransformer", "HopfieldNetwork", "RBMTransformer", "DBNTransformer"]
+)
 def test_a_model_for_a_device_missing_here_computes_on_the_cpu(name, tmp_path):
     """Fitting on a missing device is an error; a fitted model brought from a GPU
     machine (here: its device set afterwards) computes on the CPU, with a warning,
-    as a loaded network does."""
+    as a loaded network does: RBMs as they load, HOG and Hopfield networks (which
+    hold no module, so pickle too) as they compute."""
     case = CASES[name]
     X, y = case.data()
     with pytest.raises(ValueError, match="CUDA"):
         case.make(device="cuda").fit(X, y)
     model = case.make().fit(X, y)
     expected = outputs(model, X)
-    save(model.set_params(device="cuda"), tmp_path / "m")
-    for moved in (load(tmp_path / "m"), pickle.loads(pickle.dumps(model))):
+    for part in [model, *getattr(model, "rbms_", [])]:  # a DBN's layers too
+        part.set_params(device="cuda")
+    save(model, tmp_path / "m")
+    restores = [lambda: load(tmp_path / "m")]
+    if name in ("HOGTransformer", "HopfieldNetwork"):
+        restores.append(lambda: pickle.loads(pickle.dumps(model)))
+    for restore in restores:
         with pytest.warns(UserWarning, match="on the CPU instead"):
-            results = outputs(moved, X)
+            results = outputs(restore(), X)
         for method, value in results.items():
             np.testing.assert_array_equal(value, expected[method], err_msg=method)

@@ -44,6 +44,7 @@ from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
 from ..utils._torch import (
     N_THREADS_CONSTRAINT,
+    fitted_device_or_cpu,
     is_out_of_memory,
     memory_advice,
     threads_for_steps,
@@ -721,10 +722,7 @@ class RBMTransformer(_RBMBase):
         device = state.pop("_fitted_device", None)
         super().__setstate__(state)
         if device is not None:
-            try:
-                self.module_.to(resolve_device(device))
-            except ValueError:
-                pass  # that device is missing here: stay on the CPU
+            self.module_.to(fitted_device_or_cpu(device, "Unpickling the model"))
 
 
 @fill_doc
