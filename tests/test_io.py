@@ -123,6 +123,12 @@ def test_every_estimator_round_trips_through_io_pickle_and_joblib(tmp_path, name
         assert type(copied) is type(model), how
         for got, want in zip(_outputs(copied, X), expected, strict=True):
             np.testing.assert_array_equal(got, want, err_msg=how)
+    # saving and pickling read the model and change nothing in it (scikit-learn's
+    # __getstate__ returns the instance's own __dict__: an override must copy it)
+    before = {key: id(value) for key, value in vars(model).items()}
+    pickle.dumps(model)
+    save(model, tmp_path / "again")
+    assert {key: id(value) for key, value in vars(model).items()} == before
     if name in ("RBMTransformer", "BoltzmannMachine"):  # so does the Gibbs sampler
         np.testing.assert_array_equal(
             copies["skdl.io"].gibbs(X[:5]), model.gibbs(X[:5])
