@@ -89,7 +89,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
-def fitted_device_or_cpu(device: str, doing: str, stacklevel: int = 2) -> torch.device:
+def fitted_device_or_cpu(
+    device: str | torch.device, doing: str, stacklevel: int = 2
+) -> torch.device:
     """The device a fitted model ran on, or the CPU where this machine lacks it.
 
     For models brought to another machine (unpickled or loaded from a file):
@@ -98,7 +100,7 @@ def fitted_device_or_cpu(device: str, doing: str, stacklevel: int = 2) -> torch.
 
     Parameters
     ----------
-    device : str
+    device : str or torch.device
         The model's ``device``.
     doing : str
         What runs there, for the warning ("Recalling", "Loading the model").
