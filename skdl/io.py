@@ -437,6 +437,12 @@ def _estimator_state(estimator: BaseEstimator, writer: _Writer) -> dict:
             attributes[key] = _recipe_state(value, current, writer)
         elif key == "net_":
             attributes[key] = {"__net__": _net_state(estimator, writer)}
+        elif key == "_initial_layers":  # coefs_/intercepts_ assigned before fitting
+            arrays = {
+                name: [np.asarray(a, dtype=np.float64) for a in layers]
+                for name, layers in value.items()
+            }
+            attributes[key] = writer.encode(arrays, where)
         else:
             attributes[key] = writer.encode(value, where)
     return {
@@ -1139,9 +1145,35 @@ def _rebuild(reader: _Reader, state, given: dict, *, depth: int) -> BaseEstimato
     attributes = state["attributes"]
     if not isinstance(attributes, dict):
         raise _Invalid(f"the fitted attributes of its {name} are not a JSON object")
-    if attributes:
+    if isinstance(estimator, _BaseMLP) and "_initial_layers" in attributes:
+        if len(attributes) > 1:  # the first fit uses them up
+            raise _Invalid(f"its fitted {name} holds weights assigned before fitting")
+        _restore_initial_layers(reader, estimator, attributes["_initial_layers"], depth)
+    elif attributes:
         _restore_fitted(reader, estimator, attributes, depth)
     return estimator
+
+
+def _restore_initial_layers(reader: _Reader, estimator, raw, depth: int) -> None:
+    """``coefs_`` and ``intercepts_`` assigned to an MLP before its first fit: lists
+    of numeric arrays, checked against the layers when that fit builds them.
+    """
+    layers = reader.decode(raw, depth)
+    if not (
+        isinstance(layers, dict)
+        and set(layers) <= {"coefs_", "intercepts_"}
+        and all(
+            isinstance(arrays, list)
+            and all(
+                isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in arrays
+            )
+            for arrays in layers.values()
+        )
+    ):
+        raise _Invalid(
+            "the weights assigned before fitting are not lists of numeric arrays"
+        )
+    estimator._initial_layers = layers
 
 
 def _check_envelope(reader: _Reader, params: dict, owner: str) -> None:

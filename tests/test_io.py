@@ -949,3 +949,24 @@ def test_a_model_for_a_device_missing_here_computes_on_the_cpu(name, tmp_path):
             results = outputs(restore(), X)
         for method, value in results.items():
             np.testing.assert_array_equal(value, expected[method], err_msg=method)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_weights_assigned_before_fitting_are_checked_when_loaded(tmp_path, iris):
+    model = MLPClassifier((3,))
+    model.coefs_ = [np.zeros((4, 3)), np.zeros((3, 3))]
+    model.intercepts_ = [np.zeros(3), np.zeros(3)]
+    header, tensors = read(_saved(tmp_path, model))
+    layers = header["attributes"]["_initial_layers"]
+    for bad in ([["not an array"]], {"__tuple__": []}):
+        header["attributes"]["_initial_layers"] = {"__dict__": [["coefs_", bad]]}
+        write(tmp_path / "bad.skdl", header, tensors)
+        with pytest.raises(ModelFileError, match="not lists of numeric arrays"):
+            load(tmp_path / "bad.skdl")
+    # a fitted model never holds them: its first fit used them
+    fitted = MLPClassifier((3,), max_iter=2, random_state=0).fit(*iris)
+    header, tensors = read(_saved(tmp_path, fitted, "fitted.skdl"))
+    header["attributes"]["_initial_layers"] = layers
+    write(tmp_path / "both.skdl", header, tensors)
+    with pytest.raises(ModelFileError, match="assigned before fitting"):
+        load(tmp_path / "both.skdl")

@@ -77,12 +77,19 @@ class _BaseMLP(BaseTorchEstimator):
         )
 
     def _initialize_module(self, module: MLPModule, train) -> None:
-        """Start the hidden layers from an unsupervised model of the training rows.
+        """Start from the weights set by hand, or the hidden layers from an
+        unsupervised model of the training rows.
 
-        ``pretrain`` (RBMs, or an autoencoder's encoder) gives one weight matrix
-        and bias per hidden layer. A ``FrozenEstimator`` holds a model trained
-        beforehand (on unlabelled rows, say): it is used as it is.
+        ``coefs_`` and ``intercepts_`` assigned before the first fit are the
+        starting weights, as in scikit-learn. ``pretrain`` (RBMs, or an
+        autoencoder's encoder) gives one weight matrix and bias per hidden layer.
+        A ``FrozenEstimator`` holds a model trained beforehand (on unlabelled
+        rows, say): it is used as it is.
         """
+        by_hand = self.__dict__.pop("_initial_layers", None)
+        if by_hand is not None:
+            self._start_from(by_hand, module.linear_layers())
+            return
         if self.pretrain is None:
             return
         frozen = isinstance(self.pretrain, FrozenEstimator)
@@ -155,22 +162,60 @@ class _BaseMLP(BaseTorchEstimator):
         """Weight matrices of the linear layers, each ``(n_in, n_out)``.
 
         Read-only copies of the module's weights. Assigning a list of arrays of
-        the same shapes (or one array to ``coefs_[i]``) sets the weights.
+        the same shapes (or one array to ``coefs_[i]``) sets the weights; before
+        the first fit, with ``intercepts_``, the weights that fit starts from.
         """
-        return _LayerArrays(self, "coefs_")
+        return self._layers_attribute("coefs_")
 
     @coefs_.setter
     def coefs_(self, arrays) -> None:
-        self._set_layer_arrays("coefs_", arrays)
+        self._assign_layers("coefs_", arrays)
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors of the linear layers (read-only copies; assignable)."""
-        return _LayerArrays(self, "intercepts_")
+        return self._layers_attribute("intercepts_")
 
     @intercepts_.setter
     def intercepts_(self, arrays) -> None:
-        self._set_layer_arrays("intercepts_", arrays)
+        self._assign_layers("intercepts_", arrays)
+
+    def _layers_attribute(self, name: str) -> list:
+        if not hasattr(self, "net_") and name in self.__dict__.get(
+            "_initial_layers", {}
+        ):
+            # assigned before the first fit: the list itself, as scikit-learn
+            # keeps it (``model.coefs_[0] = W`` edits it)
+            return self._initial_layers[name]
+        return _LayerArrays(self, name)
+
+    def _assign_layers(self, name: str, arrays) -> None:
+        if hasattr(self, "net_"):
+            self._set_layer_arrays(name, arrays)
+            return
+        # before the first fit the layers do not exist yet: kept, and checked
+        # when the first fit builds them (or partial_fit's first call)
+        self.__dict__.setdefault("_initial_layers", {})[name] = (
+            arrays if isinstance(arrays, list) else list(arrays)
+        )
+
+    def _start_from(self, by_hand: dict, layers) -> None:
+        """Copy the weights assigned before the first fit into ``layers``."""
+        missing = {"coefs_", "intercepts_"} - set(by_hand)
+        if missing:
+            given, lacking = sorted(set(by_hand))[0], missing.pop()
+            raise ValueError(
+                f"{given} was assigned before fitting, but {lacking} was not: "
+                f"assign both to start from weights of your own, or neither."
+            )
+        if self.pretrain is not None:
+            raise ValueError(
+                "coefs_ and intercepts_ were assigned before fitting, and pretrain "
+                "is set: both give the starting weights. Set pretrain=None, or "
+                "fit a new estimator without assigning them."
+            )
+        for name in ("coefs_", "intercepts_"):
+            self._set_layer_arrays(name, by_hand[name], layers)
 
     def _layer_arrays(self, name: str) -> list[np.ndarray]:
         """The weights (``coefs_``) or biases (``intercepts_``) of each layer."""
@@ -191,9 +236,9 @@ class _BaseMLP(BaseTorchEstimator):
             array.flags.writeable = False
         return arrays
 
-    def _set_layer_arrays(self, name: str, arrays) -> None:
+    def _set_layer_arrays(self, name: str, arrays, layers=None) -> None:
         """Copy ``arrays`` into the layers' weights or biases, shapes checked."""
-        layers = self._linear_layers()
+        layers = self._linear_layers() if layers is None else layers
         arrays = list(arrays)
         if len(arrays) != len(layers):
             raise ValueError(
@@ -236,8 +281,8 @@ class _BaseMLP(BaseTorchEstimator):
         if not hasattr(self, "net_"):
             raise AttributeError(
                 f"This {type(self).__name__} instance is not fitted yet; it has no "
-                "weights. Fit it first: coefs_ and intercepts_ read and set the "
-                "weights of a fitted network."
+                "weights. Fit it first, or assign both coefs_ and intercepts_ for "
+                "the weights that its first fit starts from."
             )
         return self.net_.module_.linear_layers()
 
@@ -349,7 +394,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         Weight matrix of each layer, ``coefs_[i]`` of shape ``(n_in, n_out)``:
         read-only copies of the module's weights. Assigning arrays of the same
         shapes, to ``coefs_`` or to ``coefs_[i]``, sets the weights, as in
-        scikit-learn.
+        scikit-learn; assigned with ``intercepts_`` before the first fit, they
+        are the weights that ``fit`` or ``partial_fit`` starts from.
 
     intercepts_ : list of ndarray
         Bias vector of each layer (read-only copies; assignable like
@@ -572,7 +618,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         Weight matrix of each layer, ``coefs_[i]`` of shape ``(n_in, n_out)``:
         read-only copies of the module's weights. Assigning arrays of the same
         shapes, to ``coefs_`` or to ``coefs_[i]``, sets the weights, as in
-        scikit-learn.
+        scikit-learn; assigned with ``intercepts_`` before the first fit, they
+        are the weights that ``fit`` or ``partial_fit`` starts from.
 
     intercepts_ : list of ndarray
         Bias vector of each layer (read-only copies; assignable like

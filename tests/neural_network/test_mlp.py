@@ -19,7 +19,7 @@ from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdl import MLPClassifier, MLPRegressor
+from skdl import MLPClassifier, MLPRegressor, RBMTransformer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -144,7 +144,56 @@ def test_assigning_coefs_and_intercepts_sets_the_weights(iris):
         model.coefs_[0][0, 0] = 1.0
     np.testing.assert_array_equal(model.predict_proba(X), before)
     with pytest.raises(AttributeError, match=r"not fitted yet.*Fit it first"):
-        MLPClassifier().coefs_ = coefs
+        MLPClassifier().coefs_  # noqa: B018
+
+
+def test_weights_assigned_before_the_first_fit_are_where_it_starts(iris, tmp_path):
+    """As in scikit-learn, coefs_ and intercepts_ can be set before fitting."""
+    from skdl.io import load, save
+
+    X, y = iris
+    rng = np.random.RandomState(0)
+    coefs = [rng.normal(size=(4, 6)), rng.normal(size=(6, 3))]
+    intercepts = [np.zeros(6), np.array([0.5, -0.5, 0.0])]
+
+    def assigned(**params):
+        # a tiny SGD step: the weights after one epoch are the starting weights
+        model = MLPClassifier(
+            (6,), solver="sgd", learning_rate_init=1e-12, max_iter=1, **params
+        )
+        model.coefs_ = [None, coefs[1]]
+        model.coefs_[0] = coefs[0]  # the list itself, as scikit-learn keeps it
+        model.intercepts_ = intercepts
+        return model
+
+    def starts_from_them(model):
+        weights = model.coefs_ + model.intercepts_
+        for ours, theirs in zip(weights, coefs + intercepts, strict=True):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    starts_from_them(assigned().partial_fit(X, y, classes=[0, 1, 2]))
+    model = assigned(random_state=0).fit(X, y)
+    starts_from_them(model)
+    # used once: a later fit starts afresh
+    model.fit(X, y)
+    assert np.abs(model.coefs_[0] - coefs[0]).max() > 0.1
+    # an unfitted model keeps them through skdl.io
+    save(assigned(), tmp_path / "m")
+    starts_from_them(load(tmp_path / "m").fit(X, y))
+    # errors, which leave the assigned weights in place
+    wrong = assigned()
+    wrong.coefs_[1] = coefs[1].T
+    with pytest.raises(ValueError, match=r"coefs_\[1\] must have shape \(6, 3\)"):
+        wrong.fit(X, y)
+    assert not hasattr(wrong, "net_") and wrong.coefs_[1].shape == (3, 6)
+    half = MLPClassifier((6,))
+    half.coefs_ = coefs
+    with pytest.raises(ValueError, match="intercepts_ was not: assign both"):
+        half.fit(X, y)
+    both = assigned(pretrain=RBMTransformer(6), activation="logistic")
+    with pytest.raises(ValueError, match="pretrain is set"):
+        both.fit(X, y)
 
 
 @pytest.mark.parametrize("target", ["multilabel", "multioutput"])

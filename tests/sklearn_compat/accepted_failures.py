@@ -47,11 +47,6 @@ _CLASS_NAME_LOG = (
 #: ``file::test id`` -> why it fails
 ACCEPTED: dict[str, str] = {
     # -- scikit-learn's internals ---------------------------------------------------
-    "test_mlp.py::test_fit": _internals(
-        "it assigns coefs_ and _coef_grads, _coef_velocity... to an unfitted "
-        "estimator and expects partial_fit to start from them; skdl's coefs_ are "
-        "assignable once the module exists, after a fit"
-    ),
     "test_mlp.py::test_gradient": _internals("_loss_grad_lbfgs"),
     "test_mlp.py::test_learning_rate_warmstart": _internals("_optimizer"),
     "test_mlp.py::test_adaptive_learning_rate": _internals("_optimizer"),
