@@ -533,17 +533,18 @@ def _summed_votes(bins, magnitude, grid, params: _HOGParams) -> torch.Tensor:
     """The cells' histograms, ``(n, cells_row, cells_col, bins)``, without atomics.
 
     A GPU's bincount adds with atomics, in an order that changes from run to run
-    (and ``torch.use_deterministic_algorithms`` refuses it). Here each pixel's
-    vote goes into its bin of a one-hot row, and the rows are summed over each
-    cell in a fixed order: the same sums, repeatable bit for bit.
+    (and ``torch.use_deterministic_algorithms`` refuses it). Here, bin by bin,
+    the pixels' votes for that bin (their magnitude, or zero) are summed over
+    each cell in a fixed order: the same sums, repeatable bit for bit, with one
+    array of the magnitudes' size at a time.
     """
     n, cells_row, cells_col = grid
-    every_bin = torch.arange(params.orientations, device=bins.device)
-    votes = torch.where(
-        bins.view(-1, 1) == every_bin, magnitude.view(-1, 1), magnitude.new_zeros(())
-    )
-    cells = votes.view(n, cells_row, params.cell[0], cells_col, params.cell[1], -1)
-    return cells.sum(dim=(2, 4))
+    cells = (n, cells_row, params.cell[0], cells_col, params.cell[1])
+    hist = magnitude.new_empty((n, cells_row, cells_col, params.orientations))
+    for orientation in range(params.orientations):
+        votes = torch.where(bins == orientation, magnitude, 0.0)
+        hist[..., orientation] = votes.view(cells).sum(dim=(2, 4))
+    return hist
 
 
 def _gradients(x: torch.Tensor, rows: int, cols: int):
