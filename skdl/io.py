@@ -1268,7 +1268,9 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
     estimator.__dict__.update(attributes)
     module = attributes.get("module_")
     if isinstance(module, nn.Module):  # an RBM's, kept outside a net
-        module.to(fitted_device_or_cpu(estimator.device, "Loading the model", 3))
+        module.to(
+            fitted_device_or_cpu(estimator.device, "Loading the model", stacklevel=3)
+        )
     if "classes_" in attributes and not (
         is_classifier(estimator) and _multilabel(attributes)
     ):

@@ -203,7 +203,7 @@ class _BaseMLP(BaseTorchEstimator):
         """Copy the weights assigned before the first fit into ``layers``."""
         missing = {"coefs_", "intercepts_"} - set(by_hand)
         if missing:
-            given, lacking = sorted(set(by_hand))[0], missing.pop()
+            given, lacking = next(iter(by_hand)), missing.pop()
             raise ValueError(
                 f"{given} was assigned before fitting, but {lacking} was not: "
                 f"assign both to start from weights of your own, or neither."
