@@ -770,7 +770,9 @@ default='class_mean'
             if self.variant not in _ONLINE:
                 # optimizer steps in units of each feature's spread
                 mean = np.average(X, axis=0, weights=weight)
-                scale = np.sqrt(np.average((X - mean) ** 2, axis=0, weights=weight))
+                # in float64: squares of large float32 features overflow
+                deviation = np.square(X - mean, dtype=np.float64)
+                scale = np.sqrt(np.average(deviation, axis=0, weights=weight))
                 module.feature_offset.copy_(torch.from_numpy(mean))
                 module.feature_scale.copy_(
                     torch.from_numpy(np.where(scale > 0, scale, 1))

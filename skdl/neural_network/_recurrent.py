@@ -27,7 +27,7 @@ from ..base import (
 from ..modules import CELLS, POOLINGS, RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
-from ..utils._validation import as_array, validate_data
+from ..utils._validation import as_array, explain_float32_overflow, validate_data
 
 __all__ = ["LSTMClassifier", "LSTMRegressor"]
 
@@ -137,7 +137,8 @@ class _BaseSequenceModel(_BaseRecurrent):
             )
             X, y = checked if with_y else (checked, y)
         else:
-            X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
+            with explain_float32_overflow(self, X):
+                X = check_array(X, allow_nd=True, dtype=dtype, input_name="X")
             if with_y:
                 y = check_y(y, multi_output=True, y_numeric=y_numeric, estimator=self)
                 check_consistent_length(X, y)

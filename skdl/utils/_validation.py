@@ -5,7 +5,8 @@ labels of mixed types, and float32's range.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
@@ -15,7 +16,9 @@ __all__ = [
     "check_float32_range",
     "check_label_types",
     "check_layer_sizes",
+    "explain_float32_overflow",
     "output_dtype",
+    "refuse_beyond_float32",
     "validate_data",
 ]
 
@@ -43,7 +46,8 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
     if checked is not None:
         return checked
     try:
-        return _sklearn_validate_data(estimator, X, y, **kwargs)
+        with explain_float32_overflow(estimator, X):
+            return _sklearn_validate_data(estimator, X, y, **kwargs)
     except ValueError as error:
         ragged = _ragged_error(
             X,
@@ -54,8 +58,6 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
         )
         if ragged is not None:
             raise ragged from None
-        if "too large for dtype('float32')" in str(error):
-            _refuse_beyond_float32(estimator, X)
         columns = _text_columns(X)
         if not columns or "could not convert" not in str(error):
             raise
@@ -105,16 +107,45 @@ def _checked_fast(estimator, X, y, kwargs) -> np.ndarray | None:
         return cast if np.isfinite(cast.sum()) else None
 
 
-def _refuse_beyond_float32(estimator, X) -> None:
-    """Say which values of ``X`` float32 cannot hold, and what to do.
+@contextlib.contextmanager
+def explain_float32_overflow(estimator, X) -> Iterator[None]:
+    """Context for scikit-learn's checks of ``X`` in float32: values beyond
+    float32's range get skdl's error (:func:`refuse_beyond_float32`).
 
-    scikit-learn reports them as "too large for dtype('float32')"; infinities
-    and NaNs keep its message.
+    The cast turns them into infinities, which scikit-learn then refuses as "too
+    large for dtype('float32')"; the cast's RuntimeWarning would only precede
+    that error, and is silenced.
     """
     try:
-        values = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        return
+        with np.errstate(over="ignore"):
+            yield
+    except ValueError as error:
+        if "too large for dtype('float32')" in str(error):
+            refuse_beyond_float32(estimator, X)
+        raise
+
+
+def refuse_beyond_float32(estimator, X) -> None:
+    """Say which values of ``X`` float32 cannot hold, and what to do.
+
+    Raises nothing when every value fits, or when ``X`` holds infinities or
+    NaNs (scikit-learn's finiteness errors say what to do about those).
+
+    Examples
+    --------
+    >>> from skdl import MLPClassifier
+    >>> refuse_beyond_float32(MLPClassifier(), np.array([[1e39, 0.0]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds values up to 1e+39 in absolute value, beyond ...
+    """
+    if isinstance(X, np.ndarray) and X.dtype.kind == "f":
+        values = X
+    else:
+        try:
+            values = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError):
+            return
     if not np.isfinite(values).all():
         return
     name = type(estimator).__name__
@@ -279,7 +310,8 @@ def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> Non
     floating = np.issubdtype(values.dtype, np.floating)
     if not floating or values.dtype.itemsize <= 4 or not values.size:
         return
-    largest = float(np.abs(values).max())
+    # the extremes without a temporary copy of the values (images can be large)
+    largest = max(abs(float(values.max())), abs(float(values.min())))
     limit = np.finfo(np.float32).max
     if largest > float(limit):
         raise ValueError(
