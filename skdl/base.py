@@ -71,7 +71,12 @@ from .utils._torch import (
     memory_advice,
     threads_for_steps,
 )
-from .utils._validation import check_label_types, output_dtype, validate_data
+from .utils._validation import (
+    check_float32_range,
+    check_label_types,
+    output_dtype,
+    validate_data,
+)
 
 __all__ = [
     "CLASSIFIER_LOSSES",
@@ -244,6 +249,32 @@ class BaseTorchEstimator(BaseEstimator):
     def _float_dtype(self) -> type:
         """NumPy float type that ``precision`` trains in: float64 or float32."""
         return np.float64 if self._precision == "float64" else np.float32
+
+    def _checked_weights(self, weight):
+        """Sample weights (float64, non-negative) in the float type of training.
+
+        Their sum must be positive and, in float32, within its range: the loss
+        divides by it. Only the weights' ratios change the fit, so the error
+        says to divide them by a constant.
+        """
+        if weight is None:
+            return None
+        weight = np.asarray(weight, dtype=np.float64)
+        total = weight.sum()
+        if not total > 0:
+            raise ValueError(
+                "sample_weight (times class_weight) sums to zero or less; at least "
+                "one sample needs a positive weight."
+            )
+        limit = np.finfo(np.float32).max
+        if self._float_dtype == np.float32 and total > limit:
+            raise ValueError(
+                f"sample_weight (times class_weight) sums to {total:.3g}, beyond "
+                f"float32's range ({limit:.3g}), in which {type(self).__name__} "
+                "computes. Divide the weights by a constant: only their ratios "
+                "change the fit."
+            )
+        return weight.astype(self._float_dtype, copy=False)
 
     def _fitted_float_dtype(self) -> type:
         """NumPy float type of the fitted module's inputs."""
@@ -460,11 +491,10 @@ class BaseTorchEstimator(BaseEstimator):
         )
         weight = None
         if rest and rest[0] is not None:
-            weight = _checked_weights(
+            weight = self._checked_weights(
                 check_sample_weight(
                     rest[0], X_val, dtype=np.float64, ensure_non_negative=True
-                ),
-                self._float_dtype,
+                )
             )
         return X_val, y_val, weight
 
@@ -1129,7 +1159,7 @@ class TorchClassifierMixin(ClassifierMixin):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
             weight = sample_weight if weight is None else weight * sample_weight
-        return _checked_weights(weight, self._float_dtype)
+        return self._checked_weights(weight)
 
     @property
     def _loss_name(self):
@@ -1249,7 +1279,16 @@ class TorchRegressorMixin(RegressorMixin):
     """
 
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
-        y = np.asarray(y, dtype=self._float_dtype)
+        y = np.asarray(y)
+        if self._float_dtype == np.float32:  # the cast would make infinities
+            check_float32_range(
+                y,
+                subject="y holds",
+                advice=f"{type(self).__name__} computes. Scale y (e.g. with "
+                "sklearn.compose.TransformedTargetRegressor and a StandardScaler), "
+                "or set precision='float64'.",
+            )
+        y = y.astype(self._float_dtype, copy=False)
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if reset:
             self.n_outputs_ = y.shape[1]
@@ -1270,7 +1309,7 @@ class TorchRegressorMixin(RegressorMixin):
             weight = check_sample_weight(
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
-        return y, _checked_weights(weight, self._float_dtype)
+        return y, self._checked_weights(weight)
 
     @property
     def _loss_name(self) -> str:
@@ -1518,18 +1557,6 @@ def _warn_if_one_hot(y, owner: str) -> None:
         UserWarning,
         stacklevel=7,
     )
-
-
-def _checked_weights(weight, dtype):
-    if weight is None:
-        return None
-    weight = np.asarray(weight, dtype=dtype)
-    if not weight.sum() > 0:
-        raise ValueError(
-            "sample_weight (times class_weight) sums to zero or less; at least "
-            "one sample needs a positive weight."
-        )
-    return weight
 
 
 # validation scores computed on the device from the outputs of a validation pass;

@@ -14,6 +14,7 @@ sample weights in ``tests/test_base.py``.
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 
 import numpy as np
@@ -22,6 +23,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from estimator_cases import CASES, PUBLIC_ESTIMATORS, case_ids, cases, output
+from sklearn.utils.validation import has_fit_parameter
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
@@ -37,6 +39,13 @@ SEQUENCES = cases(kinds={"sequences"})
 IMAGES = cases(kinds={"images"})
 SUPERVISED = cases(tasks={"classifier", "regressor"})
 CLASSIFIERS = cases(tasks={"classifier"})
+REGRESSORS = cases(tasks={"regressor"})
+WEIGHTED = [
+    (name, case)
+    for name, case in SUPERVISED
+    if has_fit_parameter(case.make(), "sample_weight")
+    and "validation_data" in inspect.signature(case.make().fit).parameters
+]
 TEXT = cases(kinds={"text"})
 
 _FITTED: dict[str, tuple] = {}
@@ -311,6 +320,55 @@ def test_y_of_the_wrong_length_is_refused(name, case):
         ValueError,
         rf"inconsistent numbers of samples: \[{len(case.data()[1])}, "
         rf"{len(case.data()[1]) - 1}\]",
+    )
+
+
+def _beyond_float32(values):
+    """``values`` (float64) with every 7th row set to -1e39."""
+    values = np.array(values, dtype=np.float64)
+    values[::7] = -1e39
+    return values
+
+
+# regressors compute in float32, where -1e39 is an infinity
+@pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize(("name", "case"), REGRESSORS, ids=case_ids(REGRESSORS))
+def test_targets_beyond_float32_are_refused(name, case):
+    match = r"y holds values up to 1e\+39 .*beyond float32's range.*Scale y"
+    rejects(name, lambda e, X, y: e.fit(X, _beyond_float32(y)), ValueError, match)
+    rejects(
+        name,
+        lambda e, X, y: e.fit(X, y, validation_data=(X, _beyond_float32(y))),
+        ValueError,
+        "In validation_data: " + match,
+    )
+    if hasattr(case.make(), "partial_fit"):
+        rejects(
+            name,
+            lambda e, X, y: e.partial_fit(X, _beyond_float32(y)),
+            ValueError,
+            match,
+        )
+
+
+@pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize(("name", "case"), WEIGHTED, ids=case_ids(WEIGHTED))
+def test_weights_that_sum_beyond_float32_are_refused(name, case):
+    """Each weight fits in float32 but their sum, which the loss divides by,
+    does not: the error says to divide them by a constant."""
+    match = r"sample_weight \(times class_weight\) sums to .*Divide the weights"
+
+    def weights(y):
+        return np.full(len(y), 1e38)
+
+    rejects(
+        name, lambda e, X, y: e.fit(X, y, sample_weight=weights(y)), ValueError, match
+    )
+    rejects(
+        name,
+        lambda e, X, y: e.fit(X, y, validation_data=(X, y, weights(y))),
+        ValueError,
+        "In validation_data: " + match,
     )
 
 
