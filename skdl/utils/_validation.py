@@ -113,11 +113,13 @@ def explain_float32_overflow(estimator, X) -> Iterator[None]:
     float32's range get skdl's error (:func:`refuse_beyond_float32`).
 
     The cast turns them into infinities, which scikit-learn then refuses as "too
-    large for dtype('float32')"; the cast's RuntimeWarning would only precede
-    that error, and is silenced.
+    large for dtype('float32')". numpy's warnings on the way (the cast's
+    overflow; the invalid value of scikit-learn's quick finiteness test, a sum,
+    when infinities of both signs meet) would only precede that error or
+    another of scikit-learn's, and are silenced.
     """
     try:
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             yield
     except ValueError as error:
         if "too large for dtype('float32')" in str(error):
