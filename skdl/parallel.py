@@ -268,7 +268,7 @@ def fit_distributed(
             "loss scaling skips steps per process; use precision='bfloat16'."
         )
     client = client if client is not None else distributed.get_client()
-    workers = sorted(client.scheduler_info()["workers"])
+    workers = sorted(_present_workers(client))
     n_workers = len(workers) if n_workers is None else int(n_workers)
     if not 1 <= n_workers <= len(workers):
         raise ValueError(
@@ -408,8 +408,25 @@ def _check_own_processes(client, workers: list[str]) -> None:
         )
 
 
+def _present_workers(client) -> list[str]:
+    """The addresses of the cluster's workers, asked of the scheduler itself.
+
+    ``client.scheduler_info()`` returns the client's cached copy, which its
+    periodic refresh replaces (every 2 s) with one that lists no workers: read
+    at that moment, every worker looked gone, and a fit failed under load.
+    """
+    return client.run_on_scheduler(_worker_addresses)
+
+
+def _worker_addresses(dask_scheduler) -> list[str]:
+    return list(dask_scheduler.workers)
+
+
 def _lost_workers(client, workers: list[str]) -> list[str]:
-    present = client.scheduler_info()["workers"]
+    try:
+        present = set(_present_workers(client))
+    except OSError:  # the scheduler did not answer in time: ask next round
+        return []
     return [worker for worker in workers if worker not in present]
 
 

@@ -116,6 +116,21 @@ class _KillRankOne(Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
+def test_the_clients_cached_worker_list_is_not_trusted(client, digits, monkeypatch):
+    """The client's periodic refresh (every 2 s) caches scheduler information
+    without the workers; read at that moment, every worker looked gone and the
+    fit failed ("left the cluster"), under load now and then. The scheduler
+    itself is asked instead."""
+    X_train, _, y_train, _ = digits
+    refreshed = {**client.scheduler_info(), "workers": {}}
+    monkeypatch.setattr(client, "scheduler_info", lambda *args, **kwargs: refreshed)
+    blocks = da.from_array(X_train, chunks=(300, 64))
+    model = fit_distributed(
+        MLPClassifier(**_params(max_iter=2)), blocks, y_train, client=client
+    )
+    assert model.n_iter_ == 2
+
+
 @pytest.mark.slow  # a cluster of its own, and a worker to restart
 def test_a_killed_worker_raises_and_leaves_the_estimator_as_it_was(digits):
     X_train, _, y_train, _ = digits
