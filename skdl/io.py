@@ -316,6 +316,17 @@ def save(estimator: BaseEstimator, path: str | os.PathLike) -> None:
 def _write_atomically(path: str, write) -> None:
     """Run ``write(file)`` on a new file in ``path``'s folder, then rename it."""
     folder = os.path.dirname(os.path.abspath(path))
+    # the OS would name the temporary file in these errors
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{path} is a folder; give the path of a file to write, such as "
+            f"{os.path.join(path, 'model.skdl')}."
+        )
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(
+            f"Cannot write {path}: the folder {folder} does not exist. Create it "
+            "first (os.makedirs), or give a path in an existing folder."
+        )
     temporary = os.path.join(
         folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp"
     )

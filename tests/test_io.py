@@ -357,6 +357,20 @@ def test_a_save_that_fails_part_way_leaves_the_previous_file(tmp_path, monkeypat
     assert sorted(os.listdir(tmp_path)) == ["model.skdl"]
 
 
+def test_a_path_that_cannot_be_a_file_says_why_and_writes_nothing(tmp_path):
+    """The OS's errors would name the temporary file, not the user's path."""
+    model = _fitted("MLPClassifier")[0]
+    with pytest.raises(IsADirectoryError, match=r"is a folder; .*model\.skdl"):
+        save(model, tmp_path)
+    missing = tmp_path / "no such folder" / "model.skdl"
+    with pytest.raises(
+        FileNotFoundError, match=r"the folder .*no such folder.* does not"
+    ):
+        save(model, missing)
+    assert os.listdir(tmp_path) == []
+    assert not [name for name in os.listdir(tmp_path.parent) if name.endswith(".tmp")]
+
+
 # -- what a file cannot do ----------------------------------------------------------
 @pytest.fixture()
 def tamper(tmp_path):
