@@ -109,6 +109,11 @@ def check_images(
         raise TypeError(
             f"{owner} takes numeric images; got an array of dtype {X.dtype}."
         )
+    if np.iscomplexobj(X):  # as scikit-learn refuses complex X
+        raise ValueError(
+            f"{owner} takes real pixel values; got complex numbers (dtype "
+            f"{X.dtype}). Pass the part that holds the image, X.real or np.abs(X)."
+        )
     if X.dtype == bool:  # True is full intensity, as in a [0, 1] float image
         X = X.astype(np.float32)
     if X.ndim == 2:
@@ -160,9 +165,10 @@ def _check_channels(shape, channels, owner):
     if shape[2] in allowed:
         return
     wanted = " or ".join(str(c) for c in allowed)
+    wanted += " channel" if allowed == (1,) else " channels"
     got = "1 channel" if shape[2] == 1 else f"{shape[2]} channels"
     raise ValueError(
-        f"{owner} needs images with {wanted} channels; got {got} (one image "
+        f"{owner} needs images with {wanted}; got {got} (one image "
         f"has shape {shape}, height x width x channels). For flat rows, set "
         "image_shape to a 3-tuple that includes the channels."
     )

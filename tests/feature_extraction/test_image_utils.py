@@ -106,7 +106,7 @@ def test_deskewer_matches_the_opencv_sample(digit_sheet):
     upright = ImageDeskewer().fit_transform(slanted)
     assert np.count_nonzero(upright[0].max(axis=0) > 0.5) <= 2
     np.testing.assert_array_equal(upright[1], 0)
-    with pytest.raises(ValueError, match="needs images with 1 channels; got 3"):
+    with pytest.raises(ValueError, match="needs images with 1 channel; got 3"):
         ImageDeskewer().fit(np.zeros((2, 8, 8, 3)))
 
 
