@@ -48,6 +48,35 @@ def test_same_random_state_gives_bitwise_identical_outputs(name, case):
         assert_same_outputs(outputs(twin.fit(X, y), X), outputs(again.fit(X, y), X))
 
 
+_GRAD_OFF = {
+    "no_grad": torch.no_grad,
+    "inference_mode": torch.inference_mode,
+    "set_grad_enabled(False)": lambda: torch.set_grad_enabled(False),
+}
+
+
+@pytest.mark.parametrize("mode", sorted(_GRAD_OFF))
+@pytest.mark.parametrize(("name", "case"), ALL, ids=[n for n, _ in ALL])
+def test_the_callers_grad_mode_changes_nothing(name, case, mode):
+    """Fitting inside ``torch.no_grad()`` or ``inference_mode()`` trains the same
+    model (it failed with "element 0 of tensors does not require grad"), and
+    the caller's mode is back afterwards."""
+    X, y = case.data()
+
+    def fitted():
+        estimator = case.make().fit(X, y)
+        if hasattr(estimator, "partial_fit") and case.task != "classifier":
+            estimator.partial_fit(X, y)
+        return estimator
+
+    expected = outputs(fitted(), X)
+    with _GRAD_OFF[mode]():
+        estimator = fitted()
+        assert not torch.is_grad_enabled()
+    assert_same_outputs(outputs(estimator, X), expected)
+    assert torch.is_grad_enabled()
+
+
 @pytest.mark.parametrize(("name", "case"), SEEDED, ids=case_ids(SEEDED))
 def test_another_random_state_gives_another_model(name, case):
     """The seed is used: without it the bitwise test above could pass vacuously.

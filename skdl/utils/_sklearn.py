@@ -4,7 +4,10 @@ scikit-learn does not promise to keep these names stable, so every module of skd
 imports them from here: when a release moves one, this file is the only fix.
 """
 
-from sklearn.base import _fit_context
+import functools
+import sys
+
+from sklearn.base import _fit_context as _sklearn_fit_context
 from sklearn.utils._param_validation import (
     Hidden,
     Interval,
@@ -29,3 +32,32 @@ __all__ = [
     "check_y",
     "validate_params",
 ]
+
+
+def _fit_context(*, prefer_skip_nested_validation: bool):
+    """scikit-learn's ``_fit_context`` (parameter validation), with autograd on.
+
+    A fit trains whatever the caller's grad mode: inside ``torch.no_grad()``,
+    ``torch.inference_mode()`` or after ``torch.set_grad_enabled(False)``,
+    ``loss.backward()`` would fail with "element 0 of tensors does not require
+    grad", and parameters made in inference mode could never train. The
+    caller's mode is back when the method returns.
+    """
+    validate = _sklearn_fit_context(
+        prefer_skip_nested_validation=prefer_skip_nested_validation
+    )
+
+    def decorator(fit_method):
+        validated = validate(fit_method)
+
+        @functools.wraps(fit_method)
+        def wrapper(*args, **kwargs):
+            torch = sys.modules.get("torch")  # without torch, no grad mode is set
+            if torch is None:
+                return validated(*args, **kwargs)
+            with torch.inference_mode(False), torch.enable_grad():
+                return validated(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
