@@ -75,7 +75,12 @@ from .neural_network._rbm import DBNTransformer, RBMTransformer
 from .neural_network._recurrent import _BaseSequenceModel
 from .neural_network._text import LSTMTextClassifier
 from .utils._sklearn import InvalidParameterError
-from .utils._torch import _DEVICE_PATTERN, GLOBAL_RNG_LOCK, fitted_device_or_cpu
+from .utils._torch import (
+    _DEVICE_PATTERN,
+    GLOBAL_RNG_LOCK,
+    default_float32,
+    fitted_device_or_cpu,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -629,7 +634,9 @@ def load(path: str | os.PathLike, *, trusted: bool = False, **params) -> BaseEst
     try:
         header, tensors = _unpack(_read(where, trusted), where)
         reader = _Reader(tensors, trusted)
-        estimator = _rebuild(reader, header, params, depth=0)
+        # the modules are rebuilt as fit builds them, whatever the caller's default
+        with default_float32():
+            estimator = _rebuild(reader, header, params, depth=0)
         if reader.unused:
             raise _Invalid(
                 f"it holds {len(reader.unused)} tensor(s) that nothing refers to"

@@ -21,6 +21,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 
+import skdl.io
+
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
     pytest.mark.filterwarnings("ignore:batch_size=.*is larger than"),
@@ -75,6 +77,37 @@ def test_the_callers_grad_mode_changes_nothing(name, case, mode):
         assert not torch.is_grad_enabled()
     assert_same_outputs(outputs(estimator, X), expected)
     assert torch.is_grad_enabled()
+
+
+@pytest.fixture()
+def default_float64():
+    """torch's default float type set to float64, as scientific code may do."""
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize(("name", "case"), ALL, ids=[n for n, _ in ALL])
+def test_torchs_default_float_type_changes_nothing(name, case, tmp_path, request):
+    """With ``torch.set_default_dtype(torch.float64)``, fit drew other initial
+    weights (or failed: "mat1 and mat2 must have the same dtype"), and
+    skdl.io.load refused valid files. Fitting, loading and unpickling give the
+    model they give under float32, and leave the caller's default as it was."""
+    X, y = case.data()
+    fitted = case.make().fit(X, y)
+    expected = outputs(fitted, X)
+    skdl.io.save(fitted, tmp_path / "model.skdl")
+    pickled = pickle.dumps(fitted)
+    request.getfixturevalue("default_float64")
+    for again in (
+        case.make().fit(X, y),
+        skdl.io.load(tmp_path / "model.skdl"),
+        pickle.loads(pickled),
+    ):
+        assert_same_outputs(outputs(again, X), expected)
+    assert torch.get_default_dtype() == torch.float64
 
 
 @pytest.mark.parametrize(("name", "case"), SEEDED, ids=case_ids(SEEDED))

@@ -35,13 +35,16 @@ __all__ = [
 
 
 def _fit_context(*, prefer_skip_nested_validation: bool):
-    """scikit-learn's ``_fit_context`` (parameter validation), with autograd on.
+    """scikit-learn's ``_fit_context`` (parameter validation), with autograd on
+    and torch's default float type at float32.
 
     A fit trains whatever the caller's grad mode: inside ``torch.no_grad()``,
     ``torch.inference_mode()`` or after ``torch.set_grad_enabled(False)``,
     ``loss.backward()`` would fail with "element 0 of tensors does not require
-    grad", and parameters made in inference mode could never train. The
-    caller's mode is back when the method returns.
+    grad", and parameters made in inference mode could never train. Nor does
+    the caller's ``torch.set_default_dtype`` change the model
+    (:func:`~skdl.utils._torch.default_float32`). The caller's settings are back
+    when the method returns.
     """
     validate = _sklearn_fit_context(
         prefer_skip_nested_validation=prefer_skip_nested_validation
@@ -55,7 +58,13 @@ def _fit_context(*, prefer_skip_nested_validation: bool):
             torch = sys.modules.get("torch")  # without torch, no grad mode is set
             if torch is None:
                 return validated(*args, **kwargs)
-            with torch.inference_mode(False), torch.enable_grad():
+            from ._torch import default_float32
+
+            with (
+                torch.inference_mode(False),
+                torch.enable_grad(),
+                default_float32(),
+            ):
                 return validated(*args, **kwargs)
 
         return wrapper

@@ -16,6 +16,7 @@ import torch
 from ._sklearn import Interval, Options
 
 __all__ = [
+    "default_float32",
     "is_out_of_memory",
     "memory_advice",
     "out_of_memory_error",
@@ -318,6 +319,59 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
         )
     with _THREADS.hold(n_threads):
         yield
+
+
+class _DefaultFloat32:
+    """torch's default float type held at float32 while skdl builds and trains.
+
+    Layers draw their initial weights in the default type: with the user's
+    ``torch.set_default_dtype(torch.float64)``, a seed gave other weights, and
+    tensors made without a dtype met float32 ones ("mat1 and mat2 must have the
+    same dtype"). The type is a property of the process, like the thread count
+    (:class:`_ThreadSettings`): the first block to enter records the process's
+    type, the last to leave restores it, under a lock. Other threads' torch code
+    running meanwhile sees float32 as the default.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = torch.float32
+
+    @contextlib.contextmanager
+    def hold(self):
+        with self._lock:
+            if not self._depth:
+                self._saved = torch.get_default_dtype()
+                torch.set_default_dtype(torch.float32)
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if not self._depth:
+                    torch.set_default_dtype(self._saved)
+
+
+_DEFAULT_FLOAT32 = _DefaultFloat32()
+
+
+def default_float32():
+    """Context: torch's default float type is float32 inside the block.
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch.set_default_dtype(torch.float64)
+    >>> with default_float32():
+    ...     torch.zeros(1).dtype
+    torch.float32
+    >>> torch.zeros(1).dtype
+    torch.float64
+    >>> torch.set_default_dtype(torch.float32)
+    """
+    return _DEFAULT_FLOAT32.hold()
 
 
 @contextlib.contextmanager

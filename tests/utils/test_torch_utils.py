@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_info
 from skdl import RBMTransformer
 from skdl.utils import seed_from_random_state, torch_seeded, torch_threads
 from skdl.utils._docstrings import SECTIONS, fill_doc
-from skdl.utils._torch import threads_for_steps
+from skdl.utils._torch import default_float32, threads_for_steps
 
 
 def test_seeds_are_reproducible_salted_and_leave_numpy_alone():
@@ -108,6 +108,27 @@ def test_overlapping_blocks_in_threads_restore_the_process_setting():
         assert all(pool.map(block, range(8)))
     assert torch.get_num_threads() == torch_before
     assert [pool["num_threads"] for pool in threadpool_info()] == pools_before
+
+
+def test_overlapping_float32_blocks_restore_the_callers_default():
+    # entered together and left in turn by several threads, as concurrent fits
+    # do: float32 inside every block, the caller's float64 after the last
+    barrier = threading.Barrier(6)
+
+    def block(i):
+        barrier.wait()
+        with default_float32():
+            barrier.wait()
+            inside = torch.get_default_dtype()
+        return inside
+
+    torch.set_default_dtype(torch.float64)
+    try:
+        with ThreadPoolExecutor(6) as pool:
+            assert set(pool.map(block, range(6))) == {torch.float32}
+        assert torch.get_default_dtype() == torch.float64
+    finally:
+        torch.set_default_dtype(torch.float32)
 
 
 def test_concurrent_rbm_transforms_leave_the_thread_pools_as_they_were():
