@@ -127,7 +127,3 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"{name:<{width}}{accuracy:>10.4f}{fit_s:>9.2f}{predict_s:>11.3f}  {where}"
         )
-    print(
-        "\nTimes exclude torch's one-time import of its compiler stack at the "
-        "first optimizer of a process (about a second on a CPU)."
-    )
