@@ -28,6 +28,7 @@ from sklearn.base import is_classifier
 
 from ._net import Batches, HostRows, to_rows
 from .utils._sklearn import check_y
+from .utils._torch import cpu_default_device
 
 __all__ = [
     "BlockBatches",
@@ -379,7 +380,8 @@ def lazy_on_dask(method: Callable) -> Callable:
             from .parallel import predict_blocks
 
             return predict_blocks(self, X, method.__name__)
-        return method(self, X, *args, **kwargs)
+        with cpu_default_device():  # as fit made the model's tensors
+            return method(self, X, *args, **kwargs)
 
     return wrapper
 

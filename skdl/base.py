@@ -69,6 +69,7 @@ from .utils._torch import (
     N_THREADS_CONSTRAINT,
     is_out_of_memory,
     memory_advice,
+    on_cpu_by_default,
     threads_for_steps,
 )
 from .utils._validation import (
@@ -956,6 +957,7 @@ class BaseTorchEstimator(BaseEstimator):
     def _output_function(self, raw: torch.Tensor) -> torch.Tensor:
         return raw
 
+    @on_cpu_by_default
     def summary(self) -> None:
         """Print the layers, their output shapes and parameter counts.
 

@@ -78,6 +78,7 @@ from .utils._sklearn import InvalidParameterError
 from .utils._torch import (
     _DEVICE_PATTERN,
     GLOBAL_RNG_LOCK,
+    cpu_default_device,
     default_float32,
     fitted_device_or_cpu,
 )
@@ -635,7 +636,7 @@ def load(path: str | os.PathLike, *, trusted: bool = False, **params) -> BaseEst
         header, tensors = _unpack(_read(where, trusted), where)
         reader = _Reader(tensors, trusted)
         # the modules are rebuilt as fit builds them, whatever the caller's default
-        with default_float32():
+        with default_float32(), cpu_default_device():
             estimator = _rebuild(reader, header, params, depth=0)
         if reader.unused:
             raise _Invalid(

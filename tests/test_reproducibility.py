@@ -110,6 +110,51 @@ def test_torchs_default_float_type_changes_nothing(name, case, tmp_path, request
     assert torch.get_default_dtype() == torch.float64
 
 
+@pytest.fixture()
+def default_meta_device():
+    """torch's default device set to one without data: any tensor skdl made on
+    the caller's default device (as with torch.set_default_device('cuda'))
+    would fail to compute."""
+    torch.set_default_device("meta")
+    try:
+        yield
+    finally:
+        torch.set_default_device(None)
+
+
+# public methods beyond outputs(): each must compute on skdl's own devices too
+_MORE_METHODS = (
+    "score",
+    "perplexity",
+    "predict_proba_next",
+    "gibbs",
+    "reconstruct",
+    "free_energy",
+    "log_likelihood",
+    "recall",
+    "energy",
+)
+
+
+@pytest.mark.parametrize(("name", "case"), ALL, ids=[n for n, _ in ALL])
+def test_torchs_default_device_changes_nothing(name, case, tmp_path, request):
+    """After ``torch.set_default_device(...)``, skdl made tensors there and
+    failed; fit, load and every method give what they give by default."""
+    X, y = case.data()
+    fitted = case.make().fit(X, y)
+    expected = outputs(fitted, X)
+    skdl.io.save(fitted, tmp_path / "model.skdl")
+    request.getfixturevalue("default_meta_device")
+    for again in (case.make().fit(X, y), skdl.io.load(tmp_path / "model.skdl")):
+        assert_same_outputs(outputs(again, X), expected)
+    for method in _MORE_METHODS:
+        if hasattr(fitted, method):
+            supervised = method == "score" and case.task != "transformer"
+            result = getattr(fitted, method)(*((X, y) if supervised else (X,)))
+            assert np.isfinite(np.asarray(result, dtype=float)).all(), method
+    assert torch.empty(0).device.type == "meta"
+
+
 @pytest.mark.parametrize(("name", "case"), SEEDED, ids=case_ids(SEEDED))
 def test_another_random_state_gives_another_model(name, case):
     """The seed is used: without it the bitwise test above could pass vacuously.

@@ -31,6 +31,7 @@ from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._layers import ActivationOptions
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._torch import on_cpu_by_default
 from ..utils._validation import check_layer_sizes
 
 __all__ = ["AutoencoderTransformer"]
@@ -529,6 +530,7 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         return self._features(X, lambda module, rows: module.encode(rows))
 
     @lazy_on_dask
+    @on_cpu_by_default
     def inverse_transform(self, X) -> np.ndarray:
         """Decode codes into rows of the feature space.
 
@@ -557,6 +559,7 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
             )
         return codes
 
+    @on_cpu_by_default
     def score(self, X, y=None) -> float:
         """Negative mean squared reconstruction error (higher is better).
 

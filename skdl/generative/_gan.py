@@ -20,6 +20,7 @@ from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._images import ImageInputMixin
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._torch import on_cpu_by_default
 from ..utils._validation import check_label_types, output_dtype, validate_data
 
 __all__ = ["GANSampler"]
@@ -420,6 +421,7 @@ default='constant'
             f"Set generator_ema to {fix}, or fit with warm_start=False."
         )
 
+    @on_cpu_by_default
     def sample(self, n_samples: int = 1, *, y=None, random_state=None) -> np.ndarray:
         """Draw new samples from the generator.
 

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils import seed_from_random_state
 from ..utils._text import TokenizerMixin
+from ..utils._torch import on_cpu_by_default
 
 __all__ = ["BOS", "EOS", "UNK", "LanguageModelMixin"]
 
@@ -67,6 +68,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
         )
 
     # -- public methods -------------------------------------------------------------
+    @on_cpu_by_default
     def score_samples(self, X) -> np.ndarray:
         """Log-likelihood of each text: the sum of the natural log-probabilities
         of its tokens and of its end.
@@ -84,6 +86,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
         """
         return self._log_likelihoods(self._checked_texts(X))
 
+    @on_cpu_by_default
     def score(self, X, y=None) -> float:
         """Mean log-likelihood per predicted token (each text's end counts as one).
 
@@ -105,6 +108,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
         total = float(np.sum(self._log_likelihoods(texts)))
         return total / sum(len(text) + 1 for text in texts)
 
+    @on_cpu_by_default
     def perplexity(self, X) -> float:
         """Perplexity on ``X``: ``exp(-score(X))``, the average branching factor.
 
@@ -121,6 +125,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
         """
         return float(np.exp(-self.score(X)))
 
+    @on_cpu_by_default
     def predict_proba_next(self, contexts) -> np.ndarray:
         """Probability of each vocabulary token to come next after each context.
 
@@ -138,6 +143,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
         """
         return self._next_proba(self._checked_texts(contexts))
 
+    @on_cpu_by_default
     def generate(
         self, n_words: int = 20, *, seed_text: str = "", random_state=None
     ) -> str:

@@ -17,7 +17,7 @@ from ..modules import BoltzmannModule, EnergyGapLoss, pseudo_likelihood
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
-from ..utils._torch import memory_advice
+from ..utils._torch import memory_advice, on_cpu_by_default
 from ..utils._validation import output_dtype
 
 __all__ = ["BoltzmannMachine"]
@@ -381,6 +381,7 @@ default=None
         """
         return self._features(X, lambda module, rows: module.mean_field(rows))
 
+    @on_cpu_by_default
     def score_samples(self, X) -> np.ndarray:
         """Pseudo-likelihood of each row (Bernoulli units), or ``-F(v)`` (Gaussian).
 
@@ -421,6 +422,7 @@ default=None
 
         return self._forward(rows, output_dtype(X), apply=score)
 
+    @on_cpu_by_default
     def log_likelihood(self, X) -> np.ndarray:
         """Exact ``log P(v)`` of each row, by summing over every state.
 
@@ -457,6 +459,7 @@ default=None
             double.bias.copy_(module.bias)
             return double.log_likelihood(rows).numpy()
 
+    @on_cpu_by_default
     def gibbs(self, v) -> np.ndarray:
         """One Gibbs sweep from ``v``: the hidden units, then the visible ones.
 
@@ -478,6 +481,7 @@ default=None
         """
         return self._features(v, self._sweep)
 
+    @on_cpu_by_default
     def sample(
         self, n_samples: int = 1, *, n_sweeps: int = 1000, random_state=None
     ) -> np.ndarray:

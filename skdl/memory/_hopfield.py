@@ -25,6 +25,7 @@ from ..utils._torch import (
     N_THREADS_CONSTRAINT,
     fitted_device_or_cpu,
     memory_advice,
+    on_cpu_by_default,
     threads_for_steps,
 )
 from ..utils._validation import validate_data
@@ -255,6 +256,7 @@ class HopfieldNetwork(BaseEstimator):
             )
         return self
 
+    @on_cpu_by_default
     def predict(self, X) -> np.ndarray:
         """Recall the stored pattern each row of ``X`` leads to.
 
@@ -271,6 +273,7 @@ class HopfieldNetwork(BaseEstimator):
         """
         return self.recall(X)
 
+    @on_cpu_by_default
     def recall(self, X, *, return_n_iter: bool = False):
         """Run the network from each row of ``X`` until it stops changing.
 
@@ -311,6 +314,7 @@ class HopfieldNetwork(BaseEstimator):
         out = self.coding_[(final.cpu().numpy() > 0).astype(int)]
         return (out, n_iter.numpy()) if return_n_iter else out
 
+    @on_cpu_by_default
     def energy(self, X) -> np.ndarray:
         """Energy of each row as a state of the network (lower is more stable).
 
@@ -338,6 +342,7 @@ class HopfieldNetwork(BaseEstimator):
                 return dense_energy(states, patterns, self.beta).numpy()
             return classic_energy(states, torch.from_numpy(self.coef_)).numpy()
 
+    @on_cpu_by_default
     def score(self, X, y=None) -> float:
         """Share of the rows of ``X`` recalled into a stored pattern.
 

@@ -47,6 +47,7 @@ from ..utils._torch import (
     fitted_device_or_cpu,
     is_out_of_memory,
     memory_advice,
+    on_cpu_by_default,
     threads_for_steps,
 )
 from ..utils._validation import (
@@ -578,6 +579,7 @@ class RBMTransformer(_RBMBase):
         )
         return out.astype(X.dtype, copy=False)
 
+    @on_cpu_by_default
     def reconstruct(self, X) -> np.ndarray:
         """Mean-field reconstruction ``E[v | h = P(h | v = X)]``.
 
@@ -602,6 +604,7 @@ class RBMTransformer(_RBMBase):
         )
         return out.astype(X.dtype, copy=False)
 
+    @on_cpu_by_default
     def gibbs(self, v) -> np.ndarray:
         """One Gibbs step from ``v``: sample ``h ~ P(h | v)``, then ``v ~ P(v | h)``.
 
@@ -636,6 +639,7 @@ class RBMTransformer(_RBMBase):
             v.dtype, copy=False
         )
 
+    @on_cpu_by_default
     def free_energy(self, X) -> np.ndarray:
         """Free energy ``F(v) = -log sum_h exp(-E(v, h))`` of each row.
 
@@ -655,6 +659,7 @@ class RBMTransformer(_RBMBase):
             X, [module], lambda rows, _: module.free_energy(rows), self.n_threads
         )
 
+    @on_cpu_by_default
     def score_samples(self, X) -> np.ndarray:
         """Pseudo-likelihood of each row (Bernoulli units), or ``-F(v)`` (Gaussian).
 

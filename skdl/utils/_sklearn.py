@@ -5,7 +5,6 @@ imports them from here: when a release moves one, this file is the only fix.
 """
 
 import functools
-import sys
 
 from sklearn.base import _fit_context as _sklearn_fit_context
 from sklearn.utils._param_validation import (
@@ -41,10 +40,11 @@ def _fit_context(*, prefer_skip_nested_validation: bool):
     A fit trains whatever the caller's grad mode: inside ``torch.no_grad()``,
     ``torch.inference_mode()`` or after ``torch.set_grad_enabled(False)``,
     ``loss.backward()`` would fail with "element 0 of tensors does not require
-    grad", and parameters made in inference mode could never train. Nor does
-    the caller's ``torch.set_default_dtype`` change the model
-    (:func:`~skdl.utils._torch.default_float32`). The caller's settings are back
-    when the method returns.
+    grad", and parameters made in inference mode could never train. Nor do the
+    caller's ``torch.set_default_dtype`` and ``torch.set_default_device`` change
+    the model (:func:`~skdl.utils._torch.default_float32`,
+    :func:`~skdl.utils._torch.cpu_default_device`). The caller's settings are
+    back when the method returns.
     """
     validate = _sklearn_fit_context(
         prefer_skip_nested_validation=prefer_skip_nested_validation
@@ -55,15 +55,15 @@ def _fit_context(*, prefer_skip_nested_validation: bool):
 
         @functools.wraps(fit_method)
         def wrapper(*args, **kwargs):
-            torch = sys.modules.get("torch")  # without torch, no grad mode is set
-            if torch is None:
-                return validated(*args, **kwargs)
-            from ._torch import default_float32
+            import torch  # here: ._torch imports this module
+
+            from ._torch import cpu_default_device, default_float32
 
             with (
                 torch.inference_mode(False),
                 torch.enable_grad(),
                 default_float32(),
+                cpu_default_device(),
             ):
                 return validated(*args, **kwargs)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import threading
@@ -16,9 +17,11 @@ import torch
 from ._sklearn import Interval, Options
 
 __all__ = [
+    "cpu_default_device",
     "default_float32",
     "is_out_of_memory",
     "memory_advice",
+    "on_cpu_by_default",
     "out_of_memory_error",
     "resolve_device",
     "seed_from_random_state",
@@ -372,6 +375,42 @@ def default_float32():
     >>> torch.set_default_dtype(torch.float32)
     """
     return _DEFAULT_FLOAT32.hold()
+
+
+def cpu_default_device() -> contextlib.AbstractContextManager:
+    """Context: tensors made without a device go to the CPU inside the block.
+
+    skdl builds its modules and tensors on the CPU and moves them to ``device``
+    itself. After ``torch.set_default_device('cuda')`` (a per-thread setting),
+    torch would make them on the caller's default instead: other initial
+    weights for a seed, or tensors on two devices. A no-op, with no cost per
+    operation, when the default is already the CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch.set_default_device("meta")
+    >>> with cpu_default_device():
+    ...     torch.zeros(1).device
+    device(type='cpu')
+    >>> torch.set_default_device(None)
+    """
+    # where a tensor made without a device goes (torch.get_default_device is
+    # torch >= 2.3)
+    if torch.empty(0).device.type == "cpu":
+        return contextlib.nullcontext()
+    return torch.device("cpu")
+
+
+def on_cpu_by_default(method):
+    """Decorator: run ``method`` under :func:`cpu_default_device`."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with cpu_default_device():
+            return method(*args, **kwargs)
+
+    return wrapper
 
 
 @contextlib.contextmanager
