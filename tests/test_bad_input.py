@@ -23,6 +23,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from estimator_cases import CASES, PUBLIC_ESTIMATORS, case_ids, cases, output
+from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
 pytestmark = [
@@ -328,6 +329,22 @@ def test_y_of_the_wrong_length_is_refused(name, case):
         rf"inconsistent numbers of samples: \[{len(case.data()[1])}, "
         rf"{len(case.data()[1]) - 1}\]",
     )
+
+
+SPARSE = [
+    (name, case) for name, case in NUMERIC if get_tags(case.make()).input_tags.sparse
+]
+
+
+@pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize(("name", "case"), SPARSE, ids=case_ids(SPARSE))
+def test_sparse_values_beyond_float32_are_named(name, case):
+    def huge(X):
+        X = np.array(X, dtype=np.float64)
+        X[::7, 0] = -1e39
+        return sp.csr_matrix(X)
+
+    in_both(name, huge, ValueError, _BEYOND_FLOAT32)
 
 
 def _beyond_float32(values):

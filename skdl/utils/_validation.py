@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
 __all__ = [
@@ -141,6 +142,8 @@ def refuse_beyond_float32(estimator, X) -> None:
     ...
     ValueError: X holds values up to 1e+39 in absolute value, beyond ...
     """
+    if sp.issparse(X):  # its stored values
+        X = X.data
     if isinstance(X, np.ndarray) and X.dtype.kind == "f":
         values = X
     else:
