@@ -359,6 +359,8 @@ class BaseTorchEstimator(BaseEstimator):
                         "partial_fit keep. Set precision back, or fit with "
                         "warm_start=False."
                     )
+                if not fresh:
+                    self._check_same_network(incremental)
                 # each call continuing a fit draws from a stream of its own
                 salt = 0 if fresh else len(self.net_.history)
                 seed = seed_from_random_state(self.random_state, salt=salt)
@@ -414,6 +416,44 @@ class BaseTorchEstimator(BaseEstimator):
         device = torch.device(net.device)
         return threads_for_steps(
             n_rows * work[1], _THREADED_WORK, device, self.n_threads
+        )
+
+    def _check_same_network(self, incremental: bool) -> None:
+        """Refuse to continue a fit whose parameters now describe another network.
+
+        ``warm_start`` and ``partial_fit`` continue the fitted module. A
+        parameter changed since (``hidden_layer_sizes``, ``activation``,
+        ``dropout``...) would otherwise be ignored while ``get_params`` reports
+        it. When a parameter has changed, the network the parameters describe is
+        built on the meta device (no memory, no random numbers; attributes that
+        building sets are put back) and compared, layer by layer, with the
+        fitted one.
+        """
+        built, now = self._built_with["module"], self.get_params(deep=False)
+        changed = sorted(
+            key
+            for key, value in now.items()
+            if key in built
+            and value is not built[key]
+            and repr(value) != repr(built[key])
+        )
+        if not changed:
+            return
+        saved = dict(self.__dict__)
+        try:
+            with torch.device("meta"):
+                described = self._build_module()
+        finally:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+        if _layout(described) == _layout(self.net_.module_):
+            return
+        call = "partial_fit" if incremental else "A fit with warm_start=True"
+        raise ValueError(
+            f"{call} continues the fitted network, but the parameters now describe "
+            f"another one (changed since it was built: {', '.join(changed)}). Set "
+            "them back, or fit with warm_start=False to build and train the new "
+            "network."
         )
 
     def _training_snapshot(self):
@@ -1534,6 +1574,34 @@ def _softmax(raw: torch.Tensor) -> torch.Tensor:
     """
     out = (raw - raw.amax(dim=1, keepdim=True)).exp()
     return out.div_(out.sum(dim=1, keepdim=True))
+
+
+_SETTINGS = (bool, int, float, str, tuple, type(None))
+
+
+def _layout(module: torch.nn.Module) -> tuple:
+    """What makes two modules the same network.
+
+    Their layers, as ``repr`` prints them; each layer's type and the settings
+    it keeps as plain attributes (a pooling, a kind of cell, which ``repr``
+    may not print); and the shapes of the parameters and buffers.
+    """
+    layers = [
+        (
+            name,
+            type(layer).__name__,
+            {
+                key: value
+                for key, value in vars(layer).items()
+                if not key.startswith("_")
+                and key != "training"
+                and isinstance(value, _SETTINGS)
+            },
+        )
+        for name, layer in module.named_modules()
+    ]
+    shapes = [(name, tuple(t.shape)) for name, t in module.state_dict().items()]
+    return repr(module), layers, shapes
 
 
 def _warn_if_one_hot(y, owner: str) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from estimator_cases import CASES, case_ids, cases, outputs
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import (
@@ -585,3 +586,58 @@ def test_row_work_counts_the_largest_kernel_call_of_a_row():
     lstm = nn.LSTM(5, 7, batch_first=True)
     assert _row_work(lstm, torch.zeros(1, 10, 5)) == 4 * 7 * (5 + 7 + 2)
     assert mlp.training  # the module's mode is restored
+
+
+# -- continuing a fit after set_params --------------------------------------------
+_WARM = [pair for pair in cases() if "warm_start" in pair[1].make().get_params()]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("ignore:batch_size=.*is larger than")
+@pytest.mark.parametrize(("name", "case"), _WARM, ids=case_ids(_WARM))
+def test_a_changed_training_parameter_continues_the_fitted_network(name, case):
+    X, y = case.data()
+    model = case.make(warm_start=True).fit(X, y)
+    key = (
+        "learning_rate_init"
+        if "learning_rate_init" in model.get_params()
+        else "max_iter"
+    )
+    weights = [p.detach().clone() for p in model.net_.module_.parameters()]
+    model.set_params(**{key: model.get_params()[key] * 2}).fit(X, y)
+    after = list(model.net_.module_.parameters())
+    assert [p.shape for p in after] == [w.shape for w in weights]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    ("name", "change"),
+    [
+        ("MLPClassifier", {"hidden_layer_sizes": (4,)}),
+        ("MLPClassifier", {"activation": "tanh"}),
+        ("MLPRegressor", {"dropout": 0.5}),
+        ("CNNClassifier", {"conv_filters": (3,)}),
+        ("LSTMClassifier", {"hidden_size": 3}),
+        ("LSTMRegressor", {"pooling": "mean"}),
+        ("AutoencoderTransformer", {"hidden_layer_sizes": (3,)}),
+    ],
+)
+def test_a_changed_network_parameter_is_refused_when_continuing(name, change):
+    """warm_start and partial_fit kept training the fitted network while
+    get_params reported the new one; they now say so, and change nothing."""
+    case = CASES[name]
+    X, y = case.data()
+    model = case.make(warm_start=True).fit(X, y)
+    before = outputs(model, X)
+    model.set_params(**change)
+    calls = [lambda: model.fit(X, y)]
+    if hasattr(model, "partial_fit"):
+        calls.append(lambda: model.partial_fit(X, y))
+    for call in calls:
+        with pytest.raises(
+            ValueError, match=f"changed since it was built: {next(iter(change))}"
+        ):
+            call()
+        for method, value in outputs(model, X).items():
+            np.testing.assert_array_equal(value, before[method])
+    model.set_params(warm_start=False).fit(X, y)  # builds the new network

@@ -192,10 +192,14 @@ def test_set_params_after_fit_changes_neither_the_model_nor_its_file(
     loaded = load(_saved(tmp_path, model))
     assert {key: loaded.get_params()[key] for key in change} == change
     _assert_equal_lists(_outputs(loaded, X), before)
-    # and it goes on training as the original does
+    # continuing refuses the new network alike (tests/test_base.py); with the
+    # parameters set back, the file goes on training as the original does
     if hasattr(model, "partial_fit") and "solver" not in change:
-        model.partial_fit(X, y)
-        loaded.partial_fit(X, y)
+        built = {key: model._built_with["module"][key] for key in change}
+        for estimator in (model, loaded):
+            with pytest.raises(ValueError, match="changed since it was built"):
+                estimator.partial_fit(X, y)
+            estimator.set_params(**built).partial_fit(X, y)
         _assert_equal_lists(_outputs(loaded, X), _outputs(model, X))
 
 
@@ -235,9 +239,9 @@ def test_a_user_module_is_rebuilt_from_the_class_passed_to_load(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
-def test_a_warm_start_fit_with_another_width_saves_the_trained_network(tmp_path):
+def test_a_warm_start_fit_with_another_solver_saves_the_trained_network(tmp_path):
     model, X, y = _fitted("MLPClassifier")
-    model.set_params(hidden_layer_sizes=(9,), warm_start=True, solver="sgd").fit(X, y)
+    model.set_params(warm_start=True, solver="sgd").fit(X, y)
     loaded = load(_saved(tmp_path, model))
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert isinstance(loaded.net_.optimizer_, torch.optim.SGD)  # the net's own solver

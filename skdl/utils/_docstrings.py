@@ -127,7 +127,9 @@ verbose : bool or int, default=0
 
 warm_start : bool, default=False
     Start ``fit`` from the current weights instead of new ones (the optimizer
-    starts fresh; the history continues). See :term:`the Glossary <warm_start>`.
+    starts fresh; the history continues). A parameter that changes the network
+    (layer sizes, activation, dropout, ...) set since the last fit is an error
+    then, as it is for ``partial_fit``. See :term:`the Glossary <warm_start>`.
 
 momentum : float, default=0.9
     Momentum of 'sgd', in [0, 1].
