@@ -78,8 +78,7 @@ from .utils._sklearn import InvalidParameterError
 from .utils._torch import (
     _DEVICE_PATTERN,
     GLOBAL_RNG_LOCK,
-    cpu_default_device,
-    default_float32,
+    build_defaults,
     fitted_device_or_cpu,
 )
 
@@ -636,7 +635,7 @@ def load(path: str | os.PathLike, *, trusted: bool = False, **params) -> BaseEst
         header, tensors = _unpack(_read(where, trusted), where)
         reader = _Reader(tensors, trusted)
         # the modules are rebuilt as fit builds them, whatever the caller's default
-        with default_float32(), cpu_default_device():
+        with build_defaults():
             estimator = _rebuild(reader, header, params, depth=0)
         if reader.unused:
             raise _Invalid(

@@ -530,7 +530,6 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
         return self._features(X, lambda module, rows: module.encode(rows))
 
     @lazy_on_dask
-    @on_cpu_by_default
     def inverse_transform(self, X) -> np.ndarray:
         """Decode codes into rows of the feature space.
 

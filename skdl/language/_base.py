@@ -108,7 +108,6 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
         total = float(np.sum(self._log_likelihoods(texts)))
         return total / sum(len(text) + 1 for text in texts)
 
-    @on_cpu_by_default
     def perplexity(self, X) -> float:
         """Perplexity on ``X``: ``exp(-score(X))``, the average branching factor.
 

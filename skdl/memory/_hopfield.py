@@ -256,7 +256,6 @@ class HopfieldNetwork(BaseEstimator):
             )
         return self
 
-    @on_cpu_by_default
     def predict(self, X) -> np.ndarray:
         """Recall the stored pattern each row of ``X`` leads to.
 
@@ -342,7 +341,6 @@ class HopfieldNetwork(BaseEstimator):
                 return dense_energy(states, patterns, self.beta).numpy()
             return classic_energy(states, torch.from_numpy(self.coef_)).numpy()
 
-    @on_cpu_by_default
     def score(self, X, y=None) -> float:
         """Share of the rows of ``X`` recalled into a stored pattern.
 

@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 
-from ._validation import as_array, refuse_beyond_float32, validate_data
+from ._validation import as_array, check_x_fits_float32, validate_data
 
 __all__ = ["RESIZE_ADVICE", "ImageInputMixin", "check_images"]
 
@@ -269,7 +269,7 @@ class ImageInputMixin:
         input_dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
         scale = self._pixel_scale(input_dtype, reset=reset)
         if np.dtype(dtype) == np.float32:  # the cast would make infinities
-            refuse_beyond_float32(self, images)
+            check_x_fits_float32(self, images)  # (check_images: finite)
         tensor_layout = np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=dtype)
         if scale != 1.0:
             tensor_layout = np.multiply(tensor_layout, scale, dtype=dtype)

@@ -35,16 +35,15 @@ __all__ = [
 
 def _fit_context(*, prefer_skip_nested_validation: bool):
     """scikit-learn's ``_fit_context`` (parameter validation), with autograd on
-    and torch's default float type at float32.
+    and torch's defaults at float32 on the CPU.
 
     A fit trains whatever the caller's grad mode: inside ``torch.no_grad()``,
     ``torch.inference_mode()`` or after ``torch.set_grad_enabled(False)``,
     ``loss.backward()`` would fail with "element 0 of tensors does not require
     grad", and parameters made in inference mode could never train. Nor do the
     caller's ``torch.set_default_dtype`` and ``torch.set_default_device`` change
-    the model (:func:`~skdl.utils._torch.default_float32`,
-    :func:`~skdl.utils._torch.cpu_default_device`). The caller's settings are
-    back when the method returns.
+    the model (:func:`~skdl.utils._torch.build_defaults`). The caller's settings
+    are back when the method returns.
     """
     validate = _sklearn_fit_context(
         prefer_skip_nested_validation=prefer_skip_nested_validation
@@ -57,14 +56,9 @@ def _fit_context(*, prefer_skip_nested_validation: bool):
         def wrapper(*args, **kwargs):
             import torch  # here: ._torch imports this module
 
-            from ._torch import cpu_default_device, default_float32
+            from ._torch import build_defaults
 
-            with (
-                torch.inference_mode(False),
-                torch.enable_grad(),
-                default_float32(),
-                cpu_default_device(),
-            ):
+            with torch.inference_mode(False), torch.enable_grad(), build_defaults():
                 return validated(*args, **kwargs)
 
         return wrapper

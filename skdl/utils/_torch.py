@@ -17,6 +17,7 @@ import torch
 from ._sklearn import Interval, Options
 
 __all__ = [
+    "build_defaults",
     "cpu_default_device",
     "default_float32",
     "is_out_of_memory",
@@ -400,6 +401,17 @@ def cpu_default_device() -> contextlib.AbstractContextManager:
     if torch.empty(0).device.type == "cpu":
         return contextlib.nullcontext()
     return torch.device("cpu")
+
+
+@contextlib.contextmanager
+def build_defaults() -> Iterator[None]:
+    """Context: torch's defaults as skdl builds and trains its models, float32
+    tensors on the CPU (:func:`default_float32`, :func:`cpu_default_device`),
+    whatever the caller set. ``fit``, ``partial_fit`` and :func:`skdl.io.load`
+    run in it.
+    """
+    with default_float32(), cpu_default_device():
+        yield
 
 
 def on_cpu_by_default(method):

@@ -17,6 +17,7 @@ __all__ = [
     "check_float32_range",
     "check_label_types",
     "check_layer_sizes",
+    "check_x_fits_float32",
     "explain_float32_overflow",
     "output_dtype",
     "refuse_beyond_float32",
@@ -151,8 +152,22 @@ def refuse_beyond_float32(estimator, X) -> None:
             values = np.asarray(X, dtype=np.float64)
         except (TypeError, ValueError):
             return
-    if not np.isfinite(values).all():
-        return
+    if np.isfinite(values).all():
+        check_x_fits_float32(estimator, values)
+
+
+def check_x_fits_float32(estimator, values: np.ndarray) -> None:
+    """:func:`refuse_beyond_float32` for an array already checked to be finite
+    (images, after :func:`~skdl.utils.check_images`): no second pass for that.
+
+    Examples
+    --------
+    >>> from skdl import CNNClassifier
+    >>> check_x_fits_float32(CNNClassifier(), np.full((1, 2, 2, 1), -1e39))
+    Traceback (most recent call last):
+    ...
+    ValueError: X holds values up to 1e+39 in absolute value, beyond ...
+    """
     name = type(estimator).__name__
     other = (
         ", or set precision='float64'"
