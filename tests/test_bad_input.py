@@ -339,19 +339,14 @@ SPARSE = [
 @pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
 @pytest.mark.parametrize(("name", "case"), SPARSE, ids=case_ids(SPARSE))
 def test_sparse_values_beyond_float32_are_named(name, case):
-    def huge(X):
-        X = np.array(X, dtype=np.float64)
-        X[::7, 0] = -1e39
-        return sp.csr_matrix(X)
-
-    in_both(name, huge, ValueError, _BEYOND_FLOAT32)
+    in_both(
+        name, lambda X: sp.csr_matrix(_beyond_float32(X)), ValueError, _BEYOND_FLOAT32
+    )
 
 
 def _beyond_float32(values):
-    """``values`` (float64) with every 7th row set to -1e39."""
-    values = np.array(values, dtype=np.float64)
-    values[::7] = -1e39
-    return values
+    """``values`` (float64) with every 7th entry -1e39, finite only in float64."""
+    return with_value(values, -1e39, index=slice(None, None, 7))
 
 
 # regressors compute in float32, where -1e39 is an infinity

@@ -89,27 +89,6 @@ def default_float64():
         torch.set_default_dtype(torch.float32)
 
 
-@pytest.mark.parametrize(("name", "case"), ALL, ids=[n for n, _ in ALL])
-def test_torchs_default_float_type_changes_nothing(name, case, tmp_path, request):
-    """With ``torch.set_default_dtype(torch.float64)``, fit drew other initial
-    weights (or failed: "mat1 and mat2 must have the same dtype"), and
-    skdl.io.load refused valid files. Fitting, loading and unpickling give the
-    model they give under float32, and leave the caller's default as it was."""
-    X, y = case.data()
-    fitted = case.make().fit(X, y)
-    expected = outputs(fitted, X)
-    skdl.io.save(fitted, tmp_path / "model.skdl")
-    pickled = pickle.dumps(fitted)
-    request.getfixturevalue("default_float64")
-    for again in (
-        case.make().fit(X, y),
-        skdl.io.load(tmp_path / "model.skdl"),
-        pickle.loads(pickled),
-    ):
-        assert_same_outputs(outputs(again, X), expected)
-    assert torch.get_default_dtype() == torch.float64
-
-
 @pytest.fixture()
 def default_meta_device():
     """torch's default device set to one without data: any tensor skdl made on
@@ -122,7 +101,13 @@ def default_meta_device():
         torch.set_default_device(None)
 
 
-# public methods beyond outputs(): each must compute on skdl's own devices too
+# each torch default the caller may set, and how to see that it is still set
+_TORCH_DEFAULTS = {
+    "default_float64": lambda: torch.get_default_dtype() == torch.float64,
+    "default_meta_device": lambda: torch.empty(0).device.type == "meta",
+}
+
+# public methods beyond outputs(): each must compute on skdl's own defaults too
 _MORE_METHODS = (
     "score",
     "perplexity",
@@ -136,23 +121,32 @@ _MORE_METHODS = (
 )
 
 
+@pytest.mark.parametrize("setting", sorted(_TORCH_DEFAULTS))
 @pytest.mark.parametrize(("name", "case"), ALL, ids=[n for n, _ in ALL])
-def test_torchs_default_device_changes_nothing(name, case, tmp_path, request):
-    """After ``torch.set_default_device(...)``, skdl made tensors there and
-    failed; fit, load and every method give what they give by default."""
+def test_torchs_defaults_change_nothing(name, case, setting, tmp_path, request):
+    """With ``torch.set_default_dtype(torch.float64)``, fit drew other initial
+    weights (or failed: "mat1 and mat2 must have the same dtype"), and
+    skdl.io.load refused valid files; after ``torch.set_default_device(...)``,
+    skdl made tensors there and failed. Fitting, loading, unpickling and every
+    method give what they give by default, and leave the caller's setting."""
     X, y = case.data()
     fitted = case.make().fit(X, y)
     expected = outputs(fitted, X)
     skdl.io.save(fitted, tmp_path / "model.skdl")
-    request.getfixturevalue("default_meta_device")
-    for again in (case.make().fit(X, y), skdl.io.load(tmp_path / "model.skdl")):
+    pickled = pickle.dumps(fitted)
+    request.getfixturevalue(setting)
+    for again in (
+        case.make().fit(X, y),
+        skdl.io.load(tmp_path / "model.skdl"),
+        pickle.loads(pickled),
+    ):
         assert_same_outputs(outputs(again, X), expected)
     for method in _MORE_METHODS:
         if hasattr(fitted, method):
             supervised = method == "score" and case.task != "transformer"
             result = getattr(fitted, method)(*((X, y) if supervised else (X,)))
             assert np.isfinite(np.asarray(result, dtype=float)).all(), method
-    assert torch.empty(0).device.type == "meta"
+    assert _TORCH_DEFAULTS[setting]()
 
 
 @pytest.mark.parametrize(("name", "case"), SEEDED, ids=case_ids(SEEDED))
