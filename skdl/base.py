@@ -112,6 +112,12 @@ _PRECISIONS = {
     "float16": torch.float16,
 }
 
+
+def parameter_dtypes(precision: str) -> tuple[torch.dtype, ...]:
+    """The float types that the parameters of a model fitted with ``precision`` have."""
+    return (torch.float64,) if precision == "float64" else (torch.float32,)
+
+
 #: the ``learning_rate`` schedules of the network estimators, and the
 #: constraints of the parameters of the decays
 SCHEDULE_CONSTRAINTS = {

@@ -59,6 +59,7 @@ from .base import (
     TorchRegressorMixin,
     TorchTransformerMixin,
     _history_attributes,
+    parameter_dtypes,
 )
 from .exceptions import ModelFileError
 from .feature_extraction._base import ImageTransformer
@@ -1956,7 +1957,10 @@ def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:
     _check_sizes(built["module"], state["module"])
     maker = _with_params(estimator, built["module"])
     before = dict(vars(maker))
-    module = _checked_module(maker._build_module, state["module"], "its network")
+    dtype = _float_dtype_of_weights(state["module"], estimator)
+    module = _checked_module(
+        lambda: maker._build_module().to(dtype), state["module"], "its network"
+    )
     # what building the module sets on the estimator (n_layers_, ...) must agree
     for key, value in vars(maker).items():
         if (key in before and value is before[key]) or key == "_built_with":
@@ -1992,6 +1996,24 @@ def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:
     _load_counters(net, state["callbacks"], _user_callback_ids(built["net"]))
     net.module_.eval()
     return net
+
+
+def _float_dtype_of_weights(state, estimator) -> torch.dtype:
+    """The one float type of the stored weights, one that ``precision`` trains in."""
+    found = {
+        value.dtype
+        for value in (state.values() if isinstance(state, dict) else ())
+        if torch.is_tensor(value) and value.is_floating_point()
+    }
+    precision = getattr(estimator, "precision", "float32")
+    allowed = parameter_dtypes(precision)
+    if len(found) > 1 or not found <= set(allowed):
+        raise _Invalid(
+            f"its network's weights are {_names(str(d) for d in found)}, but "
+            f"precision={_short(precision, 20)} trains in "
+            f"{' or '.join(str(d) for d in allowed)}"
+        )
+    return found.pop() if found else allowed[0]
 
 
 def _checked_history(rows, estimator) -> list[dict]:

@@ -64,11 +64,15 @@ def _fitted(name, **params):
     [
         MLPClassifier((8,), max_iter=5, early_stopping=True, random_state=0),
         MLPClassifier((8,), solver="lbfgs", max_iter=5, random_state=0),
+        MLPClassifier((8,), max_iter=5, precision="float64", random_state=0),
         LVQClassifier(max_iter=3, random_state=0),
+        LVQClassifier(max_iter=3, precision="float64", random_state=0),
         LVQClassifier(variant="gmlvq", max_iter=3, random_state=0),
         LVQClassifier(variant="olvq1", max_iter=3, random_state=0),
     ],
-    ids=lambda est: f"{type(est).__name__}-{est.get_params().get('variant', '')}",
+    ids=lambda est: "-".join(
+        [type(est).__name__, est.get_params().get("variant", ""), est.precision]
+    ),
 )
 def test_round_trip_keeps_predictions_and_training_state(iris, tmp_path, estimator):
     X, y = iris
@@ -77,6 +81,7 @@ def test_round_trip_keeps_predictions_and_training_state(iris, tmp_path, estimat
     assert type(loaded) is type(model)
     assert loaded.get_params() == model.get_params()
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.predict_proba(X).dtype == model.predict_proba(X).dtype
     np.testing.assert_array_equal(loaded.classes_, model.classes_)
     assert loaded.history_ is loaded.net_.history
     assert list(loaded.history_[:, "train_loss"]) == model.loss_curve_
@@ -590,6 +595,22 @@ def test_optimizer_state_must_fit_the_network(tamper):
 
     with pytest.raises(ModelFileError, match="weight"):
         load(tamper(model, swap))
+
+
+def test_the_weights_must_be_in_the_precision_of_the_model(tamper):
+    model, _, _ = _fitted("MLPClassifier", precision="float64")
+    path = tamper(model, lambda h, t: h["params"].update(precision="float32"))
+    with pytest.raises(
+        ModelFileError, match=r"torch\.float64.*trains in torch\.float32"
+    ):
+        load(path)
+
+    def one_in_float32(header, tensors):
+        key = _weight_key(header)
+        tensors[key] = tensors[key].float()
+
+    with pytest.raises(ModelFileError, match=r"weights are \['torch.float32', 'tor"):
+        load(tamper(model, one_in_float32))
 
 
 def test_every_optimizer_of_a_net_must_be_in_its_file(tamper):
