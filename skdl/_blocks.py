@@ -29,6 +29,7 @@ from sklearn.base import is_classifier
 from ._net import Batches, HostRows, to_rows
 from .utils._sklearn import check_y
 from .utils._torch import cpu_default_device
+from .utils._validation import input_float_dtype
 
 __all__ = [
     "BlockBatches",
@@ -136,6 +137,13 @@ class RowBlocks:
         if isinstance(item, str | os.PathLike):
             return _read_file(item)
         return computed(item)
+
+    def float_dtype(self) -> type:
+        """The float type scikit-learn's rule gives the first block (see
+        ``input_float_dtype``), read without computing a Dask block.
+        """
+        item = self._items[0]
+        return input_float_dtype(item if is_dask_collection(item) else self.read(0))
 
     def validated(self, estimator, y, sample_weight, *, reset: bool):
         """The blocks ready to train ``estimator``, and the targets and weights.

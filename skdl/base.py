@@ -12,6 +12,7 @@ and builds its module in ``_build_module``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import math
@@ -75,7 +76,7 @@ from .utils._torch import (
 from .utils._validation import (
     check_float32_range,
     check_label_types,
-    output_dtype,
+    input_float_dtype,
     validate_data,
 )
 
@@ -106,6 +107,7 @@ _TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
 
 # the autocast dtype of each precision (float32 and float64 compute without one)
 _PRECISIONS = {
+    "auto": None,
     "float32": None,
     "float64": None,
     "bfloat16": torch.bfloat16,
@@ -115,6 +117,8 @@ _PRECISIONS = {
 
 def parameter_dtypes(precision: str) -> tuple[torch.dtype, ...]:
     """The float types that the parameters of a model fitted with ``precision`` have."""
+    if precision == "auto":
+        return (torch.float32, torch.float64)
     return (torch.float64,) if precision == "float64" else (torch.float32,)
 
 
@@ -254,8 +258,37 @@ class BaseTorchEstimator(BaseEstimator):
 
     @property
     def _float_dtype(self) -> type:
-        """NumPy float type that ``precision`` trains in: float64 or float32."""
+        """NumPy float type that the model trains in: float64 or float32.
+
+        During a fit, the one that ``precision`` resolved to for its X (see
+        ``_training_precision``).
+        """
+        resolved = self.__dict__.get("_training_dtype")
+        if resolved is not None:
+            return resolved
         return np.float64 if self._precision == "float64" else np.float32
+
+    @contextlib.contextmanager
+    def _training_precision(self, X, source, fresh: bool):
+        """Context of a fit: ``_float_dtype`` is the float type it trains in.
+
+        ``precision='auto'`` is scikit-learn's rule on the CPU: float32 for X of
+        float32 values, float64 for any other (``input_float_dtype``; for X read
+        block by block, its first block); float32 on a GPU, where float64 is
+        many times slower. A warm start or ``partial_fit`` keeps the fitted
+        model's type.
+        """
+        dtype = self._float_dtype
+        if self._precision == "auto":
+            if not fresh:
+                dtype = self._fitted_float_dtype()
+            elif resolve_device(self.device).type == "cpu":
+                dtype = input_float_dtype(X) if source is None else source.float_dtype()
+        self._training_dtype = dtype
+        try:
+            yield
+        finally:
+            del self._training_dtype
 
     def _checked_weights(self, weight):
         """Sample weights (float64, non-negative) in the float type of training.
@@ -328,12 +361,15 @@ class BaseTorchEstimator(BaseEstimator):
             )
         saved_training = self._training_snapshot() if not fresh else None
         try:
-            with attributes_restored_on_error(self):
+            source = row_source(X)
+            with (
+                attributes_restored_on_error(self),
+                self._training_precision(X, source, fresh),
+            ):
                 if isinstance(self, ClassifierMixin):
                     name = type(self).__name__
                     check_label_types(y, owner=name)
                     check_label_types(classes, owner=name, name="classes")
-                source = row_source(X)
                 if source is None:
                     X, y = self._validate_X_y(X, y, reset=fresh)
                 else:  # X read block by block (see skdl._blocks)
@@ -1259,10 +1295,11 @@ class TorchClassifierMixin(ClassifierMixin):
             targets, where each column is an independent probability. float32
             for float32 ``X``, float64 otherwise.
         """
-        proba = self._forward(self._checked_input(X), output_dtype(X))
-        if self.out_activation_ == "logistic" and self.n_outputs_ == 1:
-            proba = np.hstack([1 - proba, proba])
-        return proba
+        rows = self._checked_input(X)
+        binary = self.out_activation_ == "logistic" and self.n_outputs_ == 1
+        return self._forward(
+            rows, input_float_dtype(X), apply=_binary_proba if binary else None
+        )
 
     @lazy_on_dask
     def predict_log_proba(self, X) -> np.ndarray:
@@ -1396,7 +1433,7 @@ class TorchRegressorMixin(RegressorMixin):
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             float32 for float32 ``X``, float64 otherwise.
         """
-        y = self._forward(self._checked_input(X), output_dtype(X))
+        y = self._forward(self._checked_input(X), input_float_dtype(X))
         return y.ravel() if self.n_outputs_ == 1 else y
 
     def __sklearn_tags__(self):
@@ -1446,7 +1483,7 @@ class TorchTransformerMixin(ClassNamePrefixFeaturesOutMixin, TransformerMixin):
         prediction; the result is float32 for float32 ``X``, else float64.
         """
         rows = self._checked_input(X, validate)
-        return self._forward(rows, output_dtype(X), apply=apply)
+        return self._forward(rows, input_float_dtype(X), apply=apply)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1646,6 +1683,15 @@ def _weighted_mean(values, weight):
 
 def _accuracy_softmax(outputs, y, weight):
     return _weighted_mean(outputs.argmax(dim=1) == y, weight)
+
+
+def _binary_proba(forward, batch: torch.Tensor) -> torch.Tensor:
+    """Both columns of a binary classifier's probabilities: sigmoid(-z) and
+    sigmoid(z), each exact to its own rounding where ``1 - sigmoid(z)`` keeps
+    only the digits that 1 has (in float32, nothing below 6e-8).
+    """
+    raw = at_least_float32(forward(batch))
+    return torch.cat([torch.sigmoid(-raw), torch.sigmoid(raw)], dim=1)
 
 
 def _accuracy_logistic(outputs, y, weight):

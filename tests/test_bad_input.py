@@ -336,8 +336,25 @@ SPARSE = [
 ]
 
 
+def _in_float32(named_cases):
+    """The cases whose estimator computes float64 X in float32 (not precision='auto',
+    which computes it in float64, as scikit-learn does)."""
+    return [
+        (n, c)
+        for n, c in named_cases
+        if c.make().get_params().get("precision") != "auto"
+    ]
+
+
+AUTO_PRECISION = [
+    (n, c) for n, c in SUPERVISED if c.make().get_params().get("precision") == "auto"
+]
+
+
 @pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
-@pytest.mark.parametrize(("name", "case"), SPARSE, ids=case_ids(SPARSE))
+@pytest.mark.parametrize(
+    ("name", "case"), _in_float32(SPARSE), ids=case_ids(_in_float32(SPARSE))
+)
 def test_sparse_values_beyond_float32_are_named(name, case):
     in_both(
         name, lambda X: sp.csr_matrix(_beyond_float32(X)), ValueError, _BEYOND_FLOAT32
@@ -349,9 +366,11 @@ def _beyond_float32(values):
     return with_value(values, -1e39, index=slice(None, None, 7))
 
 
-# regressors compute in float32, where -1e39 is an infinity
+# regressors that compute in float32, where -1e39 is an infinity
 @pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
-@pytest.mark.parametrize(("name", "case"), REGRESSORS, ids=case_ids(REGRESSORS))
+@pytest.mark.parametrize(
+    ("name", "case"), _in_float32(REGRESSORS), ids=case_ids(_in_float32(REGRESSORS))
+)
 def test_targets_beyond_float32_are_refused(name, case):
     match = r"y holds values up to 1e\+39 .*beyond float32's range.*Scale y"
     rejects(name, lambda e, X, y: e.fit(X, _beyond_float32(y)), ValueError, match)
@@ -371,7 +390,9 @@ def test_targets_beyond_float32_are_refused(name, case):
 
 
 @pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
-@pytest.mark.parametrize(("name", "case"), WEIGHTED, ids=case_ids(WEIGHTED))
+@pytest.mark.parametrize(
+    ("name", "case"), _in_float32(WEIGHTED), ids=case_ids(_in_float32(WEIGHTED))
+)
 def test_weights_that_sum_beyond_float32_are_refused(name, case):
     """Each weight fits in float32 but their sum, which the loss divides by,
     does not: the error says to divide them by a constant."""
@@ -389,6 +410,28 @@ def test_weights_that_sum_beyond_float32_are_refused(name, case):
         ValueError,
         "In validation_data: " + match,
     )
+
+
+@pytest.mark.filterwarnings("error:overflow encountered:RuntimeWarning")
+@pytest.mark.parametrize(("name", "case"), AUTO_PRECISION, ids=case_ids(AUTO_PRECISION))
+def test_values_beyond_float32_train_in_float64_with_precision_auto(name, case):
+    """As in scikit-learn, float64 X, y and weights beyond float32's range train
+    in float64; with precision='float32' they are refused, saying so."""
+    X, y = case.data()
+    huge_X = _beyond_float32(X)
+    huge_y = _beyond_float32(y) if case.task == "regressor" else y
+    weights = np.full(len(y), 1e38)
+    for X_fit in (huge_X, sp.csr_matrix(huge_X)):
+        model = case.make().fit(X_fit, huge_y, sample_weight=weights)
+        assert model.coefs_[0].dtype == np.float64
+        assert np.isfinite(np.asarray(output(model, X_fit), dtype=float)).all()
+    with pytest.raises(ValueError, match=_BEYOND_FLOAT32):
+        case.make(precision="float32").fit(sp.csr_matrix(huge_X), y)
+    if case.task == "regressor":
+        with pytest.raises(ValueError, match=r"y holds values up to 1e\+39"):
+            case.make(precision="float32").fit(X, huge_y)
+    with pytest.raises(ValueError, match=r"sums to .*Divide the weights"):
+        case.make(precision="float32").fit(X, y, sample_weight=weights)
 
 
 # -- labels ------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from skorch.callbacks import (
 from skdl import MLPClassifier, MLPRegressor
 from skdl.callbacks import EpochProgressBar
 from skdl.exceptions import DivergenceError
+from skdl.parallel import RowBlocks
 from skdl.utils import resolve_device
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -73,8 +74,55 @@ def test_mixed_precision_on_cpu_warns_and_trains_in_float32(iris):
     X, y = iris
     with pytest.warns(UserWarning, match="runs on CUDA devices only"):
         model = small(precision="bfloat16").fit(X, y)
-    reference = small().fit(X, y)
+    reference = small(precision="float32").fit(X, y)
     np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+
+
+# -- precision -----------------------------------------------------------------------
+def _trained_dtypes(model) -> set:
+    return {p.dtype for p in model.net_.module_.parameters()}
+
+
+def test_precision_auto_follows_the_input_as_scikit_learn_does(iris, tmp_path):
+    """float32 X (arrays, DataFrames whose columns combine to float32, blocks)
+    trains in float32; any other X (float64, ints, lists, nullable Float32) in
+    float64; warm starts and partial_fit keep the fitted type."""
+    X, y = iris
+    X32 = X.astype(np.float32)
+    frame32 = pd.DataFrame(X32, columns=list("abcd")).assign(e=np.int8(1))  # with int8
+    float32 = [X32, frame32, RowBlocks([X32[:75], X32[75:]])]
+    np.save(tmp_path / "0.npy", X32[:75])
+    np.save(tmp_path / "1.npy", X32[75:])
+    float32.append(RowBlocks([tmp_path / "0.npy", tmp_path / "1.npy"]))
+    float64 = [X, X.tolist(), (X * 100).astype(int), pd.DataFrame(X32, dtype="Float32")]
+    for rows, expected in [(r, torch.float32) for r in float32] + [
+        (r, torch.float64) for r in float64
+    ]:
+        model = small(max_iter=2).fit(rows, y)
+        assert _trained_dtypes(model) == {expected}, type(rows)
+        fixed = small(max_iter=2, precision="float32").fit(rows, y)
+        assert _trained_dtypes(fixed) == {torch.float32}
+    model = small(max_iter=2).fit(X, y)
+    model.partial_fit(X32, y)
+    model.set_params(warm_start=True).fit(X32, y)
+    assert _trained_dtypes(model) == {torch.float64}
+    model.set_params(warm_start=False).fit(X32, y)
+    assert _trained_dtypes(model) == {torch.float32}
+
+
+def test_precision_auto_trains_in_float32_on_a_gpu(iris, monkeypatch):
+    """The rule of precision='auto' off the CPU, checked without a GPU."""
+    import skdl.base
+
+    X, _ = iris
+    model = small()
+    for device, expected in [("cpu", np.float64), ("cuda", np.float32)]:
+        monkeypatch.setattr(
+            skdl.base, "resolve_device", lambda _, name=device: torch.device(name)
+        )
+        with model._training_precision(X, None, fresh=True):
+            assert model._float_dtype is expected
+    assert "_training_dtype" not in vars(model)
 
 
 # -- random state --------------------------------------------------------------------
@@ -197,7 +245,7 @@ def test_lbfgs_stops_when_converged(iris):
     assert model.n_iter_ < 1000
     grads = torch.autograd.grad(
         model.net_.get_loss(
-            model.net_.module_(torch.as_tensor(X, dtype=torch.float32)),
+            model.net_.module_(torch.as_tensor(X)),  # float64 X: trained in float64
             (torch.as_tensor(y), None),
             training=True,
         ),

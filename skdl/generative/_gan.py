@@ -21,7 +21,7 @@ from ..utils._docstrings import fill_doc
 from ..utils._images import ImageInputMixin
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import on_cpu_by_default
-from ..utils._validation import check_label_types, output_dtype, validate_data
+from ..utils._validation import check_label_types, input_float_dtype, validate_data
 
 __all__ = ["GANSampler"]
 
@@ -476,7 +476,7 @@ default='constant'
             # the samples' dtype: uint8 images stay uint8; as scikit-learn's
             # outputs, float32 for float32 input and float64 otherwise
             uint8 = images and getattr(X, "dtype", None) == np.uint8
-            self._dtype = "uint8" if uint8 else np.dtype(output_dtype(X)).name
+            self._dtype = "uint8" if uint8 else np.dtype(input_float_dtype(X)).name
         if images:
             tensor = self._validate_images(X, reset=reset, dtype=np.float32)
             if reset:

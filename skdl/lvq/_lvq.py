@@ -28,7 +28,7 @@ from ..modules import GLVQLoss, LVQModule, NearestPrototypeError
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import threads_for_steps
-from ..utils._validation import output_dtype, validate_data
+from ..utils._validation import input_float_dtype, validate_data
 
 __all__ = ["LVQClassifier"]
 
@@ -600,7 +600,7 @@ default='class_mean'
             which the learned metric is Euclidean. float32 for float32 ``X``,
             float64 otherwise.
         """
-        dtype = output_dtype(X)
+        dtype = input_float_dtype(X)
         X = self._checked_input(X)
         if self.net_.module_.metric == "matrix":
             out = X.astype(np.float64) @ self.omega_.T.astype(np.float64)
@@ -627,7 +627,7 @@ default='class_mean'
             For binary problems, the margin of ``classes_[1]``. float32 for
             float32 ``X``, float64 otherwise.
         """
-        margins = self._margins(X).astype(output_dtype(X), copy=False)
+        margins = self._margins(X).astype(input_float_dtype(X), copy=False)
         return margins[:, 1] if len(self.classes_) == 2 else margins
 
     @lazy_on_dask
@@ -657,7 +657,7 @@ default='class_mean'
         logits = 0.5 * self.beta * self._margins(X)
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
         proba /= proba.sum(axis=1, keepdims=True)
-        return proba.astype(output_dtype(X), copy=False)
+        return proba.astype(input_float_dtype(X), copy=False)
 
     @lazy_on_dask
     def predict(self, X) -> np.ndarray:

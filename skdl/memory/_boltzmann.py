@@ -18,7 +18,7 @@ from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import memory_advice, on_cpu_by_default
-from ..utils._validation import output_dtype
+from ..utils._validation import input_float_dtype
 
 __all__ = ["BoltzmannMachine"]
 
@@ -420,7 +420,7 @@ default=None
                 offset[0] += len(batch)
                 return pseudo_likelihood(module.free_energy, batch, index)
 
-        return self._forward(rows, output_dtype(X), apply=score)
+        return self._forward(rows, input_float_dtype(X), apply=score)
 
     @on_cpu_by_default
     def log_likelihood(self, X) -> np.ndarray:

@@ -173,12 +173,14 @@ device : str or torch.device, default='cpu'
     that is missing raises a ``ValueError`` at fit. A model fitted on a GPU
     unpickles on a machine without one (it then predicts on the CPU).
 
-precision : {'float32', 'float64', 'bfloat16', 'float16'}, default='float32'
-    The arithmetic of the model. 'float32' is the fast default. 'float64'
-    keeps the parameters and computes in float64, like scikit-learn (on CPU
-    and CUDA; not MPS), for results that must agree to more than float32's
-    ~1e-7; it is slower (a small MLP took 1.3 to 1.5 times as long on a CPU;
-    most GPUs are many times slower in float64).
+precision : {'auto', 'float32', 'float64', 'bfloat16', 'float16'}, default='float32'
+    The arithmetic of the model. 'auto' is scikit-learn's rule: on the CPU, X
+    of float32 values trains in float32 and any other X (float64, integers,
+    lists) in float64; on a GPU it trains in float32. 'float32' is fast
+    everywhere. 'float64' keeps the parameters and computes in float64, like
+    scikit-learn (on CPU and CUDA; not MPS), for results that must agree to
+    more than float32's ~1e-7; it is slower (a small MLP took 1.3 to 1.5 times
+    as long on a CPU; most GPUs are many times slower in float64).
     'bfloat16' and 'float16' train with mixed precision (``torch.autocast``;
     a gradient scaler for 'float16') on CUDA devices; elsewhere training stays
     in float32, with a warning. ``warm_start`` and ``partial_fit`` keep the

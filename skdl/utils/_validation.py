@@ -19,7 +19,7 @@ __all__ = [
     "check_layer_sizes",
     "check_x_fits_float32",
     "explain_float32_overflow",
-    "output_dtype",
+    "input_float_dtype",
     "refuse_beyond_float32",
     "validate_data",
 ]
@@ -290,22 +290,31 @@ def check_label_types(y, *, owner: str, name: str = "y") -> None:
     )
 
 
-def output_dtype(X) -> type:
-    """The dtype of the float outputs computed from ``X``, as in scikit-learn.
+def input_float_dtype(X) -> type:
+    """The float type that scikit-learn computes in for ``X``: float32 or float64.
 
-    float32 when ``X`` holds float32 values (an array, a sparse matrix, or a
-    DataFrame whose columns all are float32), float64 otherwise, whatever
-    precision the model computes in.
+    float32 when ``X`` holds float32 values: an array or a sparse matrix of
+    float32, or a DataFrame whose NumPy column dtypes combine to float32 (float32
+    with int8 or int16 columns does); float64 for anything else (lists, other
+    dtypes, pandas' nullable ``Float32``), as scikit-learn's ``check_array``
+    with ``dtype=(np.float64, np.float32)`` gives. It is the dtype of the float
+    outputs computed from ``X``, whatever precision the model computes in, and
+    the precision of a fit with ``precision='auto'`` on the CPU.
 
     Examples
     --------
-    >>> output_dtype(np.zeros((2, 3), dtype=np.float32)).__name__
+    >>> input_float_dtype(np.zeros((2, 3), dtype=np.float32)).__name__
     'float32'
-    >>> output_dtype([[1, 2, 3]]).__name__
+    >>> input_float_dtype([[1, 2, 3]]).__name__
     'float64'
     """
-    dtypes = [X.dtype] if hasattr(X, "dtype") else list(getattr(X, "dtypes", []))
-    if dtypes and all(str(dtype).lower() == "float32" for dtype in dtypes):
+    dtype = getattr(X, "dtype", None)
+    dtypes = getattr(X, "dtypes", None)
+    if dtype is None and dtypes is not None:  # a DataFrame (pandas or Dask)
+        dtypes = list(dtypes)
+        if dtypes and all(isinstance(d, np.dtype) for d in dtypes):
+            dtype = np.result_type(*dtypes)
+    if isinstance(dtype, np.dtype) and dtype == np.float32:
         return np.float32
     return np.float64
 

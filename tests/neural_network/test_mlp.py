@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from scipy.special import xlogy
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
@@ -319,25 +320,53 @@ def test_loss_is_the_one_scikit_learn_reports(iris, target):
 
 # -- inputs --------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
-def test_outputs_are_float32_for_float32_input(iris, dtype):
-    """As in scikit-learn: float32 in, float32 out; anything else gives float64."""
+def test_training_and_outputs_follow_the_input_dtype(iris, dtype):
+    """As in scikit-learn: float32 X trains and predicts in float32, any other X
+    in float64 (precision='auto', the default on the CPU)."""
     X, y = iris
     X = (X * 10).astype(dtype)
     expected = np.float32 if dtype == np.float32 else np.float64
     classifier = MLPClassifier((4,), max_iter=2, random_state=0)
     regressor = MLPRegressor(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    fixed = MLPRegressor(
+        hidden_layer_sizes=(4,), max_iter=2, random_state=0, precision="float32"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         classifier.fit(X, y)
         regressor.fit(X, y)
+        fixed.fit(X, y)
+    for model in (classifier, regressor):
+        assert {a.dtype for a in model.coefs_ + model.intercepts_} == {
+            np.dtype(expected)
+        }
     assert classifier.predict_proba(X).dtype == expected
     assert classifier.predict_log_proba(X).dtype == expected
     assert regressor.predict(X).dtype == expected
     assert regressor.predict(pd.DataFrame(X)).dtype == expected
-    # the same values either way: the model computes in float32
+    # precision='float32' computes in float32 whatever X; its outputs follow X
+    assert {a.dtype for a in fixed.coefs_ + fixed.intercepts_} == {np.dtype("float32")}
+    assert fixed.predict(X).dtype == expected
     np.testing.assert_array_equal(
-        regressor.predict(X.astype(np.float32)), regressor.predict(X).astype(np.float32)
+        fixed.predict(X.astype(np.float32)), fixed.predict(X).astype(np.float32)
     )
+
+
+def test_small_binary_probabilities_keep_their_digits_in_float32():
+    """The first class's probability is sigmoid(-z), not 1 - sigmoid(z), which
+    in float32 rounds anything below 6e-8 to 0 and the rest to steps of 6e-8."""
+    X, y = load_digits(n_class=2, return_X_y=True)
+    X = X.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier((8,), max_iter=50, random_state=0).fit(X, y)
+    proba = model.predict_proba(X)
+    with torch.no_grad():
+        logits = model.net_.module_(torch.from_numpy(X)).double().numpy()[:, 0]
+    exact = 1 / (1 + np.exp(np.stack([logits, -logits], axis=1)))
+    assert proba.dtype == np.float32
+    assert (exact < 1e-5).any()  # where 1 - p keeps 2 or 3 digits
+    np.testing.assert_allclose(proba, exact, rtol=1e-6, atol=0)
 
 
 def test_pandas_dataframe_keeps_feature_names(iris):
@@ -637,7 +666,6 @@ def fitted(iris):
     [
         (np.full((4, 4), np.nan), "Input X contains NaN"),
         (np.full((4, 4), np.inf), "Input X contains infinity"),
-        (np.full((4, 4), 1e40), r"values up to 1e\+40 .*float32's range.*Scale X"),
         (np.zeros((4, 3)), "X has 3 features, but MLPClassifier is expecting 4"),
         (np.zeros((4, 4, 2)), "Found array with dim 3"),
         (np.zeros((0, 4)), "0 sample"),
@@ -649,6 +677,21 @@ def test_bad_input_at_predict_is_a_clear_value_error(fitted, iris, X, message):
     with pytest.raises(ValueError, match=message):
         fitted.predict(X)
     np.testing.assert_array_equal(fitted.predict_proba(X_ok), before)
+
+
+def test_values_beyond_float32_need_a_model_in_float64(iris):
+    X, y = iris
+    huge = np.full((4, 4), 1e40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        in_float64 = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+        in_float32 = MLPClassifier((8,), max_iter=5, precision="float32").fit(X, y)
+    proba = in_float64.predict_proba(huge)  # as scikit-learn's: saturated
+    assert np.isfinite(proba).all()
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    message = r"values up to 1e\+40 .*float32's range.*Scale X"
+    with pytest.raises(ValueError, match=message):
+        in_float32.predict(huge)
 
 
 @pytest.mark.parametrize(

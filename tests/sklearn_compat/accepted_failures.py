@@ -7,8 +7,9 @@ kinds only:
 
 - tests of scikit-learn's private internals, which a PyTorch implementation
   does not have;
-- float32 arithmetic (skdl's default; ``precision='float64'`` computes like
-  scikit-learn) and scikit-learn's own random-number stream;
+- scikit-learn's own stream of random numbers (float arithmetic is
+  scikit-learn's: ``precision='auto'``, the MLPs' default, trains float64 X in
+  float64 and float32 X in float32);
 - deliberate differences, each documented in ``docs/coming_from.rst``.
 """
 
@@ -24,11 +25,6 @@ def _internals(what: str) -> str:
     )
 
 
-_FLOAT64_PARAMS = (
-    "skdl computes in float32 unless precision='float64' (documented), so "
-    "float64 input gives float32 coefs_ and intercepts_; with "
-    "precision='float64' they are float64 and the test passes"
-)
 _RNG_STREAM = (
     "compares components_ to 4 decimals with the values that scikit-learn's own "
     "stream of NumPy random numbers gives (its comment: 'very seed-dependent'); "
@@ -54,22 +50,7 @@ ACCEPTED: dict[str, str] = {
     "test_mlp.py::test_n_iter_no_change_inf": _internals("_no_improvement_count"),
     "test_rbm.py::test_transform": _internals("_mean_hiddens"),
     "test_rbm.py::test_sample_hiddens": _internals("_mean_hiddens, _sample_hiddens"),
-    # -- float32 and scikit-learn's random stream ---------------------------------
-    "test_mlp.py::test_mlp_param_dtypes[MLPClassifier-float64]": _FLOAT64_PARAMS,
-    "test_mlp.py::test_mlp_param_dtypes[MLPRegressor-float64]": _FLOAT64_PARAMS,
-    "test_mlp.py::test_mlp_vs_poisson_glm_equivalent[42]": (
-        "float32 round-off: L-BFGS stops where float32 cannot resolve the loss's "
-        "decrease, 1.3e-4 from the GLM's predictions where the test allows 1e-4 "
-        "(seeds 0 to 29 pass, 3 of 80 seeds fail); with precision='float64' the "
-        "gap is 9e-8"
-    ),
-    "test_mlp.py::test_nonfinite_params": (
-        "float32: X of values near float64's maximum cannot become float32, so "
-        "skdl refuses it when it reads X ('X holds values up to 1.73e+308 ... "
-        "beyond float32's range ... Scale X'); scikit-learn trains on it and "
-        "raises 'Solver produced non-finite parameter weights', which skdl "
-        "raises too when training itself diverges (tests/test_faults.py)"
-    ),
+    # -- scikit-learn's random stream -------------------------------------------------
     "test_rbm.py::test_fit_gibbs[csc_matrix]": _RNG_STREAM,
     "test_rbm.py::test_fit_gibbs[csc_array]": _RNG_STREAM,
     # -- deliberate differences (docs/coming_from.rst) -------------------------------
