@@ -6,10 +6,10 @@ Same network everywhere: one hidden layer of 100 ReLU units, Adam (lr 1e-3), bat
 - digits (standardized, 75/25 split), and
 - make_classification(50000, 100, n_informative=30, n_classes=5), 75/25 split.
 
-The inputs are float32 by default (``--dtype float32``), where scikit-learn
-computes in float32 too; ``--dtype float64`` gives them as scikit-learn's loaders
-and ``StandardScaler`` return them, where scikit-learn computes in float64 and
-skdl still in float32 (its ``precision``); ``--dtype both`` runs the two.
+The inputs are float32 by default (``--dtype float32``); ``--dtype float64``
+gives them as scikit-learn's loaders and ``StandardScaler`` return them;
+``--dtype both`` runs the two. scikit-learn and skdl (``precision='auto'``)
+compute in the inputs' dtype; the hand loops and skorch in float32.
 
 Prints the median of ``--repeats`` runs of each, and ratios taken in the same run.
 With ``--levers``, also skdl with each of its speed levers undone in turn: torch's

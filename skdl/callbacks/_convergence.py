@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 
 from skorch.callbacks import Callback
 
@@ -136,14 +137,22 @@ class Convergence(Callback):
             net.module_.load_state_dict(self.best_state_)
 
 
+#: the smallest relative reduction of the loss that L-BFGS goes on for: scipy's
+#: default ``ftol`` of L-BFGS-B (``factr=1e7`` times float64's epsilon)
+LBFGS_FTOL = 1e7 * sys.float_info.epsilon
+
+
 class LBFGSConvergence(Callback):
     """End L-BFGS training once it converged or spent its function evaluations.
 
-    skdl runs one L-BFGS iteration per epoch. torch's L-BFGS returns without
-    iterating when the largest gradient entry is below its ``tolerance_grad``
-    (skdl passes ``tol``), which this callback reads as convergence; it also stops
-    once ``max_fun`` loss evaluations were made, as scikit-learn does, and then
-    says that training did not converge (the estimator warns).
+    skdl runs one L-BFGS iteration per epoch. Training has converged, as
+    scipy's L-BFGS-B (scikit-learn's solver) decides, when the largest gradient
+    entry is below ``tol`` (torch's L-BFGS then returns without iterating; skdl
+    passes ``tol`` as its ``tolerance_grad``) or when an iteration reduced the
+    training loss by at most ``ftol`` relative to it, ``(f_prev - f) /
+    max(|f_prev|, |f|, 1) <= ftol``. It also stops once ``max_fun`` loss
+    evaluations were made, as scikit-learn does, and then says that training
+    did not converge (the estimator warns).
 
     Parameters
     ----------
@@ -170,6 +179,12 @@ class LBFGSConvergence(Callback):
         if n_iter == self.n_iter_:
             raise StopTraining("The largest gradient entry fell below tol.")
         self.n_iter_ = n_iter
+        if len(net.history) > 1:
+            before, now = net.history[-2:, "train_loss"]
+            if before - now <= LBFGS_FTOL * max(abs(before), abs(now), 1.0):
+                raise StopTraining(
+                    f"The relative reduction of the loss fell below {LBFGS_FTOL:.3g}."
+                )
         if state.get("func_evals", 0) >= self.max_fun:
             raise StopTraining(
                 f"L-BFGS made max_fun={self.max_fun} loss evaluations without "

@@ -1,5 +1,6 @@
 """MLPClassifier and MLPRegressor: parity with scikit-learn and the sklearn contract."""
 
+import itertools
 import pickle
 import warnings
 
@@ -21,6 +22,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skdl import MLPClassifier, MLPRegressor, RBMTransformer
+from skdl.callbacks._convergence import LBFGS_FTOL
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -750,6 +752,25 @@ def test_diverging_loss_with_early_stopping_keeps_the_best_weights(iris):
     assert isinstance(mlp.validation_scores_[-1], float)
     assert np.isfinite(mlp.best_validation_score_)
     assert np.isfinite(mlp.predict(X)).all()
+
+
+def test_lbfgs_stops_when_the_loss_stops_falling_as_scipy_does():
+    """scipy's second criterion (its default ftol): on unscaled iris in float64
+    the loss reaches a plateau where the gradient stays above tol; L-BFGS went
+    on until max_fun and warned."""
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MLPClassifier((16,), solver="lbfgs", max_iter=2000, random_state=0)
+        model.fit(X, y)
+    curve = model.loss_curve_
+    assert len(curve) == model.n_iter_ < 200
+
+    def stalled(before, now):
+        return before - now <= LBFGS_FTOL * max(abs(before), abs(now), 1.0)
+
+    assert stalled(*curve[-2:])
+    assert not any(stalled(*pair) for pair in itertools.pairwise(curve[:-1]))
 
 
 def test_convergence_warning_when_lbfgs_spends_max_fun(iris):
