@@ -138,6 +138,17 @@ def test_precisions_train_on_cuda(name, case, precision):
             assert np.isfinite(value).all(), method
 
 
+@pytest.mark.parametrize(("name", "case"), MIXED, ids=case_ids(MIXED))
+def test_precision_auto_trains_in_float32_on_cuda(name, case):
+    """precision='auto' is scikit-learn's rule on the CPU only: float64 X trains
+    in float32 on a GPU, and the model goes on in float32 when warm-started."""
+    X, y = case.data()
+    model = case.make(device="cuda", precision="auto").fit(X, y)
+    assert {p.dtype for p in model.net_.module_.parameters()} == {torch.float32}
+    model.set_params(warm_start=True).fit(X, y)
+    assert {p.dtype for p in model.net_.module_.parameters()} == {torch.float32}
+
+
 def test_hog_on_cuda_repeats_bitwise_with_deterministic_algorithms(deterministic):
     from skdl.feature_extraction import hog
 
