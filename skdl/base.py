@@ -316,6 +316,12 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return weight.astype(self._float_dtype, copy=False)
 
+    def _output_dtype(self, X) -> type:
+        """The float type of predictions from ``X``, as in scikit-learn's MLPs:
+        float32 when ``X`` and the fitted model both are, float64 otherwise.
+        """
+        return np.promote_types(input_float_dtype(X), self._fitted_float_dtype()).type
+
     def _fitted_float_dtype(self) -> type:
         """NumPy float type of the fitted module's inputs."""
         module = self.net_.module_
@@ -1293,12 +1299,12 @@ class TorchClassifierMixin(ClassifierMixin):
         ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``; rows sum to 1 except for multilabel
             targets, where each column is an independent probability. float32
-            for float32 ``X``, float64 otherwise.
+            when ``X`` and the model both are float32, float64 otherwise.
         """
         rows = self._checked_input(X)
         binary = self.out_activation_ == "logistic" and self.n_outputs_ == 1
         return self._forward(
-            rows, input_float_dtype(X), apply=_binary_proba if binary else None
+            rows, self._output_dtype(X), apply=_binary_proba if binary else None
         )
 
     @lazy_on_dask
@@ -1431,9 +1437,10 @@ class TorchRegressorMixin(RegressorMixin):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            float32 for float32 ``X``, float64 otherwise.
+            float32 when ``X`` and the model both are float32, float64
+            otherwise.
         """
-        y = self._forward(self._checked_input(X), input_float_dtype(X))
+        y = self._forward(self._checked_input(X), self._output_dtype(X))
         return y.ravel() if self.n_outputs_ == 1 else y
 
     def __sklearn_tags__(self):

@@ -624,10 +624,10 @@ default='class_mean'
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For binary problems, the margin of ``classes_[1]``. float32 for
-            float32 ``X``, float64 otherwise.
+            For binary problems, the margin of ``classes_[1]``. float32
+            when ``X`` and the model both are float32, float64 otherwise.
         """
-        margins = self._margins(X).astype(input_float_dtype(X), copy=False)
+        margins = self._margins(X).astype(self._output_dtype(X), copy=False)
         return margins[:, 1] if len(self.classes_) == 2 else margins
 
     @lazy_on_dask
@@ -651,13 +651,13 @@ default='class_mean'
         Returns
         -------
         ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; rows sum to 1. float32 for float32
-            ``X``, float64 otherwise.
+            Columns follow ``classes_``; rows sum to 1. float32 when ``X``
+            and the model both are float32, float64 otherwise.
         """
         logits = 0.5 * self.beta * self._margins(X)
         proba = np.exp(logits - logits.max(axis=1, keepdims=True))
         proba /= proba.sum(axis=1, keepdims=True)
-        return proba.astype(input_float_dtype(X), copy=False)
+        return proba.astype(self._output_dtype(X), copy=False)
 
     @lazy_on_dask
     def predict(self, X) -> np.ndarray:

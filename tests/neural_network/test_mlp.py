@@ -354,6 +354,30 @@ def test_training_and_outputs_follow_the_input_dtype(iris, dtype):
     )
 
 
+def test_output_dtypes_are_scikit_learns_for_every_fit_and_predict_dtype(iris):
+    """float32 only when the model was fitted on float32 X and X is float32."""
+    X, y = iris
+    pairs = [
+        (SklearnMLPClassifier, MLPClassifier, "predict_proba"),
+        (SklearnMLPRegressor, MLPRegressor, "predict"),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for theirs, ours, method in pairs:
+            for fit_dtype in (np.float32, np.float64):
+                models = [
+                    make(hidden_layer_sizes=(4,), max_iter=2).fit(
+                        X.astype(fit_dtype), y
+                    )
+                    for make in (theirs, ours)
+                ]
+                for dtype in (np.float32, np.float64):
+                    reference, got = (
+                        getattr(m, method)(X.astype(dtype)).dtype for m in models
+                    )
+                    assert got == reference, (ours.__name__, fit_dtype, dtype)
+
+
 def test_small_binary_probabilities_keep_their_digits_in_float32():
     """The first class's probability is sigmoid(-z), not 1 - sigmoid(z), which
     in float32 rounds anything below 6e-8 to 0 and the rest to steps of 6e-8."""
