@@ -194,6 +194,25 @@ def test_float64_precision_is_reproducible_and_pickles(name, case):
     assert not np.array_equal(first[method], single[method])
 
 
+@pytest.mark.parametrize(("name", "case"), FLOAT64, ids=case_ids(FLOAT64))
+def test_precision_auto_is_float32_for_float32_input_and_float64_for_any_other(
+    name, case
+):
+    """precision='auto' on the CPU: the same model, bit for bit, as
+    precision='float32' on float32 arrays and as precision='float64' on any other
+    input (float64 arrays, texts, integer images)."""
+    X, y = case.data()
+    inputs = [X]
+    if isinstance(X, np.ndarray) and X.dtype.kind == "f":
+        inputs = [X.astype(np.float32), X.astype(np.float64)]
+    for rows in inputs:
+        same = "float32" if getattr(rows, "dtype", None) == np.float32 else "float64"
+        assert_same_outputs(
+            outputs(case.make(precision="auto").fit(rows, y), rows),
+            outputs(case.make(precision=same).fit(rows, y), rows),
+        )
+
+
 def _grid(case):
     """A GridSearchCV over two seeds of the case's estimator, on one thread."""
     X, y = case.data()
