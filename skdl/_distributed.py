@@ -22,7 +22,6 @@ import torch
 
 from ._blocks import checked_targets
 from ._net import Batches, to_rows
-from .utils._validation import input_float_dtype
 
 __all__ = ["DataParallel", "Shard", "ShardedBatches"]
 
@@ -147,10 +146,6 @@ class Shard:
         self.start = start
         self.n_rows = n_rows
         self.data_parallel = data_parallel
-
-    def float_dtype(self) -> type:
-        """The float type scikit-learn's rule gives the rank's rows."""
-        return input_float_dtype(self.X)
 
     def validated(self, estimator, y, sample_weight, *, reset: bool):
         """The rank's rows validated by the estimator, and the whole targets."""

@@ -292,6 +292,12 @@ def fit_distributed(
     sample_weight = computed(sample_weight)
     sent = copy.copy(estimator)
     sent.device = "cpu"  # 'auto' would pick a worker's GPU
+    if getattr(estimator, "precision", None) == "auto":  # one float type, all ranks
+        continued = getattr(estimator, "warm_start", False) and hasattr(
+            estimator, "net_"
+        )
+        dtype = estimator._fitted_float_dtype() if continued else blocks.float_dtype()
+        sent.precision = "float32" if dtype is np.float32 else "float64"
     if not isinstance(estimator.random_state, Integral):  # one seed for all ranks
         sent.random_state = seed_from_random_state(estimator.random_state) % 2**32
     cuts = _balanced_cuts(blocks.lengths, n_workers)
@@ -328,6 +334,8 @@ def fit_distributed(
         client.cancel(ranks + data)
         rendezvous.delete()
     fitted.random_state, fitted.device = estimator.random_state, estimator.device
+    if hasattr(estimator, "precision"):
+        fitted.precision = estimator.precision
     estimator.__dict__.clear()
     estimator.__dict__.update(fitted.__dict__)
     for category, message in caught:

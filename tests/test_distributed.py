@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -17,7 +18,7 @@ from skorch.callbacks import Callback
 import skdl
 import skdl.io
 from skdl import AutoencoderTransformer, MLPClassifier, RBMTransformer
-from skdl.parallel import fit_distributed
+from skdl.parallel import RowBlocks, fit_distributed
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -105,6 +106,24 @@ def test_a_distributed_fit_is_reproducible_under_random_state(client, digits):
     np.testing.assert_allclose(
         distributed_scores, single.history_[:, "train_score"], atol=0.005
     )
+
+
+def test_precision_auto_gives_every_rank_the_float_type_of_the_first_block(
+    client, digits
+):
+    """Each rank would otherwise take the float type of its own rows, and ranks
+    of float32 and float64 blocks could not add their gradients up."""
+    X_train, X_test, y_train, _ = digits
+    half = len(X_train) // 2
+    for first, expected in [(np.float64, torch.float64), (np.float32, torch.float32)]:
+        other = np.float32 if first == np.float64 else np.float64
+        blocks = RowBlocks([X_train[:half].astype(first), X_train[half:].astype(other)])
+        model = fit_distributed(
+            MLPClassifier(**_params(max_iter=2)), blocks, y_train, client=client
+        )
+        assert model.precision == "auto"
+        assert {p.dtype for p in model.net_.module_.parameters()} == {expected}
+        assert np.isfinite(model.predict_proba(X_test)).all()
 
 
 class _KillRankOne(Callback):
