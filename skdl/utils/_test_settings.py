@@ -98,15 +98,9 @@ CHECK_PARAMS: dict[str, dict] = {
 # full-batch training, as in sklearn's tests.
 _FLOAT64 = {"precision": "float64"}
 _FULL_BATCH_FLOAT64 = {"solver": "lbfgs", **_FLOAT64}
-# The MLPs compute the checks' float64 data in float64 by default
-# (precision='auto'): they need full batches only.
-PER_CHECK_PARAMS: dict[str, dict[str, dict]] = {
-    name: {
-        "check_sample_weight_equivalence_on_dense_data": {"solver": "lbfgs"},
-        "check_sample_weight_equivalence_on_sparse_data": {"solver": "lbfgs"},
-    }
-    for name in ("MLPClassifier", "MLPRegressor")
-}
+# (the MLPs need none: precision='auto' computes the checks' float64 data in
+# float64, and they pass every check with their defaults)
+PER_CHECK_PARAMS: dict[str, dict[str, dict]] = {}
 PER_CHECK_PARAMS["LVQClassifier"] = {
     # full batch: the weighted GLVQ cost is the cost of the repeated rows, and
     # extreme class weights act on every step (Adam's steps of 1% of a feature's
