@@ -215,7 +215,17 @@ def test_the_weight_bound_is_where_a_product_of_two_weights_overflows():
         assert np.isinf(np.float32(PARAMETER_LIMIT * 1.001) ** 2)
     assert np.isfinite(np.float32(PARAMETER_LIMIT * 0.999) ** 2)
     assert find_divergence([torch.full((2,), PARAMETER_LIMIT * 0.999)]) is None
-    assert "beyond" in find_divergence([torch.full((2,), PARAMETER_LIMIT * 1.001)])
+    beyond = torch.full((2,), PARAMETER_LIMIT * 1.001)
+    assert "products of weights overflow float32" in find_divergence([beyond])
+    # a float64 model keeps the bound, with the reason that holds for it
+    problem = find_divergence([torch.full((2,), 1e30, dtype=torch.float64)])
+    assert problem == (
+        "a weight reached 1e+30, beyond 1.8e+19, far beyond the weights of any fit "
+        "that converges"
+    )
+    # and a float64 weight beyond float32's range is no "NaN or infinite"
+    problem = find_divergence([torch.full((2,), 1e40, dtype=torch.float64)])
+    assert problem.startswith("a weight reached 1e+40")
     assert "NaN" in find_divergence([torch.tensor([0.0, float("nan")])])
     assert find_divergence([torch.ones(1)], loss=float("nan")) == (
         "the training loss became nan"

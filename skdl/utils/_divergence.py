@@ -24,7 +24,8 @@ __all__ = ["PARAMETER_LIMIT", "divergence_error", "find_divergence"]
 #: of two layers in sequence. Beyond this bound such a product overflows to
 #: infinity, so a model holding such a weight cannot be evaluated, though the
 #: weight itself is finite. No well-posed fit comes near it: trained weights
-#: are far below 1e3 on scaled data.
+#: are far below 1e3 on scaled data, so float64 models (which could hold more)
+#: keep the same bound: a weight beyond it means the fit has diverged.
 PARAMETER_LIMIT = math.sqrt(float(np.finfo(np.float32).max))
 
 
@@ -61,17 +62,20 @@ def find_divergence(
     """
     if loss is not None and not math.isfinite(loss):
         return f"the training loss became {loss}"
-    norms = [p.detach().abs().amax() for p in parameters if p.numel()]
-    if not norms:
+    parameters = [p for p in parameters if p.numel()]
+    if not parameters:
         return None
-    largest = float(torch.stack([n.float().cpu() for n in norms]).max())
+    norms = [p.detach().abs().amax().cpu().double() for p in parameters]
+    largest = float(torch.stack(norms).max())
     if math.isnan(largest) or math.isinf(largest):
         return "the weights became NaN or infinite"
     if largest > PARAMETER_LIMIT:
-        return (
-            f"a weight reached {largest:.3g}, beyond {PARAMETER_LIMIT:.2g}, where "
-            "products of weights overflow float32"
+        why = (
+            "far beyond the weights of any fit that converges"
+            if all(p.dtype == torch.float64 for p in parameters)
+            else "where products of weights overflow float32"
         )
+        return f"a weight reached {largest:.3g}, beyond {PARAMETER_LIMIT:.2g}, {why}"
     return None
 
 
