@@ -171,7 +171,12 @@ class LBFGSConvergence(Callback):
 
     def initialize(self):
         self.n_iter_ = 0
+        self.first_epoch_ = 0
         return self
+
+    def on_train_begin(self, net, **kwargs):
+        # the losses of this fit only: a warm start may change the loss (alpha)
+        self.first_epoch_ = len(net.history)
 
     def on_epoch_end(self, net, **kwargs):
         state = _lbfgs_state(net.optimizer_)
@@ -179,7 +184,7 @@ class LBFGSConvergence(Callback):
         if n_iter == self.n_iter_:
             raise StopTraining("The largest gradient entry fell below tol.")
         self.n_iter_ = n_iter
-        if len(net.history) > 1:
+        if len(net.history) - self.first_epoch_ > 1:
             before, now = net.history[-2:, "train_loss"]
             if before - now <= LBFGS_FTOL * max(abs(before), abs(now), 1.0):
                 raise StopTraining(

@@ -795,6 +795,15 @@ def test_lbfgs_stops_when_the_loss_stops_falling_as_scipy_does():
 
     assert stalled(*curve[-2:])
     assert not any(stalled(*pair) for pair in itertools.pairwise(curve[:-1]))
+    # a warm start with a larger penalty starts from a higher loss: only this
+    # fit's epochs are compared, or it would stop after its first
+    n_before = len(curve)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(alpha=1.0, warm_start=True, max_iter=20).fit(X, y)
+    assert model.n_iter_ == 20
+    assert model.loss_curve_[n_before] > curve[-1]
+    assert model.loss_curve_[-1] < model.loss_curve_[n_before]
 
 
 def test_convergence_warning_when_lbfgs_spends_max_fun(iris):
