@@ -161,6 +161,11 @@ def host_rows(rows):
     return X if rows.index is None else X[rows.index]
 
 
+#: the most bytes of training tensors that an epoch copies in its shuffled order
+#: at once (see ``Batches``); larger ones are gathered batch by batch
+EPOCH_GATHER_BYTES = 64 * 2**20
+
+
 class Batches:
     """Mini-batches ``(X, y, sample_weight)`` sliced from row-indexable arrays.
 
@@ -214,9 +219,29 @@ class Batches:
         order = self.epoch_order()
         device = getattr(self.arrays[0], "device", order.device)
         order = order.to(device)
+        if self._gathers_whole_epochs():
+            # the epoch's rows in its order at once, then slices of them: the
+            # same batches bit for bit, with one gather per epoch in place of
+            # one per batch (3-10% of a small MLP's fit)
+            arrays = tuple(None if a is None else a[order] for a in self.arrays)
+            for start in range(0, n, size):
+                yield tuple(
+                    None if a is None else a[start : start + size] for a in arrays
+                )
+            return
         for start in range(0, n, size):
             index = order[start : start + size]
             yield tuple(None if a is None else a[index] for a in self.arrays)
+
+    def _gathers_whole_epochs(self) -> bool:
+        """Whether an epoch copies its arrays in its order at once: tensors (not
+        rows read from the host batch by batch) of ``EPOCH_GATHER_BYTES`` at most,
+        so that the copy costs little memory.
+        """
+        arrays = [a for a in self.arrays if a is not None]
+        return all(isinstance(a, torch.Tensor) for a in arrays) and (
+            sum(a.element_size() * a.nelement() for a in arrays) <= EPOCH_GATHER_BYTES
+        )
 
     def epoch_order(self) -> torch.Tensor:
         """Row order of one shuffled epoch; its ``batch_size`` chunks are the batches.

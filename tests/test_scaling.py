@@ -74,6 +74,35 @@ def test_in_memory_split_copies_so_the_measure_sees_copies(memmap_data):
     assert _peak_numpy_bytes(lambda: model.fit(X_memory, y)) > 0.5 * X_memory.nbytes
 
 
+def test_small_training_tensors_are_gathered_once_per_epoch(monkeypatch):
+    """Tensors up to EPOCH_GATHER_BYTES are copied in the epoch's order at once
+    and sliced; larger ones, and rows read from the host (sparse, memory-mapped),
+    are gathered batch by batch. The batches are the same, bit for bit."""
+    import scipy.sparse as sp
+
+    import skdl._net
+
+    answers = []
+    decide = skdl._net.Batches._gathers_whole_epochs
+    monkeypatch.setattr(
+        skdl._net.Batches,
+        "_gathers_whole_epochs",
+        lambda self: answers.append(decide(self)) or answers[-1],
+    )
+    X, y = load_digits(return_X_y=True)
+    params = dict(hidden_layer_sizes=(16,), max_iter=3, batch_size=64, random_state=0)
+    whole = MLPClassifier(**params).fit(X, y)
+    assert answers == [True] * 3
+    monkeypatch.setattr(skdl._net, "EPOCH_GATHER_BYTES", X.nbytes - 1)
+    by_batch = MLPClassifier(**params).fit(X, y)
+    assert answers[3:] == [False] * 3
+    assert whole.loss_curve_ == by_batch.loss_curve_
+    np.testing.assert_array_equal(whole.predict_proba(X), by_batch.predict_proba(X))
+    monkeypatch.setattr(skdl._net, "EPOCH_GATHER_BYTES", 64 * 2**20)
+    MLPClassifier(**params).fit(sp.csr_matrix(X), y)
+    assert answers[6:] == [False] * 3
+
+
 # -- threads -------------------------------------------------------------------------
 class _ThreadsSeen(Callback):
     def on_epoch_begin(self, net, **kwargs):
