@@ -268,9 +268,8 @@ class BaseTorchEstimator(BaseEstimator):
             return resolved
         return np.float64 if self._precision == "float64" else np.float32
 
-    @contextlib.contextmanager
-    def _training_precision(self, X, source, fresh: bool):
-        """Context of a fit: ``_float_dtype`` is the float type it trains in.
+    def _resolved_float_dtype(self, X, source, fresh: bool) -> type:
+        """The float type a fit of ``X`` trains in (``source``: X's row source).
 
         ``precision='auto'`` is scikit-learn's rule on the CPU: float32 for X of
         float32 values, float64 for any other (``input_float_dtype``; for X read
@@ -278,13 +277,20 @@ class BaseTorchEstimator(BaseEstimator):
         many times slower. A warm start or ``partial_fit`` keeps the fitted
         model's type.
         """
-        dtype = self._float_dtype
-        if self._precision == "auto":
-            if not fresh:
-                dtype = self._fitted_float_dtype()
-            elif resolve_device(self.device).type == "cpu":
-                dtype = input_float_dtype(X) if source is None else source.float_dtype()
-        self._training_dtype = dtype
+        if self._precision != "auto":
+            return self._float_dtype
+        if not fresh:
+            return self._fitted_float_dtype()
+        if resolve_device(self.device).type != "cpu":
+            return np.float32
+        return input_float_dtype(X) if source is None else source.float_dtype()
+
+    @contextlib.contextmanager
+    def _training_precision(self, X, source, fresh: bool):
+        """Context of a fit: ``_float_dtype`` is the float type it trains in
+        (:meth:`_resolved_float_dtype`).
+        """
+        self._training_dtype = self._resolved_float_dtype(X, source, fresh)
         try:
             yield
         finally:
