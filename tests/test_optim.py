@@ -50,6 +50,81 @@ def test_steps_equal_torchs_bit_for_bit(solver, fused):
     optimizer.load_state_dict(state)
 
 
+def _train_without_closure(
+    optimizer_class, dtype, groups=None, no_grad_step=None, **kwargs
+):
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(
+        torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 2)
+    ).to(dtype)
+    X, y = torch.randn(40, 5, dtype=dtype), torch.randn(40, 2, dtype=dtype)
+    params = list(module.parameters())
+    optimizer = optimizer_class(groups(params) if groups else params, **kwargs)
+    direct = []
+    for step in range(6):
+        for parameter in params:
+            parameter.grad = None
+        if step == 3:  # a schedule changes the rate between steps
+            optimizer.param_groups[0]["lr"] = 0.01
+        ((module(X) - y) ** 2).mean().backward()
+        if step == no_grad_step:  # a parameter the loss did not reach
+            params[1].grad = None
+        direct.append(getattr(optimizer, "_fused_tensors", lambda: None)() is not None)
+        optimizer.step()
+    state = [
+        [optimizer.state[p][key].clone() for key in sorted(optimizer.state[p])]
+        for p in params
+    ]
+    return [p.detach().clone() for p in params], state, direct
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"weight_decay": 0.1, "maximize": True, "eps": 1e-3, "betas": (0.8, 0.9)},
+        {"amsgrad": True},
+        {"groups": "two"},
+        {"no_grad_step": 4},
+    ],
+    ids=["defaults", "options", "amsgrad", "two-groups", "a-step-without-a-grad"],
+)
+def test_adams_direct_fused_step_equals_torchs_bit_for_bit(dtype, options):
+    # skdl's Adam calls torch's fused kernel itself when it can; every other
+    # case takes torch's step, and both give torch's numbers bit for bit
+    try:
+        torch.optim.Adam([torch.nn.Parameter(torch.ones(1))], fused=True)
+    except (RuntimeError, TypeError):
+        pytest.skip("this torch has no fused Adam for the CPU")
+    options = dict(options)
+    groups = None
+    if options.pop("groups", None):
+
+        def groups(params):
+            return [{"params": params[:2]}, {"params": params[2:], "lr": 0.2}]
+
+    no_grad_step = options.pop("no_grad_step", None)
+    kwargs = {"lr": 0.05, "fused": True, "no_grad_step": no_grad_step, **options}
+    expected, expected_state, _ = _train_without_closure(
+        torch.optim.Adam, dtype, groups, **kwargs
+    )
+    got, state, direct = _train_without_closure(
+        SOLVERS["adam"], dtype, groups, **kwargs
+    )
+    for a, b in zip(got, expected, strict=True):
+        assert torch.equal(a, b)
+    for a, b in zip(state, expected_state, strict=True):
+        assert all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    # the direct call is taken on every step after the first (which creates the
+    # state) unless an option needs torch's step
+    plain = "amsgrad" not in options and groups is None
+    if no_grad_step is not None:
+        assert direct == [False, True, True, True, False, True]
+    else:
+        assert direct == [False] + [plain] * 5
+
+
 def test_step_hooks_and_schedulers_still_run():
     calls = []
     parameter = torch.nn.Parameter(torch.ones(3))
