@@ -59,3 +59,34 @@ with tempfile.TemporaryDirectory() as folder:
             sys.exit(f"loading {name} imported torch._dynamo")
 """
     )
+
+
+def test_first_use_pauses_the_cycle_collector_and_leaves_it_as_it_was():
+    _run(
+        """
+import gc, sys
+import skdl
+runs = []
+gc.callbacks.append(lambda phase, info: phase == "start" and runs.append(info))
+from skdl import MLPClassifier
+assert "torch" in sys.modules
+assert gc.isenabled(), "the collector stayed paused"
+gc.callbacks.clear()
+# unpaused, it ran some 600 times while torch, scikit-learn and skorch loaded;
+# paused, at most once: the first run after the pause
+assert len(runs) <= 1, f"the collector ran {len(runs)} times during the import"
+gc.disable()
+from skdl import LVQClassifier
+assert not gc.isenabled(), "a collector paused by the caller was resumed"
+gc.enable()
+import skdl._lazy as lazy
+getattr_, _, _ = lazy.attach("skdl", {"no_such_module": ["Missing"]})
+try:
+    getattr_("Missing")
+except ImportError:
+    pass
+else:
+    raise AssertionError("importing a missing module did not fail")
+assert gc.isenabled(), "a failed import left the collector paused"
+"""
+    )
