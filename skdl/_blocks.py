@@ -140,10 +140,20 @@ class RowBlocks:
 
     def float_dtype(self) -> type:
         """The float type scikit-learn's rule gives the first block (see
-        ``input_float_dtype``), read without computing a Dask block.
+        ``input_float_dtype``), read without computing a Dask block or reading
+        more of a ``.parquet`` file than its schema (training reads the block
+        anyway).
         """
         item = self._items[0]
-        return input_float_dtype(item if is_dask_collection(item) else self.read(0))
+        if is_dask_collection(item):
+            return input_float_dtype(item)
+        if isinstance(item, str | os.PathLike) and os.fspath(item).endswith(".parquet"):
+            import pyarrow.parquet
+
+            # the columns' types as pandas reads them, from the file's footer
+            schema = pyarrow.parquet.read_schema(item)
+            return input_float_dtype(schema.empty_table().to_pandas())
+        return input_float_dtype(self.read(0))
 
     def validated(self, estimator, y, sample_weight, *, reset: bool):
         """The blocks ready to train ``estimator``, and the targets and weights.

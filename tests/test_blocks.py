@@ -2,6 +2,7 @@
 
 import tracemalloc
 import warnings
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from skdl._blocks import BlockBatches, ValidatedBlocks, lazy_on_dask
 from skdl._net import HostRows
 from skdl.base import BaseTorchEstimator
 from skdl.parallel import RowBlocks
+from skdl.utils._validation import input_float_dtype
 from skdl.utils.discovery import all_estimators
 
 dask = pytest.importorskip("dask")
@@ -140,6 +142,32 @@ def test_parquet_files_read_as_blocks(digits, tmp_path):
     assert blocks.lengths == CHUNKS
     model = MLPClassifier(**_params()).fit(blocks, y)
     assert model.feature_names_in_[0] == "p0"
+
+
+@pytest.mark.parametrize(
+    "columns, expected",
+    [
+        ({"a": np.ones(3, np.float32), "b": np.ones(3, np.float32)}, np.float32),
+        ({"a": np.ones(3, np.float32), "b": np.ones(3, np.int8)}, np.float32),
+        ({"a": np.ones(3, np.float32), "b": np.ones(3, np.int32)}, np.float64),
+        ({"a": np.ones(3)}, np.float64),
+        ({"a": np.ones(3, np.float16)}, np.float64),
+        ({"a": pd.array([1.0, 2.0, 3.0], dtype="Float32")}, np.float64),
+    ],
+    ids=["float32", "float32+int8", "float32+int32", "float64", "float16", "Float32"],
+)
+def test_the_float_type_of_parquet_blocks_comes_from_the_schema(
+    tmp_path, columns, expected
+):
+    # precision='auto' takes the first block's type; a .parquet block is not
+    # read for it, only its schema, which gives the types pandas reads
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "block.parquet"
+    pd.DataFrame(columns).to_parquet(path)
+    assert RowBlocks([path]).float_dtype() is expected
+    assert input_float_dtype(pd.read_parquet(path)) is expected
+    with mock.patch.object(pd, "read_parquet", side_effect=AssertionError("read")):
+        RowBlocks([path]).float_dtype()
 
 
 def test_each_epoch_visits_the_blocks_in_a_new_order_shuffling_within_them():
