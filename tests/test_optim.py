@@ -51,13 +51,14 @@ def test_steps_equal_torchs_bit_for_bit(solver, fused):
 
 
 def _train_without_closure(
-    optimizer_class, dtype, groups=None, no_grad_step=None, **kwargs
+    optimizer_class, dtype, device, groups=None, no_grad_step=None, **kwargs
 ):
     torch.manual_seed(0)
     module = torch.nn.Sequential(
         torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 2)
-    ).to(dtype)
-    X, y = torch.randn(40, 5, dtype=dtype), torch.randn(40, 2, dtype=dtype)
+    ).to(device, dtype)
+    X = torch.randn(40, 5, dtype=dtype).to(device)
+    y = torch.randn(40, 2, dtype=dtype).to(device)
     params = list(module.parameters())
     optimizer = optimizer_class(groups(params) if groups else params, **kwargs)
     direct = []
@@ -78,6 +79,19 @@ def _train_without_closure(
     return [p.detach().clone() for p in params], state, direct
 
 
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda",
+            marks=[
+                pytest.mark.gpu,
+                pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+            ],
+        ),
+    ],
+)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize(
     "options",
@@ -90,13 +104,13 @@ def _train_without_closure(
     ],
     ids=["defaults", "options", "amsgrad", "two-groups", "a-step-without-a-grad"],
 )
-def test_adams_direct_fused_step_equals_torchs_bit_for_bit(dtype, options):
+def test_adams_direct_fused_step_equals_torchs_bit_for_bit(device, dtype, options):
     # skdl's Adam calls torch's fused kernel itself when it can; every other
     # case takes torch's step, and both give torch's numbers bit for bit
     try:
-        torch.optim.Adam([torch.nn.Parameter(torch.ones(1))], fused=True)
+        torch.optim.Adam([torch.nn.Parameter(torch.ones(1, device=device))], fused=True)
     except (RuntimeError, TypeError):
-        pytest.skip("this torch has no fused Adam for the CPU")
+        pytest.skip(f"this torch has no fused Adam for the {device}")
     options = dict(options)
     groups = None
     if options.pop("groups", None):
@@ -107,10 +121,10 @@ def test_adams_direct_fused_step_equals_torchs_bit_for_bit(dtype, options):
     no_grad_step = options.pop("no_grad_step", None)
     kwargs = {"lr": 0.05, "fused": True, "no_grad_step": no_grad_step, **options}
     expected, expected_state, _ = _train_without_closure(
-        torch.optim.Adam, dtype, groups, **kwargs
+        torch.optim.Adam, dtype, device, groups, **kwargs
     )
     got, state, direct = _train_without_closure(
-        SOLVERS["adam"], dtype, groups, **kwargs
+        SOLVERS["adam"], dtype, device, groups, **kwargs
     )
     for a, b in zip(got, expected, strict=True):
         assert torch.equal(a, b)
