@@ -16,8 +16,9 @@ optimizer, or globally with ``register_optimizer_step_pre_hook``); then it takes
 torch's wrapped path. A fused Adam step with one group of parameters of one
 device and type (skdl's MLPs on every step but the first) calls torch's fused
 kernel directly, without the Python that sorts tensors by device and type for
-it (15 us of a 350 us step). The arithmetic is torch's own: the subclasses
-below change which Python functions run, not what they compute.
+it: 10 of the 27 us a fused step took, in an MLP step of 300-450 us. The
+arithmetic is torch's own: the subclasses below change which Python functions
+run, not what they compute.
 """
 
 from __future__ import annotations
