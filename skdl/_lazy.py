@@ -29,10 +29,10 @@ def _cycle_collection_paused() -> Iterator[None]:
     already paused before (by the caller, or by another thread's block).
 
     On 2 cores, ``from skdl import MLPClassifier`` (torch, scikit-learn and
-    skorch with it) took 1.45 s with the collector paused against 1.69 s
-    without it (``benchmarks/bench_startup.py``); the first fit then pays 45 ms
-    for one pass over the new objects, so a script that imports and fits gains
-    0.2 s.
+    skorch with it) took 1.48-1.52 s with the collector paused against 1.68-1.70
+    s without it, the collector's first run after the block included (45 ms, one
+    pass over the new objects); ``benchmarks/bench_startup.py`` has the whole
+    script's figures.
 
     Examples
     --------

@@ -131,8 +131,9 @@ class Adam(_Eager, optim.Adam):
         ):
             return None
         params = group["params"]
-        first = params[0]
-        device, dtype = first.device, first.dtype
+        if not params:
+            return None
+        device, dtype = params[0].device, params[0].dtype
         grads, exp_avgs, exp_avg_sqs, steps = [], [], [], []
         for param in params:
             grad = param.grad
