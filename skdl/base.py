@@ -285,6 +285,13 @@ class BaseTorchEstimator(BaseEstimator):
             return np.float32
         return input_float_dtype(X) if source is None else source.float_dtype()
 
+    def _fits_fresh(self, incremental: bool = False) -> bool:
+        """Whether a fit (``partial_fit`` when ``incremental``) builds a new
+        model: there is none yet, or neither ``warm_start`` nor ``partial_fit``
+        continues it.
+        """
+        return not hasattr(self, "net_") or not (incremental or self.warm_start)
+
     @contextlib.contextmanager
     def _training_precision(self, X, source, fresh: bool):
         """Context of a fit: ``_float_dtype`` is the float type it trains in
@@ -363,7 +370,7 @@ class BaseTorchEstimator(BaseEstimator):
         A call that raises leaves the estimator exactly as it was before it.
         """
         fitted = hasattr(self, "net_")
-        fresh = not fitted or not (incremental or self.warm_start)
+        fresh = self._fits_fresh(incremental)
         if incremental and self._early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call "

@@ -293,8 +293,7 @@ def fit_distributed(
     sent = copy.copy(estimator)
     sent.device = "cpu"  # 'auto' would pick a worker's GPU
     if getattr(estimator, "precision", None) == "auto":  # one float type, all ranks
-        fresh = not (getattr(estimator, "warm_start", False) and hasattr(sent, "net_"))
-        dtype = sent._resolved_float_dtype(blocks, blocks, fresh)
+        dtype = sent._resolved_float_dtype(blocks, blocks, sent._fits_fresh())
         sent.precision = "float32" if dtype is np.float32 else "float64"
     if not isinstance(estimator.random_state, Integral):  # one seed for all ranks
         sent.random_state = seed_from_random_state(estimator.random_state) % 2**32
