@@ -90,3 +90,35 @@ else:
 assert gc.isenabled(), "a failed import left the collector paused"
 """
     )
+
+
+def test_a_process_forked_during_a_paused_import_runs_its_collector():
+    # another thread forks while the first use of an estimator imports: the
+    # block that resumes the collector goes on in the parent only
+    _run(
+        """
+import gc, os, sys
+if not hasattr(os, "fork"):
+    sys.exit(0)
+from skdl._lazy import _cycle_collection_paused
+read, write = os.pipe()
+with _cycle_collection_paused():
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, b"1" if gc.isenabled() else b"0")
+        os._exit(0)
+    assert not gc.isenabled(), "the parent's collector was resumed inside the block"
+os.waitpid(pid, 0)
+assert os.read(read, 1) == b"1", "the forked process started with its collector paused"
+assert gc.isenabled()
+gc.disable()
+with _cycle_collection_paused():  # paused by the caller: it stays so in a child too
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, b"1" if gc.isenabled() else b"0")
+        os._exit(0)
+os.waitpid(pid, 0)
+assert os.read(read, 1) == b"0", "a child resumed a collector its parent had paused"
+gc.enable()
+"""
+    )
