@@ -63,7 +63,7 @@ from .base import (
 )
 from .exceptions import ModelFileError
 from .feature_extraction._base import ImageTransformer
-from .generative._gan import GANSampler
+from .generative._gan import MAX_PIXEL_LEVELS, GANSampler
 from .language._base import EOS, UNK, LanguageModelMixin
 from .language._neural import LSTMLanguageModel
 from .language._ngram import NGramLanguageModel
@@ -186,6 +186,7 @@ _FITTED = {
             "scale_",
             "image_shape_",
             "data_range_",
+            "pixel_levels_",
             "_input_ndim",
         },
     ),
@@ -793,6 +794,7 @@ _ADDED_IN_FORMAT_3: dict[str, dict] = {
     },
     "GANSampler": {
         "generator_ema": None,
+        "image_scale": "linear",
         "learning_rate": "constant",
         "power_t": 0.5,
         "decay_rate": 0.5,
@@ -1595,6 +1597,10 @@ def _check_data_range(value, attributes, estimator, reader) -> None:
         raise _Invalid(f"data_range_ is {_short(value)}, not (low, high) floats")
 
 
+def _check_pixel_levels(value, attributes, estimator, reader) -> None:
+    _int(value, "pixel_levels_", 2, MAX_PIXEL_LEVELS)
+
+
 def _check_input_ndim(value, attributes, estimator, reader) -> None:
     _int(value, "_input_ndim", 2, 4)
 
@@ -1618,6 +1624,10 @@ def _check_gan_layout(value, attributes, estimator, reader) -> None:
     elif attributes["_input_ndim"] == 3 and attributes["image_shape_"][2] != 1:
         raise _Invalid("its GANSampler read 3-D images but has several channels")
     recipe = _needs(attributes, "_built_with", "GANSampler")
+    if rows <= present and "pixel_levels_" in present:
+        raise _Invalid("its GANSampler of rows holds pixel_levels_, an image's")
+    if images <= present and recipe["module"]["image_scale"] == "logit":
+        _needs(attributes, "pixel_levels_", "GANSampler of image_scale='logit'")
     if recipe["module"]["conditional"] != ("classes_" in attributes):
         raise _Invalid(
             "its GANSampler's classes_ do not agree with the conditional parameter "
@@ -1776,6 +1786,7 @@ _ATTRIBUTE_CHECKS = {
     "mean_": _check_standardization,
     "scale_": _check_standardization,
     "data_range_": _check_data_range,
+    "pixel_levels_": _check_pixel_levels,
     "_input_ndim": _check_input_ndim,
     "_dtype": _check_gan_dtype,
     "_one_hot": _check_one_hot,  # after classes_ and the outputs

@@ -23,12 +23,14 @@ import pytest
 import torch
 from estimator_cases import CASES, outputs
 from io_files import pack, read, write
+from sklearn.base import clone
 from sklearn.datasets import load_iris
 from skorch.callbacks import LRScheduler
 
 import skdl.io
 from skdl import (
     AutoencoderTransformer,
+    GANSampler,
     LSTMTextClassifier,
     LVQClassifier,
     MLPClassifier,
@@ -626,6 +628,45 @@ def test_every_optimizer_of_a_net_must_be_in_its_file(tamper):
 
     with pytest.raises(ModelFileError, match="holds the optimizers \\['optimizer'\\]"):
         load(tamper(model, drop))
+
+
+def test_an_image_gan_file_must_hold_the_pixel_grid_its_scale_needs(tamper):
+    images = np.random.RandomState(0).randint(0, 256, size=(20, 8, 8)).astype(np.uint8)
+    model = GANSampler(conv_filters=(2,), batch_size=20, max_iter=1, random_state=0)
+    model.set_params(image_scale="logit").fit(images)
+    rows, _, _ = _fitted("GANSampler")
+
+    def set_levels(value):
+        def change(header, tensors):
+            if value is None:
+                del header["attributes"]["pixel_levels_"]
+            else:
+                header["attributes"]["pixel_levels_"] = value
+
+        return change
+
+    for change, message in [
+        (set_levels(None), "image_scale='logit' needs the attribute 'pixel_levels_'"),
+        (set_levels(1), r"pixel_levels_ is 1, not an int in \[2, 65536\]"),
+        (set_levels(2.5), "pixel_levels_ is 2.5"),
+    ]:
+        with pytest.raises(ModelFileError, match=message):
+            load(tamper(model, change))
+    with pytest.raises(ModelFileError, match="of rows holds pixel_levels_"):
+        load(tamper(rows, set_levels(256)))
+    # on the linear scale the grid is not needed (files written before it had none)
+    linear = clone(model).set_params(image_scale="linear").fit(images)
+    loaded = load(tamper(linear, set_levels(None)))
+    np.testing.assert_array_equal(
+        loaded.sample(5, random_state=0), linear.sample(5, random_state=0)
+    )
+    loaded.set_params(image_scale="logit", warm_start=True)
+    with pytest.raises(ValueError, match="did not record its pixel grid"):
+        loaded.fit(images)
+    np.testing.assert_array_equal(
+        loaded.sample(5, random_state=0), linear.sample(5, random_state=0)
+    )
+    assert loaded.set_params(warm_start=False).fit(images).pixel_levels_ == 256
 
 
 def test_ngram_counts_must_be_sorted_distinct_keys(tamper):

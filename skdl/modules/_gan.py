@@ -61,11 +61,14 @@ class _MLPDiscriminator(_Conditioned):
 
 
 class _ConvGenerator(_Conditioned):
-    """Noise -> dense -> feature maps -> (ConvTranspose 4x4 stride 2)* -> tanh."""
+    """Noise -> dense -> feature maps -> (ConvTranspose 4x4 stride 2)* -> tanh,
+    or -> clip to [-logit_clip, logit_clip] (logits, the values before a tanh).
+    """
 
-    def __init__(self, noise_dim, filters, image_shape, n_classes):
+    def __init__(self, noise_dim, filters, image_shape, n_classes, logit_clip=None):
         super().__init__(n_classes)
         channels, height, width = image_shape
+        self.logit_clip = logit_clip
         steps = len(filters)
         self.image_shape = image_shape
         side = 2**steps
@@ -89,7 +92,10 @@ class _ConvGenerator(_Conditioned):
             len(noise), *self.start
         )
         _, height, width = self.image_shape
-        return torch.tanh(self.deconv(maps)[:, :, :height, :width])
+        out = self.deconv(maps)[:, :, :height, :width]
+        if self.logit_clip is None:
+            return torch.tanh(out)
+        return out.clamp(-self.logit_clip, self.logit_clip)
 
 
 class _ConvDiscriminator(_Conditioned):
@@ -138,9 +144,10 @@ class GANModule(nn.Module):
         halves the image side (4x4 kernels, stride 2), each transposed
         convolution doubles it, DCGAN-style (Radford et al., 2016), with batch
         normalization between them; the generator ends in tanh, so images must
-        be scaled to [-1, 1]. Layers that see one vector per sample (the MLP's,
-        the generator's first) use layer normalization, which works for
-        batches of any size, one sample included.
+        be scaled to [-1, 1] (or see ``logit_clip``). Layers that see one
+        vector per sample (the MLP's, the generator's first) use layer
+        normalization, which works for batches of any size, one sample
+        included.
     n_classes : int, default=0
         Number of classes of a conditional GAN (0: unconditional): both
         networks get the one-hot label (the discriminator as extra image
@@ -149,6 +156,12 @@ class GANModule(nn.Module):
         Keep ``average``, a copy of the generator that is not trained (a
         trainer keeps it a running average of the generator's weights, see
         :func:`update_average`); in eval mode the module generates with it.
+    logit_clip : float or None, default=None
+        For images: None ends the generator in tanh. A positive float makes it
+        output logits, the values before that tanh, clipped to ``[-logit_clip,
+        logit_clip]``; the discriminator then compares them with real images
+        taken through ``atanh`` and clipped alike, where a value at the clip
+        stands for the darkest (or brightest) pixel.
 
     Examples
     --------
@@ -166,15 +179,19 @@ class GANModule(nn.Module):
         layers: Sequence[int],
         n_classes: int = 0,
         average_generator: bool = False,
+        logit_clip: float | None = None,
     ):
         super().__init__()
         layers = [int(w) for w in layers]
         if isinstance(data_shape, int):
+            if logit_clip is not None:
+                raise ValueError("logit_clip applies to images, not to rows.")
             self.generator = _MLPGenerator(noise_dim, layers, data_shape, n_classes)
             self.discriminator = _MLPDiscriminator(data_shape, layers, n_classes)
         else:
             shape = tuple(data_shape)
-            self.generator = _ConvGenerator(noise_dim, layers, shape, n_classes)
+            clip = None if logit_clip is None else float(logit_clip)
+            self.generator = _ConvGenerator(noise_dim, layers, shape, n_classes, clip)
             self.discriminator = _ConvDiscriminator(layers, shape, n_classes)
         self.noise_dim = noise_dim
         self.average = None

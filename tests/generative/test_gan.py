@@ -10,6 +10,7 @@ from skorch.callbacks import Callback
 
 from skdl import GANSampler
 from skdl.io import load, save
+from skdl.modules import GANModule
 
 pytestmark = pytest.mark.filterwarnings("ignore:batch_size=.*is larger than")
 
@@ -363,3 +364,80 @@ def test_a_warm_start_keeps_the_averaged_generator_or_its_absence(before, after)
     if before is not None:  # only the decay may change
         gan.set_params(generator_ema=0.99).fit(X)
         assert len(gan.history_) == 2
+
+
+# -- the pixel scale of images --------------------------------------------------------
+def _boxes(n=300, seed=0):
+    """8x8 images on a 256-level grid in [0, 1]: a 4x4 box of random pixels on a
+    background that is exactly 0."""
+    rng = np.random.RandomState(seed)
+    X = np.zeros((n, 8, 8))
+    X[:, 2:6, 2:6] = np.rint(rng.uniform(size=(n, 4, 4)) * 255) / 255
+    return X
+
+
+@pytest.mark.parametrize(
+    "X, levels",
+    [
+        (np.arange(256, dtype=np.uint8).reshape(4, 8, 8), 256),
+        (np.arange(256).reshape(4, 8, 8) / 255, 256),  # floats on an 8-bit grid
+        (np.arange(0, 256, 2).reshape(2, 8, 8) * 1.0, 128),  # even values only
+        (np.arange(64).reshape(1, 8, 8) % 17 * 1.0, 17),  # the digits' 0 to 16
+        (np.arange(128).reshape(2, 8, 8) % 2 * 1.0, 2),  # binary
+        (np.full((2, 8, 8), 3.0), 2),  # one value
+        (np.random.RandomState(0).uniform(size=(20, 8, 8)), 65536),  # continuous
+    ],
+    ids=["uint8", "float-8bit", "even", "digits", "binary", "constant", "continuous"],
+)
+def test_the_pixel_grid_is_read_from_the_training_images(X, levels):
+    gan = GANSampler(conv_filters=(2,), max_iter=1, random_state=0).fit(X)
+    assert gan.pixel_levels_ == levels
+    assert gan.sample(5, random_state=0).shape == (5, 8, 8)
+
+
+def test_on_the_logit_scale_backgrounds_come_out_exactly_as_in_the_data():
+    # a tanh reaches the darkest pixel only in its tail: on the linear scale no
+    # sample pixel is exactly the background's 0 (samples of float images are not
+    # rounded); on the logit scale the generator reaches it at its clip
+    X = _boxes()
+    border = np.ones((8, 8), bool)
+    border[2:6, 2:6] = False
+    params = {"conv_filters": (8, 16), "max_iter": 20, "batch_size": 32}
+    params |= {"learning_rate_init": 2e-3, "random_state": 0}
+    logit = GANSampler(image_scale="logit", **params).fit(X)
+    logit = logit.sample(500, random_state=0)
+    linear = GANSampler(**params).fit(X).sample(500, random_state=0)  # the default
+    assert np.mean(logit[:, border] == 0) > 0.6  # 0.81-0.89 over four seeds
+    assert np.mean(linear[:, border] == 0) == 0
+    for samples in (logit, linear):
+        assert samples.min() >= 0 and samples.max() <= 1
+
+
+def test_the_scale_is_the_networks_and_a_warm_start_keeps_it():
+    X = _boxes(40)
+    gan = GANSampler(conv_filters=(4,), max_iter=2, image_scale="logit")
+    gan.fit(X)
+    assert gan.net_.module_.generator.logit_clip == pytest.approx(
+        np.arctanh(1 - 0.5 / 255)
+    )
+    before = gan.sample(10, random_state=0)
+    gan.set_params(image_scale="linear")  # for the next fit: sampling is unchanged
+    np.testing.assert_array_equal(gan.sample(10, random_state=0), before)
+    with pytest.raises(ValueError, match=r"changed since it was built: image_scale"):
+        gan.set_params(warm_start=True).fit(X)
+    np.testing.assert_array_equal(gan.sample(10, random_state=0), before)
+    rows = GANSampler(**FAST, max_iter=1).fit(blobs(60)[0])  # rows: no pixel scale
+    assert not hasattr(rows, "pixel_levels_")
+    with pytest.raises(ValueError, match="logit_clip applies to images, not to rows"):
+        GANModule(4, 2, (8,), logit_clip=3.0)
+
+
+def test_an_image_gan_round_trips_through_skdl_io(tmp_path):
+    X = _boxes(40)
+    gan = GANSampler(conv_filters=(4,), max_iter=2, image_scale="logit").fit(X)
+    save(gan, tmp_path / "gan.skdl")
+    loaded = load(tmp_path / "gan.skdl")
+    assert loaded.pixel_levels_ == gan.pixel_levels_ == 256
+    np.testing.assert_array_equal(
+        loaded.sample(20, random_state=0), gan.sample(20, random_state=0)
+    )
