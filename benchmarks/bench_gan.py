@@ -11,9 +11,8 @@ logistic regression (linear) and a random forest (200 trees). Contenders:
 ``GANSampler`` on both pixel scales (``image_scale='linear'``, the default,
 and ``'logit'``), each also sampled from the running average of its
 generator's weights (``generator_ema=0.999``), and conditional ones on both
-scales, whose samples a
-logistic regression trained on the real training images must also label as the
-classes asked for.
+scales, whose samples a logistic regression trained on the real training images
+must also label as the classes asked for.
 
 Data: scikit-learn's 8x8 digits (1797) and the MNIST test set (10000 28x28
 images from ``../shared/data/mnist_t10k``; skipped without it, or with
@@ -77,9 +76,6 @@ def c2st(real, fake, top, judge):
 
 
 def judges(n_jobs=1):
-    # on MNIST's raw pixels the linear judge stops at max_iter without
-    # converging; its cross-validated accuracy is still what the test reports
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     return {
         "logreg": LogisticRegression(max_iter=3000),
         "forest": RandomForestClassifier(200, random_state=0, n_jobs=n_jobs),
@@ -107,6 +103,9 @@ def main():
     parser.add_argument("--no-judge", action="store_true", help="fit and save only")
     parser.add_argument("--judge", type=Path, help="judge the samples of this file")
     args = parser.parse_args()
+    # on MNIST's raw pixels the linear judge stops at max_iter without
+    # converging; its cross-validated accuracy is still what the test reports
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     if args.judge is not None:
         judge_saved(args.judge, args.n_jobs)
         return
@@ -169,15 +168,16 @@ def main():
             report(label, gan.sample(n, random_state=1), seconds)
         wanted = np.arange(n) % 10
         labelled = {}
-        for scale in ("linear", "logit"):
+        conditionals = {
+            "GANSampler(conditional=True)": "linear",
+            "GANSampler(conditional, logit)": "logit",
+        }
+        for label, scale in conditionals.items():
             start = time.perf_counter()
             conditional = GANSampler(conditional=True, image_scale=scale, **gan_params)
             conditional.fit(X_train, y_train)
             seconds = time.perf_counter() - start
             fake = conditional.sample(n, y=wanted, random_state=1)
-            label = "GANSampler(conditional" + (
-                "=True)" if scale == "linear" else ", logit)"
-            )
             report(label, fake, seconds)
             labelled[label] = fake
         if not args.no_judge:
