@@ -1,9 +1,12 @@
 """A short script pays only for what it uses: lazy imports, and no compiler
 import at the first fit (``benchmarks/bench_startup.py`` has the timings)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def _run(code: str) -> None:
@@ -92,14 +95,13 @@ assert gc.isenabled(), "a failed import left the collector paused"
     )
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (not on Windows)")
 def test_a_process_forked_during_a_paused_import_runs_its_collector():
     # another thread forks while the first use of an estimator imports: the
     # block that resumes the collector goes on in the parent only
     _run(
         """
-import gc, os, sys
-if not hasattr(os, "fork"):
-    sys.exit(0)
+import gc, os
 from skdl._lazy import _cycle_collection_paused
 read, write = os.pipe()
 with _cycle_collection_paused():
