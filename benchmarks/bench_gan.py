@@ -20,7 +20,9 @@ images from ``../shared/data/mnist_t10k``; skipped without it, or with
 
 Run: ``python benchmarks/bench_gan.py`` (one thread, as the GAN fits are small).
 ``--device cuda`` trains the GANs on a GPU, ``--max-iter N`` sets every GAN's
-epochs, ``--mnist-only`` skips the digits, ``--n-jobs`` gives the judges and the
+epochs, ``--long N`` adds the logit-scale GAN with the weight average trained
+for N epochs, ``--only TEXT`` fits only the GANs whose label contains TEXT,
+``--mnist-only`` skips the digits, ``--n-jobs`` gives the judges and the
 mixtures more threads, ``--save DIR`` writes each sampler's rounded samples
 (``DIR/<data set>.npz``), ``--no-judge`` skips the C2ST, and ``--judge FILE``
 judges saved samples: fit on a GPU, judge on the CPUs.
@@ -95,9 +97,13 @@ def judge_saved(path, n_jobs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="digits only")
+    parser.add_argument("--only", default="", help="fit the GANs whose label has this")
     parser.add_argument("--mnist-only", action="store_true", help="skip the digits")
     parser.add_argument("--device", default="cpu", help="where the GANs train")
     parser.add_argument("--max-iter", type=int, help="epochs of every GAN")
+    parser.add_argument(
+        "--long", type=int, metavar="EPOCHS", help="also fit logit + ema this long"
+    )
     parser.add_argument("--n-jobs", type=int, default=1, help="judges' threads")
     parser.add_argument("--save", type=Path, help="folder for the samples")
     parser.add_argument("--no-judge", action="store_true", help="fit and save only")
@@ -161,9 +167,16 @@ def main():
                 "generator_ema": 0.999,
             },
         }
+        if args.long is not None:
+            variants[f"GANSampler(logit, ema), {args.long} ep"] = {
+                **variants["GANSampler(logit, ema=0.999)"],
+                "max_iter": args.long,
+            }
         for label, variant in variants.items():
+            if args.only not in label:
+                continue
             start = time.perf_counter()
-            gan = GANSampler(**gan_params, **variant).fit(X_train)
+            gan = GANSampler(**{**gan_params, **variant}).fit(X_train)
             seconds = time.perf_counter() - start
             report(label, gan.sample(n, random_state=1), seconds)
         wanted = np.arange(n) % 10
@@ -173,6 +186,8 @@ def main():
             "GANSampler(conditional, logit)": "logit",
         }
         for label, scale in conditionals.items():
+            if args.only not in label:
+                continue
             start = time.perf_counter()
             conditional = GANSampler(conditional=True, image_scale=scale, **gan_params)
             conditional.fit(X_train, y_train)
@@ -180,7 +195,7 @@ def main():
             fake = conditional.sample(n, y=wanted, random_state=1)
             report(label, fake, seconds)
             labelled[label] = fake
-        if not args.no_judge:
+        if labelled and not args.no_judge:
             judge = LogisticRegression(max_iter=3000).fit(X_train, y_train)
             right = judge.score(X_real, y_real)
             print(f"real held-out images labelled right: {right:.3f}")
