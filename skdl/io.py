@@ -1626,8 +1626,9 @@ def _check_gan_layout(value, attributes, estimator, reader) -> None:
     recipe = _needs(attributes, "_built_with", "GANSampler")
     if rows <= present and "pixel_levels_" in present:
         raise _Invalid("its GANSampler of rows holds pixel_levels_, an image's")
-    if images <= present and recipe["module"]["image_scale"] == "logit":
-        _needs(attributes, "pixel_levels_", "GANSampler of image_scale='logit'")
+    scale = recipe["module"]["image_scale"]
+    if images <= present and scale != "linear":  # the scale may depend on the grid
+        _needs(attributes, "pixel_levels_", f"GANSampler of image_scale={scale!r}")
     if recipe["module"]["conditional"] != ("classes_" in attributes):
         raise _Invalid(
             "its GANSampler's classes_ do not agree with the conditional parameter "

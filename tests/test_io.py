@@ -652,6 +652,10 @@ def test_an_image_gan_file_must_hold_the_pixel_grid_its_scale_needs(tamper):
     ]:
         with pytest.raises(ModelFileError, match=message):
             load(tamper(model, change))
+    # the default, 'auto', chooses the scale by the grid: it needs the grid too
+    auto = clone(model).set_params(image_scale="auto").fit(images)
+    with pytest.raises(ModelFileError, match="'auto' needs the attribute 'pixel_le"):
+        load(tamper(auto, set_levels(None)))
     with pytest.raises(ModelFileError, match="of rows holds pixel_levels_"):
         load(tamper(rows, set_levels(256)))
     # on the linear scale the grid is not needed (files written before it had none)

@@ -25,6 +25,15 @@ def blobs(n=600, seed=0):
     return centres[y] + rng.normal(scale=0.7, size=(n, 2)), np.array(["a", "b", "c"])[y]
 
 
+def _boxes(n=300, seed=0):
+    """8x8 images on a 256-level grid in [0, 1]: a 4x4 box of random pixels on a
+    background that is exactly 0."""
+    rng = np.random.RandomState(seed)
+    X = np.zeros((n, 8, 8))
+    X[:, 2:6, 2:6] = np.rint(rng.uniform(size=(n, 4, 4)) * 255) / 255
+    return X
+
+
 def test_learns_a_gaussian():
     rng = np.random.RandomState(0)
     X = rng.multivariate_normal([5.0, -2.0], [[1.0, 0.6], [0.6, 1.0]], size=600)
@@ -170,10 +179,11 @@ def test_saved_and_loaded_it_trains_on_exactly_as_before(tmp_path):
 @pytest.mark.slow
 def test_digits_two_sample_test_and_conditional_labels():
     """On the 8x8 digits (half to train, half held out): a logistic regression
-    tells GAN samples from real digits with 5-fold accuracy 0.70 (a Gaussian
-    mixture of 10 components: 0.61; real against real: 0.49), and classifies
-    98.6% of conditional samples as the digit asked for (real digits: 95.8%).
-    About 5 minutes on 2 busy cores."""
+    tells GAN samples from real digits with 5-fold accuracy 0.62 (0.60-0.63
+    over five seeds; 0.70 with image_scale='linear', generator_ema=None; a
+    Gaussian mixture of 10 components: 0.61; real against real: 0.49), and
+    classifies 98.6% of conditional samples as the digit asked for (real
+    digits: 95.8%). About 5 minutes on 2 busy cores."""
     from sklearn.datasets import load_digits
     from sklearn.model_selection import (
         StratifiedKFold,
@@ -202,7 +212,7 @@ def test_digits_two_sample_test_and_conditional_labels():
         return cross_val_score(LogisticRegression(max_iter=3000), Z, t, cv=cv).mean()
 
     gan = GANSampler(**params).fit(X_train)
-    assert two_sample(gan.sample(len(X_real), random_state=1)) < 0.75
+    assert two_sample(gan.sample(len(X_real), random_state=1)) < 0.68
     conditional = GANSampler(conditional=True, **params).fit(X_train, y_train)
     wanted = np.arange(1000) % 10
     fake = np.clip(np.rint(conditional.sample(1000, y=wanted, random_state=1)), 0, 16)
@@ -353,6 +363,42 @@ def test_the_averaged_generator_is_the_moving_average_of_its_weights(tmp_path):
     )
 
 
+def test_by_default_image_generators_are_averaged_and_row_generators_not():
+    images = GANSampler(conv_filters=(2,), max_iter=1, random_state=0).fit(_boxes(20))
+    assert images.net_.module_.average is not None
+    assert images.net_.ema == 0.999
+    rows = GANSampler(**FAST, max_iter=1, random_state=0).fit(blobs(60)[0])
+    assert rows.net_.module_.average is None and rows.net_.ema is None
+    # an explicit value is taken for either, and a warm start keeps 'auto''s choice
+    none = GANSampler(conv_filters=(2,), generator_ema=None, max_iter=1).fit(_boxes(20))
+    assert none.net_.module_.average is None
+    images.set_params(warm_start=True).fit(_boxes(20))
+    assert len(images.history_) == 2
+    with pytest.raises(ValueError, match="has an averaged generator"):
+        images.set_params(generator_ema=None).fit(_boxes(20))
+    assert len(images.history_) == 2
+
+
+@pytest.mark.parametrize(
+    "X, clip",
+    [
+        (_boxes(20), np.arctanh(1 - 0.5 / 255)),  # 256 levels: logit
+        (np.arange(128).reshape(2, 8, 8) % 2 * 1.0, np.arctanh(0.5)),  # binary
+        (np.random.RandomState(0).uniform(size=(20, 8, 8)), None),  # continuous
+        (np.arange(512).reshape(8, 8, 8) / 511, None),  # 512 levels: linear
+    ],
+    ids=["8-bit", "binary", "continuous", "512-levels"],
+)
+def test_by_default_the_logit_scale_is_taken_for_images_of_256_levels_or_fewer(X, clip):
+    gan = GANSampler(conv_filters=(2,), max_iter=1, random_state=0).fit(X)
+    if clip is None:
+        assert gan.net_.module_.generator.logit_clip is None
+    else:
+        assert gan.net_.module_.generator.logit_clip == pytest.approx(clip)
+    samples = gan.sample(50, random_state=0)
+    assert samples.min() >= X.min() and samples.max() <= X.max()
+
+
 @pytest.mark.parametrize("before, after", [(0.9, None), (None, 0.9)])
 def test_a_warm_start_keeps_the_averaged_generator_or_its_absence(before, after):
     X, _ = blobs(100)
@@ -367,15 +413,6 @@ def test_a_warm_start_keeps_the_averaged_generator_or_its_absence(before, after)
 
 
 # -- the pixel scale of images --------------------------------------------------------
-def _boxes(n=300, seed=0):
-    """8x8 images on a 256-level grid in [0, 1]: a 4x4 box of random pixels on a
-    background that is exactly 0."""
-    rng = np.random.RandomState(seed)
-    X = np.zeros((n, 8, 8))
-    X[:, 2:6, 2:6] = np.rint(rng.uniform(size=(n, 4, 4)) * 255) / 255
-    return X
-
-
 @pytest.mark.parametrize(
     "X, levels",
     [
@@ -403,10 +440,11 @@ def test_on_the_logit_scale_backgrounds_come_out_exactly_as_in_the_data():
     border = np.ones((8, 8), bool)
     border[2:6, 2:6] = False
     params = {"conv_filters": (8, 16), "max_iter": 20, "batch_size": 32}
-    params |= {"learning_rate_init": 2e-3, "random_state": 0}
+    params |= {"learning_rate_init": 2e-3, "random_state": 0, "generator_ema": None}
     logit = GANSampler(image_scale="logit", **params).fit(X)
     logit = logit.sample(500, random_state=0)
-    linear = GANSampler(**params).fit(X).sample(500, random_state=0)  # the default
+    linear = GANSampler(image_scale="linear", **params).fit(X)
+    linear = linear.sample(500, random_state=0)
     assert np.mean(logit[:, border] == 0) > 0.6  # 0.81-0.89 over four seeds
     assert np.mean(linear[:, border] == 0) == 0
     for samples in (logit, linear):
