@@ -126,7 +126,7 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         rows; None samples from the last weights. In
         ``benchmarks/bench_gan.py`` the average made the 8x8 digits' samples
         harder to tell from real ones for every seed (five seeds; logistic
-        judge 0.70 to 0.61 on average, conditional 0.78 to 0.57). On rows a
+        judge 0.70 to 0.61 on average, conditional 0.78 to 0.58). On rows a
         generator that hops between modes averages to weights that fall
         between them: on eight 2-D Gaussians in a ring, no sample of the
         average came near the ring (three seeds, default settings).
