@@ -448,9 +448,8 @@ class BaseTorchEstimator(BaseEstimator):
                     net.train_transform = self._train_transform(seed)
                     n_before = len(net.history)
                     with self._threads(net, train.batch_size):
-                        outcome = net.fit_epochs(
-                            train, valid, 1 if incremental else self.max_iter
-                        )
+                        epochs = 1 if incremental else self._epochs(len(train))
+                        outcome = net.fit_epochs(train, valid, epochs)
         except BaseException as exc:
             if saved_training is not None:
                 self._restore_training(saved_training)
@@ -745,6 +744,12 @@ class BaseTorchEstimator(BaseEstimator):
                 stacklevel=4,
             )
         return min(self.batch_size, n_samples)
+
+    def _epochs(self, n_batches: int) -> int:
+        """Epochs of a fit of ``n_batches`` batches each: ``max_iter``, which a
+        subclass may resolve from the data.
+        """
+        return self.max_iter
 
     def _new_net(self, device, batch_size, mean_weight, module=None):
         params = self.get_params(deep=False)

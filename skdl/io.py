@@ -472,7 +472,14 @@ def _estimator_state(estimator: BaseEstimator, writer: _Writer) -> dict:
 
 
 # attributes that load rebuilds from the others instead of reading them
-_DERIVED = {"_sklearn_version", "_label_encoder", "history_", "_ngrams"}
+# set again on loading (_generator_layer_norm: see _mark_gan_layer_norm)
+_DERIVED = {
+    "_sklearn_version",
+    "_label_encoder",
+    "history_",
+    "_ngrams",
+    "_generator_layer_norm",
+}
 
 
 def _encoded_or_none(writer: _Writer, value, where: str):
@@ -1300,6 +1307,8 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
     if isinstance(estimator, NGramLanguageModel):
         estimator._ngrams = estimator._count_tables()
     if net_state is not None:
+        if isinstance(estimator, GANSampler):
+            _mark_gan_layer_norm(estimator, net_state["module"])
         estimator.net_ = _restore_net(estimator, net_state)
         scores = attributes["validation_scores_"]
         history = estimator.net_.history
@@ -1956,6 +1965,19 @@ def _check_sizes(params: dict, state) -> None:
                 f"the parameter {key}={_short(params[key])} that built its network "
                 f"is larger than the {n_weights} weights the file holds"
             )
+
+
+def _mark_gan_layer_norm(estimator: GANSampler, module_state: dict) -> None:
+    """Mark a GANSampler of rows whose generator normalizes its layers.
+
+    skdl's MLP generator had layer normalization after each hidden layer until
+    2026-12-05: its files hold that LayerNorm's 1-D weight where today's
+    generator has its next linear layer's 2-D one. The mark makes the model
+    build that network (the weights are then checked against it as any other).
+    """
+    weight = module_state.get("generator.net.1.weight")
+    if "mean_" in vars(estimator) and weight is not None and weight.ndim == 1:
+        estimator._generator_layer_norm = True
 
 
 def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:

@@ -33,11 +33,14 @@ class _Conditioned(nn.Module):
 
 
 class _MLPGenerator(_Conditioned):
-    def __init__(self, noise_dim, hidden, n_features, n_classes):
+    def __init__(self, noise_dim, hidden, n_features, n_classes, layer_norm=False):
         super().__init__(n_classes)
         layers, width = [], noise_dim + n_classes
         for size in hidden:
-            layers += [nn.Linear(width, size), nn.LayerNorm(size), nn.ReLU()]
+            layers.append(nn.Linear(width, size))
+            if layer_norm:
+                layers.append(nn.LayerNorm(size))
+            layers.append(nn.ReLU())
             width = size
         layers.append(nn.Linear(width, n_features))
         self.net = nn.Sequential(*layers)
@@ -143,11 +146,11 @@ class GANModule(nn.Module):
         convolutions (the generator's, in reverse order). Each convolution
         halves the image side (4x4 kernels, stride 2), each transposed
         convolution doubles it, DCGAN-style (Radford et al., 2016), with batch
-        normalization between them; the generator ends in tanh, so images must
-        be scaled to [-1, 1] (or see ``logit_clip``). Layers that see one
-        vector per sample (the MLP's, the generator's first) use layer
-        normalization, which works for batches of any size, one sample
-        included.
+        normalization between them and layer normalization after the
+        generator's first (dense) layer, which works for batches of any size,
+        one sample included; the generator ends in tanh, so images must be
+        scaled to [-1, 1] (or see ``logit_clip``). The MLPs have no
+        normalization (see ``layer_norm``).
     n_classes : int, default=0
         Number of classes of a conditional GAN (0: unconditional): both
         networks get the one-hot label (the discriminator as extra image
@@ -162,6 +165,11 @@ class GANModule(nn.Module):
         logit_clip]``; the discriminator then compares them with real images
         taken through ``atanh`` and clipped alike, where a value at the clip
         stands for the darkest (or brightest) pixel.
+    layer_norm : bool, default=False
+        For rows: layer normalization after each hidden layer of the
+        generator (skdl's MLP generator had it before 2026-12-05; it made
+        samples of 2-D Gaussians too narrow and off-centre, and
+        :class:`~skdl.GANSampler` builds it only to load models fitted then).
 
     Examples
     --------
@@ -180,15 +188,20 @@ class GANModule(nn.Module):
         n_classes: int = 0,
         average_generator: bool = False,
         logit_clip: float | None = None,
+        layer_norm: bool = False,
     ):
         super().__init__()
         layers = [int(w) for w in layers]
         if isinstance(data_shape, int):
             if logit_clip is not None:
                 raise ValueError("logit_clip applies to images, not to rows.")
-            self.generator = _MLPGenerator(noise_dim, layers, data_shape, n_classes)
+            self.generator = _MLPGenerator(
+                noise_dim, layers, data_shape, n_classes, layer_norm
+            )
             self.discriminator = _MLPDiscriminator(data_shape, layers, n_classes)
         else:
+            if layer_norm:
+                raise ValueError("layer_norm applies to rows, not to images.")
             shape = tuple(data_shape)
             clip = None if logit_clip is None else float(logit_clip)
             self.generator = _ConvGenerator(noise_dim, layers, shape, n_classes, clip)
