@@ -554,7 +554,8 @@ def test_with_its_defaults_the_row_gan_finds_every_mode_of_a_ring():
     """GANSampler() on eight Gaussians in a ring (2000 points): 99-100% of
     its samples within 0.3 of the circle and every mode drawn (three seeds;
     with the defaults before 2026-12-05, 16-86% and one or two modes). Not
-    evenly: here two modes get 38% and 40% of the samples, the others 3-5%.
+    always evenly: with this seed two modes get 37% and 39% of the samples and
+    the others 3-6%; with seeds 1 and 2, 8-18% each (12.5% is even).
     About 25 s."""
     X = _ring(2000, seed=100)
     samples = (
