@@ -12,6 +12,8 @@ never predicted.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import DensityMixin
 from sklearn.utils.validation import check_is_fitted
@@ -57,8 +59,12 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
 
     def _checked_texts(self, X) -> list[np.ndarray]:
         """The columns of the texts ``X``, once the model is fitted."""
-        check_is_fitted(self)
+        self._check_fitted()
         return self._encode_texts(X, reset=False)
+
+    def _check_fitted(self) -> None:
+        """Raise NotFittedError before fit (a subclass may check more)."""
+        check_is_fitted(self)
 
     def _columns(self, tokens) -> np.ndarray:
         get = self.vocabulary_.get
@@ -168,8 +174,12 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
             ``seed_text``'s tokens and the new ones, joined by spaces (without
             separator for ``analyzer='char'``).
         """
-        check_is_fitted(self)
-        if not isinstance(n_words, int | np.integer) or n_words < 0:
+        self._check_fitted()
+        if (
+            not isinstance(n_words, Integral)
+            or isinstance(n_words, bool)
+            or n_words < 0
+        ):
             raise ValueError(f"n_words must be an int >= 0; got {n_words!r}.")
         ((tokens,), _) = self._tokenize([seed_text])
         tokens = list(tokens)

@@ -360,15 +360,15 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
             )
         return RecurrentLanguageModule(
             len(self.vocabulary_),
-            self.embedding_dim,
-            self.hidden_size,
-            num_layers=self.num_layers,
+            _ints(self.embedding_dim),
+            _ints(self.hidden_size),
+            num_layers=_ints(self.num_layers),
             cell=self.cell,
             dropout=self.dropout,
             tie_weights=self.tie_weights,
             conv_filters=_conv_filters(self.conv_filters),
             kernel_size=_ints(self.kernel_size),
-            context_length=self.max_length if self.cell is None else None,
+            context_length=_ints(self.max_length) if self.cell is None else None,
         )
 
     def _make_criterion(self):
@@ -385,7 +385,7 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         return torch.full((1, 12), 1, dtype=torch.int64)
 
     def _output_function(self, raw):
-        return torch.log_softmax(raw.float(), dim=2)
+        return _log_softmax(raw)
 
     # -- the two primitives of LanguageModelMixin ------------------------------------
     def _log_likelihoods(self, texts) -> np.ndarray:
@@ -425,13 +425,21 @@ class _LanguageModelNet(SkdlNet):
     def validation_step(self, batch, **fit_params):
         step = super().validation_step(batch, **fit_params)
         ids = batch[0]
-        log_proba = torch.log_softmax(step["y_pred"].float(), dim=2)
+        log_proba = _log_softmax(step["y_pred"])
         n_tokens = (ids[:, 1:] != 0).sum(dim=1)
         step["y_pred"] = torch.stack(
             [token_log_likelihoods(log_proba, ids), n_tokens.to(log_proba.dtype)],
             dim=1,
         )
         return step
+
+
+def _log_softmax(logits: torch.Tensor) -> torch.Tensor:
+    """Log-probabilities over the last axis, in float32 at least (half and
+    bfloat16 logits of autocast are widened; float64 stays float64).
+    """
+    dtype = torch.promote_types(logits.dtype, torch.float32)
+    return torch.log_softmax(logits.to(dtype), dim=2)
 
 
 def _mean_log_likelihood(outputs, y, weight) -> float:

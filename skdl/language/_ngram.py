@@ -6,9 +6,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._state import attributes_restored_on_error
 from ..utils._text import TEXT_CONSTRAINTS
 from ._base import LanguageModelMixin
 
@@ -49,6 +51,11 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         'stupid_backoff' is the scheme of Brants et al. (2007) for very large
         corpora: cheap, but its scores are not probabilities (they do not sum
         to 1), so its perplexity is not comparable to the others'.
+        The counts do not depend on ``smoothing``, ``discount``, ``alpha`` or
+        ``backoff_weight``: they are read when probabilities are computed, so
+        ``set_params(smoothing='laplace')`` on a fitted model compares
+        smoothings without counting again (``n`` and the vocabulary's
+        parameters take effect at the next ``fit``).
 
     discount : float in (0, 1], default=0.75
         Discount ``D`` subtracted from every count by 'kneser_ney'.
@@ -185,22 +192,23 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         self : object
             The fitted model.
         """
-        texts = self._encode_texts(X, reset=True)
-        radix = len(self.vocabulary_) + 1  # the columns and <s>
-        if radix**self.n >= 2**63:
-            raise ValueError(
-                f"n={self.n} with a vocabulary of {radix - 1} tokens gives more "
-                "distinct n-grams than this model can index (2**63). Lower n, or "
-                "set max_features or min_df to shrink the vocabulary."
+        with attributes_restored_on_error(self):
+            texts = self._encode_texts(X, reset=True)
+            radix = len(self.vocabulary_) + 1  # the columns and <s>
+            if radix**self.n >= 2**63:
+                raise ValueError(
+                    f"n={self.n} with a vocabulary of {radix - 1} tokens gives more "
+                    "distinct n-grams than this model can index (2**63). Lower n, or "
+                    "set max_features or min_df to shrink the vocabulary."
+                )
+            # the fitted state: the order, and the distinct n-grams with their
+            # counts (every lower order is in them); the tables follow from it
+            self._order = int(self.n)
+            self._ngram_keys, counts = np.unique(
+                self._window_keys(texts), return_counts=True
             )
-        # the fitted state: the order, and the distinct n-grams with their
-        # counts (every lower order is in them); the tables follow from it
-        self._order = self.n
-        self._ngram_keys, counts = np.unique(
-            self._window_keys(texts), return_counts=True
-        )
-        self._ngram_counts = counts.astype(np.int64)
-        self._ngrams = self._count_tables()
+            self._ngram_counts = counts.astype(np.int64)
+            self._ngrams = self._count_tables()
         return self
 
     def _count_tables(self) -> list[dict]:
@@ -236,6 +244,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     @property
     def ngram_counts_(self) -> list[np.ndarray]:
         """The k-grams of the training texts and their counts, per order k."""
+        check_is_fitted(self)
         radix = len(self.vocabulary_) + 1
         out = []
         for order, table in enumerate(self._ngrams, start=1):
@@ -244,6 +253,12 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
             digits[digits == radix - 1] = -1  # <s>
             out.append(np.column_stack([digits, table["counts"].astype(np.int64)]))
         return out
+
+    def _check_fitted(self) -> None:
+        # the smoothing's parameters are read when probabilities are computed
+        # (the counts do not depend on them): check them then as well
+        super()._check_fitted()
+        self._validate_params()
 
     # -- counts ---------------------------------------------------------------------
     def _window_keys(self, texts) -> np.ndarray:
@@ -311,7 +326,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         width = self._order - 1
         out = np.full((len(texts), width), start, dtype=np.int64)
         for row, text in enumerate(texts):
-            tail = text[len(text) - width :] if width else text[:0]
+            tail = text[max(len(text) - width, 0) :] if width else text[:0]
             out[row, width - len(tail) :] = tail
         return out
 

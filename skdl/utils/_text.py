@@ -9,6 +9,7 @@ them accept the same documents and say the same thing about the wrong ones.
 
 from __future__ import annotations
 
+import re
 from numbers import Integral
 
 import numpy as np
@@ -63,6 +64,8 @@ class TokenizerMixin:
         for index, (doc, kind) in enumerate(zip(documents, kinds, strict=True)):
             if kind == "text":
                 tokens.append(analyze(_decoded(doc, index, name)))
+                if callable(self.analyzer):
+                    _check_analyzed(tokens[-1], index, name)
             elif kind == "ids":
                 tokens.append([int(t) for t in doc])
             else:
@@ -71,6 +74,8 @@ class TokenizerMixin:
 
     def _analyzer(self):
         """CountVectorizer's function from a raw string to its tokens."""
+        if self.analyzer == "word":
+            _check_token_pattern(self.token_pattern, type(self).__name__)
         return CountVectorizer(
             analyzer=self.analyzer,
             lowercase=self.lowercase,
@@ -89,11 +94,16 @@ class TokenizerMixin:
         )
         try:
             counter.fit(tokens)
-        except ValueError as error:
+        except ValueError:
+            if any(tokens):  # min_df left none of them
+                raise ValueError(
+                    f"{type(self).__name__} found no token in at least "
+                    f"min_df={self.min_df!r} of the documents; lower min_df."
+                ) from None
             raise ValueError(
                 f"{type(self).__name__} found no tokens to learn a vocabulary "
-                f"from ({error}). Check analyzer, token_pattern, stop_words and "
-                "min_df."
+                "from: every document is empty after tokenizing. Check analyzer, "
+                "token_pattern and stop_words."
             ) from None
         return sorted(counter.vocabulary_, key=counter.vocabulary_.get)
 
@@ -135,7 +145,7 @@ def _kind(doc, index: int, name: str, accepts_ids: bool) -> str:
     """'text', 'tokens', 'ids' or 'empty' (an empty sequence) for one document."""
     if isinstance(doc, str | bytes):
         return "text"
-    if isinstance(doc, list | tuple | np.ndarray) and np.ndim(doc) == 1:
+    if isinstance(doc, list | tuple) or (isinstance(doc, np.ndarray) and doc.ndim == 1):
         if len(doc) == 0:
             return "empty"
         if all(isinstance(t, str) for t in doc):
@@ -153,6 +163,33 @@ def _kind(doc, index: int, name: str, accepts_ids: bool) -> str:
     raise TypeError(
         f"{name} expects documents as {kinds}; document {index} is a "
         f"{type(doc).__name__}: {_short(doc)}."
+    )
+
+
+def _check_token_pattern(pattern, name: str) -> None:
+    """Refuse a ``token_pattern`` that cannot split words."""
+    if pattern is None:
+        raise ValueError(
+            f"{name} with analyzer='word' splits words with token_pattern, which "
+            "is None; give a regular expression (the default keeps words and "
+            "punctuation), or choose analyzer='char' or a callable."
+        )
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(
+            f"{name}'s token_pattern {pattern!r} is not a valid regular "
+            f"expression ({error})."
+        ) from None
+
+
+def _check_analyzed(tokens, index: int, name: str) -> None:
+    """Refuse what a callable analyzer returned unless it is a list of str."""
+    if isinstance(tokens, list | tuple) and all(isinstance(t, str) for t in tokens):
+        return
+    raise TypeError(
+        f"{name}'s analyzer must return a list of str tokens; for document "
+        f"{index} it returned {type(tokens).__name__}: {_short(tokens)}."
     )
 
 

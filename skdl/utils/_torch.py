@@ -145,8 +145,9 @@ def seed_from_random_state(random_state, *, salt: int = 0) -> int:
 
     Parameters
     ----------
-    random_state : None, int or numpy.random.RandomState
-        The estimator's ``random_state`` parameter.
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        The estimator's ``random_state`` parameter, or a method's. A
+        ``Generator`` is advanced by one draw, as a ``RandomState`` is.
     salt : int, default=0
         Mixed into the seed, so that successive calls (for instance successive
         ``partial_fit`` epochs) get different but reproducible streams.
@@ -166,8 +167,19 @@ def seed_from_random_state(random_state, *, salt: int = 0) -> int:
         entropy = np.random.SeedSequence().entropy
     elif isinstance(random_state, np.random.RandomState):
         entropy = int(random_state.randint(np.iinfo(np.int32).max))
-    else:
+    elif isinstance(random_state, np.random.Generator):
+        entropy = int(random_state.integers(np.iinfo(np.int32).max))
+    elif (
+        isinstance(random_state, Integral)
+        and not isinstance(random_state, bool)
+        and random_state >= 0
+    ):
         entropy = int(random_state)
+    else:
+        raise ValueError(
+            "random_state must be None, an int >= 0, a numpy RandomState or a "
+            f"numpy Generator; got {random_state!r}."
+        )
     state = np.random.SeedSequence([entropy, int(salt)]).generate_state(1, np.uint64)
     return int(state[0] >> np.uint64(1))
 

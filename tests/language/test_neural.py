@@ -157,6 +157,18 @@ def test_estimator_api(sentences):
     )
 
 
+def test_float64_scores_and_numpy_int_sizes(sentences):
+    params = {**FAST, "hidden_size": np.int64(16), "embedding_dim": np.int64(8)}
+    model = LSTMLanguageModel(**params, precision="float64").fit(sentences[:40])
+    # computed in float64 to the end: float32 log-probabilities would sum to
+    # float32 values
+    scores = model.score_samples(sentences[40:60])
+    assert (scores != scores.astype(np.float32)).all()
+    assert model.predict_proba_next(["the"]).dtype == np.float64
+    proba = model.predict_proba_next(["the", "a good"])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-14)
+
+
 @pytest.mark.slow
 def test_sentences_lstm_against_kneser_ney():
     """On the sentiment sentences (80/20 split, min_df=2): LSTM 128 units with

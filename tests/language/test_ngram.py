@@ -9,6 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 from api_checks import check_estimator_api
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
 
 from skdl import NGramLanguageModel
@@ -117,7 +118,7 @@ def test_agrees_with_a_plain_reference(smoothing, n):
     assert list(lm.vocabulary_) == vocab
     for k in range(n + 1):  # contexts a user gives: the model pads them with <s>
         for given in itertools.product(words, repeat=k):
-            kept = given[len(given) - (n - 1) :] if n > 1 else ()
+            kept = given[max(len(given) - (n - 1), 0) :] if n > 1 else ()
             padded = ("<s>",) * (n - 1 - len(kept)) + kept
             expected = [p(w, padded) for w in vocab]
             got = lm.predict_proba_next([list(given)])[0]
@@ -168,10 +169,12 @@ def test_stupid_backoff_is_a_score_not_a_distribution():
 
 
 # -- edge cases ----------------------------------------------------------------------
-def test_score_samples_is_the_chain_rule_over_predict_proba_next():
+@pytest.mark.parametrize("n", [3, 4, 6])
+def test_score_samples_is_the_chain_rule_over_predict_proba_next(n):
+    # a context shorter than n - 1 tokens is padded, every token kept
     X, _ = load_sentiment_sentences(return_X_y=True)
     for smoothing in SMOOTHINGS:
-        lm = NGramLanguageModel(n=3, smoothing=smoothing).fit(X[:300])
+        lm = NGramLanguageModel(n=n, smoothing=smoothing).fit(X[:300])
         text = "the food was great , zebra !"
         tokens = lm._analyzer()(text)
         total = 0.0
@@ -231,17 +234,65 @@ def test_perplexity_and_score():
 
 
 @pytest.mark.parametrize(
-    ("texts", "error", "match"),
+    ("texts", "params", "error", "match"),
     [
-        ([], ValueError, "got 0 documents; at least 1 is required"),
-        (["", "   "], ValueError, "found no tokens to learn a vocabulary"),
-        ("a b c", TypeError, "single str; wrap it in a list"),
-        ([[1, 2, 3]], TypeError, r"strings or lists of string tokens; document 0"),
+        ([], {}, ValueError, "got 0 documents; at least 1 is required"),
+        (["", "   "], {}, ValueError, "found no tokens to learn a vocabulary"),
+        (["a b", "c d"], {"min_df": 2}, ValueError, "in at least min_df=2 of the"),
+        ("a b c", {}, TypeError, "single str; wrap it in a list"),
+        ([[1, 2, 3]], {}, TypeError, r"strings or lists of string tokens; document 0"),
+        ([["a", ["b"]]], {}, TypeError, "lists of string tokens; document 0 is a list"),
+        (["a b"], {"token_pattern": None}, ValueError, "token_pattern, which is None"),
+        (["a b"], {"token_pattern": "("}, ValueError, "not a valid regular expr"),
+        (
+            ["a bb"],
+            {"analyzer": lambda text: [len(w) for w in text.split()]},
+            TypeError,
+            r"analyzer must return a list of str tokens; for document 0 it returned "
+            r"list: \[1, 2\]",
+        ),
     ],
 )
-def test_bad_texts(texts, error, match):
+def test_bad_texts(texts, params, error, match):
     with pytest.raises(error, match=match):
-        NGramLanguageModel().fit(texts)
+        NGramLanguageModel(**params).fit(texts)
+    lm = NGramLanguageModel(n=2).fit(["a b"])
+    if error is TypeError and not params:  # where a fitted model reads texts
+        with pytest.raises(error, match=match):
+            lm.predict_proba_next(texts)
+
+
+def test_a_failed_fit_leaves_the_model_as_it_was():
+    lm = NGramLanguageModel(n=8).fit(["a b c"])
+    before = lm.predict_proba_next(["a b"]), dict(lm.vocabulary_)
+    with pytest.raises(ValueError, match="than this model can index"):
+        lm.fit([" ".join(f"w{i}" for i in range(300))])
+    np.testing.assert_array_equal(lm.predict_proba_next(["a b"]), before[0])
+    assert lm.vocabulary_ == before[1]
+
+
+def test_the_smoothing_takes_effect_at_once_and_is_checked_there():
+    texts = ["a b c", "a c b", "b a"]
+    lm = NGramLanguageModel(n=2).fit(texts)
+    lm.set_params(smoothing="laplace", alpha=0.5)
+    laplace = NGramLanguageModel(n=2, smoothing="laplace", alpha=0.5).fit(texts)
+    np.testing.assert_array_equal(
+        lm.predict_proba_next(["a", "c"]), laplace.predict_proba_next(["a", "c"])
+    )
+    for params in ({"smoothing": "bogus"}, {"discount": 5}):
+        lm.set_params(**params)
+        with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter"):
+            lm.score(texts)
+        with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter"):
+            lm.generate(3, random_state=0)
+        lm.set_params(smoothing="laplace", discount=0.75)
+
+
+def test_numpy_ints_and_not_fitted():
+    lm = NGramLanguageModel(n=np.int64(2))
+    with pytest.raises(NotFittedError):
+        lm.ngram_counts_  # noqa: B018
+    assert type(lm.fit(["a b"])._order) is int
 
 
 def test_too_many_ngrams_to_index_is_a_clear_error():
@@ -268,6 +319,15 @@ def test_generate_continues_the_seed_reproducibly():
     assert short.generate(10, random_state=0) == "yes"
     with pytest.raises(ValueError, match="n_words must be an int >= 0"):
         lm.generate(-1)
+    with pytest.raises(ValueError, match="n_words must be an int >= 0"):
+        lm.generate(True)
+    for bad in ("abc", -1, 1.5):
+        with pytest.raises(ValueError, match="random_state must be None, an int >= 0"):
+            lm.generate(3, random_state=bad)
+    generator = np.random.default_rng(0)
+    assert lm.generate(5, random_state=generator) == lm.generate(
+        5, random_state=np.random.default_rng(0)
+    )
 
 
 def test_character_level_model():
