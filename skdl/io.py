@@ -1602,6 +1602,7 @@ def _check_data_range(value, attributes, estimator, reader) -> None:
         and len(value) == 2
         and all(type(v) is float and math.isfinite(v) for v in value)
         and value[0] <= value[1]
+        and math.isfinite(value[1] - value[0])
     ):
         raise _Invalid(f"data_range_ is {_short(value)}, not (low, high) floats")
 
@@ -1628,8 +1629,8 @@ def _check_gan_layout(value, attributes, estimator, reader) -> None:
     if rows <= present:
         if value == "uint8":
             raise _Invalid("its GANSampler of rows samples uint8 values")
-        if not (attributes["scale_"] > 0).all():
-            raise _Invalid("scale_ holds a value that is not positive")
+        if not (attributes["scale_"] >= 0).all():
+            raise _Invalid("scale_ holds a negative value")
     elif attributes["_input_ndim"] == 3 and attributes["image_shape_"][2] != 1:
         raise _Invalid("its GANSampler read 3-D images but has several channels")
     recipe = _needs(attributes, "_built_with", "GANSampler")

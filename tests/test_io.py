@@ -645,7 +645,11 @@ def test_an_image_gan_file_must_hold_the_pixel_grid_its_scale_needs(tamper):
 
         return change
 
+    def set_range(header, tensors):  # each end finite, their distance is not
+        header["attributes"]["data_range_"] = {"__tuple__": [-1e308, 1e308]}
+
     for change, message in [
+        (set_range, r"data_range_ is \(-1e\+308, 1e\+308\), not"),
         (set_levels(None), "image_scale='logit' needs the attribute 'pixel_levels_'"),
         (set_levels(1), r"pixel_levels_ is 1, not an int in \[2, 65536\]"),
         (set_levels(2.5), "pixel_levels_ is 2.5"),

@@ -5,11 +5,13 @@ images like the training data.
 from __future__ import annotations
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._net import SkdlNet, _clear_grads, make_optimizer
@@ -17,12 +19,19 @@ from .._optim import SOLVERS
 from ..base import NETWORK_OPTION_CONSTRAINTS, BaseTorchEstimator
 from ..modules import GANModule, gradient_penalty
 from ..modules._gan import update_average
+from ..neural_network._recurrent import _conv_filters
 from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._images import ImageInputMixin
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import on_cpu_by_default
-from ..utils._validation import check_label_types, input_float_dtype, validate_data
+from ..utils._validation import (
+    check_label_types,
+    check_layer_sizes,
+    check_x_fits_float32,
+    input_float_dtype,
+    validate_data,
+)
 
 __all__ = ["GANSampler"]
 
@@ -291,7 +300,8 @@ default='constant'
 
     mean_, scale_ : ndarray of shape (n_features,)
         Mean and standard deviation of each training feature: the generator
-        works on standardized rows (row input only).
+        works on standardized rows (row input only). A constant feature has
+        ``scale_`` 0, and its samples are exactly its value.
 
     loss_curve_ : list of float
         The discriminator's loss per epoch (``history_`` also holds
@@ -470,15 +480,27 @@ default='constant'
                 "pass the class labels, fit(X, y)."
             )
         if self.warm_start and hasattr(self, "net_"):
-            self._check_average_kept()
+            self._check_warm_start(X)
         return self._fit(X, y if self.conditional else None)
 
-    def _check_average_kept(self):
-        """Refuse a warm start that would add or drop the averaged generator.
-
-        A warm start continues the fitted module, average included or absent;
-        only the decay may change.
+    def _check_warm_start(self, X):
+        """Refuse a warm start that the fitted module cannot continue: other
+        input (rows against images), a change of ``conditional``, or adding or
+        dropping the averaged generator (only the decay may change).
         """
+        fitted_images = hasattr(self, "image_shape_")
+        if self._reads_images(X) != fitted_images:
+            fitted, given = ("images", "rows") if fitted_images else ("rows", "images")
+            raise ValueError(
+                f"warm_start=True continues the network fitted on {fitted}, but X "
+                f"holds {given}. Fit with warm_start=False to train a new network."
+            )
+        if self.conditional != hasattr(self, "classes_"):
+            raise ValueError(
+                f"conditional={self.conditional}, but the fitted network was trained "
+                f"with conditional={not self.conditional}, and warm_start=True "
+                "continues it. Set conditional back, or fit with warm_start=False."
+            )
         averaged = self.net_.module_.average is not None
         if averaged == (self._ema_decay() is not None):
             return
@@ -502,8 +524,10 @@ default='constant'
             label is used for all.
         random_state : int, RandomState instance or None, default=None
             Seeds the noise: an int draws the same samples every time, and the
-            first ``k`` of ``n`` samples are the ``k`` drawn with the same seed.
-            The global random states are not used.
+            first ``k`` of ``n`` samples come from the noise of the ``k`` drawn
+            with the same seed (equal up to float rounding: the network's
+            arithmetic may differ with the batch's size). The global random
+            states are not used.
 
         Returns
         -------
@@ -513,13 +537,19 @@ default='constant'
             float32 input gives float32 samples, other input float64.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if (
+            not isinstance(n_samples, Integral)
+            or isinstance(n_samples, bool)
+            or n_samples < 1
+        ):
             raise ValueError(f"n_samples must be an int >= 1; got {n_samples!r}.")
         labels = self._sample_labels(n_samples, y)
-        # NumPy fills the noise row after row: the first k of n samples are the
-        # k samples drawn with the same random_state
+        # NumPy fills the noise row after row: the first k of n samples have the
+        # noise of the k samples drawn with the same random_state
         rng = np.random.default_rng(seed_from_random_state(random_state))
-        noise = rng.standard_normal((n_samples, self.noise_dim), dtype=np.float32)
+        # the fitted network's noise (set_params(noise_dim=...) changes the next fit)
+        noise_dim = self.net_.module_.noise_dim
+        noise = rng.standard_normal((n_samples, noise_dim), dtype=np.float32)
         rows = np.column_stack([noise, labels.astype(np.float32)])
 
         def generate(forward, batch):
@@ -557,6 +587,8 @@ default='constant'
                 self.data_range_ = (float(tensor.min()), float(tensor.max()))
                 self.pixel_levels_ = _pixel_levels(tensor, *self.data_range_)
             low, high = self.data_range_
+            if not reset:
+                self._check_pixels_fit_the_grid(tensor)
             width = high - low if high > low else 1.0
             tensor = (tensor - low) / width * 2 - 1
             # a continued fit trains its network on that network's scale (a
@@ -566,27 +598,55 @@ default='constant'
                 edge = np.tanh(clip, dtype=np.float32)
                 tensor = np.arctanh(np.clip(tensor, -edge, edge))
         else:
-            if not reset and hasattr(self, "image_shape_"):
-                raise ValueError(
-                    f"GANSampler was fitted on images of shape {self.image_shape_}; "
-                    "got rows of features."
-                )
-            # C order first: the mean's summation order follows the layout
-            tensor = np.ascontiguousarray(
-                validate_data(self, X, dtype=np.float32, reset=reset)
+            # in the input's precision, so that the mean and a constant feature
+            # are exact; C order first: the summation order follows the layout
+            rows = np.ascontiguousarray(
+                validate_data(self, X, dtype=(np.float64, np.float32), reset=reset)
             )
-            if reset:
-                self.mean_ = tensor.mean(axis=0, dtype=np.float64)
-                std = tensor.std(axis=0, dtype=np.float64)
-                self.scale_ = np.where(std > 0, std, 1.0)
-            tensor = ((tensor - self.mean_) / self.scale_).astype(np.float32)
+            check_x_fits_float32(self, rows)
+            if reset:  # a constant feature: its value, scale 0 (sampled exactly)
+                constant = np.ptp(rows, axis=0) == 0
+                mean = rows.mean(axis=0, dtype=np.float64)
+                self.mean_ = np.where(constant, rows[0], mean).astype(np.float64)
+                self.scale_ = np.where(
+                    constant, 0.0, rows.std(axis=0, dtype=np.float64)
+                )
+            scale = np.where(self.scale_ > 0, self.scale_, 1.0)
+            tensor = ((rows - self.mean_) / scale).astype(np.float32)
         return np.ascontiguousarray(tensor, dtype=np.float32), y
+
+    def _check_pixels_fit_the_grid(self, tensor):
+        """Refuse pixels of a continued fit outside the fitted range, and warn
+        of pixels between the fitted grid's levels (another scale, as 0-1
+        against 0-255): samples keep the fitted range and grid.
+        """
+        low, high = self.data_range_
+        smallest, largest = float(tensor.min()), float(tensor.max())
+        if smallest < low or largest > high:
+            raise ValueError(
+                f"GANSampler was fitted on pixels from {low:g} to {high:g}, and "
+                f"warm_start=True continues on that range; X's run from "
+                f"{smallest:g} to {largest:g}. Put them on the fitted scale, or fit "
+                "with warm_start=False."
+            )
+        levels = self.pixel_levels_ if hasattr(self, "pixel_levels_") else None
+        if levels is None or levels >= MAX_PIXEL_LEVELS or high == low:
+            return
+        steps = (tensor - low) * ((levels - 1) / (high - low))
+        if np.abs(steps - np.rint(steps)).max() > 1e-3:
+            warnings.warn(
+                f"X's pixels fall between the {levels} levels from {low:g} to "
+                f"{high:g} that the network was fitted on: are they on another "
+                "scale (0 to 1 against 0 to 255)? Samples keep the fitted grid.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _reads_images(self, X) -> bool:
         if self.image_shape is not None:
             return True
         if hasattr(X, "ndim"):
-            return X.ndim in (3, 4)
+            return X.ndim >= 3  # more than 4: check_images names the layouts
         # a list: its first sample's dimensions (the validation that follows
         # names samples of different shapes)
         first = next(iter(X), None) if isinstance(X, list | tuple) else None
@@ -639,13 +699,15 @@ default='constant'
 
     def _layout(self, images: np.ndarray) -> np.ndarray:
         """Images ``(n, H, W, C)`` in the layout of the training input."""
+        # the fit's data_format (set_params changes the next fit)
+        channels_first = self._built_with["net"]["data_format"] == "channels_first"
         if self._input_ndim == 2:
-            if self.data_format == "channels_first":
+            if channels_first:
                 images = images.transpose(0, 3, 1, 2)
             return images.reshape(len(images), -1)
         if self._input_ndim == 3:
             return images[..., 0]
-        if self.data_format == "channels_first":
+        if channels_first:
             return images.transpose(0, 3, 1, 2)
         return images
 
@@ -656,6 +718,8 @@ default='constant'
             return np.zeros(len(X), dtype=np.int64), None
         check_label_types(y, owner="GANSampler")
         y = column_or_1d(y, warn=True)
+        if reset:  # classes: refuses continuous values and NaN
+            check_classification_targets(y)
         if len(y) != len(X):
             raise ValueError(
                 "Found input variables with inconsistent numbers of samples: "
@@ -699,14 +763,20 @@ default='constant'
     def _build_module(self) -> GANModule:
         if hasattr(self, "image_shape_"):
             height, width, channels = self.image_shape_
-            shape, layers = (channels, height, width), self.conv_filters
+            shape, layers = (channels, height, width), _conv_filters(self.conv_filters)
+            if not layers:
+                raise ValueError(
+                    "conv_filters must hold one or more positive ints for images; "
+                    f"got {self.conv_filters!r}."
+                )
         else:
-            shape, layers = self.n_features_in_, self.hidden_layer_sizes
+            shape = self.n_features_in_
+            layers = check_layer_sizes(self.hidden_layer_sizes, allow_empty=True)
         n_classes = len(self.classes_) if self.conditional else 0
         return GANModule(
-            self.noise_dim,
+            int(self.noise_dim),
             shape,
-            list(layers),
+            layers,
             n_classes,
             average_generator=self._ema_decay() is not None,
             logit_clip=self._image_logit_clip(),
@@ -748,6 +818,16 @@ default='constant'
         # max_iter is the plan, not a failure to converge
         done = "completed" if outcome == "max_iter" else outcome
         super()._set_fitted_attributes(net, done, incremental, n_before)
+        steps = net.history[-1, "discriminator_steps"]
+        if steps < self.n_critic:
+            warnings.warn(
+                f"The generator was not trained: it takes a step after every "
+                f"n_critic={self.n_critic} discriminator steps, and the fit took "
+                f"{steps}. Lower n_critic, or train for more epochs (max_iter) or "
+                "on smaller batches.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -882,6 +962,8 @@ class _AdversarialNet(SkdlNet):
                 )
                 mean = (losses * sizes).sum() / sizes.sum()
                 self.history.record("generator_loss", mean.item())
+            else:  # n_critic discriminator steps not yet reached
+                self.history.record("generator_loss", math.nan)
         return out
 
 

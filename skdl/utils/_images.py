@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -123,6 +124,16 @@ def check_images(
     elif X.ndim == 4:
         if data_format == "channels_first":
             X = np.moveaxis(X, 1, -1)
+        height, width, n_channels = X.shape[1:]
+        if n_channels > 4 and 0 < min(height, width) <= 4:
+            other = "first" if data_format == "channels_last" else "last"
+            warnings.warn(
+                f"{owner} reads images of {height}x{width} pixels with "
+                f"{n_channels} channels (data_format={data_format!r}). If the "
+                f"channels come {other}, set data_format='channels_{other}'.",
+                UserWarning,
+                stacklevel=2,
+            )
     else:
         raise ValueError(
             f"{owner} expects images as a 2-D array of flat rows, 3-D "
@@ -172,6 +183,33 @@ def _check_channels(shape, channels, owner):
         f"has shape {shape}, height x width x channels). For flat rows, set "
         "image_shape to a 3-tuple that includes the channels."
     )
+
+
+def _check_image_shape_describes(shape, estimator, owner):
+    """Refuse an ``image_shape`` that disagrees with images given as 3-D or 4-D
+    arrays (whose shape says it; ``image_shape`` is for flat rows).
+    """
+    image_shape = estimator.image_shape
+    if image_shape is None or isinstance(image_shape, str):
+        return
+    channels_first = estimator.data_format == "channels_first"
+
+    def with_channels(dims):
+        dims = tuple(dims)
+        if len(dims) == 2:
+            return (1, *dims) if channels_first else (*dims, 1)
+        return dims
+
+    try:
+        described = with_channels(_row_shape(math.prod(shape), image_shape, owner))
+    except ValueError:
+        described = None
+    if described != with_channels(shape):
+        raise ValueError(
+            f"{owner} got images of shape {tuple(shape)}, which image_shape="
+            f"{image_shape!r} does not describe. image_shape is for flat rows: "
+            "leave it None for 3-D and 4-D arrays, or make it match."
+        )
 
 
 def _row_shape(n_features, image_shape, owner):
@@ -254,6 +292,8 @@ class ImageInputMixin:
                 X, image_shape=row_shape, data_format=self.data_format, owner=name
             )
         else:
+            if reset:
+                _check_image_shape_describes(X.shape[1:], self, name)
             images = check_images(
                 X,
                 data_format=self.data_format,

@@ -156,9 +156,81 @@ def test_errors_say_what_to_change():
         conditional.sample(3, y=["a", "b"])
     with pytest.raises(ValueError, match="n_samples must be an int >= 1"):
         plain.sample(0)
+    with pytest.raises(ValueError, match="n_samples must be an int >= 1"):
+        plain.sample(True)
+    with pytest.raises(ValueError, match="random_state must be None, an int >= 0"):
+        plain.sample(2, random_state=-1)
     images = GANSampler(conv_filters=(4,), max_iter=1).fit(np.zeros((10, 8, 8)))
-    with pytest.raises(ValueError, match=r"fitted on images of shape \(8, 8, 1\)"):
+    with pytest.raises(ValueError, match="network fitted on images, but X holds rows"):
         images.set_params(warm_start=True).fit(X)
+    with pytest.raises(ValueError, match="network fitted on rows, but X holds images"):
+        plain.set_params(warm_start=True).fit(np.zeros((10, 8, 8)))
+    with pytest.raises(ValueError, match="fitted network was trained with conditional"):
+        plain.set_params(conditional=True).fit(X, y)
+    for labels, message in [
+        (np.linspace(0, 1, len(X)), "Unknown label type: continuous"),
+        (np.r_[np.nan, np.zeros(len(X) - 1)], "y contains NaN"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            GANSampler(**FAST, conditional=True, max_iter=1).fit(X, labels)
+    for params, message in [
+        ({"hidden_layer_sizes": (0,)}, r"hidden_layer_sizes must hold positive ints"),
+        ({"hidden_layer_sizes": (2.5,)}, r"hidden_layer_sizes must hold positive ints"),
+        ({"conv_filters": ()}, "conv_filters must hold one or more positive ints"),
+        ({"conv_filters": (4, -2)}, "conv_filters must hold positive ints"),
+    ]:
+        data = np.zeros((10, 8, 8)) if "conv_filters" in params else X
+        with pytest.raises(ValueError, match=message):
+            GANSampler(**{**FAST, **params}, max_iter=1).fit(data)
+
+
+def test_sample_follows_the_fitted_network_whatever_set_params_changes():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(12, 2 * 2 * 3))
+    gan = GANSampler(noise_dim=3, conv_filters=(2,), image_shape=(2, 2, 3), max_iter=1)
+    gan.fit(X)
+    before = gan.sample(2, random_state=0)
+    gan.set_params(data_format="channels_first", noise_dim=5)
+    np.testing.assert_array_equal(gan.sample(2, random_state=0), before)
+
+
+def test_constant_features_are_sampled_as_their_value(tmp_path):
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.normal(size=50), np.full(50, 1e-3), np.zeros(50)]
+    gan = GANSampler(**FAST, max_iter=2, random_state=0).fit(X)
+    np.testing.assert_array_equal(gan.scale_[1:], 0.0)
+    samples = gan.sample(20, random_state=0)
+    np.testing.assert_array_equal(samples[:, 1], 1e-3)
+    np.testing.assert_array_equal(samples[:, 2], 0.0)
+    assert samples[:, 0].std() > 0
+    save(gan, tmp_path / "gan.skdl")
+    loaded = load(tmp_path / "gan.skdl")
+    np.testing.assert_array_equal(loaded.sample(20, random_state=0), samples)
+    with pytest.raises(ValueError, match="expects images as a 2-D array of flat"):
+        GANSampler(**FAST, max_iter=1).fit(np.zeros((4, 2, 2, 2, 1)))
+
+
+def test_a_warm_start_keeps_the_fitted_pixel_range_and_says_so():
+    rng = np.random.RandomState(0)
+    images = (rng.uniform(size=(10, 8, 8)) > 0.5).astype(np.uint8) * 255
+    gan = GANSampler(conv_filters=(4,), max_iter=1, random_state=0).fit(images)
+    gan.set_params(warm_start=True)
+    with pytest.raises(ValueError, match="fitted on pixels from 0 to 255, and warm"):
+        gan.fit(images * 4.0)
+    assert gan.n_iter_ == 1 and len(gan.history_) == 1  # as it was
+    with pytest.warns(UserWarning, match="fall between the 2 levels from 0 to 255"):
+        gan.fit(images / 255.0)
+
+
+def test_a_generator_that_takes_no_step_is_a_warning():
+    X, _ = blobs(24)
+    with pytest.warns(UserWarning, match="The generator was not trained"):
+        gan = GANSampler(**FAST, loss="wgan_gp", n_critic=5, batch_size=8, max_iter=1)
+        gan.fit(X)
+    # every epoch has its generator loss: NaN where it took no step
+    gan = GANSampler(**FAST, n_critic=4, batch_size=8, max_iter=3).fit(X)
+    losses = gan.history_[:, "generator_loss"]
+    assert len(losses) == 3 and np.isnan(losses[0]) and np.isfinite(losses[1:]).all()
 
 
 def test_a_generator_that_outputs_nan_is_an_error_not_a_sample():

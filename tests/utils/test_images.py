@@ -87,3 +87,50 @@ def test_bool_images_are_read_as_zero_and_full_intensity():
 
     counts = ColorHistogramTransformer(bins=4, color_space="gray").fit_transform(mask)
     np.testing.assert_array_equal(counts, [[0.5, 0, 0, 0.5]] * 2)
+
+
+@pytest.mark.parametrize(
+    ("shape", "data_format", "advice"),
+    [
+        ((2, 3, 16, 16), "channels_last", "channels_first"),
+        ((2, 16, 16, 3), "channels_first", "channels_last"),
+    ],
+)
+def test_channels_that_look_like_a_side_are_a_warning(shape, data_format, advice):
+    with pytest.warns(UserWarning, match=f"set data_format='{advice}'"):
+        check_images(np.zeros(shape), data_format=data_format)
+
+
+@pytest.mark.filterwarnings("error")
+def test_images_with_few_channels_or_many_pixels_read_silently():
+    check_images(np.zeros((2, 16, 16, 3)))
+    check_images(np.zeros((2, 8, 8, 10)))  # e.g. ten spectral bands
+    check_images(np.zeros((2, 3, 16, 16)), data_format="channels_first")
+
+
+@pytest.mark.parametrize(
+    ("image_shape", "data_format", "shape", "ok"),
+    [
+        ((8, 8), "channels_last", (4, 8, 8), True),
+        ((8, 8, 1), "channels_last", (4, 8, 8), True),
+        ((8, 8, 3), "channels_last", (4, 8, 8, 3), True),
+        ((3, 8, -1), "channels_first", (4, 3, 8, 8), True),
+        ((4, 16), "channels_last", (4, 8, 8), False),
+        ((2, 2, 48), "channels_last", (4, 8, 8, 3), False),
+        ((8, 8), "channels_last", (4, 8, 8, 3), False),
+    ],
+)
+def test_image_shape_must_describe_images_given_whole(
+    image_shape, data_format, shape, ok
+):
+    from skdl import CNNClassifier, GANSampler
+
+    X, y = np.zeros(shape), np.arange(shape[0]) % 2
+    for model in [GANSampler(image_shape=image_shape), CNNClassifier()]:
+        model.set_params(image_shape=image_shape, data_format=data_format)
+        if ok:
+            model._validate_images(X, reset=True, dtype=np.float32)
+        else:
+            with pytest.raises(ValueError, match="image_shape is for flat rows"):
+                model.fit(X, y)
+            assert not hasattr(model, "image_shape_")
