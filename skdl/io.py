@@ -651,12 +651,28 @@ def load(path: str | os.PathLike, *, trusted: bool = False, **params) -> BaseEst
                 f"it holds {len(reader.unused)} tensor(s) that nothing refers to"
             )
     except _Invalid as exc:
+        if params and _loads(where, trusted):  # the caller's values are at fault
+            raise ModelFileError(
+                f"{where}: the parameters given to load ({', '.join(sorted(params))})"
+                f" build another network than the file's ({exc}). Leave them out, "
+                "and set them after loading with set_params: the next fit without "
+                "warm_start uses them."
+            ) from None
         raise ModelFileError(
             f"{where} is not a valid skdl model file: {exc}."
         ) from None
     except _Refused as exc:
         raise ModelFileError(f"{where}: {exc}") from None
     return estimator
+
+
+def _loads(path: str, trusted: bool) -> bool:
+    """Whether the file loads without the caller's parameters."""
+    try:
+        load(path, trusted=trusted)
+    except ModelFileError:
+        return False
+    return True
 
 
 def _read(path: str, trusted: bool) -> bytes:

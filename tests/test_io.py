@@ -112,6 +112,22 @@ def test_python_object_parameters_must_be_passed_to_load(iris, tmp_path):
         load(path, callbacks=None, callback=None)
 
 
+def test_parameters_given_to_load_that_build_another_network_are_named(iris, tmp_path):
+    X, y = iris
+    path = _saved(tmp_path, MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y))
+    with pytest.raises(
+        ModelFileError,
+        match=r"parameters given to load \(hidden_layer_sizes\) build another",
+    ):
+        load(path, hidden_layer_sizes=(5,))
+    # where the file itself is at fault, the file is named as such
+    raw = bytearray(path.read_bytes())
+    raw[-20:] = bytes(20)
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ModelFileError, match="is not a valid skdl model file"):
+        load(path, hidden_layer_sizes=(5,))
+
+
 def _outputs(estimator, X) -> list:
     return list(outputs(estimator, X).values())
 
