@@ -13,6 +13,7 @@ import torch
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from .._net import SkdlNet, _clear_grads, make_optimizer
 from .._optim import SOLVERS
@@ -938,6 +939,46 @@ class _AdversarialNet(SkdlNet):
             )
         _step(self.discriminator_optimizer_, loss)
         return loss
+
+    def fit_epochs(self, train, valid, epochs):
+        outcome = super().fit_epochs(train, valid, epochs)
+        if self.module_.average is not None:
+            self._average_norm_statistics(train)
+        return outcome
+
+    @torch.no_grad()
+    def _average_norm_statistics(self, train):
+        """Batch-norm statistics of the averaged generator's own weights.
+
+        The average copies the generator's statistics at every step, which are
+        those of the generator's current weights, not of their average. After
+        training, the averaged generator recomputes them in one pass over
+        fresh noise, with the training labels in a random order, in batches of
+        the training batch size (the mean over batches, as
+        ``torch.optim.swa_utils.update_bn`` does).
+        """
+        average = self.module_.average
+        norms = [m for m in average.modules() if isinstance(m, _BatchNorm)]
+        if not norms:
+            return
+        labels = train.arrays[1]
+        labels = labels[torch.randperm(len(labels), device=labels.device)]
+        size = train.batch_size
+        # full batches, as in training, unless there is none
+        stop = len(labels) - len(labels) % size if len(labels) >= size else size
+        momenta, training = [m.momentum for m in norms], average.training
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # a plain mean over the batches
+        average.train()
+        try:
+            for start in range(0, stop, size):
+                batch = labels[start : start + size]
+                average(self._noise(len(batch), batch), batch)
+        finally:
+            for norm, momentum in zip(norms, momenta, strict=True):
+                norm.momentum = momentum
+            average.train(training)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         self._generator_losses = []

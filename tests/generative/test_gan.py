@@ -448,6 +448,44 @@ def test_the_averaged_generator_is_the_moving_average_of_its_weights(tmp_path):
     )
 
 
+@pytest.mark.parametrize("conditional", [False, True])
+def test_the_averaged_generator_has_the_norm_statistics_of_its_own_weights(
+    conditional,
+):
+    """The average copies the generator's batch-norm statistics at each step;
+    after fit it recomputes them for its own weights (over the training labels).
+    Measured on the digits (bench_gan's settings, seeds 0-2): the logistic
+    judge's accuracy 0.573-0.606 against 0.616-0.631 with the copied ones."""
+    rng = np.random.RandomState(0)
+    X, y = rng.uniform(0, 255, size=(64, 8, 8)).round(), np.arange(64) % 2
+    gan = GANSampler(
+        conv_filters=(4, 8), conditional=conditional, batch_size=16, max_iter=3
+    ).fit(X, y if conditional else None)
+    module = gan.net_.module_
+    norm = module.average.deconv[1]
+    assert isinstance(norm, torch.nn.BatchNorm2d)
+    # the statistics of the first norm's inputs, over fresh noise and the labels
+    inputs = []
+    hook = module.average.deconv[0].register_forward_hook(
+        lambda m, i, out: inputs.append(out)
+    )
+    with torch.no_grad():
+        noise = torch.randn(4096, gan.noise_dim)
+        labels = torch.as_tensor(np.arange(4096) % 2)
+        module.average(noise, labels if conditional else None)
+    hook.remove()
+    mean = inputs[0].mean(dim=(0, 2, 3))
+    var = inputs[0].var(dim=(0, 2, 3))
+    torch.testing.assert_close(
+        norm.running_mean, mean, atol=0.1 * var.sqrt().max(), rtol=0
+    )
+    torch.testing.assert_close(norm.running_var, var, rtol=0.15, atol=0)
+    # not the generator's copied ones
+    live = module.generator.deconv[1]
+    assert not torch.equal(norm.running_mean, live.running_mean)
+    assert norm.momentum == live.momentum and not module.average.training
+
+
 def test_by_default_generators_are_averaged_images_over_more_steps_than_rows():
     images = GANSampler(conv_filters=(2,), max_iter=1, random_state=0).fit(_boxes(20))
     assert images.net_.module_.average is not None
