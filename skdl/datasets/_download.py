@@ -19,10 +19,12 @@ import contextlib
 import errno
 import gzip
 import hashlib
+import http.client
 import io
 import math
 import os
 import pickle
+import ssl
 import struct
 import tarfile
 import urllib.error
@@ -167,44 +169,100 @@ def fetch_file(
         )
     with _on_disk("create the data cache folder", folder):
         folder.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    try:
-        _download(remote.url, part)
-    except OSError as exc:  # URLError, timeouts, broken connections, the disk
-        if _is_disk_error(exc):
-            raise _disk_error(exc, "write", part) from exc
-        reason = getattr(exc, "reason", exc)
-        kept = (
-            f" The {part.stat().st_size} bytes received are kept in {part}; the "
-            "next call resumes from there."
-            if part.is_file() and part.stat().st_size
-            else ""
-        )
-        raise ConnectionError(
-            f"Could not download {dataset} from {remote.url} ({reason}). skdl "
-            f"downloads it once into {folder}: check the internet connection (and "
-            "proxy settings), or download the file elsewhere and copy it to "
-            f"{path} (checksum {remote.checksum}).{kept}"
-        ) from exc
-    with _on_disk("read", part):
-        digest = _digest(part, remote.checksum)
-    if digest != remote.checksum:
-        with _on_disk("delete", part):
-            part.unlink()
-        raise OSError(
-            f"The file downloaded from {remote.url} is corrupted or has changed: "
-            f"its checksum is {digest}, expected {remote.checksum}. It was deleted; "
-            "call again to download it anew."
-        )
-    with _on_disk("move into place", path):
-        os.replace(part, path)
+    # one download of a file at a time: another process fetching it is waited
+    # for, and its file used
+    with _exclusive(path.with_name(f".{path.name}.lock")):
+        if path.is_file():
+            with _on_disk("read", path):
+                if _digest(path, remote.checksum) == remote.checksum:
+                    return path
+        _download_verified(remote, path, dataset)
     return path
 
 
-def _is_disk_error(exc: OSError) -> bool:
+def _download_verified(remote: RemoteFile, path: Path, dataset: str) -> None:
+    """Download ``remote`` to ``path`` through ``<path>.part``, which must match
+    the checksum; a resumed part that does not is downloaded once more whole.
+    """
+    part = path.with_name(path.name + ".part")
+    for attempt in range(2):
+        try:
+            resumed = _download(remote.url, part)
+        except (OSError, http.client.HTTPException) as exc:
+            raise _download_error(exc, remote, path, part, dataset) from exc
+        with _on_disk("read", part):
+            digest = _digest(part, remote.checksum)
+        if digest == remote.checksum:
+            break
+        with _on_disk("delete", part):
+            part.unlink()
+        if not resumed or attempt:
+            raise OSError(
+                f"The file downloaded from {remote.url} is corrupted or has "
+                f"changed: its checksum is {digest}, expected {remote.checksum}. "
+                "It was deleted; call again to download it anew."
+            )
+        # a part left by an earlier try did not belong to this file
+    with _on_disk("move into place", path):
+        os.replace(part, path)
+
+
+def _download_error(
+    exc: Exception, remote: RemoteFile, path: Path, part: Path, dataset: str
+) -> OSError:
+    """The error of a failed download: the disk's, or a ConnectionError."""
+    if _is_disk_error(exc):
+        return _disk_error(exc, "write", part)
+    reason = getattr(exc, "reason", exc)
+    kept = (
+        f" The {part.stat().st_size} bytes received are kept in {part}; the "
+        "next call resumes from there."
+        if part.is_file() and part.stat().st_size
+        else ""
+    )
+    return ConnectionError(
+        f"Could not download {dataset} from {remote.url} ({reason!s} "
+        f"[{type(exc).__name__}]). skdl downloads it once into {path.parent}: "
+        "check the internet connection (and proxy settings), or download the "
+        f"file elsewhere and copy it to {path} (checksum {remote.checksum}).{kept}"
+    )
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (created if missing; left in
+    place, as deleting it would let two processes lock two files), waiting for
+    another process that holds it.
+    """
+    with _on_disk("lock", lock):
+        descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            while True:  # LK_LOCK gives up after 10 tries of a second
+                try:
+                    msvcrt.locking(descriptor, msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    continue
+        else:
+            import fcntl
+
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _is_disk_error(exc: Exception) -> bool:
     """Whether ``exc`` came from the file system rather than the network."""
-    network = urllib.error.URLError | TimeoutError | ConnectionError
-    return not isinstance(exc, network) and exc.errno in _DISK_ERRNOS
+    network = urllib.error.URLError | TimeoutError | ConnectionError | ssl.SSLError
+    return (
+        isinstance(exc, OSError)
+        and not isinstance(exc, network)
+        and exc.errno in _DISK_ERRNOS
+    )
 
 
 def _disk_error(exc: OSError, doing: str, path: Path) -> OSError:
@@ -244,8 +302,11 @@ def _on_disk(doing: str, path: Path) -> Iterator[None]:
         raise
 
 
-def _download(url: str, part: Path) -> None:
-    """Download ``url`` into ``part``, continuing a partial file if there is one."""
+def _download(url: str, part: Path) -> bool:
+    """Download ``url`` into ``part``, continuing a partial file if there is one.
+
+    Returns whether the file kept bytes of an earlier try.
+    """
     offset = part.stat().st_size if part.is_file() else 0
     request = urllib.request.Request(url)
     if offset:
@@ -254,18 +315,22 @@ def _download(url: str, part: Path) -> None:
         response = urllib.request.urlopen(request, timeout=_TIMEOUT)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # the partial file is already whole
-            return
+            return True
         raise
     with response:
-        resumed = offset and response.status == 206
-        expected = response.headers.get("Content-Length")
+        resumed = bool(offset) and response.status == 206
+        expected = response.headers.get("Content-Length", "")
         received = 0
         with open(part, "ab" if resumed else "wb") as file:
             while chunk := response.read(_CHUNK):
                 file.write(chunk)
                 received += len(chunk)
-    if expected is not None and received < int(expected):
-        raise OSError(f"the connection closed after {received} of {expected} bytes")
+    # a malformed length is not checked here: the checksum is
+    if expected.strip().isdigit() and received < int(expected):
+        raise ConnectionError(
+            f"the connection closed after {received} of {expected} bytes"
+        )
+    return resumed
 
 
 def _reconstruct():

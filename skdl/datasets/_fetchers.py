@@ -196,6 +196,17 @@ License: none is stated; the authors ask that work using the data set cite the
 report above.
 """
 
+# the topic of each target, in Keras' order (keras.datasets.reuters.get_label_names)
+_REUTERS_TOPICS = (
+    *("cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing"),
+    *("money-supply", "coffee", "sugar", "trade", "reserves", "ship", "cotton"),
+    *("carcass", "crude", "nat-gas", "cpi", "money-fx", "interest", "gnp"),
+    *("meal-feed", "alum", "oilseed", "gold", "tin", "strategic-metal"),
+    *("livestock", "retail", "ipi", "iron-steel", "rubber", "heat", "jobs", "lei"),
+    *("bop", "zinc", "orange", "pet-chem", "dlr", "gas", "silver", "wpi", "hog"),
+    "lead",
+)
+
 _REUTERS_DESCR = """\
 Reuters newswire topics
 -----------------------
@@ -205,9 +216,10 @@ form Keras serves: each newswire is a sequence of word ids, the id being the wor
 frequency rank (1 is the most frequent word). The split is Keras': the newswires
 shuffled with seed 113, the first 80% (8982) for training and the rest (2246)
 for testing. With ``as_text=True`` the ids are turned back into words with Keras'
-word index (lowercased, without punctuation). Keras publishes no names for the
-topics: targets are ints 0 to 45, and the classes are very unequal (the two
-largest hold over half of the newswires).
+word index (lowercased, without punctuation). Targets are ints 0 to 45;
+``target_names`` are the Reuters-21578 topic codes in that order, as Keras lists
+them (``keras.datasets.reuters.get_label_names``: 3 'earn', 4 'acq'...). The
+classes are very unequal (the two largest hold over half of the newswires).
 
 Source: the Reuters-21578 collection (David D. Lewis,
 http://www.daviddlewis.com/resources/testcollections/reuters21578/), as the files
@@ -765,8 +777,9 @@ def fetch_reuters(
     -------
     data : :class:`~sklearn.utils.Bunch`
         With ``data`` (a list of str, or an object array of int arrays),
-        ``target`` (int, shape (n_samples,)) and ``DESCR``. Keras publishes no
-        topic names, so there is no ``target_names``.
+        ``target`` (int, shape (n_samples,)), ``target_names`` (the 46
+        Reuters-21578 topic codes, as Keras lists them: ``'earn'``,
+        ``'acq'``...) and ``DESCR``.
     (data, target) : tuple
         If ``return_X_y`` is True.
 
@@ -805,7 +818,12 @@ def fetch_reuters(
     data = _sequence_data(sequences, paths, fetcher, as_text)
     if return_X_y:
         return data, target
-    return Bunch(data=data, target=target, DESCR=_REUTERS_DESCR)
+    return Bunch(
+        data=data,
+        target=target,
+        target_names=list(_REUTERS_TOPICS),
+        DESCR=_REUTERS_DESCR,
+    )
 
 
 def fetch_imdb(

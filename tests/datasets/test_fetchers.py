@@ -4,14 +4,18 @@ formats (npz, IDX, CIFAR pickle batches); nothing here reaches the internet."""
 import errno
 import gzip
 import hashlib
+import http.client
 import io
 import json
 import os
 import pickle
 import re
 import socket
+import ssl
 import tarfile
 import threading
+import time
+import urllib.request
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,6 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         cut = server.cut_after.pop(self.path, None)
+        time.sleep(server.pause)
         self.wfile.write(payload if cut is None else payload[:cut])
         self.close_connection = cut is not None
 
@@ -72,6 +77,7 @@ def server(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.files, httpd.requests, httpd.cut_after, httpd.ranges = {}, [], {}, True
+    httpd.pause = 0.0
     thread = threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield httpd
@@ -284,7 +290,9 @@ def test_fetch_reuters_uses_keras_split(monkeypatch, server, tmp_path):
     first = order[0]
     expected = f"{words[first % 4]} oil {words[2 + first % 2]}"
     assert train.data[0] == expected
-    assert "46 topics" in train.DESCR and "target_names" not in train
+    assert "46 topics" in train.DESCR and len(set(train.target_names)) == 46
+    # Keras' order: the two largest topics are 3 and 4
+    assert train.target_names[3:5] == ["earn", "acq"]
     ids, y = fetch_reuters("test", as_text=False, data_home=tmp_path, return_X_y=True)
     np.testing.assert_array_equal(y, (np.arange(10) % 46)[order[8:]])
     assert ids.dtype == object and len(ids) == 2
@@ -356,6 +364,64 @@ def test_data_home_comes_from_skdl_data(monkeypatch, tmp_path):
     assert get_data_home(tmp_path / "other") == tmp_path / "other"
 
 
+def test_fetches_at_once_download_once_and_share_the_file(
+    monkeypatch, server, tmp_path
+):
+    serve(monkeypatch, server, "mnist", {"mnist.npz": mnist_npz()})
+    server.pause = 0.5  # the second call starts while the first downloads
+    results = []
+
+    def fetch():
+        results.append(fetch_mnist(data_home=tmp_path, return_X_y=True))
+
+    threads = [threading.Thread(target=fetch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.1)
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    assert [path for path, _ in server.requests] == ["/mnist/mnist.npz"]
+
+
+def test_a_part_of_another_file_is_replaced_in_the_same_call(
+    monkeypatch, server, tmp_path
+):
+    serve(monkeypatch, server, "mnist", {"mnist.npz": mnist_npz()})
+    (tmp_path / "mnist").mkdir()
+    (tmp_path / "mnist" / "mnist.npz.part").write_bytes(b"left by something else")
+    X, _ = fetch_mnist(data_home=tmp_path, return_X_y=True)
+    assert X.shape == (6, 784)
+    # resumed from the stale part, then downloaded whole
+    assert [r for _, r in server.requests] == ["bytes=22-", None]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        http.client.BadStatusLine("garbage"),
+        http.client.IncompleteRead(b"abc", 10),
+        ssl.SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC]"),
+        ssl.SSLError(5, "EOF occurred in violation of protocol"),
+    ],
+    ids=["bad status line", "incomplete read", "bad record", "ssl eof"],
+)
+def test_protocol_and_tls_errors_are_connection_errors(
+    monkeypatch, server, tmp_path, error
+):
+    (remote,) = serve(monkeypatch, server, "mnist", {"mnist.npz": mnist_npz()})
+
+    def urlopen(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    with pytest.raises(
+        ConnectionError, match=f"Could not download mnist from {remote.url}"
+    ):
+        fetch_mnist(data_home=tmp_path)
+
+
 def test_a_corrupted_download_is_deleted(monkeypatch, server, tmp_path):
     (remote,) = serve(
         monkeypatch, server, "mnist", {"mnist.npz": b"not what was published"}
@@ -365,7 +431,8 @@ def test_a_corrupted_download_is_deleted(monkeypatch, server, tmp_path):
     )
     with pytest.raises(OSError, match="corrupted or has changed"):
         fetch_mnist(data_home=tmp_path)
-    assert list((tmp_path / "mnist").iterdir()) == []
+    # nothing but the (empty) lock of the downloads of this file
+    assert [p.name for p in (tmp_path / "mnist").iterdir()] == [".mnist.npz.lock"]
 
 
 def test_an_md5_checksum_is_checked_too(monkeypatch, server, tmp_path):
