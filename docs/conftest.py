@@ -8,16 +8,21 @@ slower.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_limits
 
 from skdl.utils import torch_threads
 
+DOCS = Path(__file__).parent
+
 
 def pytest_collection_modifyitems(items):
+    # this hook sees every item of the session: mark only the pages' snippets
     for item in items:
-        item.add_marker(pytest.mark.filterwarnings("error"))
+        if DOCS in item.path.parents:
+            item.add_marker(pytest.mark.filterwarnings("error"))
 
 
 @pytest.fixture(autouse=True)

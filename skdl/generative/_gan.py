@@ -85,11 +85,11 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
     generator loss, one-sided label smoothing, Adam with ``beta_1=0.5``, batch
     normalization in the image generator; or ``loss='wgan_gp'``, the
     Wasserstein loss with a gradient penalty. Small data sets train for at
-    least 10,000 steps (``max_iter='auto'``). For images the defaults also
-    sample from a running average of the generator's weights
-    (``generator_ema``) and let the discriminator compare pixels on the logit
-    scale (``image_scale``), which made MNIST samples far harder to tell from
-    real digits. ``history_`` holds
+    least 10,000 steps (``max_iter='auto'``). The defaults sample from a
+    running average of the generator's weights (``generator_ema``: 0.999 for
+    images, 0.99 for rows), and for images let the discriminator compare
+    pixels on the logit scale (``image_scale``), which made MNIST samples far
+    harder to tell from real digits. ``history_`` holds
     the discriminator's and the generator's loss per epoch. There is no
     ``validation_data`` nor early stopping: a GAN's losses do not measure how
     good its samples are, so a held-out loss could not say when to stop.

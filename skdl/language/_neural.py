@@ -82,7 +82,7 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
         ``Conv1D(filters, kernel_size, padding="causal", activation="relu")``).
         Each pads its input on the left only, so the prediction of a token
         never reads the tokens after it; there is no pooling (no
-        ``pool_size``), since a pooled step would. None by default.
+        ``pool_size``), since a pooled step would. ``()`` (none) by default.
 
     kernel_size : int or list of int, default=3
         Length of the conv kernels, for every conv layer or one per layer.
@@ -161,7 +161,7 @@ class LSTMLanguageModel(LanguageModelMixin, TokenBatchingMixin, BaseTorchEstimat
     >>> lm.perplexity(["the cat sat on the log"]) < 3
     True
     >>> lm.generate(8, seed_text="the dog", random_state=0)
-    'the dog sat on the ...'
+    'the dog sat on the mat'
     """
 
     _block_input_refused = "learns its vocabulary from every text at once"
