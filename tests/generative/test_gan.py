@@ -206,6 +206,8 @@ def test_constant_features_are_sampled_as_their_value(tmp_path):
     save(gan, tmp_path / "gan.skdl")
     loaded = load(tmp_path / "gan.skdl")
     np.testing.assert_array_equal(loaded.sample(20, random_state=0), samples)
+    with pytest.raises(ValueError, match="a range wider than float32 holds"):
+        GANSampler(**FAST, max_iter=1).fit(np.full((4, 2, 2), 2e38) * [[1], [-1]])
     with pytest.raises(ValueError, match="expects images as a 2-D array of flat"):
         GANSampler(**FAST, max_iter=1).fit(np.zeros((4, 2, 2, 2, 1)))
 
