@@ -140,7 +140,9 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         rows; None samples from the last weights. In
         ``benchmarks/bench_gan.py`` the average made the 8x8 digits' samples
         harder to tell from real ones for every seed (five seeds; logistic
-        judge 0.70 to 0.61 on average, conditional 0.78 to 0.58). On a 2-D
+        judge 0.70 to 0.59 on average, conditional 0.78 to 0.56). After fit
+        the average recomputes its batch-norm statistics for its own weights.
+        On a 2-D
         standard Gaussian (three seeds) 0.99 kept the samples' means within
         0.06 of 0 and their variances within 0.9-1.1, against 0.18 and
         0.81-1.27 from the last weights. Rows average over fewer steps: a
@@ -175,8 +177,8 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         ``benchmarks/bench_gan.py`` (with the weight average) a logistic
         regression told MNIST samples from real digits 68% and 74% of the time
         on the logit scale (two seeds, 30 epochs), against 99% on the linear
-        one; on the 8x8 digits a random forest told them apart 81% of the
-        time against 86% (five seeds), and the logistic judge scored alike.
+        one; on the 8x8 digits a random forest told them apart 80% of the
+        time against 85% (five seeds), and the logistic judge scored alike.
         'auto' takes 'logit' for images on a grid of at most 256 levels and
         'linear' for finer or continuous values, where the logit scale's ends
         stretch much further: on the digits made continuous (65536 levels) it
