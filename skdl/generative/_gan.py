@@ -649,7 +649,7 @@ default='constant'
                 f"{high:g} that the network was fitted on: are they on another "
                 "scale (0 to 1 against 0 to 255)? Samples keep the fitted grid.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=7,
             )
 
     def _reads_images(self, X) -> bool:
@@ -836,7 +836,7 @@ default='constant'
                 f"{steps}. Lower n_critic, or train for more epochs (max_iter) or "
                 "on smaller batches.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=6,
             )
 
     def __sklearn_tags__(self):
