@@ -176,7 +176,7 @@ class GANSampler(ImageInputMixin, BaseTorchEstimator):
         a haze of faint pixels where real images are exactly 0. On the logit
         scale those steps are as wide as the middle ones are narrow. In
         ``benchmarks/bench_gan.py`` (with the weight average) a logistic
-        regression told MNIST samples from real digits 68% and 74% of the time
+        regression told MNIST samples from real digits 63% and 69% of the time
         on the logit scale (two seeds, 30 epochs), against 99% on the linear
         one; on the 8x8 digits a random forest told them apart 80% of the
         time against 85% (five seeds), and the logistic judge scored alike.
