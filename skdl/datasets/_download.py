@@ -232,10 +232,22 @@ def _download_error(
 def _exclusive(lock: Path) -> Iterator[None]:
     """Hold an exclusive lock on the file ``lock`` (created if missing; left in
     place, as deleting it would let two processes lock two files), waiting for
-    another process that holds it.
+    another process that holds it. On a file system without locks (some
+    network file systems) the block runs unlocked.
     """
     with _on_disk("lock", lock):
         descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        _lock(descriptor)
+        yield
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _lock(descriptor: int) -> None:
+    """Lock the open file ``descriptor``, waiting as long as another process
+    holds it; no lock where the file system refuses locks.
+    """
     try:
         if os.name == "nt":
             import msvcrt
@@ -243,16 +255,15 @@ def _exclusive(lock: Path) -> Iterator[None]:
             while True:  # LK_LOCK gives up after 10 tries of a second
                 try:
                     msvcrt.locking(descriptor, msvcrt.LK_LOCK, 1)
-                    break
-                except OSError:
-                    continue
-        else:
-            import fcntl
+                    return
+                except OSError as exc:
+                    if exc.errno != errno.EDEADLOCK:
+                        raise
+        import fcntl
 
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(descriptor)  # releases the lock
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+    except OSError:
+        pass
 
 
 def _is_disk_error(exc: Exception) -> bool:

@@ -385,6 +385,18 @@ def test_fetches_at_once_download_once_and_share_the_file(
     assert [path for path, _ in server.requests] == ["/mnist/mnist.npz"]
 
 
+def test_a_file_system_without_locks_still_downloads(monkeypatch, server, tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+
+    def flock(descriptor, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    serve(monkeypatch, server, "mnist", {"mnist.npz": mnist_npz()})
+    X, _ = fetch_mnist(data_home=tmp_path, return_X_y=True)
+    assert X.shape == (6, 784)
+
+
 def test_a_part_of_another_file_is_replaced_in_the_same_call(
     monkeypatch, server, tmp_path
 ):
