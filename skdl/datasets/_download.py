@@ -259,9 +259,10 @@ def _lock(descriptor: int) -> None:
                 except OSError as exc:
                     if exc.errno != errno.EDEADLOCK:
                         raise
-        import fcntl
+        else:
+            import fcntl
 
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
     except OSError:
         pass
 

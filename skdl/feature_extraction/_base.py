@@ -19,7 +19,7 @@ from sklearn.base import (
 from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_images
-from ..utils._images import RESIZE_ADVICE, _check_image_shape_describes
+from ..utils._images import RESIZE_ADVICE
 from ..utils._sklearn import StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
 from ..utils._torch import memory_advice
@@ -155,8 +155,6 @@ class ImageTransformer(
             # sklearn's checks: feature names, object dtype, NaN, feature count,
             # and its message for 1-D input
             X = validate_data(self, X, reset=reset, dtype="numeric")
-        elif reset:
-            _check_image_shape_describes(X.shape[1:], self, owner)
         images = check_images(
             X,
             image_shape=self.image_shape,

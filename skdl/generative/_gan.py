@@ -588,14 +588,14 @@ default='constant'
             tensor = self._validate_images(X, reset=reset, dtype=np.float32)
             if reset:
                 self._input_ndim = np.ndim(X) if not hasattr(X, "ndim") else X.ndim
-                self.data_range_ = (float(tensor.min()), float(tensor.max()))
-                if np.subtract(*self.data_range_[::-1]) > np.finfo(np.float32).max:
+                low, high = float(tensor.min()), float(tensor.max())
+                if high - low > np.finfo(np.float32).max:
                     raise ValueError(
-                        f"GANSampler got pixels from {self.data_range_[0]:g} to "
-                        f"{self.data_range_[1]:g}, a range wider than float32 "
-                        "holds; rescale the images (e.g. divide them by their "
-                        "largest absolute value)."
+                        f"GANSampler got pixels from {low:g} to {high:g}, a range "
+                        "wider than float32 holds; rescale the images (e.g. "
+                        "divide them by their largest absolute value)."
                     )
+                self.data_range_ = (low, high)
                 self.pixel_levels_ = _pixel_levels(tensor, *self.data_range_)
             low, high = self.data_range_
             if not reset:

@@ -47,12 +47,13 @@ def check_images(
           ``'channels_last'``, ``(n_samples, channels, height, width)`` when it is
           ``'channels_first'``.
     image_shape : tuple, 'auto' or None, default=None
-        Shape of one image, used for flat rows only: ``(height, width)`` for
+        Shape of one image, to reshape flat rows: ``(height, width)`` for
         grayscale, ``(height, width, channels)`` (``'channels_last'``) or
         ``(channels, height, width)`` (``'channels_first'``) for color. One entry
         may be -1, inferred from the row length as in :func:`numpy.reshape`
         (``(1, -1)`` reads each row as a one-pixel-high image). ``'auto'`` (or
-        None) accepts square grayscale rows only.
+        None) accepts square grayscale rows only. 3-D and 4-D images carry
+        their shape: a tuple given with them must describe it.
     data_format : {'channels_last', 'channels_first'}, default='channels_last'
         Where the channel axis of 4-D input and of ``image_shape`` is.
     owner : str, default='This estimator'
@@ -119,6 +120,8 @@ def check_images(
         X = X.astype(np.float32)
     if X.ndim == 2:
         X = X.reshape((X.shape[0], *_row_shape(X.shape[1], image_shape, owner)))
+    elif X.ndim in (3, 4):
+        _check_image_shape_describes(X.shape[1:], image_shape, data_format, owner)
     if X.ndim == 3:
         X = X[..., np.newaxis]
     elif X.ndim == 4:
@@ -185,19 +188,17 @@ def _check_channels(shape, channels, owner):
     )
 
 
-def _check_image_shape_describes(shape, estimator, owner):
-    """Refuse an ``image_shape`` that disagrees with images given as 3-D or 4-D
-    arrays (whose shape says it; ``image_shape`` is for flat rows).
+def _check_image_shape_describes(shape, image_shape, data_format, owner):
+    """Refuse an ``image_shape`` tuple that disagrees with images given as 3-D or
+    4-D arrays of one image ``shape`` each (in ``data_format``'s order).
     """
-    image_shape = estimator.image_shape
     if image_shape is None or isinstance(image_shape, str):
         return
-    channels_first = estimator.data_format == "channels_first"
 
     def with_channels(dims):
         dims = tuple(dims)
         if len(dims) == 2:
-            return (1, *dims) if channels_first else (*dims, 1)
+            return (1, *dims) if data_format == "channels_first" else (*dims, 1)
         return dims
 
     try:
@@ -292,10 +293,9 @@ class ImageInputMixin:
                 X, image_shape=row_shape, data_format=self.data_format, owner=name
             )
         else:
-            if reset:
-                _check_image_shape_describes(X.shape[1:], self, name)
             images = check_images(
                 X,
+                image_shape=self.image_shape if reset else None,
                 data_format=self.data_format,
                 owner=name,
                 expected_shape=None if reset else self.image_shape_,

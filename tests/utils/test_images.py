@@ -126,7 +126,14 @@ def test_image_shape_must_describe_images_given_whole(
     from skdl import CNNClassifier, GANSampler, HOGTransformer
 
     X, y = np.zeros(shape), np.arange(shape[0]) % 2
-    # the feature transformers' own image input refuses the same
+    if ok:
+        assert (
+            check_images(X, image_shape=image_shape, data_format=data_format).ndim == 4
+        )
+    else:
+        with pytest.raises(ValueError, match="image_shape is for flat rows"):
+            check_images(X, image_shape=image_shape, data_format=data_format)
+    # through the estimators' image input, and the feature transformers'
     models = [GANSampler(), CNNClassifier()] + [HOGTransformer()] * (not ok)
     for model in models:
         model.set_params(image_shape=image_shape, data_format=data_format)
