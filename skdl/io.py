@@ -93,7 +93,7 @@ __all__ = [
 
 FORMAT = "skdl-estimator"
 #: Version of the file layout that :func:`save` writes and :func:`load` reads.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 #: Largest file, in bytes, that :func:`load` reads unless ``trusted=True``.
 MAX_FILE_SIZE = 2**30
@@ -173,7 +173,7 @@ _FITTED = {
     LSTMTextClassifier: ({"vocabulary_", "_ids_input"}, set()),
     LSTMLanguageModel: ({"vocabulary_"}, set()),
     NGramLanguageModel: (
-        {"vocabulary_", "_order", "_ngram_keys", "_ngram_counts"},
+        {"vocabulary_", "_order", "_ngram_tokens", "_ngram_counts"},
         set(),
     ),
     # rows (mean_, scale_) or images (image_shape_ ...): _check_gan_layout
@@ -642,7 +642,7 @@ def load(path: str | os.PathLike, *, trusted: bool = False, **params) -> BaseEst
     where = os.fspath(path)
     try:
         header, tensors = _unpack(_read(where, trusted), where)
-        reader = _Reader(tensors, trusted)
+        reader = _Reader(tensors, trusted, header["format_version"])
         # the modules are rebuilt as fit builds them, whatever the caller's default
         with build_defaults():
             estimator = _rebuild(reader, header, params, depth=0)
@@ -754,6 +754,8 @@ def _unpack(data: bytes, where: str) -> tuple[dict, dict[str, torch.Tensor]]:
     return header, tensors
 
 
+# format 4 stores an NGramLanguageModel's distinct n-grams as rows of token
+# columns, format 3 as base-(V + 1) integers (read by _format_3_ngram_tokens);
 # format 3 reads a tuple kernel_size (strides, dilation, pool_size) of a CNN as
 # one (height, width) for every conv layer, and a list as one entry per layer;
 # format 2 read any sequence as one entry per layer
@@ -954,10 +956,11 @@ class _Reader:
         "__estimator__": (),
     }
 
-    def __init__(self, tensors: dict[str, torch.Tensor], trusted: bool):
+    def __init__(self, tensors: dict[str, torch.Tensor], trusted: bool, version: int):
         self.tensors = tensors
         self.unused = set(tensors)
         self.trusted = trusted
+        self.version = version  # of the file's format
 
     def decode(self, value, depth: int):
         if depth > _MAX_DEPTH:
@@ -1289,6 +1292,8 @@ def _fitted_schema(cls: type) -> tuple[set, set]:
 def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
     """Check the fitted attributes and set them; rebuild networks from the file."""
     name = type(estimator).__name__
+    if reader.version < 4 and isinstance(estimator, NGramLanguageModel):
+        raw = {_FORMAT_3_NAMES.get(key, key): value for key, value in raw.items()}
     required, allowed = _fitted_schema(type(estimator))
     unknown = sorted(set(raw) - allowed)
     if unknown:
@@ -1555,39 +1560,66 @@ def _check_ids_input(value, attributes, estimator, reader) -> None:
 
 
 def _check_ngram_order(value, attributes, estimator, reader) -> None:
-    vocabulary = _needs(attributes, "vocabulary_", "_order")
-    _int(value, "_order", 1, 64)
-    if (len(vocabulary) + 1) ** value >= 2**63:
-        raise _Invalid(
-            f"_order={value} with {len(vocabulary)} tokens gives n-gram keys "
-            "beyond int64"
+    _int(value, "_order", 1)
+
+
+# format 3 stored each distinct n-gram as one number, its tokens in base V + 1
+_FORMAT_3_NAMES = {"_ngram_keys": "_ngram_tokens"}
+
+
+def _format_3_ngram_tokens(keys, attributes) -> np.ndarray:
+    """The token columns of the distinct n-grams that format 3 stored as keys."""
+    order = _needs(attributes, "_order", "_ngram_tokens")
+    radix = len(_needs(attributes, "vocabulary_", "_ngram_tokens")) + 1
+    if (
+        order > 62
+        or radix**order >= 2**63
+        or not (
+            isinstance(keys, np.ndarray)
+            and keys.dtype == np.int64
+            and keys.ndim == 1
+            and len(keys)
+            and keys[0] >= 0
+            and keys[-1] < radix**order
         )
-
-
-def _check_ngram_keys(value, attributes, estimator, reader) -> None:
-    order = _needs(attributes, "_order", "_ngram_keys")
-    radix = len(_needs(attributes, "vocabulary_", "_ngram_keys")) + 1
-    if not (
-        isinstance(value, np.ndarray)
-        and value.dtype == np.int64
-        and value.ndim == 1
-        and len(value)
-        and value[0] >= 0
-        and value[-1] < radix**order
-        and (np.diff(value) > 0).all()
     ):
         raise _Invalid(
             "_ngram_keys is not a sorted int64 array of distinct n-gram keys "
             f"below {radix}**{order}"
         )
+    return keys[:, None] // radix ** np.arange(order - 1, -1, -1) % radix
 
 
-def _check_ngram_counts(value, attributes, estimator, reader) -> None:
-    keys = _needs(attributes, "_ngram_keys", "_ngram_counts")
+def _check_ngram_tokens(value, attributes, estimator, reader) -> None:
+    if reader.version < 4:
+        value = attributes["_ngram_tokens"] = _format_3_ngram_tokens(value, attributes)
+    order = _needs(attributes, "_order", "_ngram_tokens")
+    size = len(_needs(attributes, "vocabulary_", "_ngram_tokens"))
     if not (
         isinstance(value, np.ndarray)
         and value.dtype == np.int64
-        and value.shape == keys.shape
+        and value.ndim == 2
+        and value.shape[0]
+        and value.shape[1] == order
+        and value.min() >= 0
+        and value.max() <= size  # the tokens' columns, and size for <s>
+    ):
+        raise _Invalid(
+            f"_ngram_tokens is not an int64 array of {order} token columns "
+            f"(0 to {size}) per n-gram"
+        )
+    steps = np.diff(value, axis=0)
+    first = (steps != 0).argmax(axis=1)  # the first column where rows differ
+    if not (steps[np.arange(len(steps)), first] > 0).all():
+        raise _Invalid("_ngram_tokens does not list distinct n-grams in sorted order")
+
+
+def _check_ngram_counts(value, attributes, estimator, reader) -> None:
+    grams = _needs(attributes, "_ngram_tokens", "_ngram_counts")
+    if not (
+        isinstance(value, np.ndarray)
+        and value.dtype == np.int64
+        and value.shape == grams.shape[:1]
         and (value >= 1).all()
     ):
         raise _Invalid("_ngram_counts is not one positive int64 count per n-gram")
@@ -1808,7 +1840,7 @@ _ATTRIBUTE_CHECKS = {
     "_n_features_out": _check_n_features_out,
     "vocabulary_": _check_vocabulary,
     "_order": _check_ngram_order,
-    "_ngram_keys": _check_ngram_keys,
+    "_ngram_tokens": _check_ngram_tokens,
     "_ngram_counts": _check_ngram_counts,
     "mean_": _check_standardization,
     "scale_": _check_standardization,

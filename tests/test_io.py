@@ -559,7 +559,7 @@ def test_an_rbm_module_must_match_its_weights(tamper):
             {"vocabulary_": {"__dict__": [["a", 0], ["</s>", 1]]}},
             r"vocabulary_ does not map '<unk>' to 0",
         ),
-        ("NGramLanguageModel", {"_order": 40}, r"_order=40 .* beyond int64"),
+        ("NGramLanguageModel", {"_order": 40}, "not an int64 array of 40 token"),
         # the n-gram tables are rebuilt from the counts, never read
         ("NGramLanguageModel", {"_ngrams": []}, "unknown fitted attribute '_ngrams'"),
         ("GANSampler", {"mean_": None}, "neither the attributes of rows"),
@@ -693,15 +693,58 @@ def test_an_image_gan_file_must_hold_the_pixel_grid_its_scale_needs(tamper):
     assert loaded.set_params(warm_start=False).fit(images).pixel_levels_ == 256
 
 
-def test_ngram_counts_must_be_sorted_distinct_keys(tamper):
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda grams: grams.flip(0), "does not list distinct n-grams in sorted"),
+        (lambda grams: grams[[0, 0]], "does not list distinct n-grams in sorted"),
+        (lambda grams: grams + 100, r"not an int64 array of 3 token columns \(0 to"),
+        (lambda grams: grams[:, :2], "not an int64 array of 3 token columns"),
+    ],
+)
+def test_ngrams_must_be_sorted_distinct_rows_of_tokens(tamper, change, match):
     model, _, _ = _fitted("NGramLanguageModel")
 
-    def reverse(header, tensors):
+    def apply(header, tensors):
+        array = header["attributes"]["_ngram_tokens"]["__ndarray__"]["__tensor__"]
+        tensors[array] = change(tensors[array]).clone()
+        counts = header["attributes"]["_ngram_counts"]["__ndarray__"]["__tensor__"]
+        tensors[counts] = tensors[counts][: len(tensors[array])].clone()
+
+    with pytest.raises(ModelFileError, match=match):
+        load(tamper(model, apply))
+
+
+def test_format_3_ngram_keys_are_read_as_token_columns(tamper):
+    model, X, _ = _fitted("NGramLanguageModel")
+    size = len(model.vocabulary_) + 1
+
+    def as_format_3(header, tensors):  # one base-(V + 1) key per n-gram
+        header["format_version"] = 3
+        stored = header["attributes"]
+        stored["_ngram_keys"] = stored.pop("_ngram_tokens")
+        array = stored["_ngram_keys"]["__ndarray__"]["__tensor__"]
+        powers = size ** torch.arange(model._order - 1, -1, -1)
+        tensors[array] = (tensors[array] * powers).sum(1)
+
+    loaded = load(tamper(model, as_format_3))
+    np.testing.assert_array_equal(loaded._ngram_tokens, model._ngram_tokens)
+    np.testing.assert_array_equal(loaded.score_samples(X), model.score_samples(X))
+
+    def unsorted(header, tensors):
+        as_format_3(header, tensors)
         array = header["attributes"]["_ngram_keys"]["__ndarray__"]["__tensor__"]
         tensors[array] = tensors[array].flip(0).contiguous()
 
-    with pytest.raises(ModelFileError, match="_ngram_keys is not a sorted"):
-        load(tamper(model, reverse))
+    with pytest.raises(ModelFileError, match="does not list distinct n-grams in"):
+        load(tamper(model, unsorted))
+
+    def too_many(header, tensors):
+        as_format_3(header, tensors)
+        header["attributes"]["_order"] = 40
+
+    with pytest.raises(ModelFileError, match=r"_ngram_keys is not .* below \d+\*\*40"):
+        load(tamper(model, too_many))
 
 
 def _weight_key(header) -> str:

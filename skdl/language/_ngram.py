@@ -194,42 +194,40 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         """
         with attributes_restored_on_error(self):
             texts = self._encode_texts(X, reset=True)
-            radix = len(self.vocabulary_) + 1  # the columns and <s>
-            if radix**self.n >= 2**63:
-                raise ValueError(
-                    f"n={self.n} with a vocabulary of {radix - 1} tokens gives more "
-                    "distinct n-grams than this model can index (2**63). Lower n, or "
-                    "set max_features or min_df to shrink the vocabulary."
-                )
             # the fitted state: the order, and the distinct n-grams with their
             # counts (every lower order is in them); the tables follow from it
             self._order = int(self.n)
-            self._ngram_keys, counts = np.unique(
-                self._window_keys(texts), return_counts=True
+            windows = self._windows(texts)
+            self._ngram_tokens, self._ngram_counts = _distinct_rows(
+                windows, _sorting_keys(windows, len(self.vocabulary_) + 1)
             )
-            self._ngram_counts = counts.astype(np.int64)
             self._ngrams = self._count_tables()
         return self
 
     def _count_tables(self) -> list[dict]:
         """The tables the smoothings read, per order k from 1 to ``_order``.
 
-        The k-grams' keys, counts and continuation counts, and their totals per
-        context, all summed from the distinct n-grams and their counts.
+        A k-gram's key is ``context * (V + 1) + token``, ``context`` being the
+        rank of its ``k - 1`` preceding tokens among the contexts of order k
+        (:func:`_context_ranks`, whose sorted ``pairs`` give those ranks). Per
+        order: the pairs, the k-grams' keys, counts and continuation counts, and
+        their totals per context, all summed from the distinct n-grams.
         """
         radix = len(self.vocabulary_) + 1
         top = self._ngram_counts.astype(np.float64)
+        words = self._ngram_tokens[:, -1]
         tables = []
-        for order in range(1, self._order + 1):
-            grams, inverse = np.unique(
-                self._ngram_keys % radix**order, return_inverse=True
-            )
+        for pairs, ranks in _context_ranks(self._ngram_tokens, radix):
+            grams, inverse = np.unique(ranks * radix + words, return_inverse=True)
             counts = np.bincount(inverse, weights=top, minlength=len(grams))
-            tables.append({"keys": grams, "counts": counts})
+            tables.append({"pairs": pairs, "keys": grams, "counts": counts})
         for order, table in enumerate(tables, start=1):
             if order < self._order:  # distinct tokens seen before each k-gram
-                higher = tables[order]["keys"] % radix**order
-                continuation = np.unique(higher, return_counts=True)[1]
+                higher = tables[order]
+                # a context's pair holds the rank of its own last k - 1 tokens
+                shorter = higher["pairs"][higher["keys"] // radix] // radix
+                suffixes = shorter * radix + higher["keys"] % radix
+                continuation = np.unique(suffixes, return_counts=True)[1]
                 table["continuation"] = continuation.astype(np.float64)
             else:
                 table["continuation"] = table["counts"]
@@ -245,13 +243,15 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     def ngram_counts_(self) -> list[np.ndarray]:
         """The k-grams of the training texts and their counts, per order k."""
         check_is_fitted(self)
-        radix = len(self.vocabulary_) + 1
+        start = len(self.vocabulary_)
         out = []
-        for order, table in enumerate(self._ngrams, start=1):
-            powers = radix ** np.arange(order - 1, -1, -1)
-            digits = (table["keys"][:, None] // powers) % radix
-            digits[digits == radix - 1] = -1  # <s>
-            out.append(np.column_stack([digits, table["counts"].astype(np.int64)]))
+        for order in range(1, self._order + 1):
+            grams = self._ngram_tokens[:, self._order - order :]
+            grams, counts = _distinct_rows(
+                grams, _sorting_keys(grams, start + 1), self._ngram_counts
+            )
+            grams = np.where(grams == start, -1, grams)  # <s>, sorted last
+            out.append(np.column_stack([grams, counts]))
         return out
 
     def _check_fitted(self) -> None:
@@ -261,18 +261,16 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         self._validate_params()
 
     # -- counts ---------------------------------------------------------------------
-    def _window_keys(self, texts) -> np.ndarray:
-        """One key per predicted token: its n-gram read as digits in base V + 1.
+    def _windows(self, texts) -> np.ndarray:
+        """One row per predicted token: the ``n - 1`` columns before it, then it.
 
-        The last ``k`` digits of a key are the token's k-gram, so ``key %
-        (V + 1) ** k`` is the key of its k-gram.
+        Each text is padded with ``n - 1`` start markers (column V) and ends with
+        ``</s>``; the columns before a token are always in its own text.
         """
-        radix, start = len(self.vocabulary_) + 1, len(self.vocabulary_)
-        n = self._order
+        start, n = len(self.vocabulary_), self._order
         pad = np.full(n - 1, start, dtype=np.int64)
         end = np.array([1], dtype=np.int64)
         flat = np.concatenate([part for t in texts for part in (pad, t, end)])
-        # the n - 1 tokens before each predicted position are in the same text
         lengths = np.array([len(t) + 1 for t in texts])
         offsets = np.repeat(np.cumsum(lengths + n - 1) - lengths, lengths)
         positions = (
@@ -280,27 +278,25 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
             + np.arange(lengths.sum())
             - np.repeat(np.cumsum(lengths) - lengths, lengths)
         )
-        keys = np.zeros(len(positions), dtype=np.int64)
-        for back in range(n - 1, -1, -1):
-            keys = keys * radix + flat[positions - back]
-        return keys
+        return flat[positions[:, None] + np.arange(1 - n, 1)]
 
     # -- probabilities --------------------------------------------------------------
     def _probabilities(self, contexts: np.ndarray, words: np.ndarray) -> np.ndarray:
         """P(word | context) for rows of ``n - 1`` context columns (``<s>`` is V)."""
         radix, size = len(self.vocabulary_) + 1, len(self.vocabulary_)
         proba = np.full(len(words), 1.0 / size)
-        context_key = np.zeros(len(words), dtype=np.int64)
+        rank = np.zeros(len(words), dtype=np.int64)
         for order, table in enumerate(self._ngrams, start=1):
-            if order > 1:
-                context_key += contexts[:, -(order - 1)] * radix ** (order - 2)
+            if order > 1:  # the context's rank at this order, -1 if never seen
+                pair = rank * radix + contexts[:, -(order - 1)]
+                rank = _find(table["pairs"], pair)
             if self.smoothing == "laplace" and order < self._order:
                 continue
             continuation = self.smoothing == "kneser_ney" and order < self._order
             name = "continuation" if continuation else "counts"
-            count = _lookup(table["keys"], table[name], context_key * radix + words)
-            total = _lookup(table["contexts"], table[f"context_{name}"], context_key)
-            types = _lookup(table["contexts"], table["types"], context_key)
+            count = _lookup(table["keys"], table[name], rank * radix + words)
+            total = _lookup(table["contexts"], table[f"context_{name}"], rank)
+            types = _lookup(table["contexts"], table["types"], rank)
             seen = total > 0
             with np.errstate(divide="ignore", invalid="ignore"):
                 if self.smoothing == "kneser_ney":
@@ -331,11 +327,8 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         return out
 
     def _log_likelihoods(self, texts) -> np.ndarray:
-        keys = self._window_keys(texts)
-        radix = len(self.vocabulary_) + 1
-        words = keys % radix
-        digits = (keys[:, None] // radix ** np.arange(self._order - 1, 0, -1)) % radix
-        log_proba = np.log(self._probabilities(digits, words))
+        windows = self._windows(texts)
+        log_proba = np.log(self._probabilities(windows[:, :-1], windows[:, -1]))
         lengths = np.array([len(t) + 1 for t in texts])
         return np.add.reduceat(log_proba, np.cumsum(lengths) - lengths)
 
@@ -346,12 +339,63 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         return self._probabilities(rows, words).reshape(len(contexts), size)
 
 
-def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
-    """``values`` at the positions of ``queries`` in the sorted ``keys``.
-
-    0 where a query is absent.
-    """
-    if len(keys) == 0:
-        return np.zeros(len(queries))
+def _find(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """The positions of ``queries`` in the sorted, non-empty ``keys``; -1 if absent."""
     where = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
-    return np.where(keys[where] == queries, values[where], 0.0)
+    return np.where(keys[where] == queries, where, -1)
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """``values`` at the positions of ``queries`` in the sorted ``keys``, else 0."""
+    where = _find(keys, queries)
+    return np.where(where >= 0, values[where], 0.0)
+
+
+def _sorting_keys(grams: np.ndarray, radix: int) -> np.ndarray:
+    """int64 keys in the lexicographic order of the rows of ``grams``.
+
+    The tokens are read as digits in base ``radix``; where the next digit would
+    overflow int64, the keys so far are replaced by their ranks, which keeps
+    their order.
+    """
+    keys = np.zeros(len(grams), dtype=np.int64)
+    for column in grams.T:
+        if keys.max() > 2**63 // radix - 1:
+            keys = np.unique(keys, return_inverse=True)[1].reshape(-1)
+        keys = keys * radix + column
+    return keys
+
+
+def _distinct_rows(
+    rows: np.ndarray, keys: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``rows`` in the order of their ``keys``, and their counts.
+
+    A row's count is its number of occurrences, or the sum of its ``weights``.
+    """
+    keys, inverse = np.unique(keys, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counts = np.bincount(inverse, weights=weights, minlength=len(keys))
+    where = np.empty(len(keys), dtype=np.intp)
+    where[inverse] = np.arange(len(inverse))  # a row of each key
+    return rows[where], counts.astype(np.int64)
+
+
+def _context_ranks(
+    grams: np.ndarray, radix: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Number the contexts of every order of the n-grams ``grams``, one per row.
+
+    For order k, the context of a row is its ``k - 1`` tokens before the last.
+    Its rank is its position among the sorted distinct ``pairs`` of order k,
+    ``pair = (rank of the context's last k - 2 tokens) * radix + its first
+    token``: keys that stay below ``len(grams) * radix``, whatever n and the
+    vocabulary size. Returns ``(pairs, ranks)`` per order from 1 (the empty
+    context, rank 0) to n.
+    """
+    ranks = np.zeros(len(grams), dtype=np.int64)
+    out = [(np.zeros(1, dtype=np.int64), ranks)]
+    for back in range(2, grams.shape[1] + 1):
+        pairs, ranks = np.unique(ranks * radix + grams[:, -back], return_inverse=True)
+        out.append((pairs, ranks.reshape(-1)))
+    return out

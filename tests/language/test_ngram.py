@@ -85,10 +85,11 @@ def reference(texts, n, smoothing, discount=0.75):
                 grams[tuple(seq[end - k + 1 : end + 1])] += 1
     vocab = ["<unk>", "</s>", *sorted({w for t in texts for w in t.split()})]
 
+    # the number of distinct tokens seen before each gram
+    continuation = Counter(gram[1:] for gram in grams if len(gram) > 1)
+
     def count(gram, top):
-        if top or smoothing != "kneser_ney":
-            return grams[gram]
-        return len({g[0] for g in grams if len(g) == len(gram) + 1 and g[1:] == gram})
+        return grams[gram] if top or smoothing != "kneser_ney" else continuation[gram]
 
     def p(w, h):
         lower = p(w, h[1:]) if h else 1 / len(vocab)
@@ -262,11 +263,17 @@ def test_bad_texts(texts, params, error, match):
             lm.predict_proba_next(texts)
 
 
-def test_a_failed_fit_leaves_the_model_as_it_was():
+def test_a_failed_fit_leaves_the_model_as_it_was(monkeypatch):
     lm = NGramLanguageModel(n=8).fit(["a b c"])
     before = lm.predict_proba_next(["a b"]), dict(lm.vocabulary_)
-    with pytest.raises(ValueError, match="than this model can index"):
+
+    def out_of_memory(self):  # counting fails after the new vocabulary is set
+        raise MemoryError
+
+    monkeypatch.setattr(NGramLanguageModel, "_count_tables", out_of_memory)
+    with pytest.raises(MemoryError):
         lm.fit([" ".join(f"w{i}" for i in range(300))])
+    monkeypatch.undo()
     np.testing.assert_array_equal(lm.predict_proba_next(["a b"]), before[0])
     assert lm.vocabulary_ == before[1]
 
@@ -295,10 +302,25 @@ def test_numpy_ints_and_not_fitted():
     assert type(lm.fit(["a b"])._order) is int
 
 
-def test_too_many_ngrams_to_index_is_a_clear_error():
+@pytest.mark.parametrize("smoothing", ["kneser_ney", "witten_bell"])
+def test_high_orders_on_large_vocabularies(smoothing):
+    # 3002 tokens to the power 6 is beyond int64: the n-grams must not be
+    # numbered as base-(V + 1) integers
+    rng = random.Random(0)
     words = [f"w{i}" for i in range(3000)]
-    with pytest.raises(ValueError, match=r"n=6 with a vocabulary of 3002 tokens"):
-        NGramLanguageModel(n=6).fit([" ".join(words)])
+    texts = [" ".join(words)] + [
+        " ".join(rng.choices(words[:6], k=rng.randint(3, 12))) for _ in range(300)
+    ]
+    vocab, p = reference(texts, 6, smoothing)
+    lm = NGramLanguageModel(n=6, smoothing=smoothing).fit(texts)
+    assert list(lm.vocabulary_) == vocab
+    contexts = [texts[1].split()[:5], texts[2].split()[-5:], words[40:45], ["w2"], []]
+    proba = lm.predict_proba_next(contexts)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    for given, row in zip(contexts, proba):
+        padded = ("<s>",) * (5 - len(given)) + tuple(given)
+        for w in ["</s>", "<unk>", *words[:6], "w45", "w2999"]:
+            assert row[vocab.index(w)] == pytest.approx(p(w, padded), rel=1e-12)
 
 
 # -- generation ----------------------------------------------------------------------
