@@ -21,6 +21,7 @@ from ..modules import (
 )
 from ..utils import resolve_device, seed_from_random_state
 from ..utils._sklearn import Interval, StrOptions, _fit_context
+from ..utils._state import attributes_restored_on_error
 from ..utils._torch import (
     N_THREADS_CONSTRAINT,
     fitted_device_or_cpu,
@@ -178,7 +179,7 @@ class HopfieldNetwork(BaseEstimator):
         "update": [StrOptions({"async", "sync"})],
         "beta": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "threshold": [Real, None],
+        "threshold": [Interval(Real, None, None, closed="neither"), None],
         "random_state": ["random_state"],
         "device": [str, torch.device],
         "n_threads": N_THREADS_CONSTRAINT,
@@ -224,16 +225,21 @@ class HopfieldNetwork(BaseEstimator):
         self : object
             The network with the patterns stored.
         """
-        with memory_advice(
-            f"{type(self).__name__} ran out of memory while storing the patterns; "
-            "the classic network's coef_ holds n_features ** 2 floats. Use fewer "
-            "features, or kind='dense', which keeps the patterns only."
+        with (
+            memory_advice(
+                f"{type(self).__name__} ran out of memory while storing the "
+                "patterns; the classic network's coef_ holds n_features ** 2 "
+                "floats. Use fewer features, or kind='dense', which keeps the "
+                "patterns only."
+            ),
+            attributes_restored_on_error(self),
         ):
             X = validate_data(self, X, dtype=np.float64, reset=True)
             self.coding_ = self._coding(X)
             states = self._states(X)
             self.patterns_ = states.astype(np.int8)
             n_patterns, n_units = states.shape
+            self.__dict__.pop("coef_", None)  # a dense network has none
             if self.kind == "classic":
                 device = resolve_device(self.device)
                 patterns = torch.as_tensor(states, dtype=_dtype(device), device=device)

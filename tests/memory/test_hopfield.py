@@ -238,6 +238,25 @@ def test_errors_say_what_to_change():
         memory.predict([[0, 1, 1]])
 
 
+def test_a_refused_fit_leaves_the_network_as_it_was():
+    patterns = _random_patterns(3, 8)
+    memory = HopfieldNetwork(random_state=0).fit(patterns)
+    before = dict(memory.__dict__)
+    with pytest.raises(ValueError, match="Binarize X"):
+        memory.fit(np.random.RandomState(0).rand(5, 3))
+    assert memory.__dict__.keys() == before.keys()
+    assert memory.n_features_in_ == 8
+    np.testing.assert_array_equal(memory.predict(patterns), patterns)
+    # a dense network has no couplings: a refit drops the classic one's
+    assert not hasattr(memory.set_params(kind="dense").fit(patterns), "coef_")
+
+
+@pytest.mark.parametrize("threshold", [np.nan, np.inf, -np.inf])
+def test_threshold_must_be_finite(threshold):
+    with pytest.raises(ValueError, match="'threshold' parameter"):
+        HopfieldNetwork(threshold=threshold).fit([[0.1, 0.9]])
+
+
 def test_sklearn_contract_and_grid_search():
     patterns = _random_patterns(8, 64)
     check_estimator_api(HopfieldNetwork(random_state=0), patterns, None)
