@@ -39,6 +39,7 @@ from torch import nn
 from ._blocks import lazy_on_dask, row_source
 from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to_rows
 from ._optim import SOLVERS as _SOLVERS
+from ._warnings import external_stacklevel
 from .callbacks import (
     Convergence,
     ExponentialDecayLR,
@@ -741,7 +742,7 @@ class BaseTorchEstimator(BaseEstimator):
                 f"batch_size={self.batch_size} is larger than the {n_samples} "
                 "training samples; using batches of all samples.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=external_stacklevel(),
             )
         return min(self.batch_size, n_samples)
 
@@ -854,7 +855,7 @@ class BaseTorchEstimator(BaseEstimator):
                 f"precision={precision!r} (mixed precision) runs on CUDA "
                 f"devices only; training on {device.type} in float32.",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=external_stacklevel(),
             )
             return None
         return dtype
@@ -948,7 +949,7 @@ class BaseTorchEstimator(BaseEstimator):
                 f"{name} training was interrupted after {self.n_iter_} epochs; the "
                 "model keeps the weights reached so far (n_iter_ says how far).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
         elif outcome == "diverged":
             warnings.warn(
@@ -958,13 +959,13 @@ class BaseTorchEstimator(BaseEstimator):
                 f"{self.best_validation_score_:.4g}. Lower learning_rate_init or "
                 "scale X (e.g. with StandardScaler) to train further.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
         elif outcome == "not_converged":
             warnings.warn(
                 f"{name} stopped before converging: {net.stop_message_}",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
         elif outcome == "max_iter" and not incremental and self._stops_on_convergence:
             warnings.warn(
@@ -972,7 +973,7 @@ class BaseTorchEstimator(BaseEstimator):
                 "was reached and the optimization hasn't converged yet "
                 f"(tol={self.tol}). Increase max_iter if the loss is still falling.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
 
     @property
@@ -1693,7 +1694,7 @@ def _warn_if_one_hot(y, owner: str) -> None:
         "over the columns) or pass the labels, fit(X, y.argmax(axis=1)). To keep "
         "multilabel targets and silence this, filter this UserWarning.",
         UserWarning,
-        stacklevel=7,
+        stacklevel=external_stacklevel(),
     )
 
 

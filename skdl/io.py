@@ -1317,9 +1317,7 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
     estimator.__dict__.update(attributes)
     module = attributes.get("module_")
     if isinstance(module, nn.Module):  # an RBM's, kept outside a net
-        module.to(
-            fitted_device_or_cpu(estimator.device, "Loading the model", stacklevel=3)
-        )
+        module.to(fitted_device_or_cpu(estimator.device, "Loading the model"))
     if "classes_" in attributes and not (
         is_classifier(estimator) and _multilabel(attributes)
     ):
@@ -2053,7 +2051,7 @@ def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:
                 f"its attribute {key}={_short(vars(estimator).get(key))} is not "
                 f"what its network's parameters give ({_short(value)})"
             )
-    device = fitted_device_or_cpu(built["device"], "Loading the model", stacklevel=4)
+    device = fitted_device_or_cpu(built["device"], "Loading the model")
     try:
         net = _with_params(estimator, built["net"])._new_net(
             device,

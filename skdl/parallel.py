@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._blocks import RowBlocks, computed, is_dask_collection
+from ._warnings import external_stacklevel
 from .utils import seed_from_random_state
 
 __all__ = ["RowBlocks", "fit_distributed", "predict_blocks"]
@@ -336,7 +337,7 @@ def fit_distributed(
     estimator.__dict__.clear()
     estimator.__dict__.update(fitted.__dict__)
     for category, message in caught:
-        warnings.warn(message, category, stacklevel=2)
+        warnings.warn(message, category, stacklevel=external_stacklevel())
     return estimator
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._warnings import external_stacklevel
+
 __all__ = [
     "RemoteFile",
     "corrupt_file_error",
@@ -158,7 +160,11 @@ def fetch_file(
                 f"{mismatch} Call {fetcher}(..., download_if_missing=True) to "
                 "download it anew, or delete it and copy a good one there."
             )
-        warnings.warn(f"{mismatch} Downloading it anew.", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"{mismatch} Downloading it anew.",
+            UserWarning,
+            stacklevel=external_stacklevel(),
+        )
         with _on_disk("delete", path):
             path.unlink()
     elif not download_if_missing:

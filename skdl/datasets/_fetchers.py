@@ -259,7 +259,7 @@ def _fetch(
     """Paths of the first ``n_files`` (default all) files of ``dataset``."""
     folder = get_data_home(data_home) / dataset
     paths = []
-    for remote in REMOTE[dataset][:n_files]:  # a loop: warnings name the caller
+    for remote in REMOTE[dataset][:n_files]:
         paths.append(
             fetch_file(
                 remote, folder, dataset=dataset, download_if_missing=download_if_missing

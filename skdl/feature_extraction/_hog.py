@@ -377,7 +377,7 @@ class HOGTransformer(ImageTransformer):
             batch_size=self.batch_size,
             n_jobs=self.n_jobs,
             # a transformer fitted on a GPU machine still transforms on a laptop
-            device=fitted_device_or_cpu(self.device, "Computing HOG", stacklevel=4),
+            device=fitted_device_or_cpu(self.device, "Computing HOG"),
         )
 
     def __sklearn_tags__(self):

@@ -17,6 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from .._net import SkdlNet, _clear_grads, make_optimizer
 from .._optim import SOLVERS
+from .._warnings import external_stacklevel
 from ..base import NETWORK_OPTION_CONSTRAINTS, BaseTorchEstimator
 from ..modules import GANModule, gradient_penalty
 from ..modules._gan import update_average
@@ -650,7 +651,7 @@ default='constant'
                 f"{high:g} that the network was fitted on: are they on another "
                 "scale (0 to 1 against 0 to 255)? Samples keep the fitted grid.",
                 UserWarning,
-                stacklevel=7,
+                stacklevel=external_stacklevel(),
             )
 
     def _reads_images(self, X) -> bool:
@@ -837,7 +838,7 @@ default='constant'
                 f"{steps}. Lower n_critic, or train for more epochs (max_iter) or "
                 "on smaller batches.",
                 UserWarning,
-                stacklevel=6,
+                stacklevel=external_stacklevel(),
             )
 
     def __sklearn_tags__(self):

@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._blocks import lazy_on_dask
 from .._net import SkdlNet, at_least_float32, host_rows
+from .._warnings import external_stacklevel
 from ..base import (
     NETWORK_OPTION_CONSTRAINTS,
     BaseTorchEstimator,
@@ -854,7 +855,7 @@ default='class_mean'
                 "; ".join(ignored) + ". Leave the default, or use a generalized "
                 "variant ('glvq', 'grlvq', 'gmlvq'); a later skdl will refuse this.",
                 FutureWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
 
     def _check_warm_start(self):

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from .._warnings import external_stacklevel
 from ..modules import (
     STORAGE_RULES,
     capacity,
@@ -258,7 +259,7 @@ class HopfieldNetwork(BaseEstimator):
                 "patterns): many will not be recalled. Use rule='storkey' or "
                 "'pseudoinverse', more units, or kind='dense'.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=external_stacklevel(),
             )
         return self
 
@@ -314,7 +315,7 @@ class HopfieldNetwork(BaseEstimator):
                 f"{int((~converged).sum())} of {n_rows} rows did not reach a fixed "
                 f"point within max_iter={self.max_iter} sweeps{advice}.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=external_stacklevel(),
             )
         out = self.coding_[(final.cpu().numpy() > 0).astype(int)]
         return (out, n_iter.numpy()) if return_n_iter else out
@@ -437,7 +438,7 @@ class HopfieldNetwork(BaseEstimator):
         return np.where(X == on, 1.0, -1.0)
 
     def _device(self) -> torch.device:
-        return fitted_device_or_cpu(self.device, "Recalling", stacklevel=3)
+        return fitted_device_or_cpu(self.device, "Recalling")
 
 
 def _dtype(device: torch.device) -> torch.dtype:

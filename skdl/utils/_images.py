@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
+from .._warnings import external_stacklevel
 from ._validation import as_array, check_x_fits_float32, validate_data
 
 __all__ = ["RESIZE_ADVICE", "ImageInputMixin", "check_images"]
@@ -135,7 +136,7 @@ def check_images(
                 f"{n_channels} channels (data_format={data_format!r}). If the "
                 f"channels come {other}, set data_format='channels_{other}'.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=external_stacklevel(),
             )
     else:
         raise ValueError(

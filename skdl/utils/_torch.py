@@ -14,6 +14,7 @@ from numbers import Integral
 import numpy as np
 import torch
 
+from .._warnings import external_stacklevel
 from ._sklearn import Interval, Options
 
 __all__ = [
@@ -94,9 +95,7 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return resolved
 
 
-def fitted_device_or_cpu(
-    device: str | torch.device, doing: str, stacklevel: int = 2
-) -> torch.device:
+def fitted_device_or_cpu(device: str | torch.device, doing: str) -> torch.device:
     """The device a fitted model ran on, or the CPU where this machine lacks it.
 
     For models brought to another machine (unpickled or loaded from a file):
@@ -109,8 +108,6 @@ def fitted_device_or_cpu(
         The model's ``device``.
     doing : str
         What runs there, for the warning ("Recalling", "Loading the model").
-    stacklevel : int, default=2
-        The warning's ``stacklevel``, counted from the caller.
 
     Returns
     -------
@@ -126,7 +123,9 @@ def fitted_device_or_cpu(
         return resolve_device(device)
     except ValueError as exc:
         warnings.warn(
-            f"{exc} {doing} on the CPU instead.", UserWarning, stacklevel=stacklevel + 1
+            f"{exc} {doing} on the CPU instead.",
+            UserWarning,
+            stacklevel=external_stacklevel(),
         )
         return torch.device("cpu")
 
