@@ -317,7 +317,7 @@ def test_high_orders_on_large_vocabularies(smoothing):
     contexts = [texts[1].split()[:5], texts[2].split()[-5:], words[40:45], ["w2"], []]
     proba = lm.predict_proba_next(contexts)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
-    for given, row in zip(contexts, proba):
+    for given, row in zip(contexts, proba, strict=True):
         padded = ("<s>",) * (5 - len(given)) + tuple(given)
         for w in ["</s>", "<unk>", *words[:6], "w45", "w2999"]:
             assert row[vocab.index(w)] == pytest.approx(p(w, padded), rel=1e-12)
