@@ -28,6 +28,7 @@ from ..utils._images import ImageInputMixin
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import on_cpu_by_default
 from ..utils._validation import (
+    check_count,
     check_label_types,
     check_layer_sizes,
     check_x_fits_float32,
@@ -542,12 +543,7 @@ default='constant'
             float32 input gives float32 samples, other input float64.
         """
         check_is_fitted(self)
-        if (
-            not isinstance(n_samples, Integral)
-            or isinstance(n_samples, bool)
-            or n_samples < 1
-        ):
-            raise ValueError(f"n_samples must be an int >= 1; got {n_samples!r}.")
+        n_samples = check_count(n_samples, "n_samples", 1)
         labels = self._sample_labels(n_samples, y)
         # NumPy fills the noise row after row: the first k of n samples have the
         # noise of the k samples drawn with the same random_state

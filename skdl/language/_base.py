@@ -12,8 +12,6 @@ never predicted.
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 from sklearn.base import DensityMixin
 from sklearn.utils.validation import check_is_fitted
@@ -21,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils import seed_from_random_state
 from ..utils._text import TokenizerMixin
 from ..utils._torch import on_cpu_by_default
+from ..utils._validation import check_count
 
 __all__ = ["BOS", "EOS", "UNK", "LanguageModelMixin"]
 
@@ -175,12 +174,7 @@ class LanguageModelMixin(DensityMixin, TokenizerMixin):
             separator for ``analyzer='char'``).
         """
         self._check_fitted()
-        if (
-            not isinstance(n_words, Integral)
-            or isinstance(n_words, bool)
-            or n_words < 0
-        ):
-            raise ValueError(f"n_words must be an int >= 0; got {n_words!r}.")
+        n_words = check_count(n_words, "n_words", 0)
         ((tokens,), _) = self._tokenize([seed_text])
         tokens = list(tokens)
         context = list(self._columns(tokens))

@@ -18,7 +18,7 @@ from ..utils import seed_from_random_state
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._torch import memory_advice, on_cpu_by_default
-from ..utils._validation import input_float_dtype
+from ..utils._validation import check_count, input_float_dtype
 
 __all__ = ["BoltzmannMachine"]
 
@@ -451,6 +451,12 @@ default=None
             )
         X = self._checked_input(X)
         X = X.toarray() if sp.issparse(X) else X
+        other = np.unique(X[~np.isin(X, (0, 1))])
+        if len(other):
+            raise ValueError(
+                "log_likelihood takes binary rows (0 and 1), the states it sums "
+                f"over; X also holds {other[0]:g}. Binarize X first."
+            )
         rows = torch.as_tensor(X, dtype=torch.float64)
         with torch.no_grad():
             double = BoltzmannModule(module.n_visible, module.n_hidden, n_chains=1)
@@ -507,6 +513,8 @@ default=None
             The samples.
         """
         check_is_fitted(self)
+        n_samples = check_count(n_samples, "n_samples", 1)
+        n_sweeps = check_count(n_sweeps, "n_sweeps", 1)
         module = self.net_.module_
         n_visible, n_units = module.n_visible, module.n_visible + module.n_hidden
         rng = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
@@ -14,6 +15,7 @@ from sklearn.utils.validation import validate_data as _sklearn_validate_data
 
 __all__ = [
     "as_array",
+    "check_count",
     "check_float32_range",
     "check_label_types",
     "check_layer_sizes",
@@ -347,6 +349,26 @@ def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> Non
             f"{subject} values up to {largest:.3g} in absolute value, beyond "
             f"float32's range ({limit:.3g}), in which {advice}"
         )
+
+
+def check_count(value, name: str, minimum: int) -> int:
+    """A method's count argument (``n_samples``, ``n_words``...) as an int.
+
+    Raises a ValueError naming ``name`` unless ``value`` is an integer (not a
+    bool) of at least ``minimum``.
+
+    Examples
+    --------
+    >>> check_count(3, "n_samples", 1)
+    3
+    >>> check_count(0, "n_samples", 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_samples must be an int >= 1; got 0.
+    """
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
+    return int(value)
 
 
 def check_layer_sizes(sizes, *, allow_empty: bool = False) -> list[int]:

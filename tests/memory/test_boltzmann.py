@@ -256,3 +256,24 @@ def test_errors_say_what_to_change(rbm_data):
     big = BoltzmannMachine(16, max_iter=1, random_state=0).fit(np.tile(X, (1, 2)))
     with pytest.raises(ValueError, match="Use score_samples"):
         big.log_likelihood(np.tile(X, (1, 2)))
+    with pytest.raises(ValueError, match=r"binary rows \(0 and 1\).*holds 0.5"):
+        machine.log_likelihood(np.where(X > 0, 0.5, 0.0))
+    with pytest.raises(ValueError, match=r"binary rows \(0 and 1\).*holds 7"):
+        machine.log_likelihood(np.full_like(X, 7.0))
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ({"n_samples": 0}, "n_samples must be an int >= 1; got 0"),
+        ({"n_samples": 2.5}, "n_samples must be an int >= 1; got 2.5"),
+        ({"n_samples": True}, "n_samples must be an int >= 1; got True"),
+        ({"n_sweeps": -5}, "n_sweeps must be an int >= 1; got -5"),
+        ({"n_sweeps": 2.5}, "n_sweeps must be an int >= 1; got 2.5"),
+    ],
+)
+def test_sample_counts_are_checked(rbm_data, args, match):
+    machine = BoltzmannMachine(2, max_iter=1, random_state=0).fit(rbm_data[0])
+    with pytest.raises(ValueError, match=match):
+        machine.sample(**args)
+    assert machine.sample(np.int64(2), n_sweeps=np.int64(3)).shape == (2, 6)
