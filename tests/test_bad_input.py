@@ -23,6 +23,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from estimator_cases import CASES, PUBLIC_ESTIMATORS, case_ids, cases, output
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import get_tags
 from sklearn.utils.validation import has_fit_parameter
 
@@ -100,6 +101,38 @@ def test_every_public_estimator_has_a_case():
 
 
 # -- values ------------------------------------------------------------------------
+# methods that need no fitted state, or fit it
+_UNFITTED_OK = {"fit", "fit_transform", "fit_predict", "partial_fit", "fit_distributed"}
+
+
+def _public_methods(estimator) -> list[str]:
+    """The estimator's own public methods, beyond scikit-learn's protocol."""
+    return sorted(
+        name
+        for name, member in inspect.getmembers(type(estimator), inspect.isfunction)
+        if not name.startswith(("_", "get_", "set_"))
+        and name not in _UNFITTED_OK
+        and "fitted" not in name
+        and hasattr(estimator, name)  # available_if
+    )
+
+
+@pytest.mark.parametrize(("name", "case"), sorted(CASES.items()), ids=sorted(CASES))
+def test_every_method_before_fit_raises_not_fitted(name, case):
+    estimator = case.make()
+    X, y = case.data()
+    for method in _public_methods(estimator):
+        bound = getattr(estimator, method)
+        args = [
+            {"y": y, "n_samples": 2, "n_words": 2}.get(parameter.name, X)
+            for parameter in inspect.signature(bound).parameters.values()
+            if parameter.default is inspect.Parameter.empty
+            and parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+        ]
+        with pytest.raises(NotFittedError):
+            bound(*args)
+
+
 @pytest.mark.parametrize(("name", "case"), NUMERIC, ids=case_ids(NUMERIC))
 @pytest.mark.parametrize(
     ("value", "match"), [(np.nan, "Input X contains NaN"), (np.inf, "infinity")]

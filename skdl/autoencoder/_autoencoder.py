@@ -10,7 +10,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import clone
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._blocks import lazy_on_dask
 from .._net import host_rows
@@ -545,6 +545,7 @@ class AutoencoderTransformer(TorchTransformerMixin, BaseTorchEstimator):
             autoencoder's reconstruction of ``X``. float32 for float32 input,
             float64 otherwise.
         """
+        check_is_fitted(self)
         decode = functools.partial(_decode, sigmoid=self._sigmoid_outputs)
         return self._features(X, decode, self._validate_codes)
 

@@ -686,20 +686,23 @@ class RBMTransformer(_RBMBase):
         X = self._prepare(X)
         module = self.module_
         if module.visible_units == "gaussian":
-            return _map_rows(
-                X, [module], lambda rows, _: -module.free_energy(rows), self.n_threads
+
+            def score(rows, start):
+                return -module.free_energy(rows)
+
+        else:
+            n_samples, n_features = X.shape
+            flipped = _numpy_random_state(self.random_state).randint(
+                0, n_features, n_samples
             )
-        n_samples, n_features = X.shape
-        flipped = _numpy_random_state(self.random_state).randint(
-            0, n_features, n_samples
-        )
-        flipped = torch.from_numpy(flipped)
+            flipped = torch.from_numpy(flipped)
 
-        def score(rows, start):
-            index = flipped[start : start + len(rows)]
-            return pseudo_likelihood(module.free_energy, rows, index)
+            def score(rows, start):
+                index = flipped[start : start + len(rows)]
+                return pseudo_likelihood(module.free_energy, rows, index)
 
-        return _map_rows(X, [module], score, self.n_threads)
+        scores = _map_rows(X, [module], score, self.n_threads)
+        return scores.astype(X.dtype, copy=False)  # the RBM computes in float32
 
     # -- the pretraining protocol of MLPClassifier and MLPRegressor ----------------
     def _layer_sizes(self) -> list[int]:

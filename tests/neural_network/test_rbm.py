@@ -237,6 +237,9 @@ def test_inference_equals_sklearn_with_the_same_weights(digits):
     np.testing.assert_allclose(
         ours.score_samples(X), reference.score_samples(X), rtol=1e-5
     )
+    # the input's precision, as scikit-learn's (the RBM computes in float32)
+    assert ours.score_samples(X).dtype == np.float64
+    assert ours.score_samples(X.astype(np.float32)).dtype == np.float32
     np.testing.assert_allclose(
         ours.free_energy(X), reference._free_energy(X), rtol=1e-5
     )
