@@ -45,6 +45,7 @@ __all__ = [
     "HostRows",
     "SkdlNet",
     "at_least_float32",
+    "check_callbacks",
     "host_rows",
     "is_memory_mapped",
     "reads_lazily",
@@ -351,7 +352,6 @@ class SkdlNet(NeuralNet):
         return [("epoch_timer", EpochTimer())]
 
     def initialize_callbacks(self):
-        _refuse_scoring_callbacks(self.callbacks, self.owner)
         super().initialize_callbacks()
         self.hooked_ = {
             hook: [(name, cb) for name, cb in self.callbacks_ if _overrides(cb, hook)]
@@ -799,14 +799,22 @@ class SkdlNet(NeuralNet):
         )
 
 
-def _refuse_scoring_callbacks(callbacks, owner: str) -> None:
-    """Refuse skorch's ``EpochScoring`` and ``BatchScoring``, saying what to use.
+def check_callbacks(callbacks, owner: str) -> None:
+    """Refuse what is not a skorch ``Callback`` or a ``(name, Callback)`` pair,
+    and skorch's ``EpochScoring`` and ``BatchScoring``, saying what to use.
 
-    They score by predicting skorch datasets, which skdl's in-memory loop does
-    not build; they would fail later with a message about skorch's internals.
+    These two score by predicting skorch datasets, which skdl's in-memory loop
+    does not build; they would fail later with a message about skorch's
+    internals.
     """
-    for item in callbacks or ():
-        callback = item[1] if isinstance(item, tuple) else item
+    for index, item in enumerate(callbacks or ()):
+        pair = isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        callback = item[1] if pair else item
+        if not isinstance(callback, Callback):
+            raise ValueError(
+                f"{owner}'s callbacks must be skorch Callback instances or "
+                f"(name, Callback) pairs; item {index} is {item!r}."
+            )
         if isinstance(callback, (EpochScoring, BatchScoring)):
             kind = type(callback).__name__
             raise ValueError(

@@ -20,6 +20,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import (
     BaseEstimator,
@@ -37,7 +38,15 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from torch import nn
 
 from ._blocks import lazy_on_dask, row_source
-from ._net import Batches, HostRows, SkdlNet, at_least_float32, reads_lazily, to_rows
+from ._net import (
+    Batches,
+    HostRows,
+    SkdlNet,
+    at_least_float32,
+    check_callbacks,
+    reads_lazily,
+    to_rows,
+)
 from ._optim import SOLVERS as _SOLVERS
 from ._warnings import external_stacklevel
 from .callbacks import (
@@ -372,6 +381,14 @@ class BaseTorchEstimator(BaseEstimator):
         """
         fitted = hasattr(self, "net_")
         fresh = self._fits_fresh(incremental)
+        if incremental and getattr(self, "class_weight", None) == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: each "
+                "call sees one batch, whose class counts are not the data's. Pass "
+                "the weights of the whole data as a dict instead, e.g. "
+                "dict(zip(classes, compute_class_weight('balanced', classes=classes, "
+                "y=y))) with sklearn.utils.class_weight.compute_class_weight."
+            )
         if incremental and self._early_stopping:
             raise ValueError(
                 "partial_fit does not support early_stopping=True: each call "
@@ -396,6 +413,8 @@ class BaseTorchEstimator(BaseEstimator):
                     X, y, sample_weight = source.validated(
                         self, y, sample_weight, reset=fresh
                     )
+                if sp.issparse(y):  # indicator matrices, multi-output targets
+                    y = y.toarray()
                 y, weight = self._encode_targets(
                     y,
                     X=X,
@@ -488,7 +507,8 @@ class BaseTorchEstimator(BaseEstimator):
         it. When a parameter has changed, the network the parameters describe is
         built on the meta device (no memory, no random numbers; attributes that
         building sets are put back) and compared, layer by layer, with the
-        fitted one.
+        fitted one. Parameters that set how the input is read (an image's shape
+        and scale) must not have changed either.
         """
         built, now = self._built_with["module"], self.get_params(deep=False)
         changed = sorted(
@@ -498,16 +518,18 @@ class BaseTorchEstimator(BaseEstimator):
             and value is not built[key]
             and repr(value) != repr(built[key])
         )
+        if changed:
+            saved = dict(self.__dict__)
+            try:
+                with torch.device("meta"):
+                    described = self._build_module()
+            finally:
+                self.__dict__.clear()
+                self.__dict__.update(saved)
+            if _layout(described) == _layout(self.net_.module_):
+                changed = []
+        changed = sorted({*changed, *self._changed_input_params()})
         if not changed:
-            return
-        saved = dict(self.__dict__)
-        try:
-            with torch.device("meta"):
-                described = self._build_module()
-        finally:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-        if _layout(described) == _layout(self.net_.module_):
             return
         call = "partial_fit" if incremental else "A fit with warm_start=True"
         raise ValueError(
@@ -516,6 +538,12 @@ class BaseTorchEstimator(BaseEstimator):
             "them back, or fit with warm_start=False to build and train the new "
             "network."
         )
+
+    def _changed_input_params(self) -> list[str]:
+        """Parameters that set how ``fit`` reads its input, changed since it did
+        (the fitted values are kept when a fit continues).
+        """
+        return []
 
     def _training_snapshot(self):
         net = self.net_
@@ -864,6 +892,7 @@ class BaseTorchEstimator(BaseEstimator):
         callbacks = self._stopping_callbacks()
         if self.verbose:
             callbacks.append(("iteration_log", IterationLog()))
+        check_callbacks(self.callbacks, type(self).__name__)
         return callbacks + list(self.callbacks or [])
 
     def _stopping_callbacks(self) -> list:
@@ -1140,7 +1169,15 @@ class TorchClassifierMixin(ClassifierMixin):
         one_hot = getattr(self, "one_hot", False) if reset else self._reads_one_hot
         if one_hot:  # class indices from the columns of a one-hot y
             y, n_classes = self._one_hot_labels(y, reset), y.shape[1]
-            classes = np.arange(n_classes) if reset else classes
+            columns = np.arange(n_classes)
+            if classes is not None and not np.array_equal(np.unique(classes), columns):
+                raise ValueError(
+                    f"With one_hot=True the classes are the {n_classes} columns of "
+                    f"y, 0 to {n_classes - 1}; got classes="
+                    f"{np.unique(classes).tolist()}. Leave classes out, or pass "
+                    "class labels with one_hot=False."
+                )
+            classes = columns if reset else classes
         target_type = type_of_target(y, input_name="y")
         if reset:
             self.__dict__.pop("_one_hot", None)
@@ -1213,11 +1250,20 @@ class TorchClassifierMixin(ClassifierMixin):
                 if Y.ndim != 2
                 else "a matrix whose rows are not all 0/1 with exactly one 1"
             )
+            rows = (
+                "one-hot rows (a 0/1 matrix with exactly one 1 per row, as "
+                f"keras.utils.to_categorical gives); got {what}."
+            )
+            if not reset:  # whatever one_hot says now
+                raise ValueError(
+                    f"{name} was fitted with one_hot=True, so partial_fit and "
+                    f"warm_start fits take y as {rows} Fit with warm_start=False "
+                    "to train on class labels."
+                )
             raise ValueError(
-                f"{name} with one_hot=True takes y as one-hot rows (a 0/1 matrix "
-                "with exactly one 1 per row, as keras.utils.to_categorical gives); "
-                f"got {what}. Pass class labels with one_hot=False, or a "
-                "multilabel indicator matrix with one_hot=False."
+                f"{name} with one_hot=True takes y as {rows} Pass class labels "
+                "with one_hot=False, or a multilabel indicator matrix with "
+                "one_hot=False."
             )
         if not reset and Y.shape[1] != len(self.classes_):
             raise ValueError(
@@ -1262,6 +1308,8 @@ class TorchClassifierMixin(ClassifierMixin):
                     "class_weight is not supported for multilabel targets; pass "
                     "sample_weight instead."
                 )
+            if isinstance(self.class_weight, dict):
+                _check_class_weight(self.class_weight)
             weight = compute_sample_weight(self.class_weight, y)
         if sample_weight is not None:
             sample_weight = check_sample_weight(
@@ -1753,3 +1801,17 @@ def _r2(outputs, y, weight):
 
 def _r2_exp(outputs, y, weight):
     return _r2(torch.exp(outputs), y, weight)
+
+
+def _check_class_weight(class_weight: dict) -> None:
+    """Refuse class weights that are not finite numbers >= 0."""
+    for label, value in class_weight.items():
+        if not (
+            isinstance(value, Real)
+            and not isinstance(value, bool)
+            and 0 <= value < math.inf
+        ):
+            raise ValueError(
+                "class_weight must map classes to finite weights >= 0; class "
+                f"{label!r} has {value!r}."
+            )

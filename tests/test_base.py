@@ -6,8 +6,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from estimator_cases import CASES, case_ids, cases, outputs
+from sklearn.base import clone
 from sklearn.datasets import load_iris
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import (
@@ -388,6 +390,71 @@ def test_one_hot_true_refuses_other_targets(iris, target):
     assert not hasattr(model, "classes_")
 
 
+def test_one_hot_classes_must_be_the_columns_and_a_later_call_names_the_fit(iris):
+    X, y = iris
+    model = small(one_hot=True)
+    with pytest.raises(ValueError, match=r"the 3 columns of y, 0 to 2; got classes="):
+        model.partial_fit(X, np.eye(3)[y], classes=["a", "b", "c"])
+    assert not hasattr(model, "classes_")
+    model.partial_fit(X, np.eye(3)[y], classes=[0, 1, 2])
+    model.set_params(one_hot=False)  # the fitted model still reads one-hot rows
+    with pytest.raises(ValueError, match="was fitted with one_hot=True, so partial"):
+        model.partial_fit(X, y)
+
+
+@pytest.mark.parametrize("value", [-1.0, np.inf, np.nan, "2"])
+def test_class_weight_values_must_be_finite_and_non_negative(iris, value):
+    X, y = iris
+    model = small(class_weight={0: value, 1: 1.0, 2: 1.0})
+    with pytest.raises(ValueError, match=f"class 0 has {value!r}"):
+        model.fit(X, y)
+    assert not hasattr(model, "net_")
+    zero = small(class_weight={0: 0, 1: 1.0, 2: np.float32(2.0)}).fit(X, y)
+    # class 0 weighs nothing: it is learned from the others' rows only
+    assert (
+        zero.predict_proba(X)[:, 0] < small().fit(X, y).predict_proba(X)[:, 0]
+    ).all()
+
+
+def test_balanced_class_weight_is_refused_by_partial_fit(iris):
+    # as scikit-learn's SGDClassifier: one batch's counts are not the data's
+    X, y = iris
+    model = small(class_weight="balanced")
+    with pytest.raises(ValueError, match="'balanced' is not supported for partial"):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    assert not hasattr(model, "net_")
+
+
+def test_sparse_targets_are_read_as_their_dense_matrix(iris):
+    X, y = iris
+    indicator = np.column_stack([y == 0, y == 1, y > 0]).astype(int)
+    dense = small().fit(X, indicator)
+    sparse = small().fit(X, sp.csr_matrix(indicator))
+    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+    one_hot = small(one_hot=True).fit(X, sp.csr_matrix(np.eye(3)[y]))
+    np.testing.assert_array_equal(
+        one_hot.predict_proba(X),
+        small(one_hot=True).fit(X, np.eye(3)[y]).predict_proba(X),
+    )
+    targets = np.column_stack([X[:, 0], X[:, 1] * 2])
+    regressor = MLPRegressor(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
+    np.testing.assert_array_equal(
+        regressor.fit(X, sp.csr_matrix(targets)).predict(X),
+        clone(regressor).fit(X, targets).predict(X),
+    )
+
+
+@pytest.mark.parametrize(
+    "callbacks, item", [([1], "item 0 is 1"), ([("log", "print_log")], "item 0 is")]
+)
+def test_callbacks_must_be_skorch_callbacks(iris, callbacks, item):
+    X, y = iris
+    model = small(callbacks=callbacks)
+    with pytest.raises(ValueError, match=f"Callback instances or .*{item}"):
+        model.fit(X, y)
+    assert not hasattr(model, "net_")
+
+
 # -- callbacks and faults ------------------------------------------------------------
 class CountBatches(Callback):
     def initialize(self):
@@ -665,6 +732,7 @@ def test_a_changed_training_parameter_continues_the_fitted_network(name, case):
         ("MLPClassifier", {"activation": "tanh"}),
         ("MLPRegressor", {"dropout": 0.5}),
         ("CNNClassifier", {"conv_filters": (3,)}),
+        ("CNNClassifier", {"rescale": 0.5}),
         ("LSTMClassifier", {"hidden_size": 3}),
         ("LSTMRegressor", {"pooling": "mean"}),
         ("AutoencoderTransformer", {"hidden_layer_sizes": (3,)}),

@@ -143,6 +143,14 @@ class _BaseCNN(ImageInputMixin, BaseTorchEstimator):
             )
         return self.rescale_
 
+    def _changed_input_params(self) -> list[str]:
+        changed = super()._changed_input_params()
+        if not isinstance(self.rescale, str):  # 'auto' is checked by dtype
+            scale = 1.0 if self.rescale is None else float(self.rescale)
+            if scale != self.rescale_:
+                changed.append("rescale")
+        return changed
+
     # -- network ------------------------------------------------------------------
     def _build_module(self) -> nn.Module:
         height, width, channels = self.image_shape_

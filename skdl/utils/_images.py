@@ -193,8 +193,20 @@ def _check_image_shape_describes(shape, image_shape, data_format, owner):
     """Refuse an ``image_shape`` tuple that disagrees with images given as 3-D or
     4-D arrays of one image ``shape`` each (in ``data_format``'s order).
     """
+    if not _image_shape_describes(shape, image_shape, data_format):
+        raise ValueError(
+            f"{owner} got images of shape {tuple(shape)}, which image_shape="
+            f"{image_shape!r} does not describe. image_shape is for flat rows: "
+            "leave it None for 3-D and 4-D arrays, or make it match."
+        )
+
+
+def _image_shape_describes(shape, image_shape, data_format) -> bool:
+    """Whether an ``image_shape`` parameter (None and 'auto' describe any image)
+    gives images of ``shape`` (in ``data_format``'s order) from flat rows.
+    """
     if image_shape is None or isinstance(image_shape, str):
-        return
+        return True
 
     def with_channels(dims):
         dims = tuple(dims)
@@ -203,15 +215,10 @@ def _check_image_shape_describes(shape, image_shape, data_format, owner):
         return dims
 
     try:
-        described = with_channels(_row_shape(math.prod(shape), image_shape, owner))
+        described = with_channels(_row_shape(math.prod(shape), image_shape, ""))
     except ValueError:
-        described = None
-    if described != with_channels(shape):
-        raise ValueError(
-            f"{owner} got images of shape {tuple(shape)}, which image_shape="
-            f"{image_shape!r} does not describe. image_shape is for flat rows: "
-            "leave it None for 3-D and 4-D arrays, or make it match."
-        )
+        return False
+    return described == with_channels(shape)
 
 
 def _row_shape(n_features, image_shape, owner):
@@ -321,3 +328,16 @@ class ImageInputMixin:
     def _pixel_scale(self, dtype: np.dtype, *, reset: bool) -> float:
         """The factor for pixels of ``dtype`` (default: 1, pixels as given)."""
         return 1.0
+
+    def _changed_input_params(self) -> list[str]:
+        changed = super()._changed_input_params()
+        if hasattr(self, "image_shape_"):  # images, not rows
+            height, width, channels = self.image_shape_
+            fitted = (
+                (height, width, channels)
+                if self.data_format == "channels_last"
+                else (channels, height, width)
+            )
+            if not _image_shape_describes(fitted, self.image_shape, self.data_format):
+                changed.append("image_shape")
+        return changed

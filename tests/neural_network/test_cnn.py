@@ -206,6 +206,27 @@ def test_a_number_rescales_every_dtype_alike(few_digits):
         np.testing.assert_array_equal(clf.predict_proba(pixels.astype(dtype)), expected)
 
 
+@pytest.mark.parametrize(
+    "change", [{"image_shape": (4, 16)}, {"image_shape": (16, 4)}, {"rescale": None}]
+)
+def test_a_warm_start_refuses_another_image_shape_or_scale(few_digits, change):
+    # the fitted shape and scale would be kept while get_params said otherwise
+    images, y = few_digits
+    rows = images.reshape(len(images), -1)
+    params = {**SMALL, "max_iter": 1, "image_shape": (8, 8), "warm_start": True}
+    clf = CNNClassifier(**params).fit(rows, y)
+    before = clf.predict_proba(rows)
+    clf.set_params(**change)
+    with pytest.raises(
+        ValueError, match=f"changed since it was built: {next(iter(change))}"
+    ):
+        clf.fit(rows, y)
+    np.testing.assert_array_equal(clf.predict_proba(rows), before)
+    # the same shape and scale, written otherwise, continue the fit
+    clf.set_params(image_shape=(8, 8, 1), rescale=0.0625)
+    assert clf.fit(rows, y).n_iter_ == 1
+
+
 def test_auto_image_shape_needs_square_rows(few_digits):
     images, y = few_digits
     with pytest.raises(ValueError, match="set image_shape=\\(height, width\\)"):
