@@ -558,8 +558,10 @@ rescale_ : float
     predict (1.0: as given); see ``rescale``.""",
     "class_weight_parameter": """\
 class_weight : dict, 'balanced' or None, default=None
-    Weights of the classes in the loss, ``{label: weight}``; 'balanced' uses
-    ``n_samples / (n_classes * np.bincount(y))``. Multiplied with
+    Weights of the classes in the loss, ``{label: weight}`` with finite
+    weights >= 0; 'balanced' uses ``n_samples / (n_classes * np.bincount(y))``
+    (not with ``partial_fit``, whose batches do not have the data's class
+    counts: pass a dict computed from all of ``y``). Multiplied with
     ``sample_weight`` when both are given.""",
     "history_attributes": """\
 loss_ : float
