@@ -9,12 +9,15 @@ them accept the same documents and say the same thing about the wrong ones.
 
 from __future__ import annotations
 
+import inspect
 import re
+import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
+from .._warnings import external_stacklevel
 from ._sklearn import Interval, RealNotInt, StrOptions
 
 __all__ = ["TEXT_CONSTRAINTS", "TokenizerMixin"]
@@ -84,7 +87,28 @@ class TokenizerMixin:
         ).build_analyzer()
 
     def _vocabulary_tokens(self, tokens) -> list:
-        """The tokens that ``min_df`` and ``max_features`` keep, sorted."""
+        """The tokens that ``min_df`` and ``max_features`` keep, sorted.
+
+        Called at fit, it warns of parameters that the analyzer does not read,
+        as CountVectorizer does.
+        """
+        if self.analyzer != "word":
+            default = inspect.signature(type(self)).parameters["token_pattern"]
+            unused = [
+                name
+                for name, used in (
+                    ("stop_words", self.stop_words is None),
+                    ("token_pattern", self.token_pattern == default.default),
+                )
+                if not used
+            ]
+            for name in unused:
+                warnings.warn(
+                    f"The parameter {name!r} will not be used since analyzer="
+                    f"{self.analyzer!r} is not 'word'.",
+                    UserWarning,
+                    stacklevel=external_stacklevel(),
+                )
         counter = CountVectorizer(
             analyzer=list,
             lowercase=False,

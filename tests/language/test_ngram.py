@@ -4,15 +4,17 @@ distributions that sum to 1, edge cases, and perplexity on real text."""
 import itertools
 import math
 import random
+import warnings
 from collections import Counter
 
 import numpy as np
 import pytest
 from api_checks import check_estimator_api
+from sklearn.base import is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
 
-from skdl import NGramLanguageModel
+from skdl import LSTMTextClassifier, NGramLanguageModel
 from skdl.datasets import load_sentiment_sentences
 
 SMOOTHINGS = ["kneser_ney", "laplace", "witten_bell", "stupid_backoff"]
@@ -435,3 +437,22 @@ def test_estimator_api_and_grid_search_over_the_order():
     search = GridSearchCV(NGramLanguageModel(min_df=2), {"n": [1, 2, 3]}, cv=3)
     search.fit(X[:900])
     assert search.best_params_["n"] > 1
+
+
+@pytest.mark.parametrize(
+    "params, unused",
+    [
+        ({"analyzer": "char", "stop_words": "english"}, "stop_words"),
+        ({"analyzer": "char", "token_pattern": r"\w"}, "token_pattern"),
+        ({"analyzer": str.split, "stop_words": ["a"]}, "stop_words"),
+    ],
+)
+def test_parameters_the_analyzer_does_not_read_warn_at_fit(params, unused):
+    # as CountVectorizer does; the text classifier shares the tokenizer
+    text = LSTMTextClassifier(early_stopping=False, max_iter=1, **params)
+    for model in (NGramLanguageModel(n=2, **params), text):
+        with pytest.warns(UserWarning, match=f"'{unused}' will not be used since"):
+            model.fit(["a b c", "b c a"], *([[0, 1]] if is_classifier(model) else []))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        NGramLanguageModel(n=2, analyzer="char").fit(["a b c"])
