@@ -413,8 +413,6 @@ class BaseTorchEstimator(BaseEstimator):
                     X, y, sample_weight = source.validated(
                         self, y, sample_weight, reset=fresh
                     )
-                if sp.issparse(y):  # indicator matrices, multi-output targets
-                    y = y.toarray()
                 y, weight = self._encode_targets(
                     y,
                     X=X,
@@ -1164,6 +1162,8 @@ class TorchClassifierMixin(ClassifierMixin):
     }
 
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
+        sparse = sp.issparse(y)  # an indicator matrix: multilabel or one-hot
+        y = y.toarray() if sparse else y
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         one_hot = getattr(self, "one_hot", False) if reset else self._reads_one_hot
@@ -1181,8 +1181,11 @@ class TorchClassifierMixin(ClassifierMixin):
         target_type = type_of_target(y, input_name="y")
         if reset:
             self.__dict__.pop("_one_hot", None)
+            self.__dict__.pop("_sparse_y", None)
             if one_hot:
                 self._one_hot = True
+            if sparse and (one_hot or target_type == "multilabel-indicator"):
+                self._sparse_y = True  # predict answers in kind, as sklearn's
             self._set_classes(y, target_type, classes)
         elif classes is not None and not np.array_equal(
             np.unique(classes), self.classes_
@@ -1402,7 +1405,8 @@ class TorchClassifierMixin(ClassifierMixin):
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_labels)
-            Labels from ``classes_``.
+            Labels from ``classes_``; a CSR matrix of indicator rows for a
+            model fitted on a sparse ``y``, as in scikit-learn.
         """
         X = self._checked_input(X)
         proba = self._forward(X)
@@ -1411,10 +1415,14 @@ class TorchClassifierMixin(ClassifierMixin):
         elif self.n_outputs_ == 1:
             index = (proba[:, 0] > 0.5).astype(int)
         else:
-            return (proba > 0.5).astype(int)
+            return self._indicator((proba > 0.5).astype(int))
         if self._reads_one_hot:  # rows like y's: the class's column set to 1
-            return np.eye(len(self.classes_), dtype=int)[index]
+            return self._indicator(np.eye(len(self.classes_), dtype=int)[index])
         return self.classes_[index]
+
+    def _indicator(self, matrix: np.ndarray):
+        """Predicted indicator rows: a CSR matrix if the fit's ``y`` was sparse."""
+        return sp.csr_matrix(matrix) if self.__dict__.get("_sparse_y") else matrix
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1437,7 +1445,7 @@ class TorchRegressorMixin(RegressorMixin):
     """
 
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
-        y = np.asarray(y)
+        y = y.toarray() if sp.issparse(y) else np.asarray(y)
         if self._float_dtype == np.float32:  # the cast would make infinities
             check_float32_range(
                 y,

@@ -152,7 +152,7 @@ _FITTED = {
     BaseTorchEstimator: ({"net_", "_built_with", *_HISTORY_ATTRIBUTES}, set()),
     TorchClassifierMixin: (
         {"classes_", "n_outputs_", "out_activation_"},
-        {"_one_hot"},
+        {"_one_hot", "_sparse_y"},
     ),
     TorchRegressorMixin: ({"n_outputs_", "out_activation_"}, set()),
     TorchTransformerMixin: (
@@ -1815,6 +1815,17 @@ def _check_one_hot(value, attributes, estimator, reader) -> None:
         )
 
 
+def _check_sparse_y(value, attributes, estimator, reader) -> None:
+    # set (to True) only by a fit on a sparse indicator matrix
+    if value is not True or not (
+        _multilabel(attributes) or attributes.get("_one_hot") is True
+    ):
+        raise _Invalid(
+            f"_sparse_y is {_short(value)}, but only a classifier fitted on a "
+            "sparse multilabel or one-hot y holds it (True)"
+        )
+
+
 _ATTRIBUTE_CHECKS = {
     "n_features_in_": _check_n_features,
     "coding_": _check_coding,
@@ -1847,6 +1858,7 @@ _ATTRIBUTE_CHECKS = {
     "_input_ndim": _check_input_ndim,
     "_dtype": _check_gan_dtype,
     "_one_hot": _check_one_hot,  # after classes_ and the outputs
+    "_sparse_y": _check_sparse_y,  # after _one_hot
 }
 # after every attribute's own check: agreement within an estimator class
 _ESTIMATOR_CHECKS = {GANSampler: ("_dtype", _check_gan_layout)}

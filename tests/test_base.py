@@ -25,6 +25,7 @@ from skorch.callbacks import (
 from skdl import MLPClassifier, MLPRegressor
 from skdl.callbacks import EpochProgressBar
 from skdl.exceptions import DivergenceError
+from skdl.io import load, save
 from skdl.parallel import RowBlocks
 from skdl.utils import resolve_device
 
@@ -425,17 +426,21 @@ def test_balanced_class_weight_is_refused_by_partial_fit(iris):
     assert not hasattr(model, "net_")
 
 
-def test_sparse_targets_are_read_as_their_dense_matrix(iris):
+def test_sparse_targets_are_read_as_their_dense_matrix(iris, tmp_path):
+    # and an indicator y predicts in kind, as scikit-learn's MLPClassifier does
     X, y = iris
     indicator = np.column_stack([y == 0, y == 1, y > 0]).astype(int)
-    dense = small().fit(X, indicator)
-    sparse = small().fit(X, sp.csr_matrix(indicator))
-    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
-    one_hot = small(one_hot=True).fit(X, sp.csr_matrix(np.eye(3)[y]))
-    np.testing.assert_array_equal(
-        one_hot.predict_proba(X),
-        small(one_hot=True).fit(X, np.eye(3)[y]).predict_proba(X),
-    )
+    for params, Y in (({}, indicator), ({"one_hot": True}, np.eye(3, dtype=int)[y])):
+        dense = small(**params).fit(X, Y)
+        sparse = small(**params).fit(X, sp.csr_matrix(Y))
+        np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+        assert sp.issparse(sparse.predict(X)) and not sp.issparse(dense.predict(X))
+        np.testing.assert_array_equal(sparse.predict(X).toarray(), dense.predict(X))
+        save(sparse, tmp_path / "sparse.skdl")
+        assert sp.issparse(load(tmp_path / "sparse.skdl").predict(X))
+        sparse.partial_fit(X, Y)  # a later call's dense y keeps the fit's kind
+        assert sp.issparse(sparse.predict(X))
+    assert not sp.issparse(small().fit(X, sp.csr_matrix(y.reshape(-1, 1))).predict(X))
     targets = np.column_stack([X[:, 0], X[:, 1] * 2])
     regressor = MLPRegressor(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
     np.testing.assert_array_equal(

@@ -560,6 +560,8 @@ def test_an_rbm_module_must_match_its_weights(tamper):
             r"vocabulary_ does not map '<unk>' to 0",
         ),
         ("NGramLanguageModel", {"_order": 40}, "not an int64 array of 40 token"),
+        ("MLPClassifier", {"_sparse_y": True}, "only a classifier fitted on a sparse"),
+        ("MLPClassifier", {"_one_hot": 1}, "only a classifier fitted on one-hot rows"),
         # the n-gram tables are rebuilt from the counts, never read
         ("NGramLanguageModel", {"_ngrams": []}, "unknown fitted attribute '_ngrams'"),
         ("GANSampler", {"mean_": None}, "neither the attributes of rows"),
