@@ -42,6 +42,9 @@ from skdl.utils import check_images
 
 # a device that neither a CPU nor a CUDA machine has
 ABSENT_DEVICE = "mps"
+absent_device = pytest.mark.skipif(
+    torch.backends.mps.is_available(), reason="this machine has the 'absent' device"
+)
 
 
 @contextlib.contextmanager
@@ -194,6 +197,7 @@ def test_one_hot_targets(name, method):
 
 # -- a device the machine lacks: the model runs on the CPU ----------------------------
 @pytest.mark.parametrize("name", TORCH)
+@absent_device
 def test_load_a_network_fitted_on_an_absent_device(name, tmp_path):
     estimator = quiet_fit(CASES[name].make(max_iter=1), *fit_args(name))
     estimator._built_with["device"] = ABSENT_DEVICE  # as fitted on a Mac
@@ -202,6 +206,7 @@ def test_load_a_network_fitted_on_an_absent_device(name, tmp_path):
         skdl.io.load(tmp_path / "m")
 
 
+@absent_device
 def test_load_an_rbm_on_an_absent_device(tmp_path):
     rbm = CASES["RBMTransformer"].make().fit(*fit_args("RBMTransformer"))
     skdl.io.save(rbm, tmp_path / "m")
@@ -209,6 +214,7 @@ def test_load_an_rbm_on_an_absent_device(tmp_path):
         skdl.io.load(tmp_path / "m", device=ABSENT_DEVICE)
 
 
+@absent_device
 def test_unpickle_an_rbm_fitted_on_an_absent_device(monkeypatch):
     rbm = CASES["RBMTransformer"].make().fit(*fit_args("RBMTransformer"))
     state = rbm.__getstate__()
@@ -220,6 +226,7 @@ def test_unpickle_an_rbm_fitted_on_an_absent_device(monkeypatch):
         pickle.loads(data)
 
 
+@absent_device
 def test_hog_transformer_fitted_on_an_absent_device():
     X, _ = CASES["HOGTransformer"].data()
     transformer = CASES["HOGTransformer"].make().fit(X)
@@ -234,6 +241,7 @@ def _hopfield_patterns(n_patterns):
     return (rng.uniform(size=(n_patterns, 8)) > 0.5).astype(float)
 
 
+@absent_device
 def test_hopfield_network_warnings():
     patterns = _hopfield_patterns(30)
     with warns_here(UserWarning, "more than the capacity"):
