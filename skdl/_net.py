@@ -676,6 +676,7 @@ class SkdlNet(NeuralNet):
             When interrupted before the first epoch of this call finished.
         """
         epoch_kwargs = {"dataset_train": train, "dataset_valid": valid}
+        self.max_epochs = epochs  # what callbacks read: this call's epochs
         self.data_parallel = getattr(train, "data_parallel", None)
         if self.data_parallel is not None:
             self.data_parallel.begin(self)

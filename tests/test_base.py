@@ -22,8 +22,8 @@ from skorch.callbacks import (
     PassthroughScoring,
 )
 
-from skdl import MLPClassifier, MLPRegressor
-from skdl.callbacks import EpochProgressBar
+from skdl import GANSampler, MLPClassifier, MLPRegressor
+from skdl.callbacks import EpochProgressBar, StopTraining
 from skdl.exceptions import DivergenceError
 from skdl.io import load, save
 from skdl.parallel import RowBlocks
@@ -303,6 +303,23 @@ def test_a_progress_bar_is_a_callback(iris, capsys):
     small(max_iter=3, callbacks=[EpochProgressBar()]).fit(X, y)
     captured = capsys.readouterr()
     assert "3/3" in captured.err and captured.out == ""
+    # its total is the call's epochs: one for partial_fit, max_iter='auto' resolved
+    small(callbacks=[EpochProgressBar()]).partial_fit(X, y, classes=[0, 1, 2])
+    assert "1/1" in capsys.readouterr().err
+    stop = StopAfterOneEpoch()  # max_iter='auto': as many epochs as make
+    gan = GANSampler(  # 10,000 batches, here 5000
+        hidden_layer_sizes=(8,), batch_size=50, callbacks=[EpochProgressBar(), stop]
+    )
+    gan.fit(X[:100])
+    assert stop.max_epochs_ == 5000 and "1/5000" in capsys.readouterr().err
+
+
+class StopAfterOneEpoch(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.max_epochs_ = net.max_epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        raise StopTraining("enough")
 
 
 def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):

@@ -51,8 +51,9 @@ class EpochProgressBar(Callback):
     Parameters
     ----------
     total : int or None, default=None
-        Number of epochs the fit may run; None takes the net's ``max_epochs``
-        (the estimator's ``max_iter``).
+        Number of epochs the fit may run; None takes the net's ``max_epochs``,
+        the epochs of the call (``max_iter`` resolved for the data; 1 for
+        ``partial_fit``).
 
     Examples
     --------
