@@ -271,7 +271,9 @@ def save(estimator: BaseEstimator, path: str | os.PathLike) -> None:
 
     The file is written next to ``path`` under a temporary name, flushed to disk
     and then renamed over ``path``: a save that fails part-way (a full disk, an
-    interrupt) leaves any previous file at ``path`` as it was.
+    interrupt) leaves any previous file at ``path`` as it was. A symbolic link is
+    followed; a path that holds anything but a regular file (a named pipe, a
+    device) is refused.
 
     Parameters
     ----------
@@ -321,13 +323,25 @@ def save(estimator: BaseEstimator, path: str | os.PathLike) -> None:
 
 
 def _write_atomically(path: str, write) -> None:
-    """Run ``write(file)`` on a new file in ``path``'s folder, then rename it."""
-    folder = os.path.dirname(os.path.abspath(path))
+    """Run ``write(file)`` on a new file in ``path``'s folder, then rename it.
+
+    A symbolic link is followed, as ``open(path, "wb")`` follows it: the file
+    it points to is replaced. Anything at ``path`` that is not a regular file
+    (a folder, a named pipe, a device) is refused, not replaced.
+    """
+    target = os.path.realpath(path)
+    folder = os.path.dirname(target)
     # the OS would name the temporary file in these errors
-    if os.path.isdir(path):
+    if os.path.isdir(target):
         raise IsADirectoryError(
             f"{path} is a folder; give the path of a file to write, such as "
             f"{os.path.join(path, 'model.skdl')}."
+        )
+    if os.path.exists(target) and not os.path.isfile(target):
+        raise FileExistsError(
+            f"Cannot write {path}: it is not a regular file (a named pipe, a "
+            "device or a socket), which save would replace. Give the path of a "
+            "file."
         )
     if not os.path.isdir(folder):
         raise FileNotFoundError(
@@ -335,21 +349,26 @@ def _write_atomically(path: str, write) -> None:
             "first (os.makedirs), or give a path in an existing folder."
         )
     temporary = os.path.join(
-        folder, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp"
+        folder, f".{os.path.basename(target)}.{uuid.uuid4().hex[:12]}.tmp"
     )
-    # 0o666 less the umask, as open(path, "wb") would create it
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        # 0o666 less the umask, as open(path, "wb") would create it
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise _save_error(exc, path, folder) from exc
     try:
         with os.fdopen(descriptor, "wb") as file:
             write(file)
             file.flush()
             os.fsync(file.fileno())
         with contextlib.suppress(FileNotFoundError):  # keep an existing file's mode
-            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
-        os.replace(temporary, path)
-    except BaseException:
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
+        os.replace(temporary, target)
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(exc, OSError):  # the disk's: full, read-only, no permission
+            raise _save_error(exc, path, folder) from exc
         raise
     with contextlib.suppress(OSError):  # make the rename itself durable
         folder_descriptor = os.open(folder, os.O_RDONLY)
@@ -357,6 +376,22 @@ def _write_atomically(path: str, write) -> None:
             os.fsync(folder_descriptor)
         finally:
             os.close(folder_descriptor)
+
+
+def _save_error(exc: OSError, path: str, folder: str) -> OSError:
+    """``exc`` again (same type and errno), naming the user's ``path``.
+
+    The OS names the temporary file that save writes beside ``path``.
+    """
+    error = type(exc)(
+        exc.errno,
+        f"Cannot write {path}: {exc.strerror or exc} (save writes a temporary "
+        f"file in {folder}, then renames it over {os.path.basename(path)}; it "
+        "needs permission and room to create files there). Any previous file "
+        "at that path is unchanged.",
+    )
+    error.filename = os.fspath(path)
+    return error
 
 
 class _Writer:

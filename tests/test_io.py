@@ -13,6 +13,7 @@ import io
 import json
 import os
 import pickle
+import stat
 import time
 import zipfile
 from pathlib import Path
@@ -373,8 +374,9 @@ def test_a_save_that_fails_part_way_leaves_the_previous_file(tmp_path, monkeypat
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(torch, "save", disk_full)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match=f"Cannot write {path}: No space left") as info:
         save(MLPClassifier(alpha=0.3), path)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(path)
     monkeypatch.undo()
     assert path.read_bytes() == previous
     assert sorted(os.listdir(tmp_path)) == ["model.skdl"]  # no temporary left over
@@ -396,6 +398,35 @@ def test_a_path_that_cannot_be_a_file_says_why_and_writes_nothing(tmp_path):
         save(model, missing)
     assert os.listdir(tmp_path) == []
     assert not [name for name in os.listdir(tmp_path.parent) if name.endswith(".tmp")]
+
+
+def test_save_follows_links_and_replaces_only_regular_files(tmp_path, monkeypatch):
+    # as open(path, "wb"): a link's target is written; a pipe (or, as root,
+    # /dev/null) must not be replaced by a regular file
+    model = _fitted("MLPClassifier")[0]
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    with pytest.raises(FileExistsError, match="pipe: it is not a regular file"):
+        save(model, pipe)
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    target, link = tmp_path / "target.skdl", tmp_path / "link.skdl"
+    save(MLPClassifier(alpha=0.1), target)
+    link.symlink_to(target)
+    save(MLPClassifier(alpha=0.2), link)
+    assert link.is_symlink() and load(target).alpha == 0.2
+    dangling = tmp_path / "dangling.skdl"
+    dangling.symlink_to(tmp_path / "new.skdl")
+    save(model, dangling)
+    assert dangling.is_symlink() and (tmp_path / "new.skdl").is_file()
+
+    def refused(*args, **kwargs):  # a folder where this user may not create files
+        raise PermissionError(errno.EACCES, "Permission denied", args[0])
+
+    monkeypatch.setattr(os, "open", refused)
+    with pytest.raises(PermissionError, match=r"Cannot write .*target\.skdl: Perm"):
+        save(model, target)
+    monkeypatch.undo()
+    assert load(target).alpha == 0.2
 
 
 # -- what a file cannot do ----------------------------------------------------------
