@@ -115,7 +115,10 @@ def main(argv: list[str] | None = None) -> None:
         help="'cpu', 'cuda', 'cuda:N', 'mps' or 'auto' (default: cpu)",
     )
     args = parser.parse_args(argv)
-    device = str(resolve_device(args.device))
+    try:
+        device = str(resolve_device(args.device))
+    except ValueError as exc:  # a usage error: argparse's message and exit code 2
+        parser.error(str(exc))
     print(f"skdl {__version__} (torch {torch.__version__}), device {device}")
     print("OpenCV digit sheet: 5000 images of 20x20, 2500 to train, 2500 to test\n")
     with warnings.catch_warnings():

@@ -24,6 +24,10 @@ def test_demo_trains_every_model_and_prints_the_table(capsys):
     assert {device for *_, device in rows} == {"cpu"}  # the default device
 
 
-def test_unknown_device_is_a_clear_error():
-    with pytest.raises(ValueError, match="device must be"):
-        main(["--device", "gpu"])
+@pytest.mark.parametrize("device", ["gpu", "cuda:99999999999999999999"])
+def test_unknown_device_is_a_usage_error(device, capsys):
+    # argparse's usage line and exit status 2, not a traceback
+    with pytest.raises(SystemExit) as info:
+        main(["--device", device])
+    assert info.value.code == 2
+    assert "error: device must be 'cpu', 'cuda'" in capsys.readouterr().err

@@ -32,7 +32,8 @@ __all__ = [
     "torch_threads",
 ]
 
-_DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d+)?)$")
+# cuda:N with at most 9 digits: torch parses a device index into an int32
+_DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d{1,9})?)$")
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
