@@ -92,6 +92,7 @@ from .utils._validation import (
 
 __all__ = [
     "CLASSIFIER_LOSSES",
+    "LOSS_ALIASES",
     "NETWORK_OPTION_CONSTRAINTS",
     "REGRESSOR_LOSSES",
     "SCHEDULE_CONSTRAINTS",
@@ -99,6 +100,7 @@ __all__ = [
     "TorchClassifierMixin",
     "TorchRegressorMixin",
     "TorchTransformerMixin",
+    "loss_options",
 ]
 
 
@@ -112,6 +114,27 @@ REGRESSOR_LOSSES = (
     "mean_absolute_percentage_error",
     "squared_log_error",
 )
+#: Keras' names of losses, accepted as the names they stand for
+LOSS_ALIASES = {
+    "binary_crossentropy": "log_loss",
+    "categorical_crossentropy": "log_loss",
+    "sparse_categorical_crossentropy": "log_loss",
+    "mse": "squared_error",
+    "mean_squared_error": "squared_error",
+    "mae": "absolute_error",
+    "mean_absolute_error": "absolute_error",
+    "mape": "mean_absolute_percentage_error",
+    "msle": "squared_log_error",
+    "mean_squared_logarithmic_error": "squared_log_error",
+}
+
+
+def loss_options(losses: tuple[str, ...]) -> StrOptions:
+    """The ``loss`` names an estimator accepts: ``losses`` and their aliases."""
+    return StrOptions(
+        {*losses, *(alias for alias, name in LOSS_ALIASES.items() if name in losses)}
+    )
+
 
 _TORCH_FLOATS = {np.float32: torch.float32, np.float64: torch.float64}
 
@@ -1323,7 +1346,8 @@ class TorchClassifierMixin(ClassifierMixin):
 
     @property
     def _loss_name(self):
-        return getattr(self, "loss", "log_loss")
+        loss = getattr(self, "loss", "log_loss")
+        return LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
 
     def _make_criterion(self) -> nn.Module:
         loss, softmax = self._loss_name, self.out_activation_ == "softmax"
@@ -1479,7 +1503,8 @@ class TorchRegressorMixin(RegressorMixin):
 
     @property
     def _loss_name(self) -> str:
-        return getattr(self, "loss", "squared_error")
+        loss = getattr(self, "loss", "squared_error")
+        return LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
 
     @property
     def _reported_loss_scale(self) -> float:

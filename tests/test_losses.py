@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
 from sklearn.metrics import (
     hinge_loss,
     log_loss,
@@ -25,7 +25,7 @@ from skdl import (
     MLPClassifier,
     MLPRegressor,
 )
-from skdl.base import CLASSIFIER_LOSSES, REGRESSOR_LOSSES
+from skdl.base import CLASSIFIER_LOSSES, LOSS_ALIASES, REGRESSOR_LOSSES
 from skdl.io import load, save
 from skdl.modules import UserLoss
 from tests.estimator_cases import CASES
@@ -68,6 +68,19 @@ REGRESSION_REFERENCES = {
 
 def test_every_regression_loss_has_a_reference():
     assert set(REGRESSION_REFERENCES) == set(REGRESSOR_LOSSES)
+
+
+@pytest.mark.parametrize("alias", sorted(LOSS_ALIASES))
+def test_keras_loss_names_train_as_the_losses_they_stand_for(alias):
+    name = LOSS_ALIASES[alias]
+    X, y = load_iris(return_X_y=True)
+    estimator = MLPClassifier if name in CLASSIFIER_LOSSES else MLPRegressor
+    target = y if name in CLASSIFIER_LOSSES else X[:, 0]
+    params = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+    aliased = estimator(loss=alias, **params).fit(X, target)
+    named = estimator(loss=name, **params).fit(X, target)
+    np.testing.assert_array_equal(aliased.predict(X), named.predict(X))
+    assert aliased.loss_ == named.loss_ and aliased.get_params()["loss"] == alias
 
 
 @pytest.mark.parametrize("loss", REGRESSOR_LOSSES)
@@ -301,9 +314,11 @@ def test_a_reduced_callable_loss_is_a_clear_error_and_the_model_is_kept():
 def test_unknown_loss_names_the_options():
     X, y = load_digits(return_X_y=True)
     with pytest.raises(ValueError, match=r"'loss' parameter.*'squared_hinge'"):
-        MLPClassifier(loss="categorical_crossentropy").fit(X, y)
+        MLPClassifier(loss="cross_entropy").fit(X, y)
     with pytest.raises(ValueError, match=r"'loss' parameter.*'absolute_error'"):
-        LSTMRegressor(loss="mae").fit(X[:, :8], y)
+        LSTMRegressor(loss="l1").fit(X[:, :8], y)
+    with pytest.raises(ValueError, match=r"'loss' parameter.*'hinge'"):
+        MLPClassifier(loss="mse").fit(X, y)  # Keras' names, on their own kind only
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from ..base import (
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
+    loss_options,
 )
 from ..modules import INITIALIZERS, CNNModule
 from ..utils import seed_from_random_state
@@ -313,7 +314,7 @@ class CNNClassifier(TorchClassifierMixin, _BaseCNN):
     _parameter_constraints: dict = {
         **_BaseCNN._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
-        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "loss": [loss_options(CLASSIFIER_LOSSES), callable],
         "one_hot": ["boolean"],
     }
 
@@ -515,7 +516,7 @@ class CNNRegressor(TorchRegressorMixin, _BaseCNN):
 
     _parameter_constraints: dict = {
         **_BaseCNN._parameter_constraints,
-        "loss": [StrOptions(set(REGRESSOR_LOSSES)), callable],
+        "loss": [loss_options(REGRESSOR_LOSSES), callable],
     }
 
     _module_outputs = "n_outputs"

@@ -20,6 +20,7 @@ from ..base import (
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
+    loss_options,
 )
 from ..modules import INITIALIZERS, MLPModule, canonical_activation
 from ..utils._docstrings import fill_doc
@@ -440,7 +441,7 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
-        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "loss": [loss_options(CLASSIFIER_LOSSES), callable],
         "one_hot": ["boolean"],
     }
 
@@ -661,7 +662,7 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions(set(REGRESSOR_LOSSES)), callable],
+        "loss": [loss_options(REGRESSOR_LOSSES), callable],
     }
 
     def __init__(

@@ -23,6 +23,7 @@ from ..base import (
     BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
+    loss_options,
 )
 from ..modules import CELLS, POOLINGS, RecurrentModule
 from ..utils._docstrings import fill_doc
@@ -281,7 +282,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseSequenceModel):
     _parameter_constraints: dict = {
         **_BaseSequenceModel._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
-        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "loss": [loss_options(CLASSIFIER_LOSSES), callable],
         "one_hot": ["boolean"],
     }
 
@@ -488,7 +489,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseSequenceModel):
 
     _parameter_constraints: dict = {
         **_BaseSequenceModel._parameter_constraints,
-        "loss": [StrOptions(set(REGRESSOR_LOSSES)), callable],
+        "loss": [loss_options(REGRESSOR_LOSSES), callable],
     }
 
     def __init__(

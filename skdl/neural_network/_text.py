@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._blocks import lazy_on_dask
 from .._sequences import TokenBatchingMixin, TokenRows
-from ..base import CLASSIFIER_LOSSES, TorchClassifierMixin
+from ..base import CLASSIFIER_LOSSES, TorchClassifierMixin, loss_options
 from ..modules import CELLS, RecurrentModule
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context, check_y
@@ -153,7 +153,7 @@ class LSTMTextClassifier(
     _parameter_constraints: dict = {
         **_BaseRecurrent._parameter_constraints,
         **TorchClassifierMixin._parameter_constraints,
-        "loss": [StrOptions(set(CLASSIFIER_LOSSES)), callable],
+        "loss": [loss_options(CLASSIFIER_LOSSES), callable],
         "one_hot": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         **TEXT_CONSTRAINTS,

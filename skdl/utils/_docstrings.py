@@ -403,14 +403,15 @@ loss : {'log_loss', 'hinge', 'squared_hinge', 'focal'} or callable, default='log
     ``predict_proba`` is a softmax (sigmoid) of scores trained for a margin,
     not a calibrated probability. 'focal': the focal loss ``(1 - p_t) ** 2 *
     log_loss`` (Lin et al., 2017), which down-weights easy samples; for rare
-    classes. A callable or an ``nn.Module`` ``loss(scores, y)`` gets the raw
-    scores (batch, n_outputs) and the encoded targets (class indices,
-    ``int64`` of shape (batch,), for a softmax; 0/1 floats of shape (batch,
-    n_outputs) for binary and multilabel targets) and returns the unreduced
-    losses, one per sample or per element (see
-    :class:`skdl.modules.UserLoss`). :func:`skdl.io.save` stores a loss given
-    by name; a callable is a Python object, which :func:`skdl.io.load` asks
-    for (``load(path, loss=...)``).""",
+    classes. Keras' 'binary_crossentropy', 'categorical_crossentropy' and
+    'sparse_categorical_crossentropy' are accepted as 'log_loss'. A callable
+    or an ``nn.Module`` ``loss(scores, y)`` gets the raw scores (batch,
+    n_outputs) and the encoded targets (class indices, ``int64`` of shape
+    (batch,), for a softmax; 0/1 floats of shape (batch, n_outputs) for binary
+    and multilabel targets) and returns the unreduced losses, one per sample or
+    per element (see :class:`skdl.modules.UserLoss`). :func:`skdl.io.save`
+    stores a loss given by name; a callable is a Python object, which
+    :func:`skdl.io.load` asks for (``load(path, loss=...)``).""",
     "regressor_loss_parameter": """\
 loss : {'squared_error', 'absolute_error', 'huber', 'poisson', \
 'mean_absolute_percentage_error', 'squared_log_error'} or callable, \
@@ -423,7 +424,9 @@ default='squared_error'
     'poisson': half the Poisson deviance, with an exponential output (targets
     must be >= 0); 'mean_absolute_percentage_error': ``|y - p| / |y|``;
     'squared_log_error': ``(log(1 + p) - log(1 + y)) ** 2`` with negative
-    predictions counted as 0 (targets must be >= 0). A callable or an
+    predictions counted as 0 (targets must be >= 0). Keras' names are
+    accepted: 'mse' and 'mean_squared_error', 'mae' and 'mean_absolute_error',
+    'mape', 'msle' and 'mean_squared_logarithmic_error'. A callable or an
     ``nn.Module`` ``loss(outputs, y)`` gets the outputs and targets, both of
     shape (batch, n_outputs), and returns the unreduced losses, one per sample
     or per element (see :class:`skdl.modules.UserLoss`). :func:`skdl.io.save`
