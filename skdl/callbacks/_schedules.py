@@ -50,7 +50,24 @@ class InverseScalingLR(Callback):
             group["lr"] = lr
 
 
-class LinearDecayLR(Callback):
+class _EpochSchedule(Callback):
+    """A rate that depends on the epochs of the whole history.
+
+    It is set on every optimizer at the start of a fit and after each epoch:
+    a warm start's fresh optimizer goes on where the history stopped.
+    Subclasses define ``rate(epochs)``.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.on_epoch_end(net)
+
+    def on_epoch_end(self, net, **kwargs):
+        lr = self.rate(len(net.history))
+        for group in _param_groups(net):
+            group["lr"] = lr
+
+
+class LinearDecayLR(_EpochSchedule):
     """Lower the learning rate linearly over ``max_iter`` epochs.
 
     Epoch ``t`` (counted from 0) runs at ``learning_rate_init * (1 - t /
@@ -76,18 +93,13 @@ class LinearDecayLR(Callback):
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
 
-    def rate(self, epoch: int) -> float:
-        """Learning rate of epoch ``epoch`` (counted from 0)."""
-        remaining = max(self.max_iter - epoch, 1)
+    def rate(self, epochs: int) -> float:
+        """Learning rate of the epoch after ``epochs`` epochs (counted from 0)."""
+        remaining = max(self.max_iter - epochs, 1)
         return self.learning_rate_init * remaining / self.max_iter
 
-    def on_epoch_end(self, net, **kwargs):
-        lr = self.rate(len(net.history))
-        for group in _param_groups(net):
-            group["lr"] = lr
 
-
-class ExponentialDecayLR(Callback):
+class ExponentialDecayLR(_EpochSchedule):
     """Decay the learning rate by ``decay_rate`` every ``decay_steps`` epochs.
 
     After ``t`` epochs (of the whole history, so a warm start continues the
@@ -139,15 +151,6 @@ class ExponentialDecayLR(Callback):
             exponent = epochs // self.decay_steps
         rate = self.learning_rate_init * self.decay_rate**exponent
         return max(rate, self.min_learning_rate)
-
-    def on_train_begin(self, net, **kwargs):
-        # a warm start's fresh optimizer goes on where the history stopped
-        self.on_epoch_end(net)
-
-    def on_epoch_end(self, net, **kwargs):
-        lr = self.rate(len(net.history))
-        for group in _param_groups(net):
-            group["lr"] = lr
 
 
 class ReduceLROnPlateau(Callback):

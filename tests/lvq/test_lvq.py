@@ -213,6 +213,16 @@ def test_linear_decay_schedule():
     ]
 
 
+@pytest.mark.parametrize("variant", ["glvq", "lvq1"])
+def test_a_warm_start_continues_the_linear_schedule(variant):
+    # the new fit's fresh optimizer began at learning_rate_init again
+    X, y = load_iris(return_X_y=True)
+    params = {"max_iter": 4, "tol": 0, "n_iter_no_change": 100, "random_state": 0}
+    model = LVQClassifier(variant, warm_start=True, **params).fit(X, y).fit(X, y)
+    expected = [LinearDecayLR(0.01, 4).rate(t) for t in range(8)]
+    np.testing.assert_allclose(model.history_[:, "lr"], expected)
+
+
 # -- real data -----------------------------------------------------------------------
 def test_glvq_one_prototype_per_class_on_digits(digits_split):
     X_train, X_test, y_train, y_test = digits_split
