@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .utils import check_images
+from .utils._validation import check_count
 
 __all__ = ["plot_history", "plot_image_grid"]
 
@@ -115,6 +116,7 @@ def plot_image_grid(
     labels=None,
     *,
     image_shape=None,
+    data_format: str = "channels_last",
     n_cols: int = 8,
     max_images: int = 64,
     cmap: str = "gray",
@@ -125,17 +127,21 @@ def plot_image_grid(
     ----------
     images : array-like
         Images in any layout :func:`skdl.utils.check_images` accepts: flat rows
-        (with ``image_shape``), ``(n, height, width)`` or ``(n, height, width,
-        channels)`` with 1 or 3 channels. Float images (filters, prototypes) are
-        scaled per image to the full color range.
+        (with ``image_shape``), ``(n, height, width)`` or 4-D in ``data_format``,
+        with 1 or 3 channels. Float images (filters, prototypes) are scaled per
+        image to the full color range.
     labels : array-like of shape (n_images,), default=None
-        Titles of the images.
+        Titles of the images, one per image, taken by position: the index of a
+        pandas Series (e.g. ``y_test`` from ``train_test_split``) is ignored.
     image_shape : tuple, default=None
         Shape of one image, for flat rows that are not square grayscale.
+    data_format : {'channels_last', 'channels_first'}, default='channels_last'
+        Where the channel axis of 4-D images and of a 3-tuple ``image_shape``
+        is: ``(n, height, width, channels)`` or ``(n, channels, height, width)``.
     n_cols : int, default=8
-        Images per row.
+        Images per row, at least 1.
     max_images : int, default=64
-        Show at most this many (the first ones).
+        Show at most this many (the first ones), at least 1.
     cmap : str, default='gray'
         Colormap of grayscale images.
 
@@ -154,19 +160,30 @@ def plot_image_grid(
     >>> len(fig.axes)
     10
     """
+    n_cols = check_count(n_cols, "n_cols", 1)
+    max_images = check_count(max_images, "max_images", 1)
     plt = _pyplot()
-    pictures = check_images(images, image_shape=image_shape, owner="plot_image_grid")
-    pictures = pictures[:max_images]
+    pictures = check_images(
+        images,
+        image_shape=image_shape,
+        data_format=data_format,
+        owner="plot_image_grid",
+    )
     if pictures.shape[-1] not in (1, 3):
         raise ValueError(
             f"plot_image_grid shows images with 1 or 3 channels; got "
             f"{pictures.shape[-1]}."
         )
-    if labels is not None and len(labels) < len(pictures):
-        raise ValueError(
-            f"Got {len(labels)} labels for {len(pictures)} images; pass one label "
-            "per image."
-        )
+    if labels is not None:
+        # by position: labels[i] of a pandas Series would look up its index
+        labels = np.asarray(labels, dtype=object)
+        n_labels = len(labels) if labels.ndim else 1
+        if n_labels != len(pictures):
+            raise ValueError(
+                f"Got {n_labels} label{'s' * (n_labels != 1)} for {len(pictures)} "
+                "images; pass one label per image."
+            )
+    pictures = pictures[:max_images]
     n = len(pictures)
     n_cols = min(n_cols, n)
     n_rows = -(-n // n_cols)

@@ -73,9 +73,44 @@ def test_plot_image_grid_titles_and_layouts():
     assert shown.min() == 0 and shown.max() == 1
 
 
+def test_plot_image_grid_takes_labels_by_position():
+    # y_test from train_test_split keeps the shuffled index of the full Series
+    pd = pytest.importorskip("pandas")
+    images = np.zeros((4, 4, 4), np.uint8)
+    labels = pd.Series(list("abcd"), index=[3, 2, 1, 0])
+    fig = plot_image_grid(images, labels)
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c", "d"]
+    fig = plot_image_grid(images, pd.Series(list("abcd"), index=range(10, 14)))
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b", "c", "d"]
+    fig = plot_image_grid(images, [1, "b", 2.5, None], max_images=2)
+    assert [ax.get_title() for ax in fig.axes] == ["1", "b"]
+
+
+def test_plot_image_grid_reads_channels_first():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (2, 3, 8, 5), dtype=np.uint8)
+    fig = plot_image_grid(images, data_format="channels_first")
+    shown = fig.axes[1].get_images()[0].get_array()
+    np.testing.assert_array_equal(shown, images[1].transpose(1, 2, 0))
+    flat = images.reshape(2, -1)
+    fig = plot_image_grid(flat, image_shape=(3, 8, 5), data_format="channels_first")
+    np.testing.assert_array_equal(fig.axes[1].get_images()[0].get_array(), shown)
+
+
+@pytest.mark.parametrize("name", ["n_cols", "max_images"])
+@pytest.mark.parametrize("value", [0, -1, 2.5, True, "3"])
+def test_plot_image_grid_refuses_bad_counts(name, value):
+    with pytest.raises(ValueError, match=f"{name} must be an int >= 1"):
+        plot_image_grid(np.zeros((6, 4, 4)), **{name: value})
+
+
 def test_plot_image_grid_errors():
     with pytest.raises(ValueError, match="2 labels for 3 images"):
         plot_image_grid(np.zeros((3, 4, 4)), [0, 1])
+    with pytest.raises(ValueError, match="4 labels for 3 images"):
+        plot_image_grid(np.zeros((3, 4, 4)), [0, 1, 2, 3], max_images=2)
+    with pytest.raises(ValueError, match="1 label for 3 images"):
+        plot_image_grid(np.zeros((3, 4, 4)), "abc")
     with pytest.raises(ValueError, match="1 or 3 channels"):
         plot_image_grid(np.zeros((3, 4, 4, 2)))
 
