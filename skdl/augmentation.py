@@ -15,11 +15,14 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 
 from .utils import check_images, seed_from_random_state
+from .utils._images import RESIZE_ADVICE
 from .utils._sklearn import Interval, StrOptions
+from .utils._validation import as_array
 
 __all__ = ["ImageAugmenter"]
 
@@ -171,22 +174,46 @@ class ImageAugmenter(BaseEstimator):
         -------
         ndarray
             Same shape and dtype as ``X``; integer images are rounded and
-            clipped to their dtype's range.
+            clipped to their dtype's range. With no transform enabled, an
+            exact copy of ``X``.
+
+        Notes
+        -----
+        The images are transformed in float64 when they are float64 (or a wider
+        float) or integers of 32 bits or more, which float32 cannot hold
+        exactly; in float32 otherwise (float16, float32, bool and integers of 8
+        and 16 bits, whose values float32 holds exactly), as ``CNNClassifier``
+        augments its batches. Flips, whole-pixel shifts and right-angle
+        rotations therefore give integer images back exactly, up to ``2**53``
+        in magnitude for 64-bit integers; interpolated values carry that
+        float type's rounding.
         """
-        X = np.asarray(X)
+        ranges = self._check_params()
+        name = type(self).__name__
+        if not sp.issparse(X):  # check_images says how to convert a sparse matrix
+            X = as_array(X, owner=name, sample="image", advice=RESIZE_ADVICE)
         images = check_images(
-            X, image_shape=image_shape, data_format=data_format, owner="ImageAugmenter"
+            X, image_shape=image_shape, data_format=data_format, owner=name
         )
+        if not any(ranges.values()):  # nothing enabled: the images as they are
+            return X.copy()
         batch = torch.from_numpy(
-            np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=np.float32)
+            np.ascontiguousarray(
+                images.transpose(0, 3, 1, 2), dtype=_compute_dtype(X.dtype)
+            )
         )
         out = self.augment(batch).numpy().transpose(0, 2, 3, 1)
         if data_format == "channels_first":
             out = np.moveaxis(out, -1, 1)
         out = out.reshape(X.shape)
-        if not np.issubdtype(images.dtype, np.floating):
-            limits = np.iinfo(images.dtype)
-            out = np.clip(np.rint(out), limits.min, limits.max)
+        if X.dtype.kind in "iu":
+            limits = np.iinfo(X.dtype)
+            out = np.maximum(np.rint(out), limits.min)
+            # float(2**63 - 1) is 2**63, which the cast would wrap around
+            top = out >= float(limits.max)
+            out = np.where(top, 0, out).astype(X.dtype)
+            out[top] = limits.max
+            return out
         return out.astype(X.dtype)
 
     def augment(
@@ -288,6 +315,16 @@ def _pair(value, name, symmetric):
     return tuple(float(v) for v in pair)
 
 
+def _compute_dtype(dtype: np.dtype) -> type:
+    """The float type :meth:`ImageAugmenter.transform` computes in for ``dtype``:
+    float64 for floats wider than 32 bits and for integers of 32 bits or more
+    (float32 holds integers exactly only up to 2**24), float32 otherwise.
+    """
+    if (dtype.itemsize >= 4 and dtype.kind in "iu") or dtype.itemsize > 4:
+        return np.float64
+    return np.float32
+
+
 def _augment(images, *, ranges, generator, fill_mode, cval):
     n, _, height, width = images.shape
     draws = _draw(ranges, n, (height, width), generator)
@@ -297,8 +334,10 @@ def _augment(images, *, ranges, generator, fill_mode, cval):
     out = images
     if matrix is not None:
         device = images.device
-        matrix = matrix.to(device, torch.float32)
-        out = _sample(images, matrix, offset.to(device, torch.float32), fill_mode, cval)
+        # float64 coordinates for float64 images, so they keep their precision
+        grid = torch.float64 if images.dtype == torch.float64 else torch.float32
+        matrix = matrix.to(device, grid)
+        out = _sample(images, matrix, offset.to(device, grid), fill_mode, cval)
     if brightness is not None:
         factor = brightness.to(images.device, images.dtype)
         out = out * factor.reshape(n, 1, 1, 1)
@@ -387,8 +426,8 @@ def _sample(images, matrix, offset, fill_mode, cval):
     """Bilinear sampling of each image at its affine map of the output grid."""
     n, channels, height, width = images.shape
     device = images.device
-    rows = torch.arange(height, device=device, dtype=torch.float32)[:, None]
-    cols = torch.arange(width, device=device, dtype=torch.float32)[None, :]
+    rows = torch.arange(height, device=device, dtype=matrix.dtype)[:, None]
+    cols = torch.arange(width, device=device, dtype=matrix.dtype)[None, :]
     source = [
         matrix[:, axis, 0, None, None] * rows
         + matrix[:, axis, 1, None, None] * cols

@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from scipy import ndimage
 from sklearn.utils._param_validation import InvalidParameterError
@@ -201,6 +202,38 @@ def test_layouts_and_integer_images_keep_their_form(square):
     np.testing.assert_array_equal(
         bright, np.clip(pixels.astype(int) * 2, 0, 255).astype(np.uint8)
     )
+
+
+def test_float64_and_wide_integer_images_are_transformed_in_float64():
+    rng = np.random.default_rng(3)
+    doubles = rng.random((2, 5, 5))
+    # with nothing enabled, an exact copy (it went through float32 before)
+    copy = ImageAugmenter().transform(doubles)
+    np.testing.assert_array_equal(copy, doubles)
+    assert copy is not doubles
+    huge = np.full((1, 3, 3), 2**62 + 1, dtype=np.int64)
+    np.testing.assert_array_equal(ImageAugmenter().transform(huge), huge)
+    rotate = ImageAugmenter(rotation_range=(90, 90))
+    np.testing.assert_allclose(
+        rotate.transform(doubles), np.rot90(doubles, axes=(1, 2)), rtol=0, atol=1e-14
+    )
+    for dtype, value in [(np.int64, 123456789), (np.uint32, 2**32 - 3)]:
+        pixels = np.arange(9, dtype=dtype).reshape(1, 3, 3) + dtype(value)
+        np.testing.assert_array_equal(
+            rotate.transform(pixels), np.rot90(pixels, axes=(1, 2))
+        )
+    # values pushed past the dtype's maximum saturate, not wrap around
+    top = np.full((1, 2, 2), 2**62, dtype=np.int64)
+    brighter = ImageAugmenter(brightness_range=(4, 4)).transform(top)
+    np.testing.assert_array_equal(brighter, np.iinfo(np.int64).max)
+
+
+def test_transform_input_errors_say_what_to_change():
+    augmenter = ImageAugmenter(horizontal_flip=True)
+    with pytest.raises(ValueError, match="images of different shapes"):
+        augmenter.transform([np.zeros((4, 4)), np.zeros((5, 5))])
+    with pytest.raises(TypeError, match="toarray"):
+        augmenter.transform(sp.csr_matrix(np.ones((2, 16))))
 
 
 @pytest.mark.parametrize(
