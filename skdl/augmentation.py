@@ -28,6 +28,10 @@ __all__ = ["ImageAugmenter"]
 
 _FILL_MODES = ("nearest", "constant", "reflect", "wrap")
 
+# float32 holds whole numbers exactly up to 2**24: larger shifts in pixels would
+# put the sampling grid's coordinates where whole pixel positions are lost
+_MAX_SHIFT = 2**24
+
 
 class ImageAugmenter(BaseEstimator):
     """Random geometric and brightness transforms of image batches.
@@ -61,7 +65,8 @@ class ImageAugmenter(BaseEstimator):
         more is in pixels. An int ``r`` draws whole pixels from ``-r`` to ``r``,
         so shifted pixels are copied exactly. A pair of ints draws whole pixels
         from ``low`` to ``high``; a pair of floats draws from ``[low, high]``
-        (times the width when both are below 1 in magnitude).
+        (times the width when both are below 1 in magnitude). Shifts in
+        pixels may be at most ``2**24`` in magnitude.
 
     height_shift_range : float, int or (low, high), default=0.0
         Vertical shift (positive moves the content down), like
@@ -93,7 +98,9 @@ class ImageAugmenter(BaseEstimator):
 
     cval : float, default=0.0
         Fill value for ``fill_mode='constant'``, in the scale of the images
-        being augmented (inside ``CNNClassifier``, after rescaling).
+        being augmented (inside ``CNNClassifier``, after rescaling). It must be
+        finite and within the range of the float type the images are augmented
+        in (float32's, about 3.4e38, for all but float64 and wide integer images).
 
     random_state : int, RandomState instance or None, default=None
         Seeds the draws of :meth:`transform` (and of :meth:`augment` without a
@@ -256,6 +263,8 @@ class ImageAugmenter(BaseEstimator):
     def _check_params(self) -> dict:
         """Validate the parameters; return the enabled ranges as ``(low, high)``."""
         self._validate_params()
+        if not math.isfinite(self.cval):
+            raise ValueError(f"cval must be a finite number; got {self.cval!r}.")
         ranges = {
             "rotation": _pair(self.rotation_range, "rotation_range", symmetric=True),
             "shear": _pair(self.shear_range, "shear_range", symmetric=True),
@@ -288,6 +297,17 @@ class ImageAugmenter(BaseEstimator):
             ranges["brightness"] = None if low == high == 1 else (low, high)
         else:
             ranges["brightness"] = None
+        for key, name in (
+            ("shift_y", "height_shift_range"),
+            ("shift_x", "width_shift_range"),
+        ):
+            pair = ranges[key]
+            if pair is not None and max(abs(pair[0]), abs(pair[1])) > _MAX_SHIFT:
+                raise ValueError(
+                    f"{name} must be at most 2**24 = {_MAX_SHIFT} pixels in "
+                    "magnitude (beyond, the sampling grid's float32 coordinates "
+                    f"lose whole pixel positions); got {getattr(self, name)!r}."
+                )
         ranges["flip_x"] = self.horizontal_flip
         ranges["flip_y"] = self.vertical_flip
         return ranges
@@ -327,6 +347,14 @@ def _compute_dtype(dtype: np.dtype) -> type:
 
 def _augment(images, *, ranges, generator, fill_mode, cval):
     n, _, height, width = images.shape
+    if fill_mode == "constant" and images.is_floating_point():
+        limit = torch.finfo(images.dtype).max
+        if abs(cval) > limit:
+            dtype = str(images.dtype).removeprefix("torch.")
+            raise ValueError(
+                f"cval={cval!r} is beyond the range of {dtype} ({limit:.3g}), in "
+                "which these images are augmented; pass a cval within it."
+            )
     draws = _draw(ranges, n, (height, width), generator)
     if draws is None:
         return images

@@ -239,6 +239,32 @@ def test_transform_input_errors_say_what_to_change():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
+        ({"width_shift_range": 10**30}, r"width_shift_range must be at most 2\*\*24"),
+        ({"height_shift_range": (0.0, 1e30)}, "height_shift_range must be at most"),
+        ({"cval": float("nan"), "fill_mode": "constant"}, "cval must be a finite"),
+        (
+            {"cval": 1e300, "fill_mode": "constant", "rotation_range": 45},
+            r"cval=1e\+300 is beyond the range of float32",
+        ),
+    ],
+)
+def test_extreme_parameters_say_what_to_change(params, message):
+    with pytest.raises(ValueError, match=message):
+        ImageAugmenter(**params).transform(np.zeros((1, 4, 4), np.uint8))
+
+
+def test_cval_may_exceed_float32_for_float64_images():
+    augmenter = ImageAugmenter(
+        width_shift_range=(2, 2), fill_mode="constant", cval=1e300
+    )
+    out = augmenter.transform(np.zeros((1, 3, 4)))
+    np.testing.assert_array_equal(out[0, :, :2], 1e300)
+    np.testing.assert_array_equal(out[0, :, 2:], 0)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
         ({"rotation_range": (10, 5)}, "needs low <= high"),
         ({"shear_range": (1, 2, 3)}, "a pair \\(low, high\\)"),
         ({"zoom_range": (0.0, 1.2)}, "positive factors"),
