@@ -47,6 +47,15 @@ def load_image_folder(
     ``image_size``, resized. Nothing is shuffled: shuffle or stratify before
     splitting.
 
+    Images of other pixel types than 8 bits (16-bit PNG, TIFF) are brought onto
+    0..255 by their type, the same for every image, so that intensities stay
+    comparable across files: unsigned integers are scaled by their type's
+    maximum (65535 for 16 bits), signed integers by their type's range (its
+    minimum onto 0, its maximum onto 255, as ImageJ reads signed 16-bit images
+    with an offset of 32768), and floats are read as intensities in [0, 1], as
+    :func:`skimage.util.img_as_ubyte` reads them, scaled by 255. A float image
+    with values outside [0, 1] or NaN is refused, as no scale fits it.
+
     Parameters
     ----------
     path : str or path-like
@@ -81,8 +90,8 @@ def load_image_folder(
         If ``path`` is not a folder.
     ValueError
         If it holds no class subfolders or no images, if a file cannot be read
-        as an image (its path is named), or if the images differ in size and no
-        ``image_size`` is given.
+        as an image (its path is named), if a float image holds values outside
+        [0, 1], or if the images differ in size and no ``image_size`` is given.
 
     Examples
     --------
@@ -185,8 +194,7 @@ def _read(file: Path, color_mode: str, image_size, interpolation: str) -> np.nda
             f"Could not read {file} as an image: OpenCV cannot decode it (an empty, "
             "damaged or mislabelled file). Remove it from the folder or replace it."
         )
-    if image.dtype != np.uint8:  # 16-bit PNG or TIFF: onto 0..255
-        image = cv2.convertScaleAbs(image, alpha=255 / np.iinfo(image.dtype).max)
+    image = _to_uint8(image, file)
     channels = 1 if image.ndim == 2 else image.shape[2]
     conversions = {
         ("rgb", 1): cv2.COLOR_GRAY2RGB,
@@ -207,3 +215,34 @@ def _read(file: Path, color_mode: str, image_size, interpolation: str) -> np.nda
             image, (width, height), interpolation=_INTERPOLATIONS[interpolation]
         )
     return image.reshape(*image.shape[:2], -1)
+
+
+def _to_uint8(image: np.ndarray, file: Path) -> np.ndarray:
+    """``image`` of any pixel type onto 0..255, by its type (see load_image_folder).
+
+    cv2.convertScaleAbs would fold negative values onto positive ones.
+    """
+    dtype = image.dtype
+    if dtype == np.uint8:
+        return image
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        scaled = (image.astype(np.float64) - info.min) * (255 / (info.max - info.min))
+    elif dtype.kind == "f":
+        low, high = float(np.min(image)), float(np.max(image))
+        if not 0 <= low <= high <= 1:  # False for NaN, which min and max give
+            values = "NaN" if np.isnan(low) else f"from {low:.4g} to {high:.4g}"
+            raise ValueError(
+                f"{file} holds {dtype} pixels {values}; "
+                "load_image_folder reads float images as intensities in [0, 1] "
+                "and returns uint8, so it cannot scale this one. Rescale the file "
+                "to [0, 1] (or to an integer type), or read it yourself, e.g. with "
+                "cv2.imread(path, cv2.IMREAD_UNCHANGED)."
+            )
+        scaled = image.astype(np.float64) * 255
+    else:
+        raise ValueError(
+            f"{file} holds pixels of type {dtype}, which load_image_folder cannot "
+            "bring onto 0..255; convert the file to 8 or 16 bits."
+        )
+    return np.rint(scaled).astype(np.uint8)

@@ -76,6 +76,35 @@ def test_unreadable_and_mismatched_images_are_named(folder):
     assert load_image_folder(folder, image_size=(10, 14)).images.shape[0] == 4
 
 
+@pytest.mark.parametrize(
+    ("dtype", "values", "expected"),
+    [
+        (np.uint16, [0, 257, 65535], [0, 1, 255]),  # by the type's maximum
+        # by the type's range: -1000 and +1000 no longer both read 8
+        (np.int16, [-32768, -1000, 0, 1000, 32767], [0, 124, 128, 131, 255]),
+        (np.int8, [-128, 0, 127], [0, 128, 255]),
+        (np.float32, [0.0, 0.5, 1.0], [0, 128, 255]),  # intensities in [0, 1]
+        (np.float64, [0.0, 0.25, 1.0], [0, 64, 255]),
+    ],
+)
+def test_other_pixel_types_are_scaled_by_their_type(tmp_path, dtype, values, expected):
+    image = np.zeros((2, 8), dtype)
+    image[0, : len(values)] = values
+    _write(tmp_path / "a" / "image.tif", image)
+    images = load_image_folder(tmp_path, color_mode="grayscale").images
+    assert images.dtype == np.uint8
+    assert images[0, 0, : len(values)].tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "message"), [([0.0, 2.5], "from 0 to 2.5"), ([0.5, np.nan], "NaN")]
+)
+def test_float_images_beyond_0_1_are_refused_by_name(tmp_path, values, message):
+    _write(tmp_path / "a" / "depth.tif", np.array([values] * 2, np.float32))
+    with pytest.raises(ValueError, match=rf"depth\.tif holds float32 pixels {message}"):
+        load_image_folder(tmp_path)
+
+
 def test_bad_folders_and_arguments(tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a folder"):
         load_image_folder(tmp_path / "missing")
