@@ -179,8 +179,9 @@ precision : {'auto', 'float32', 'float64', 'bfloat16', 'float16'}, default='floa
     lists) in float64; on a GPU it trains in float32. 'float32' is fast
     everywhere. 'float64' keeps the parameters and computes in float64, like
     scikit-learn (on CPU and CUDA; not MPS), for results that must agree to
-    more than float32's ~1e-7; it is slower (a small MLP took 1.1 to 1.4 times
-    as long on a CPU; most GPUs are many times slower in float64).
+    more than float32's ~1e-7; it is slower (a small MLP took 1.13 to 1.47
+    times as long on a CPU in ``benchmarks/bench_mlp.py``; most GPUs are many
+    times slower in float64).
     'bfloat16' and 'float16' train with mixed precision (``torch.autocast``;
     a gradient scaler for 'float16') on CUDA devices; elsewhere training stays
     in float32, with a warning. ``warm_start`` and ``partial_fit`` keep the
