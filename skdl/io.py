@@ -510,6 +510,7 @@ def _estimator_state(estimator: BaseEstimator, writer: _Writer) -> dict:
 # set again on loading (_generator_layer_norm: see _mark_gan_layer_norm)
 _DERIVED = {
     "_sklearn_version",
+    "_fitted_params",  # an ImageTransformer's parameters at fit
     "_label_encoder",
     "history_",
     "_ngrams",

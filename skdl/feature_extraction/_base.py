@@ -7,6 +7,7 @@ records the image shape, so that ``transform`` can refuse images of another size
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -20,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils import check_images
 from ..utils._images import RESIZE_ADVICE
-from ..utils._sklearn import StrOptions, _fit_context
+from ..utils._sklearn import StrOptions, _fit_context, wrap_data_with_container
 from ..utils._state import attributes_restored_on_error
 from ..utils._torch import memory_advice
 from ..utils._validation import as_array, validate_data
@@ -61,17 +62,26 @@ def as_layout(images: np.ndarray, ndim: int, data_format: str) -> np.ndarray:
 
 
 class ImageTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
+    # transform and fit_transform wrap their output themselves: flat rows only
+    # (see _as_container); the subclasses, created with sklearn's default, have
+    # set_output
+    auto_wrap_output_keys=None,
 ):
     """Base of the image transformers (not used directly).
 
     Subclasses implement ``_transform(images, ndim)`` on channels-last images and
     ``_n_output_features(shape)``; they may restrict the channel counts with
     ``_channels()``, and check the image size and the values at fit with
-    ``_check_image_size`` and ``_check_values``.
+    ``_check_image_size`` and ``_check_values``. Parameters that say how to run
+    rather than what to compute (``n_jobs``, ``device``...) go in
+    ``_run_params``: they may change between ``fit`` and ``transform``.
     """
 
     _parameter_constraints: dict = dict(LAYOUT_CONSTRAINTS)
+    _run_params: frozenset = frozenset()
 
     def _channels(self):
         return None
@@ -116,7 +126,28 @@ class ImageTransformer(
             self._check_image_size(self.image_shape_)
             self._check_values(images)
         self._n_features_out = self._n_output_features(self.image_shape_)
+        # not saved by skdl.io (derived): a loaded transformer checks the width
+        self._fitted_params = self._output_params()
         return self
+
+    def fit_transform(self, X, y=None):
+        """Check the parameters, record the shape of the images and transform them.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, in any layout :meth:`fit` accepts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray or DataFrame
+            See the class description for the shape and dtype; flat rows come as
+            a DataFrame under ``set_output(transform='pandas')``, images as an
+            ndarray.
+        """
+        return self.fit(X, y).transform(X)
 
     def transform(self, X):
         """Transform the images.
@@ -129,17 +160,77 @@ class ImageTransformer(
 
         Returns
         -------
-        ndarray
-            See the class description for the shape and dtype.
+        ndarray or DataFrame
+            See the class description for the shape and dtype. Under
+            ``set_output(transform='pandas')`` (or 'polars') flat rows come as
+            a DataFrame with the columns of :meth:`get_feature_names_out`;
+            images (3-D or 4-D output) stay an ndarray, having no columns.
         """
         check_is_fitted(self)
+        self._check_unchanged_params()
         with memory_advice(
             f"{type(self).__name__} ran out of memory while transforming images. "
             "Pass fewer images per call."
         ):
             images, ndim = self._validate_images(X, reset=False)
-            self._check_image_size(images.shape[1:])  # parameters may have changed
-            return self._transform(images, ndim)
+            self._check_image_size(images.shape[1:])
+            out = self._transform(images, ndim)
+        return self._as_container(out, X)
+
+    def _as_container(self, out: np.ndarray, X):
+        """``out`` as ``set_output`` asks, if it is flat rows; images as they are.
+
+        scikit-learn's wrapper would pass 3-D and 4-D images to
+        ``pandas.DataFrame``, which takes 2-D data only.
+        """
+        if out.ndim != 2:
+            return out
+        return wrap_data_with_container("transform", out, X, self)
+
+    def _output_params(self) -> dict:
+        """The parameters that set what ``transform`` computes, as values."""
+        return {
+            key: copy.deepcopy(value)
+            for key, value in self.get_params(deep=False).items()
+            if key not in self._run_params
+        }
+
+    def _check_unchanged_params(self) -> None:
+        """Refuse to transform with parameters changed since ``fit``.
+
+        ``fit`` checked the parameters against the images and fixed the output
+        (``get_feature_names_out``, what a downstream model was fitted on); as
+        scikit-learn's transformers, the parameters set at fit are the ones
+        that hold until the next fit, and using others would give features
+        that no longer line up with those.
+        """
+        owner = type(self).__name__
+        fitted = getattr(self, "_fitted_params", None)
+        if fitted is None:  # loaded by skdl.io: the width, at least, must agree
+            try:
+                n_out = self._n_output_features(self.image_shape_)
+            except (ValueError, TypeError):
+                n_out = None
+            if n_out != self._n_features_out:
+                raise ValueError(
+                    f"{owner} was fitted to output {self._n_features_out} features "
+                    "per image (get_feature_names_out), but its parameters, "
+                    "changed since, no longer do. Call fit again to use them."
+                )
+            return
+        now = self._output_params()
+        changed = [
+            f"{key}: {fitted[key]!r} at fit, now {now[key]!r}"
+            for key in now
+            if key in fitted and repr(now[key]) != repr(fitted[key])
+        ]
+        if changed:
+            raise ValueError(
+                f"{owner}'s parameters changed since fit ({'; '.join(changed)}); "
+                "it transforms with the parameters of its last fit only, which "
+                "set the features that get_feature_names_out names. Call fit "
+                "again to use the new values, or set them back."
+            )
 
     def _validate_images(self, X, *, reset: bool):
         owner = type(self).__name__

@@ -352,6 +352,8 @@ class HOGTransformer(ImageTransformer):
         self.n_jobs = n_jobs
         self.device = device
 
+    _run_params = frozenset({"batch_size", "n_jobs", "device"})
+
     def _params(self) -> _HOGParams:
         return _HOGParams.from_arguments(
             self.orientations,

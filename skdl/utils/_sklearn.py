@@ -16,6 +16,9 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_params,
 )
+from sklearn.utils._set_output import (
+    _wrap_data_with_container as wrap_data_with_container,
+)
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight
 from sklearn.utils.validation import _check_y as check_y
 
@@ -30,6 +33,7 @@ __all__ = [
     "check_sample_weight",
     "check_y",
     "validate_params",
+    "wrap_data_with_container",
 ]
 
 

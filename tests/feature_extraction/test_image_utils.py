@@ -133,3 +133,77 @@ def test_pipeline_resize_gray_hog():
         HOGTransformer(pixels_per_cell=4, cells_per_block=2),
     )
     assert model.fit_transform(images).shape == (3, 5 * 3 * 4 * 9)
+
+
+@pytest.mark.parametrize(
+    "transformer, change",
+    [
+        (ImageResizer(4), {"size": 6}),
+        (ImageResizer(4), {"interpolation": "linear"}),
+        (HOGTransformer(pixels_per_cell=4, cells_per_block=2), {"pixels_per_cell": 2}),
+        (GrayscaleConverter(), {"image_shape": (16, 16)}),
+    ],
+    ids=lambda p: str(p),
+)
+def test_set_params_after_fit_asks_for_a_refit(transformer, change):
+    # the output would no longer match get_feature_names_out, nor what a
+    # downstream model was fitted on
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16), dtype=np.uint8)
+    fitted = transformer.fit(images)
+    expected = fitted.transform(images)
+    original = {key: fitted.get_params()[key] for key in change}
+    fitted.set_params(**change)
+    (key,) = change
+    with pytest.raises(ValueError, match=f"changed since fit \\({key}: .*fit again"):
+        fitted.transform(images)
+    fitted.set_params(**original)  # set back: the fitted features again
+    np.testing.assert_array_equal(fitted.transform(images), expected)
+    refitted = fitted.set_params(**change).fit(images)
+    assert refitted.transform(images).shape[0] == 3
+
+
+def test_run_params_may_change_after_fit():
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16), dtype=np.uint8)
+    hog = HOGTransformer(pixels_per_cell=4, cells_per_block=2).fit(images)
+    expected = hog.transform(images)
+    hog.set_params(batch_size=1, n_jobs=1, device="cpu")
+    np.testing.assert_array_equal(hog.transform(images), expected)
+
+
+@pytest.mark.parametrize("output", ["pandas", "polars"])
+def test_set_output_wraps_flat_rows_and_leaves_images(output):
+    pytest.importorskip(output)
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16), dtype=np.uint8)
+    for transformer in (ImageResizer(8), GrayscaleConverter(), ImageDeskewer()):
+        transformer.set_output(transform=output)
+        # images have no columns: an ndarray in the layout of the input
+        out = transformer.fit_transform(images)
+        assert isinstance(out, np.ndarray) and out.ndim == 3
+        assert isinstance(transformer.transform(images), np.ndarray)
+        # flat rows become a DataFrame with the names of get_feature_names_out
+        flat = transformer.fit_transform(images.reshape(3, -1))
+        assert type(flat).__module__.startswith(output)
+        assert list(flat.columns) == list(transformer.get_feature_names_out())
+    model = make_pipeline(
+        ImageResizer(8), HOGTransformer(pixels_per_cell=4, cells_per_block=2)
+    ).set_output(transform=output)
+    features = model.fit_transform(images)
+    assert features.shape == (3, 36)
+    assert list(features.columns) == list(model.get_feature_names_out())
+    np.testing.assert_allclose(
+        np.asarray(features), model.set_output(transform="default").transform(images)
+    )
+
+
+def test_global_pandas_output_with_images():
+    import sklearn
+
+    pytest.importorskip("pandas")
+    images = np.random.default_rng(0).integers(0, 256, (3, 16, 16), dtype=np.uint8)
+    with sklearn.config_context(transform_output="pandas"):
+        resized = ImageResizer(8).fit_transform(images)
+        features = make_pipeline(
+            ImageResizer(8), HOGTransformer(pixels_per_cell=4, cells_per_block=2)
+        ).fit_transform(images)
+    assert isinstance(resized, np.ndarray) and resized.shape == (3, 8, 8)
+    assert features.shape == (3, 36) and hasattr(features, "columns")
