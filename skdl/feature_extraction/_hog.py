@@ -41,6 +41,7 @@ from joblib import effective_n_jobs
 
 from ..utils import resolve_device, torch_threads
 from ..utils._docstrings import fill_doc
+from ..utils._images import as_supported_dtype
 from ..utils._sklearn import Interval, StrOptions, validate_params
 from ..utils._torch import fitted_device_or_cpu
 from ._base import LAYOUT_CONSTRAINTS, ImageTransformer, read_images
@@ -242,7 +243,7 @@ def visualize_hog(
             f"least 2 x 2 pixels; got pixels_per_cell={params.cell}."
         )
     n, height, width, _ = images.shape
-    x = torch.from_numpy(np.array(images, order="C"))
+    x = torch.from_numpy(np.array(_torch_dtype(images), order="C"))
     hist = _cell_histograms(x, params, _lookup_tables(orientations, "cpu"))
     rows, cols = params.cell
     stencils = torch.from_numpy(_glyph_stencils(orientations, rows, cols))
@@ -456,6 +457,7 @@ def _pair(value, name: str) -> tuple[int, int]:
 
 def _hog(images: np.ndarray, params: _HOGParams, *, batch_size, n_jobs, device):
     """HOG features of channels-last images, batch by batch, on ``device``."""
+    images = _torch_dtype(images)
     device = resolve_device(device)
     if device.type == "mps":
         raise ValueError(
@@ -485,6 +487,30 @@ def _hog(images: np.ndarray, params: _HOGParams, *, batch_size, n_jobs, device):
             blocks = _normalized_blocks(hist, params.block, params.block_norm)
             features[start : start + len(batch)] = blocks.cpu().numpy()
     return features
+
+
+# what torch.from_numpy takes, in the machine's byte order (bool images come
+# as float32 from check_images)
+_TORCH_DTYPES = (
+    np.uint8,
+    np.int8,
+    np.uint16,
+    np.int16,
+    np.uint32,
+    np.int32,
+    np.uint64,
+    np.int64,
+    np.float16,
+    np.float32,
+    np.float64,
+)
+
+
+def _torch_dtype(images: np.ndarray) -> np.ndarray:
+    """Images torch takes: byte-swapped ones in native order, long doubles as
+    float64 (scikit-image's float type for them).
+    """
+    return as_supported_dtype(images, _TORCH_DTYPES, library="HOG")
 
 
 def _cell_histograms(x: torch.Tensor, params: _HOGParams, tables) -> torch.Tensor:

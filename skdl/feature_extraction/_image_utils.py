@@ -16,8 +16,8 @@ import cv2
 import numpy as np
 
 from ..utils._docstrings import fill_doc
+from ..utils._images import as_supported_dtype
 from ..utils._sklearn import Interval, StrOptions
-from ..utils._validation import check_float32_range
 from ._base import ImageTransformer, as_layout
 
 __all__ = ["GrayscaleConverter", "ImageDeskewer", "ImageResizer"]
@@ -37,16 +37,7 @@ _AREA_MAX_CHANNELS = 4
 
 def _opencv_dtype(images: np.ndarray, supported) -> np.ndarray:
     """Images in a dtype OpenCV handles: kept if supported, else float32/64."""
-    if images.dtype in supported:
-        return images
-    wide = images.dtype.itemsize > 4 and np.float64 in supported
-    if not wide:
-        check_float32_range(
-            images,
-            subject="Images hold",
-            advice="OpenCV computes. Scale the images first (e.g. to [0, 1]).",
-        )
-    return images.astype(np.float64 if wide else np.float32)
+    return as_supported_dtype(images, supported, library="OpenCV")
 
 
 @fill_doc

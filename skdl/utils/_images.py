@@ -15,9 +15,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._warnings import external_stacklevel
-from ._validation import as_array, check_x_fits_float32, validate_data
+from ._validation import (
+    as_array,
+    check_float32_range,
+    check_x_fits_float32,
+    validate_data,
+)
 
-__all__ = ["RESIZE_ADVICE", "ImageInputMixin", "check_images"]
+__all__ = ["RESIZE_ADVICE", "ImageInputMixin", "as_supported_dtype", "check_images"]
 
 RESIZE_ADVICE = (
     "Bring them to one size first, image by image (e.g. with cv2.resize or "
@@ -171,6 +176,61 @@ def check_images(
                 "impute or drop those images first."
             )
     return X
+
+
+def as_supported_dtype(
+    images: np.ndarray, supported: tuple, *, library: str
+) -> np.ndarray:
+    """``images`` in a dtype that ``library`` computes with.
+
+    Parameters
+    ----------
+    images : ndarray
+        Numeric images (or any array).
+    supported : tuple of dtype
+        The dtypes ``library`` takes, in the machine's byte order.
+    library : str
+        Its name, for the error message (e.g. ``'OpenCV'``).
+
+    Returns
+    -------
+    ndarray
+        ``images`` itself if its dtype is supported; otherwise the values in the
+        machine's byte order if that dtype is supported, else as float32 (as
+        float64 for dtypes of more than 4 bytes, where float64 is supported).
+
+    Raises
+    ------
+    ValueError
+        If the values do not fit the float type they are converted to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> as_supported_dtype(np.zeros(2, ">u2"), (np.uint16,), library="x").dtype
+    dtype('uint16')
+    >>> as_supported_dtype(np.zeros(2, np.longdouble), (np.float64,), library="x").dtype
+    dtype('float64')
+    """
+    if images.dtype in supported:
+        return images
+    if not images.dtype.isnative:  # e.g. read from a big-endian file
+        images = images.astype(images.dtype.newbyteorder("="))
+        if images.dtype in supported:
+            return images
+    wide = images.dtype.itemsize > 4 and np.float64 in supported
+    advice = f"{library} computes. Scale the images first (e.g. to [0, 1])."
+    if not wide:
+        check_float32_range(images, subject="Images hold", advice=advice)
+        return images.astype(np.float32)
+    with np.errstate(over="ignore"):  # refused below
+        converted = images.astype(np.float64)
+    if not np.isfinite(converted).all():  # long doubles beyond float64's range
+        raise ValueError(
+            f"Images hold values beyond float64's range "
+            f"({np.finfo(np.float64).max:.3g}), in which {advice}"
+        )
+    return converted
 
 
 def _check_channels(shape, channels, owner):

@@ -283,3 +283,25 @@ def test_hog_svc_on_the_opencv_digit_sheet(digit_sheet):
         ColorHistogramTransformer(bins=16, color_space="gray"), SVC()
     )
     assert histogram_svc.fit(X_train, y_train).score(X_test, y_test) < 0.5
+
+
+@pytest.mark.parametrize("dtype", [">f8", ">f4", ">u2", ">i4", np.longdouble])
+def test_hog_takes_byte_swapped_and_long_double_images(dtype):
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 256, size=(2, 16, 16))
+    images = values.astype(dtype)
+    native = values.astype(
+        np.float64 if images.dtype == np.longdouble else images.dtype.newbyteorder("=")
+    )
+    params = {"pixels_per_cell": 4, "cells_per_block": 2}
+    expected = hog(native, **params)
+    got = hog(images, **params)
+    assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(
+        HOGTransformer(**params).fit_transform(images), expected
+    )
+    np.testing.assert_array_equal(
+        visualize_hog(images, pixels_per_cell=4),
+        visualize_hog(native, pixels_per_cell=4),
+    )

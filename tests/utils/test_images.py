@@ -143,3 +143,25 @@ def test_image_shape_must_describe_images_given_whole(
             with pytest.raises(ValueError, match="image_shape is for flat rows"):
                 model.fit(X, y)
             assert not hasattr(model, "image_shape_")
+
+
+def test_as_supported_dtype():
+    from skdl.utils._images import as_supported_dtype
+
+    kept = np.zeros(3, np.uint16)
+    assert as_supported_dtype(kept, (np.uint16,), library="X") is kept
+    swapped = np.arange(3).astype(">u2")
+    native = as_supported_dtype(swapped, (np.uint16,), library="X")
+    assert native.dtype == np.uint16 and native.dtype.isnative
+    np.testing.assert_array_equal(native, [0, 1, 2])
+    # unsupported: float32, float64 for dtypes wider than 4 bytes
+    assert as_supported_dtype(swapped, (np.uint8,), library="X").dtype == np.float32
+    wide = np.ones(2, np.longdouble)
+    assert as_supported_dtype(wide, (np.float64,), library="X").dtype == np.float64
+    assert as_supported_dtype(wide, (np.float32,), library="X").dtype == np.float32
+    with pytest.raises(ValueError, match=r"beyond float32's range .* in which X"):
+        as_supported_dtype(np.array([1e39]), (np.float32,), library="X")
+    if np.finfo(np.longdouble).max > np.finfo(np.float64).max:
+        huge = np.array([np.finfo(np.longdouble).max])
+        with pytest.raises(ValueError, match="beyond float64's range"):
+            as_supported_dtype(huge, (np.float64,), library="X")
