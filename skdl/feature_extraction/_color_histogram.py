@@ -489,7 +489,23 @@ def _per_channel_ranges(ranges, n_channels) -> list[tuple[float, float]]:
             checked = None
             break
         # calcHist takes float32 range ends
-        checked.append((float(np.float32(pair[0])), float(np.float32(pair[1]))))
+        with np.errstate(over="ignore"):  # refused below
+            low, high = float(np.float32(pair[0])), float(np.float32(pair[1]))
+        if not (np.isfinite(low) and np.isfinite(high)):
+            raise ValueError(
+                f"ranges {pair} lie beyond float32's range "
+                f"({np.finfo(np.float32).max:.3g}), in which the histogram (as "
+                "cv2.calcHist) takes its range ends. Scale the images (and the "
+                "ranges) down first."
+            )
+        if not low < high:
+            raise ValueError(
+                f"ranges {pair} become ({low}, {high}) in float32, the precision "
+                "in which the histogram (as cv2.calcHist) takes its range ends, "
+                "and so hold no value. Widen the range, or scale the images so "
+                "that their values span a wider one."
+            )
+        checked.append((low, high))
     if not checked or len(checked) != n_channels:
         raise ValueError(
             "ranges must be a pair (low, high) with low < high, or one such pair "

@@ -152,6 +152,27 @@ def test_errors_say_what_to_change():
         color_histogram(rgb, color_space="yuv")
 
 
+@pytest.mark.parametrize(
+    "ranges, message",
+    [
+        ((16777216, 16777217), r"become \(16777216.0, 16777216.0\) in float32"),
+        ((0.5, 0.5 + 1e-12), r"become \(0.5, 0.5\) in float32"),
+        ((0, 1e-46), r"become \(0.0, 0.0\) in float32"),
+        ([(0, 1), (0, 1), (1, 1 + 1e-9)], "hold no value. Widen the range"),
+        ((0, 1e39), "beyond float32's range"),
+    ],
+)
+def test_ranges_that_collapse_in_float32_are_refused_at_fit(ranges, message):
+    images = np.random.default_rng(0).random((2, 4, 4, 3))
+    with pytest.raises(ValueError, match=message):
+        color_histogram(images, ranges=ranges)
+    transformer = ColorHistogramTransformer(color_space="rgb", ranges=ranges)
+    with pytest.raises(ValueError, match=message):
+        transformer.fit(images)
+    # a range that float32 still tells apart works
+    assert color_histogram(images, ranges=(0, 1e-40), normalize=None).sum() == 0
+
+
 def test_transformer_refuses_out_of_range_values_at_fit():
     # fit checks what transform would refuse, so a pipeline fails at once
     transformer = ColorHistogramTransformer(bins=2)
