@@ -33,6 +33,8 @@ _INTERPOLATIONS = {
 _MAX_ROWS = 32766
 # cv2.resize's pixel-area interpolation takes at most 4 channels
 _AREA_MAX_CHANNELS = 4
+# OpenCV's arrays hold at most CV_CN_MAX channels: 128 in OpenCV 5 (512 in 4.x)
+_CV_MAX_CHANNELS = 128
 
 
 def _opencv_dtype(images: np.ndarray, supported) -> np.ndarray:
@@ -52,7 +54,8 @@ class ImageResizer(ImageTransformer):
     interpolation : {'area', 'linear', 'nearest', 'cubic', 'lanczos'}, default='area'
         OpenCV's interpolation: 'area' (pixel-area averaging) is best for
         shrinking, 'linear' or 'cubic' for enlarging. 'area' takes images of
-        at most 4 channels; the others take any number.
+        at most 4 channels; the others take any number (more than 128, the
+        most OpenCV's arrays hold, are resized in groups of 128 channels).
     ${image_layout_parameters}
 
     Attributes
@@ -130,13 +133,19 @@ class ImageResizer(ImageTransformer):
         )
         n, _, _, channels = images.shape
         flag = _INTERPOLATIONS[self.interpolation]
-        # one call per image: cv2.resize takes at most four channels, and its
-        # rounding depends on the channel count, so stacking images would change
-        # the result
+        # one call per image: cv2.resize takes at most CV_CN_MAX channels, and
+        # its rounding depends on the channel count, so stacking images along
+        # the channels would change the result; more channels than OpenCV's
+        # arrays hold are resized in groups of that many
         resized = np.empty((n, height, width, channels), dtype=images.dtype)
         for i, image in enumerate(images):
-            out = cv2.resize(image, (width, height), interpolation=flag)
-            resized[i] = out.reshape(height, width, channels)
+            for start in range(0, channels, _CV_MAX_CHANNELS):
+                group = slice(start, start + _CV_MAX_CHANNELS)
+                part = image if channels <= _CV_MAX_CHANNELS else image[..., group]
+                out = cv2.resize(
+                    np.ascontiguousarray(part), (width, height), interpolation=flag
+                )
+                resized[i, ..., group] = out.reshape(height, width, -1)
         return as_layout(resized, ndim, self.data_format)
 
     def __sklearn_tags__(self):

@@ -207,3 +207,38 @@ def test_global_pandas_output_with_images():
         ).fit_transform(images)
     assert isinstance(resized, np.ndarray) and resized.shape == (3, 8, 8)
     assert features.shape == (3, 36) and hasattr(features, "columns")
+
+
+@pytest.mark.filterwarnings("ignore:ImageResizer reads images of")
+@pytest.mark.parametrize("interpolation", ["linear", "nearest", "cubic", "lanczos"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_resizer_takes_more_channels_than_opencv_arrays_hold(interpolation, dtype):
+    # OpenCV's arrays hold at most 128 channels: resized in groups of 128
+    rng = np.random.default_rng(5)
+    images = (rng.random((2, 7, 9, 300)) * 255).astype(dtype)
+    out = ImageResizer((4, 5), interpolation=interpolation).fit_transform(images)
+    assert out.shape == (2, 4, 5, 300) and out.dtype == dtype
+    flag = {"linear": 1, "nearest": 0, "cubic": 2, "lanczos": 4}[interpolation]
+    alone = np.stack(
+        [
+            np.stack(
+                [
+                    cv2.resize(
+                        np.ascontiguousarray(image[..., c]), (5, 4), None, 0, 0, flag
+                    )
+                    for c in range(300)
+                ],
+                axis=-1,
+            )
+            for image in images
+        ]
+    )
+    # cv2.resize rounds differently with the channel count: within a level
+    np.testing.assert_allclose(out.astype(np.float64), alone, rtol=0, atol=1)
+    if interpolation == "nearest":
+        np.testing.assert_array_equal(out, alone)
+    # each group of 128 channels is what cv2.resize gives it
+    group = np.ascontiguousarray(images[0, ..., 128:256])
+    np.testing.assert_array_equal(
+        out[0, ..., 128:256], cv2.resize(group, (5, 4), interpolation=flag)
+    )
