@@ -29,8 +29,9 @@ _INTERPOLATIONS = {
     "cubic": cv2.INTER_CUBIC,
     "lanczos": cv2.INTER_LANCZOS4,
 }
-# cv2.remap takes images of fewer than 32767 rows
+# cv2.remap takes images of fewer than 32767 (SHRT_MAX) rows and columns
 _MAX_ROWS = 32766
+_MAX_COLUMNS = 32766
 # cv2.resize's pixel-area interpolation takes at most 4 channels
 _AREA_MAX_CHANNELS = 4
 # OpenCV's arrays hold at most CV_CN_MAX channels: 128 in OpenCV 5 (512 in 4.x)
@@ -249,7 +250,8 @@ class ImageDeskewer(ImageTransformer):
 
     Notes
     -----
-    Only grayscale images (one channel). The output has the layout and dtype
+    Only grayscale images (one channel), at most 32766 pixels wide (the
+    limit of ``cv2.remap``; any height). The output has the layout and dtype
     of the input (uint8, uint16, int16, float32 and float64 are kept; other
     dtypes come back as float32, or float64 for 8-byte types).
 
@@ -280,6 +282,15 @@ class ImageDeskewer(ImageTransformer):
     def _n_output_features(self, shape):
         return shape[0] * shape[1]
 
+    def _check_image_size(self, shape):
+        if shape[1] > _MAX_COLUMNS:
+            raise ValueError(
+                f"ImageDeskewer takes images of at most {_MAX_COLUMNS} columns "
+                f"(cv2.remap's limit); got images {shape[1]} pixels wide (one "
+                f"image has shape {tuple(shape)}, height x width x channels). "
+                "Crop or shrink them first (e.g. with ImageResizer)."
+            )
+
     def _transform(self, images, ndim):
         images = _opencv_dtype(
             images[..., 0], (np.uint8, np.uint16, np.int16, np.float32, np.float64)
@@ -293,7 +304,12 @@ class ImageDeskewer(ImageTransformer):
         map_x = map_x.reshape(n * height, width)
         stacked = np.ascontiguousarray(images).reshape(n * height, width)
         out = np.empty_like(stacked)
-        step = max(1, _MAX_ROWS // height) * height
+        # the shear moves each row along itself: rows are independent (each
+        # reads its own row, map_y holds whole numbers), so a call may take
+        # part of an image; whole images where they fit
+        step = (
+            max(1, _MAX_ROWS // height) * height if height <= _MAX_ROWS else _MAX_ROWS
+        )
         for start in range(0, n * height, step):
             chunk = slice(start, start + step)
             n_rows = len(stacked[chunk])

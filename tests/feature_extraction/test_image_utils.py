@@ -242,3 +242,24 @@ def test_resizer_takes_more_channels_than_opencv_arrays_hold(interpolation, dtyp
     np.testing.assert_array_equal(
         out[0, ..., 128:256], cv2.resize(group, (5, 4), interpolation=flag)
     )
+
+
+def test_deskewer_takes_images_taller_than_remap_does(monkeypatch):
+    from skdl.feature_extraction import _image_utils
+
+    rng = np.random.default_rng(6)
+    # rows are independent: calls on parts of an image give the whole's result
+    images = rng.random((3, 12, 10)).astype(np.float32)
+    expected = ImageDeskewer().fit_transform(images)
+    monkeypatch.setattr(_image_utils, "_MAX_ROWS", 5)
+    np.testing.assert_array_equal(ImageDeskewer().fit_transform(images), expected)
+    monkeypatch.undo()
+    # cv2.remap takes fewer than 32767 rows
+    tall = rng.random((1, 33000, 3)).astype(np.float32)
+    out = ImageDeskewer().fit_transform(tall)
+    monkeypatch.setattr(_image_utils, "_MAX_ROWS", 1000)
+    np.testing.assert_array_equal(ImageDeskewer().fit_transform(tall), out)
+    assert out.shape == tall.shape and np.abs(out - tall).max() > 0
+    # and fewer than 32767 columns: wider images are refused at fit
+    with pytest.raises(ValueError, match=r"at most 32766 columns.*33000 pixels wide"):
+        ImageDeskewer().fit(np.zeros((1, 2, 33000), np.float32))
