@@ -32,6 +32,23 @@ LAYOUT_CONSTRAINTS: dict = {
 }
 
 
+# features per image a function or transformer of this package computes: their
+# keys and indices are int32 (and 2**31 float32 features take 8 GiB per image)
+MAX_FEATURES_PER_IMAGE = 2**31 - 2
+
+
+def check_output_size(n_features: int, *, owner: str, what: str, advice: str) -> None:
+    """Refuse, before allocating, parameters that give too many features.
+
+    ``what`` says how ``n_features`` comes about; ``advice`` what to lower.
+    """
+    if n_features > MAX_FEATURES_PER_IMAGE:
+        raise ValueError(
+            f"{owner} would compute {n_features} values per image ({what}), "
+            f"more than {MAX_FEATURES_PER_IMAGE} it can. {advice}"
+        )
+
+
 def read_images(X, *, image_shape, data_format, owner, channels=None):
     """``check_images`` for the functions of this package (no fitted state)."""
     return check_images(

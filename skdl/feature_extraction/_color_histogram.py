@@ -21,7 +21,12 @@ import numpy as np
 
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import StrOptions, validate_params
-from ._base import LAYOUT_CONSTRAINTS, ImageTransformer, read_images
+from ._base import (
+    LAYOUT_CONSTRAINTS,
+    ImageTransformer,
+    check_output_size,
+    read_images,
+)
 
 __all__ = ["ColorHistogramTransformer", "color_histogram"]
 
@@ -254,7 +259,12 @@ class ColorHistogramTransformer(ImageTransformer):
 
     def _spec(self) -> _HistogramSpec:
         return _HistogramSpec(
-            self.color_space, self.bins, self.joint, self.ranges, self.normalize
+            self.color_space,
+            self.bins,
+            self.joint,
+            self.ranges,
+            self.normalize,
+            owner=type(self).__name__,
         )
 
     def _channels(self):
@@ -278,7 +288,9 @@ class ColorHistogramTransformer(ImageTransformer):
 class _HistogramSpec:
     """The histogram parameters, checked: bins and ranges per channel."""
 
-    def __init__(self, color_space, bins, joint, ranges, normalize):
+    def __init__(
+        self, color_space, bins, joint, ranges, normalize, owner="color_histogram"
+    ):
         self.color_space = color_space
         self.joint = joint
         self.normalize = normalize
@@ -286,6 +298,14 @@ class _HistogramSpec:
         self.bins = _per_channel_bins(bins, n_channels, color_space)
         self.ranges = (
             None if ranges is None else _per_channel_ranges(ranges, n_channels)
+        )
+        check_output_size(
+            self.n_features(),
+            owner=owner,
+            what=" x ".join(map(str, self.bins)) + " joint bins"
+            if joint
+            else " + ".join(map(str, self.bins)) + " bins",
+            advice="Lower bins" + (", or set joint=False." if joint else "."),
         )
 
     def channels(self) -> tuple[int, ...]:

@@ -43,8 +43,13 @@ from ..utils import resolve_device, torch_threads
 from ..utils._docstrings import fill_doc
 from ..utils._images import as_supported_dtype
 from ..utils._sklearn import Interval, StrOptions, validate_params
-from ..utils._torch import fitted_device_or_cpu
-from ._base import LAYOUT_CONSTRAINTS, ImageTransformer, read_images
+from ..utils._torch import fitted_device_or_cpu, memory_advice
+from ._base import (
+    LAYOUT_CONSTRAINTS,
+    ImageTransformer,
+    check_output_size,
+    read_images,
+)
 
 __all__ = ["HOGTransformer", "hog", "visualize_hog"]
 
@@ -172,7 +177,11 @@ def hog(
         images, image_shape=image_shape, data_format=data_format, owner="hog"
     )
     params.check_size(images.shape[1:], owner="hog")
-    return _hog(images, params, batch_size=batch_size, n_jobs=n_jobs, device=device)
+    with memory_advice(
+        "hog ran out of memory. Pass fewer images per call, a smaller "
+        "batch_size, or lower orientations."
+    ):
+        return _hog(images, params, batch_size=batch_size, n_jobs=n_jobs, device=device)
 
 
 @validate_params(
@@ -237,6 +246,13 @@ def visualize_hog(
         images, image_shape=image_shape, data_format=data_format, owner="visualize_hog"
     )
     params.check_size(images.shape[1:], owner="visualize_hog")
+    rows, cols = params.cell
+    check_output_size(  # the glyph of each orientation in a cell
+        orientations * rows * cols,
+        owner="visualize_hog",
+        what=f"{orientations} orientations x {rows} x {cols} pixels per cell",
+        advice="Lower orientations, or use smaller cells.",
+    )
     if min(params.cell) < 2:
         raise ValueError(
             "visualize_hog draws a line through each cell and needs cells of at "
@@ -245,7 +261,6 @@ def visualize_hog(
     n, height, width, _ = images.shape
     x = torch.from_numpy(np.array(_torch_dtype(images), order="C"))
     hist = _cell_histograms(x, params, _lookup_tables(orientations, "cpu"))
-    rows, cols = params.cell
     stencils = torch.from_numpy(_glyph_stencils(orientations, rows, cols))
     cells = torch.einsum("nijo,ors->nirjs", hist.float(), stencils)
     glyphs = np.zeros((n, height, width), dtype=np.float32)
@@ -421,7 +436,7 @@ class _HOGParams:
         )
 
     def check_size(self, shape, *, owner: str) -> None:
-        *_, blocks_row, blocks_col = self.grid(shape)
+        cells_row, cells_col, blocks_row, blocks_col = self.grid(shape)
         if blocks_row < 1 or blocks_col < 1:
             min_rows = self.block[0] * self.cell[0]
             min_cols = self.block[1] * self.cell[1]
@@ -431,6 +446,20 @@ class _HOGParams:
                 f"{self.block}. They should have at least {min_rows} rows and "
                 f"{min_cols} cols; use smaller cells or blocks, or larger images."
             )
+        # the cells' histograms, then the blocks' features
+        check_output_size(
+            cells_row * cells_col * self.orientations,
+            owner=owner,
+            what=f"{cells_row} x {cells_col} cells x {self.orientations} orientations",
+            advice="Lower orientations, or use larger cells.",
+        )
+        check_output_size(
+            self.n_features(shape),
+            owner=owner,
+            what=f"{blocks_row} x {blocks_col} blocks of {self.block[0]} x "
+            f"{self.block[1]} cells x {self.orientations} orientations",
+            advice="Lower orientations, or use larger cells or smaller blocks.",
+        )
 
     def n_features(self, shape) -> int:
         *_, blocks_row, blocks_col = self.grid(shape)

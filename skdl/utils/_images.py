@@ -292,11 +292,15 @@ def _row_shape(n_features, image_shape, owner):
                 "(height, width, channels)."
             )
         return (side, side)
-    shape = tuple(image_shape)
+    shape = tuple(image_shape) if isinstance(image_shape, tuple | list) else ()
     if (
         len(shape) not in (2, 3)
         or not all(
-            isinstance(s, numbers.Integral) and s >= -1 and s != 0 for s in shape
+            isinstance(s, numbers.Integral)
+            and not isinstance(s, bool)
+            and s >= -1
+            and s != 0
+            for s in shape
         )
         or shape.count(-1) > 1
     ):

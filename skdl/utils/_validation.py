@@ -220,6 +220,12 @@ def as_array(X, *, owner: str, sample: str, advice: str) -> np.ndarray:
     if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 1:
         if len(X) and all(isinstance(item, np.ndarray | list) for item in X):
             X = list(X)
+    if getattr(X, "requires_grad", False) is True and hasattr(X, "detach"):
+        # NumPy refuses a torch tensor that autograd tracks
+        raise TypeError(
+            f"{owner} got a torch tensor that requires grad; it computes "
+            "without autograd. Pass X.detach() (or X.detach().cpu().numpy())."
+        )
     try:
         return np.asarray(X)
     except ValueError as error:

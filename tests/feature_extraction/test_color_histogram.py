@@ -198,3 +198,16 @@ def test_transformer_contract():
     assert fitted.get_feature_names_out().shape == (24,)
     with pytest.raises(ValueError, match=r"fitted on images of shape \(9, 9, 3\)"):
         fitted.transform(images[:, :8])
+
+
+def test_bins_that_give_too_many_values_are_refused():
+    rgb = np.zeros((1, 4, 4, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match=r"joint bins\), more than .*set joint=False"):
+        color_histogram(rgb, bins=10**9)
+    with pytest.raises(
+        ValueError, match=r"ColorHistogramTransformer would .*Lower bins"
+    ):
+        ColorHistogramTransformer(bins=10**9, joint=False).fit(rgb)
+    # large but reasonable values work
+    hist = color_histogram(rgb, bins=(10**6, 2, 2), normalize=None)
+    assert hist.shape == (1, 4 * 10**6) and hist.sum() == 16

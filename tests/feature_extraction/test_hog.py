@@ -305,3 +305,21 @@ def test_hog_takes_byte_swapped_and_long_double_images(dtype):
         visualize_hog(images, pixels_per_cell=4),
         visualize_hog(native, pixels_per_cell=4),
     )
+
+
+def test_hog_refuses_parameters_that_give_too_many_values():
+    images = np.zeros((1, 16, 16), dtype=np.uint8)
+    with pytest.raises(ValueError, match="hog would compute 16000000000 values"):
+        hog(images, orientations=10**9, pixels_per_cell=4, cells_per_block=2)
+    with pytest.raises(ValueError, match="Lower orientations"):
+        HOGTransformer(orientations=10**9, pixels_per_cell=4).fit(images)
+    with pytest.raises(ValueError, match="visualize_hog would compute"):
+        visualize_hog(images, orientations=10**9, pixels_per_cell=4)
+    # large but reasonable values work
+    features = hog(images, orientations=10**4, pixels_per_cell=4, cells_per_block=2)
+    assert features.shape == (1, 9 * 4 * 10**4)
+    assert visualize_hog(images, orientations=10**4, pixels_per_cell=4).shape == (
+        1,
+        16,
+        16,
+    )

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 
 from skdl.utils import check_images
 
@@ -46,6 +47,20 @@ def test_every_layout_becomes_channels_last():
         (np.array([["a"]]), {}, TypeError, "numeric images"),
         (sp.csr_matrix(np.zeros((2, 4))), {}, TypeError, "sparse"),
         (np.zeros((2, 4, 4)), {"data_format": "nhwc"}, ValueError, "data_format"),
+        (np.zeros((2, 4)), {"image_shape": 2}, ValueError, "image_shape must be"),
+        (np.zeros((2, 4)), {"image_shape": "2x2"}, ValueError, "image_shape must be"),
+        (
+            np.zeros((2, 4)),
+            {"image_shape": (True, 4)},
+            ValueError,
+            "image_shape must be .* positive ints",
+        ),
+        (
+            torch.zeros(2, 4, 4, requires_grad=True),
+            {},
+            TypeError,
+            r"tensor that requires grad.*X\.detach\(\)",
+        ),
     ],
 )
 def test_bad_images_say_what_to_change(X, kwargs, error, message):
