@@ -42,3 +42,4 @@ __getattr__, __dir__, __all__ = attach(
     },
 )
 __all__ += ["__version__"]
+del attach  # builds the lazy imports; not a public name of the package

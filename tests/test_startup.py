@@ -124,3 +124,24 @@ assert os.read(read, 1) == b"0", "a child resumed a collector its parent had pau
 gc.enable()
 """
     )
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        "skdl",
+        "skdl.feature_extraction",
+        "skdl.generative",
+        "skdl.language",
+        "skdl.memory",
+        "skdl.neural_network",
+    ],
+)
+def test_lazy_packages_list_their_public_names_only(package):
+    import importlib
+
+    module = importlib.import_module(package)
+    names = dir(module)
+    assert set(module.__all__) <= set(names)
+    # the helper that builds the lazy imports is not a name of the package
+    assert "attach" not in names and not hasattr(module, "attach")

@@ -16,3 +16,4 @@ __getattr__, __dir__, __all__ = attach(
         "_image_utils": ["GrayscaleConverter", "ImageDeskewer", "ImageResizer"],
     },
 )
+del attach  # builds the lazy imports; not a public name of the package

@@ -12,3 +12,4 @@ __getattr__, __dir__, __all__ = attach(
         "_ngram": ["NGramLanguageModel"],
     },
 )
+del attach  # builds the lazy imports; not a public name of the package

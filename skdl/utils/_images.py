@@ -287,9 +287,9 @@ def _row_shape(n_features, image_shape, owner):
         if side * side != n_features:
             raise ValueError(
                 f"{owner} got flat rows of {n_features} features, which is not a "
-                "square grayscale image, so image_shape='auto' cannot tell the "
-                "image size: set image_shape=(height, width) or "
-                "(height, width, channels)."
+                f"square grayscale image, so image_shape={image_shape!r} (square "
+                "grayscale rows) cannot tell the image size: set "
+                "image_shape=(height, width) or (height, width, channels)."
             )
         return (side, side)
     shape = tuple(image_shape) if isinstance(image_shape, tuple | list) else ()

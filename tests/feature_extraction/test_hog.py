@@ -223,6 +223,11 @@ def test_hog_bad_input_errors():
         hog(np.zeros((1, 16, 16)), pixels_per_cell=(4, 4, 4))
     with pytest.raises(ValueError, match="block_norm"):
         hog(np.zeros((1, 16, 16)), block_norm="L3")
+    # the message names the image_shape given (the transformer's default: None)
+    with pytest.raises(ValueError, match=r"so image_shape=None \(square grayscale"):
+        HOGTransformer().fit(np.zeros((2, 63)))
+    with pytest.raises(ValueError, match=r"so image_shape='auto' \(square"):
+        hog(np.zeros((2, 63)), image_shape="auto")
 
 
 @pytest.mark.parametrize("color", [False, True], ids=["gray", "color"])
