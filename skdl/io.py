@@ -473,6 +473,14 @@ def _estimator_state(estimator: BaseEstimator, writer: _Writer) -> dict:
         raise TypeError(
             f"skdl.io.save stores skdl's public estimators only; got {name}."
         )
+    if isinstance(estimator, ImageTransformer) and hasattr(estimator, "_fitted_params"):
+        changed = estimator._changed_params()
+        if changed:  # the file would pair them with the fit of others
+            raise ValueError(
+                f"{name}'s parameters changed since fit ({'; '.join(changed)}); "
+                "save stores a fitted transformer with the parameters of its fit. "
+                "Call fit again, or set them back, before saving."
+            )
     current = estimator.get_params(deep=False)
     params, external = {}, []
     for key, value in current.items():
@@ -510,7 +518,7 @@ def _estimator_state(estimator: BaseEstimator, writer: _Writer) -> dict:
 # set again on loading (_generator_layer_norm: see _mark_gan_layer_norm)
 _DERIVED = {
     "_sklearn_version",
-    "_fitted_params",  # an ImageTransformer's parameters at fit
+    "_fitted_params",  # an ImageTransformer's parameters at fit: save's own
     "_label_encoder",
     "history_",
     "_ngrams",
@@ -1228,6 +1236,11 @@ def _rebuild(reader: _Reader, state, given: dict, *, depth: int) -> BaseEstimato
     attributes = state["attributes"]
     if not isinstance(attributes, dict):
         raise _Invalid(f"the fitted attributes of its {name} are not a JSON object")
+    if _OUTPUT_CONFIG in attributes:  # set_output's choice, fitted or not
+        attributes = dict(attributes)
+        _restore_output_config(
+            estimator, reader.decode(attributes.pop(_OUTPUT_CONFIG), depth)
+        )
     if isinstance(estimator, _BaseMLP) and "_initial_layers" in attributes:
         if len(attributes) > 1:  # the first fit uses them up
             raise _Invalid(f"its fitted {name} holds weights assigned before fitting")
@@ -1235,6 +1248,26 @@ def _rebuild(reader: _Reader, state, given: dict, *, depth: int) -> BaseEstimato
     elif attributes:
         _restore_fitted(reader, estimator, attributes, depth)
     return estimator
+
+
+# where scikit-learn's set_output keeps its choice of container
+_OUTPUT_CONFIG = "_sklearn_output_config"
+
+
+def _restore_output_config(estimator, config) -> None:
+    """Apply a stored ``set_output`` choice with ``set_output`` itself."""
+    if not (
+        hasattr(estimator, "set_output")
+        and isinstance(config, dict)
+        and set(config) <= {"transform"}
+        and all(value in ("default", "pandas", "polars") for value in config.values())
+    ):
+        raise _Invalid(
+            f"its set_output configuration {_short(config)} is not one that "
+            f"{type(estimator).__name__}.set_output gives"
+        )
+    if config:
+        estimator.set_output(**config)
 
 
 def _restore_initial_layers(reader: _Reader, estimator, raw, depth: int) -> None:
@@ -1361,6 +1394,8 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
         estimator._label_encoder.classes_ = attributes["classes_"]
     if isinstance(estimator, NGramLanguageModel):
         estimator._ngrams = estimator._count_tables()
+    if isinstance(estimator, ImageTransformer):  # save refused others
+        estimator._fitted_params = estimator._output_params()
     if net_state is not None:
         if isinstance(estimator, GANSampler):
             _mark_gan_layer_norm(estimator, net_state["module"])

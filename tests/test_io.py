@@ -32,6 +32,7 @@ import skdl.io
 from skdl import (
     AutoencoderTransformer,
     GANSampler,
+    HOGTransformer,
     LSTMTextClassifier,
     LVQClassifier,
     MLPClassifier,
@@ -1163,3 +1164,34 @@ def test_weights_assigned_before_fitting_are_checked_when_loaded(tmp_path, iris)
     write(tmp_path / "both.skdl", header, tensors)
     with pytest.raises(ModelFileError, match="assigned before fitting"):
         load(tmp_path / "both.skdl")
+
+
+@pytest.mark.parametrize("fitted", [False, True])
+def test_set_output_is_saved_and_restored(tmp_path, tamper, fitted):
+    # scikit-learn keeps it in _sklearn_output_config; the file was refused
+    model, X, _ = _fitted("RBMTransformer")
+    model = (model if fitted else clone(model)).set_output(transform="pandas")
+    loaded = load(_saved(tmp_path, model))
+    assert loaded._sklearn_output_config == {"transform": "pandas"}
+    assert type(loaded.fit(X).transform(X)).__name__ == "DataFrame"
+
+    def odd(header, tensors):
+        header["attributes"]["_sklearn_output_config"] = {
+            "__dict__": [["transform", "csv"]]
+        }
+
+    with pytest.raises(ModelFileError, match="set_output configuration"):
+        load(tamper(model, odd))
+
+
+def test_image_transformers_save_and_load_the_parameters_of_their_fit(tmp_path):
+    X = np.random.RandomState(0).rand(6, 8, 8)
+    hog = HOGTransformer(pixels_per_cell=4, cells_per_block=1).fit(X)
+    hog.set_params(pixels_per_cell=2)
+    with pytest.raises(ValueError, match=r"pixels_per_cell: 4 at fit, now 2.*befor"):
+        save(hog, tmp_path / "hog.skdl")
+    assert not (tmp_path / "hog.skdl").exists()
+    loaded = load(_saved(tmp_path, hog.set_params(pixels_per_cell=4)))
+    np.testing.assert_array_equal(loaded.transform(X), hog.transform(X))
+    with pytest.raises(ValueError, match="pixels_per_cell: 4 at fit, now 2"):
+        loaded.set_params(pixels_per_cell=2).transform(X)

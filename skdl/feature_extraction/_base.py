@@ -143,7 +143,7 @@ class ImageTransformer(
             self._check_image_size(self.image_shape_)
             self._check_values(images)
         self._n_features_out = self._n_output_features(self.image_shape_)
-        # not saved by skdl.io (derived): a loaded transformer checks the width
+        # derived: skdl.io saves the parameters, which must then be these
         self._fitted_params = self._output_params()
         return self
 
@@ -212,6 +212,15 @@ class ImageTransformer(
             if key not in self._run_params
         }
 
+    def _changed_params(self) -> list[str]:
+        """The parameters changed since ``fit``: ``'name: fitted, now value'``."""
+        fitted, now = self._fitted_params, self._output_params()
+        return [
+            f"{key}: {fitted[key]!r} at fit, now {now[key]!r}"
+            for key in now
+            if key in fitted and repr(now[key]) != repr(fitted[key])
+        ]
+
     def _check_unchanged_params(self) -> None:
         """Refuse to transform with parameters changed since ``fit``.
 
@@ -221,32 +230,13 @@ class ImageTransformer(
         that hold until the next fit, and using others would give features
         that no longer line up with those.
         """
-        owner = type(self).__name__
-        fitted = getattr(self, "_fitted_params", None)
-        if fitted is None:  # loaded by skdl.io: the width, at least, must agree
-            try:
-                n_out = self._n_output_features(self.image_shape_)
-            except (ValueError, TypeError):
-                n_out = None
-            if n_out != self._n_features_out:
-                raise ValueError(
-                    f"{owner} was fitted to output {self._n_features_out} features "
-                    "per image (get_feature_names_out), but its parameters, "
-                    "changed since, no longer do. Call fit again to use them."
-                )
-            return
-        now = self._output_params()
-        changed = [
-            f"{key}: {fitted[key]!r} at fit, now {now[key]!r}"
-            for key in now
-            if key in fitted and repr(now[key]) != repr(fitted[key])
-        ]
+        changed = self._changed_params()
         if changed:
             raise ValueError(
-                f"{owner}'s parameters changed since fit ({'; '.join(changed)}); "
-                "it transforms with the parameters of its last fit only, which "
-                "set the features that get_feature_names_out names. Call fit "
-                "again to use the new values, or set them back."
+                f"{type(self).__name__}'s parameters changed since fit "
+                f"({'; '.join(changed)}); it transforms with the parameters of its "
+                "last fit only, which set the features that get_feature_names_out "
+                "names. Call fit again to use the new values, or set them back."
             )
 
     def _validate_images(self, X, *, reset: bool):
