@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import torch
 from estimator_cases import CASES
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from skorch.callbacks import Callback
@@ -193,6 +193,26 @@ def test_one_hot_targets(name, method):
     estimator = CASES[name].make(max_iter=1)
     with warns_here(UserWarning, "exactly one 1 per row, as one-hot encoded"):
         getattr(estimator, method)(X, Y, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, method",
+    [
+        ("MLPClassifier", "fit"),
+        ("MLPClassifier", "partial_fit"),
+        ("LSTMTextClassifier", "fit"),
+        ("GANSampler", "fit"),
+    ],
+)
+def test_column_vector_labels(name, method):
+    X, y = CASES[name].data()
+    if y is None:  # the conditional GAN's labels
+        y = np.arange(len(X)) % 2
+    params = {"conditional": True} if name == "GANSampler" else {}
+    kwargs = {"classes": np.unique(y)} if method == "partial_fit" else {}
+    estimator = CASES[name].make(max_iter=1, **params)
+    with warns_here(DataConversionWarning, "A column-vector y was passed"):
+        getattr(estimator, method)(X, np.asarray(y).reshape(-1, 1), **kwargs)
 
 
 # -- a device the machine lacks: the model runs on the CPU ----------------------------
