@@ -87,6 +87,7 @@ from .utils._validation import (
     check_float32_range,
     check_label_types,
     input_float_dtype,
+    labels_1d,
     validate_data,
 )
 
@@ -1188,7 +1189,7 @@ class TorchClassifierMixin(ClassifierMixin):
         sparse = sp.issparse(y)  # an indicator matrix: multilabel or one-hot
         y = y.toarray() if sparse else y
         if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+            y = labels_1d(y)
         one_hot = getattr(self, "one_hot", False) if reset else self._reads_one_hot
         if one_hot:  # class indices from the columns of a one-hot y
             y, n_classes = self._one_hot_labels(y, reset), y.shape[1]

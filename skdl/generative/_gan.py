@@ -33,6 +33,7 @@ from ..utils._validation import (
     check_layer_sizes,
     check_x_fits_float32,
     input_float_dtype,
+    labels_1d,
     validate_data,
 )
 
@@ -725,7 +726,7 @@ default='constant'
                 self.__dict__.pop("classes_", None)
             return np.zeros(len(X), dtype=np.int64), None
         check_label_types(y, owner="GANSampler")
-        y = column_or_1d(y, warn=True)
+        y = labels_1d(y)
         if reset:  # classes: refuses continuous values and NaN
             check_classification_targets(y)
         if len(y) != len(X):

@@ -6,12 +6,17 @@ labels of mixed types, and float32's range.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator, Sequence
 from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import DataConversionWarning
+from sklearn.utils.validation import column_or_1d
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
+
+from .._warnings import external_stacklevel
 
 __all__ = [
     "as_array",
@@ -22,6 +27,7 @@ __all__ = [
     "check_x_fits_float32",
     "explain_float32_overflow",
     "input_float_dtype",
+    "labels_1d",
     "refuse_beyond_float32",
     "validate_data",
 ]
@@ -375,6 +381,28 @@ def check_count(value, name: str, minimum: int) -> int:
     if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
     return int(value)
+
+
+def labels_1d(y) -> np.ndarray:
+    """``y`` as a 1-D array, warning of a column vector as scikit-learn does.
+
+    scikit-learn's ``column_or_1d(y, warn=True)`` would name a line of skdl; the
+    warning names the user's line that called skdl.
+
+    Examples
+    --------
+    >>> labels_1d([1, 0, 1])
+    array([1, 0, 1])
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please "
+            "change the shape of y to (n_samples, ), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=external_stacklevel(),
+        )
+    return column_or_1d(y)
 
 
 def check_layer_sizes(sizes, *, allow_empty: bool = False) -> list[int]:
