@@ -20,13 +20,16 @@ import functools
 import math
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import is_classifier
 
 from ._net import Batches, HostRows, to_rows
+from ._warnings import external_stacklevel
 from .utils._sklearn import check_y
 from .utils._torch import cpu_default_device
 from .utils._validation import input_float_dtype
@@ -37,9 +40,12 @@ __all__ = [
     "ValidatedBlocks",
     "checked_targets",
     "computed",
+    "is_block_input",
     "is_dask_collection",
     "lazy_on_dask",
+    "refuse_block_input",
     "row_source",
+    "unknown_chunks",
 ]
 
 
@@ -53,6 +59,34 @@ def is_dask_collection(value) -> bool:
     """
     dask = sys.modules.get("dask")
     return dask is not None and dask.is_dask_collection(value)
+
+
+def is_block_input(X) -> bool:
+    """Whether ``X`` is read block by block: a Dask collection or a RowBlocks.
+
+    Nothing is computed (unlike :func:`row_source`, which learns the blocks'
+    lengths).
+    """
+    return hasattr(X, "validated") or is_dask_collection(X)
+
+
+def refuse_block_input(estimator, X) -> None:
+    """Raise a TypeError if ``X`` is read block by block and ``estimator`` cannot.
+
+    ``estimator._block_input_refused`` says why, completing "{name} ...";
+    estimators that train block by block leave it None. The one message of
+    every estimator that needs X in memory at fit (those of skdl's training
+    loop, through :meth:`RowBlocks.validated`, and those with a loop of their
+    own, at the start of their ``fit``), instead of loading a Dask collection
+    whole or failing on a RowBlocks in NumPy.
+    """
+    reason = getattr(estimator, "_block_input_refused", None)
+    if reason and is_block_input(X):
+        raise TypeError(
+            f"{type(estimator).__name__} {reason}, so it trains on X in memory, "
+            "not read block by block (a Dask collection or RowBlocks). Fit it "
+            "on X in memory (X.compute() for a Dask collection), or on a sample."
+        )
 
 
 def computed(value):
@@ -78,10 +112,13 @@ class RowBlocks:
     blocks : dask.array.Array, dask.dataframe.DataFrame or sequence
         A Dask collection (its blocks along the first axis, or its
         partitions), or a sequence whose items are each one block: a NumPy
-        array (a memory-mapped one is read only when its block is), a pandas
-        DataFrame, a Dask collection, or the path of a ``.npy`` file (opened
-        memory-mapped when read) or of a ``.parquet`` file (read with pandas).
-        Blocks without rows are left out.
+        array (a memory-mapped one is read only when its block is), a SciPy
+        sparse matrix (densified one batch at a time), a pandas DataFrame, a
+        Dask collection, or the path of a ``.npy`` file (opened memory-mapped
+        when read) or of a ``.parquet`` file (read with pandas); the suffix
+        may be in any case. A directory is refused: a Parquet dataset that
+        Dask wrote is read by ``dask.dataframe.read_parquet``, which ``fit``
+        takes directly. Blocks without rows are left out.
 
     Attributes
     ----------
@@ -114,8 +151,8 @@ class RowBlocks:
         else:
             raise TypeError(
                 "RowBlocks takes a Dask array or DataFrame, or a sequence of blocks "
-                "(NumPy arrays, pandas DataFrames, or paths of .npy or .parquet "
-                f"files); got {type(blocks).__name__}."
+                "(NumPy arrays, SciPy sparse matrices, pandas DataFrames, or paths "
+                f"of .npy or .parquet files); got {type(blocks).__name__}."
             )
         kept = [i for i, length in enumerate(lengths) if length]
         if not kept:
@@ -125,6 +162,18 @@ class RowBlocks:
 
     def __len__(self) -> int:
         return len(self.lengths)
+
+    def __array__(self, dtype=None, copy=None):
+        # NumPy conversion is what predict, score, validation_data and
+        # scikit-learn's cross-validation would try: say what to pass instead
+        raise TypeError(
+            "X is a RowBlocks, which only fit reads (block by block). predict, "
+            "score and the other methods, validation_data and scikit-learn's "
+            "cross-validation take X in memory or a Dask collection: pass a Dask "
+            "array of the blocks (dask.array.concatenate, dask.array.from_array), "
+            "which they read block by block, or one block at a time "
+            "(blocks.read(i))."
+        )
 
     @property
     def n_rows(self) -> int:
@@ -147,7 +196,7 @@ class RowBlocks:
         item = self._items[0]
         if is_dask_collection(item):
             return input_float_dtype(item)
-        if isinstance(item, str | os.PathLike) and os.fspath(item).endswith(".parquet"):
+        if isinstance(item, str | os.PathLike) and _suffix(item) == ".parquet":
             import pyarrow.parquet
 
             # the columns' types as pandas reads them, from the file's footer
@@ -162,13 +211,7 @@ class RowBlocks:
         ``n_features_in_`` and the like), every block again when training
         reads it. ``y`` and ``sample_weight`` are computed whole.
         """
-        name = type(estimator).__name__
-        refusal = estimator._block_input_refused
-        if refusal:
-            raise TypeError(
-                f"{name} {refusal}, so it trains on X in memory, not read block "
-                "by block (a Dask collection or RowBlocks)."
-            )
+        refuse_block_input(estimator, self)
         if getattr(estimator, "solver", None) == "lbfgs":
             raise ValueError(
                 "solver='lbfgs' trains on one batch of every row, which X read "
@@ -210,9 +253,11 @@ class ValidatedBlocks:
 
     An array-like for :class:`~skdl._net.HostRows`: ``rows[index]`` returns
     the rows at ``index`` (in that order) as a NumPy array of the model's
-    float type, reading the blocks they lie in. Only the blocks of the last
-    request are kept, so a batch order that visits the blocks one after the
-    other (:class:`BlockBatches`) reads each block once per epoch.
+    float type (or a sparse matrix, for rows of one sparse block, which
+    :class:`~skdl._net.HostRows` densifies), reading the blocks they lie in.
+    Only the blocks of the last request are kept, so a batch order that visits
+    the blocks one after the other (:class:`BlockBatches`) reads each block
+    once per epoch.
 
     Parameters
     ----------
@@ -255,7 +300,8 @@ class ValidatedBlocks:
         out = np.empty((len(rows), *self.shape[1:]), dtype=self.dtype)
         for block, data in self._kept.items():
             where = blocks == block
-            out[where] = data[rows[where] - self.starts[block]]
+            part = data[rows[where] - self.starts[block]]
+            out[where] = part.toarray() if sp.issparse(part) else part
         return out
 
     def _block(self, i: int) -> np.ndarray:
@@ -288,6 +334,9 @@ class ValidatedBlocks:
 
         Blocks are drawn in a random order (from ``seed``) until they hold
         ``validation_fraction`` of the rows; they are not stratified by class.
+        Where the blocks drawn hold more than twice that and over a quarter of
+        the rows (blocks too large, or of very different sizes), a UserWarning
+        says so.
         """
         fraction = estimator.validation_fraction
         lengths = np.asarray(self.blocks.lengths)
@@ -303,6 +352,19 @@ class ValidatedBlocks:
                 "to train on. Split X into more blocks (rechunk a Dask array, "
                 "repartition a DataFrame, more files), lower validation_fraction, "
                 "or set early_stopping=False."
+            )
+
+        held_out = int(lengths[order[:n_valid]].sum())
+        if held_out > 2 * needed and held_out > len(self) / 4:
+            warnings.warn(
+                f"early_stopping=True holds out whole blocks of X for validation: "
+                f"validation_fraction={fraction} asked for {needed} of the "
+                f"{len(self)} rows, but the blocks drawn hold {held_out} "
+                f"({held_out / len(self):.0%}), leaving {len(self) - held_out} to "
+                "train on. Split X into more, smaller blocks of similar sizes "
+                "(rechunk a Dask array, repartition a DataFrame, more files).",
+                UserWarning,
+                stacklevel=external_stacklevel(),
             )
 
         def rows(blocks):
@@ -409,9 +471,9 @@ def _dask_blocks(X):
     import dask.array as da
 
     if isinstance(X, da.Array):
-        X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
-        if any(math.isnan(length) for length in X.chunks[0]):
+        if unknown_chunks(X):  # after a boolean mask: learnt in one pass
             X = X.compute_chunk_sizes()
+        X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
         return [X.blocks[i] for i in range(X.numblocks[0])], X.chunks[0]
     if not hasattr(X, "npartitions"):
         raise TypeError(
@@ -422,20 +484,41 @@ def _dask_blocks(X):
     return [X.partitions[i] for i in range(X.npartitions)], list(lengths)
 
 
+def _suffix(path) -> str:
+    """The extension of ``path``, in lower case (``.npy``, ``.parquet``)."""
+    return os.path.splitext(os.fspath(path))[1].lower()
+
+
+def unknown_chunks(X) -> bool:
+    """Whether some chunk sizes of the Dask array ``X`` are unknown (NaN)."""
+    return any(math.isnan(size) for sizes in X.chunks for size in sizes)
+
+
 def _block_length(item, i: int) -> int:
     if isinstance(item, str | os.PathLike):
         path = os.fspath(item)
-        if path.endswith(".npy"):
-            return np.load(path, mmap_mode="r").shape[0]
-        if path.endswith(".parquet"):
+        if os.path.isdir(path):
+            raise ValueError(
+                f"Block {i} is the directory {path!r}; RowBlocks reads files, one "
+                "block each, in the order given (which must be the order of y). "
+                "For a Parquet dataset written by Dask, fit on "
+                "dask.dataframe.read_parquet(path) directly, or list its files in "
+                "order."
+            )
+        if _suffix(path) == ".npy":
+            length = _row_count(np.load(path, mmap_mode="r").shape, i, path)
+        elif _suffix(path) == ".parquet":
             import pyarrow.parquet
 
-            return pyarrow.parquet.read_metadata(path).num_rows
-        raise ValueError(
-            f"Block {i} is the file {path!r}; RowBlocks reads .npy and .parquet files."
-        )
+            length = pyarrow.parquet.read_metadata(path).num_rows
+        else:
+            raise ValueError(
+                f"Block {i} is the file {path!r}; RowBlocks reads .npy and "
+                ".parquet files."
+            )
+        return length
     if is_dask_collection(item) or hasattr(item, "shape"):
-        length = item.shape[0]
+        length = _row_count(item.shape, i)
         if isinstance(length, float) and math.isnan(length):
             raise ValueError(
                 f"Block {i} is a Dask collection of unknown length; call "
@@ -444,13 +527,24 @@ def _block_length(item, i: int) -> int:
         return int(length)
     raise TypeError(
         f"Block {i} is a {type(item).__name__}; RowBlocks takes NumPy arrays, "
-        "pandas DataFrames, Dask collections and paths of .npy or .parquet files."
+        "SciPy sparse matrices, pandas DataFrames, Dask collections and paths "
+        "of .npy or .parquet files."
     )
 
 
+def _row_count(shape: tuple, i: int, path: str | None = None):
+    """The rows of a block of ``shape``; a 0-d block (one value) is refused."""
+    if not shape:
+        what = f"the file {path!r}" if path else "a 0-d array"
+        raise ValueError(
+            f"Block {i} is {what} holding a single value; a block holds rows "
+            "(an array of shape (n_rows, n_features) or (n_rows, ...))."
+        )
+    return shape[0]
+
+
 def _read_file(path):
-    path = os.fspath(path)
-    if path.endswith(".npy"):
+    if _suffix(path) == ".npy":
         return np.load(path, mmap_mode="r")
     import pandas as pd
 

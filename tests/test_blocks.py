@@ -15,16 +15,20 @@ from skdl import (
     AutoencoderTransformer,
     BoltzmannMachine,
     CNNClassifier,
+    DBNTransformer,
     GANSampler,
+    HopfieldNetwork,
+    ImageDeskewer,
     LSTMLanguageModel,
     LSTMTextClassifier,
     LVQClassifier,
     MLPClassifier,
     MLPRegressor,
+    NGramLanguageModel,
+    RBMTransformer,
 )
 from skdl._blocks import BlockBatches, ValidatedBlocks, lazy_on_dask
 from skdl._net import HostRows
-from skdl.base import BaseTorchEstimator
 from skdl.parallel import RowBlocks
 from skdl.utils._validation import input_float_dtype
 from skdl.utils.discovery import all_estimators
@@ -211,7 +215,8 @@ def test_a_fit_holds_a_few_blocks_never_x(tmp_path):
         np.save(paths[-1], block)
     del X
     params = _params(early_stopping=True, max_iter=2, batch_size=500)
-    MLPClassifier(**params).fit(RowBlocks(paths[:2]), y[:4000])  # imports
+    warm_up = RowBlocks(paths[:3])  # imports (one block of three held out)
+    MLPClassifier(**params, validation_fraction=0.3).fit(warm_up, y[:6000])
     tracemalloc.start()
     try:
         MLPClassifier(**params).fit(RowBlocks(paths), y)
@@ -259,6 +264,107 @@ def test_early_stopping_holds_out_whole_blocks(digits):
     assert len(valid) >= 0.2 * len(X)
     with pytest.raises(ValueError, match="Split X into more blocks"):
         MLPClassifier(early_stopping=True).fit(da.from_array(X, chunks=-1), y)
+
+
+def test_blocks_holding_far_more_than_validation_fraction_warn(digits):
+    """Whole blocks held out: 290 of 300 rows for validation_fraction=0.1 warns."""
+    X, y = digits
+    X, y = X[:300], y[:300]
+    model = MLPClassifier(**_params(early_stopping=True))
+    lopsided = RowBlocks([X[:290], X[290:]]).validated(model, y, None, reset=True)[0]
+    with pytest.warns(UserWarning, match=r"hold 290 \(97%\), leaving 10 to train"):
+        lopsided.validation_split(model, y, seed=1)  # draws the 290 rows first
+    even = RowBlocks(np.array_split(X, 10)).validated(model, y, None, reset=True)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        train, valid = even.validation_split(model, y, seed=0)
+    assert (len(train), len(valid)) == (270, 30)
+
+
+def test_sparse_blocks_train_when_a_batch_spans_two_blocks(digits):
+    import scipy.sparse as sp
+
+    X, y = digits
+    X, y = X[:300], y[:300]
+    sparse = RowBlocks([sp.csr_matrix(b) for b in np.array_split(X, 4)])
+    dense = RowBlocks(np.array_split(X, 4))
+    params = _params(batch_size=40)  # batches of 40 over blocks of 75
+    model = MLPClassifier(**params).fit(sparse, y)
+    reference = MLPClassifier(**params).fit(dense, y)
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+
+
+def test_file_blocks_odd_cases_say_what_to_do(digits, tmp_path):
+    X, _ = digits
+    np.save(tmp_path / "upper.NPY", X[:100])  # np.save adds .npy to other names
+    (tmp_path / "upper.NPY.npy").rename(tmp_path / "UPPER.NPY")
+    assert RowBlocks([tmp_path / "UPPER.NPY"]).lengths == (100,)
+    np.save(tmp_path / "scalar.npy", np.float64(3.0))
+    with pytest.raises(ValueError, match="holding a single value; a block holds rows"):
+        RowBlocks([tmp_path / "scalar.npy"])
+    with pytest.raises(ValueError, match="0-d array holding a single value"):
+        RowBlocks([X[:10], np.float64(1.0)])
+    (tmp_path / "data.parquet").mkdir()  # what dask's to_parquet writes
+    with pytest.raises(ValueError, match=r"directory .* dask\.dataframe\.read_parq"):
+        RowBlocks([tmp_path / "data.parquet"])
+
+
+def test_unknown_column_chunks_are_computed_for_fit(digits):
+    X, y = digits
+    columns = da.from_array(np.ones(64, bool), chunks=16)
+    lazy = da.from_array(X, chunks=(CHUNKS, 16))[:, columns]  # chunks (nan, ...)
+    model = MLPClassifier(**_params()).fit(lazy, y)
+    reference = MLPClassifier(**_params()).fit(RowBlocks(_blocks_of(X)), y)
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+
+
+def test_row_blocks_outside_fit_say_what_to_pass(digits):
+    from sklearn.model_selection import cross_val_score
+
+    X, y = digits
+    blocks = RowBlocks(_blocks_of(X))
+    model = MLPClassifier(**_params()).fit(blocks, y)
+    advice = r"RowBlocks, which only fit reads.*Dask array of the blocks"
+    for call in (
+        lambda: model.predict(blocks),
+        lambda: model.score(blocks, y),
+        lambda: MLPClassifier(**_params()).fit(X, y, validation_data=(blocks, y)),
+        lambda: cross_val_score(MLPClassifier(**_params()), blocks, y, cv=2),
+    ):
+        with pytest.raises(TypeError, match=advice):
+            call()
+
+
+def test_estimators_outside_the_loop_refuse_block_input_and_stay_lazy(digits):
+    """Their fit would load a Dask X whole: refused, as the loop's are."""
+    X, _ = digits
+    binary = (X[:200] > 0.5).astype(np.float64)
+    cases = [
+        (RBMTransformer(n_components=8, n_iter=1, random_state=0), binary),
+        (DBNTransformer(hidden_layer_sizes=(8,), n_iter=1, random_state=0), binary),
+        (HopfieldNetwork(), np.where(binary[:5] > 0, 1.0, -1.0)),
+        (ImageDeskewer(), X[:200].reshape(-1, 8, 8)),
+    ]
+    for model, data in cases:
+        lazy = da.from_array(data, chunks=(50, *data.shape[1:]))
+        for block_input in (lazy, RowBlocks(np.array_split(data, 2))):
+            with pytest.raises(TypeError, match="not read block by block"):
+                model.fit(block_input)
+            assert not hasattr(model, "n_features_in_")
+        if isinstance(model, RBMTransformer):
+            with pytest.raises(TypeError, match="not read block by block"):
+                model.partial_fit(lazy)
+        model.fit(data)
+        method = getattr(model, "predict", None) or model.transform
+        out = method(lazy)
+        assert isinstance(out, da.Array)
+        np.testing.assert_array_equal(out.compute(), method(data))
+    texts = da.from_array(np.array(["the cat sat", "a dog ran"] * 5), chunks=5)
+    with pytest.raises(TypeError, match=r"every text at once.*not read block by"):
+        NGramLanguageModel().fit(texts)
+    language_model = NGramLanguageModel().fit(texts.compute())
+    with pytest.raises(TypeError, match=r"got a Dask Array, read block by block"):
+        language_model.score_samples(texts)
 
 
 def test_what_cannot_train_block_by_block_says_so(digits):
@@ -371,7 +477,6 @@ def test_every_output_method_of_every_estimator_takes_dask_collections():
     missing = [
         f"{name}.{method}"
         for name, cls in all_estimators()
-        if issubclass(cls, BaseTorchEstimator) or name.startswith(("RBM", "DBN"))
         for method in methods
         if hasattr(cls, method) and not takes_dask(getattr(cls, method))
     ]

@@ -19,6 +19,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from .._blocks import lazy_on_dask, refuse_block_input
 from ..utils import check_images
 from ..utils._images import RESIZE_ADVICE
 from ..utils._sklearn import StrOptions, _fit_context, wrap_data_with_container
@@ -98,6 +99,8 @@ class ImageTransformer(
     """
 
     _parameter_constraints: dict = dict(LAYOUT_CONSTRAINTS)
+    # why fit cannot read X block by block (see skdl._blocks.refuse_block_input)
+    _block_input_refused = "checks the shape and values of all the images at fit"
     _run_params: frozenset = frozenset()
 
     def _channels(self):
@@ -137,6 +140,7 @@ class ImageTransformer(
         self : object
             The fitted transformer.
         """
+        refuse_block_input(self, X)
         with attributes_restored_on_error(self):
             self._check_parameters()
             images, _ = self._validate_images(X, reset=True)
@@ -166,6 +170,7 @@ class ImageTransformer(
         """
         return self.fit(X, y).transform(X)
 
+    @lazy_on_dask
     def transform(self, X):
         """Transform the images.
 

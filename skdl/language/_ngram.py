@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .._blocks import refuse_block_input
 from ..utils._docstrings import fill_doc
 from ..utils._sklearn import Interval, StrOptions, _fit_context
 from ..utils._state import attributes_restored_on_error
@@ -139,6 +140,9 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     True
     """
 
+    # why fit cannot read X block by block (see skdl._blocks.refuse_block_input)
+    _block_input_refused = "counts its vocabulary and n-grams from every text at once"
+
     _parameter_constraints: dict = {
         "n": [Interval(Integral, 1, None, closed="left")],
         "smoothing": [StrOptions(set(_SMOOTHINGS))],
@@ -192,6 +196,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
         self : object
             The fitted model.
         """
+        refuse_block_input(self, X)
         with attributes_restored_on_error(self):
             texts = self._encode_texts(X, reset=True)
             # the fitted state: the order, and the distinct n-grams with their

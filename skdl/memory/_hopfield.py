@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
+from .._blocks import lazy_on_dask, refuse_block_input
 from .._warnings import external_stacklevel
 from ..modules import (
     STORAGE_RULES,
@@ -174,6 +175,9 @@ class HopfieldNetwork(BaseEstimator):
     13.8
     """
 
+    # why fit cannot read X block by block (see skdl._blocks.refuse_block_input)
+    _block_input_refused = "stores all of its patterns (the rows of X) at once"
+
     _parameter_constraints: dict = {
         "rule": [StrOptions(set(STORAGE_RULES))],
         "kind": [StrOptions({"classic", "dense"})],
@@ -226,6 +230,7 @@ class HopfieldNetwork(BaseEstimator):
         self : object
             The network with the patterns stored.
         """
+        refuse_block_input(self, X)
         with (
             memory_advice(
                 f"{type(self).__name__} ran out of memory while storing the "
@@ -263,6 +268,7 @@ class HopfieldNetwork(BaseEstimator):
             )
         return self
 
+    @lazy_on_dask
     def predict(self, X) -> np.ndarray:
         """Recall the stored pattern each row of ``X`` leads to.
 

@@ -29,7 +29,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from .._blocks import lazy_on_dask
+from .._blocks import lazy_on_dask, refuse_block_input
 from .._net import to_rows
 from ..modules import RBM, ContrastiveDivergence, pseudo_likelihood
 from ..utils import (
@@ -199,6 +199,8 @@ class _RBMBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator)
     """Input checks shared by the RBM and the DBN."""
 
     _parameter_constraints: dict = dict(_TRAINING_CONSTRAINTS)
+    # why fit cannot read X block by block (see skdl._blocks.refuse_block_input)
+    _block_input_refused = "checks the range of all of X before it trains"
 
     def _validate(self, X, *, reset: bool):
         return validate_data(
@@ -405,6 +407,7 @@ class RBMTransformer(_RBMBase):
 
         A call that raises leaves the estimator exactly as it was before it.
         """
+        refuse_block_input(self, X)
         fitted = hasattr(self, "module_")
         fresh = not (incremental and fitted)
         saved_state = None
@@ -844,6 +847,7 @@ class DBNTransformer(_RBMBase):
         self : object
             The fitted estimator.
         """
+        refuse_block_input(self, X)
         with attributes_restored_on_error(self):
             sizes = self._layer_sizes()
             X = self._validate(X, reset=True)

@@ -133,6 +133,18 @@ class TokenizerMixin:
 
 
 def _documents(X, name: str, accepts_ids: bool) -> list:
+    from .._blocks import is_block_input  # skdl._blocks imports skdl.utils
+
+    if is_block_input(X):
+        kind = "RowBlocks" if hasattr(X, "validated") else f"Dask {type(X).__name__}"
+        # fit refuses block input, naming why; other methods reach here (the
+        # output methods of lazy_on_dask never do: they get in-memory blocks)
+        raise TypeError(
+            f"{name} reads documents in memory (a list, NumPy array or pandas "
+            f"Series of text); got a {kind}, read block by block. "
+            "Compute it first (X.compute()); predict, predict_proba and "
+            "transform take a Dask collection of documents block by block."
+        )
     if isinstance(X, str | bytes):
         raise TypeError(
             f"{name} expects an iterable of documents, but got a single "
