@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import copy
+import functools
+import math
 import os
 import time
 import uuid
@@ -28,9 +30,10 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._blocks import RowBlocks, computed, is_dask_collection
+from ._blocks import RowBlocks, computed, is_dask_collection, unknown_chunks
 from ._warnings import external_stacklevel
 from .utils import seed_from_random_state
+from .utils._validation import check_count
 
 __all__ = ["RowBlocks", "fit_distributed", "predict_blocks"]
 
@@ -90,6 +93,13 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
     )
     if method not in allowed:
         raise ValueError(f"method must be one of {allowed}; got {method!r}.")
+    if isinstance(X, RowBlocks):
+        raise TypeError(
+            "predict_blocks takes a dask.array.Array or a Dask DataFrame; got a "
+            "RowBlocks, which only fit reads. Make a Dask array of the blocks "
+            "(dask.array.concatenate, dask.array.from_array), or apply "
+            f"estimator.{method} to one block at a time (blocks.read(i))."
+        )
     if not isinstance(X, da.Array | dd.DataFrame | dd.Series):
         raise TypeError(
             "predict_blocks takes a dask.array.Array or a Dask DataFrame; got "
@@ -102,13 +112,24 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
     function = getattr(estimator, method)
     if not isinstance(X, da.Array):
         probe = _probe(function, X)
-        return X.map_partitions(function, meta=probe[:0])
+        return X.map_partitions(
+            functools.partial(_on_rows, function, probe[:0]), meta=probe[:0]
+        )
+    if unknown_chunks(X) and any(
+        math.isnan(size) for sizes in X.chunks[1:] for size in sizes
+    ):
+        raise ValueError(
+            f"X's column chunk sizes are unknown ({X.chunks[1:]}), so its blocks "
+            "cannot be joined into whole rows without computing X. Call "
+            "X = X.compute_chunk_sizes() first (one pass over X), or index the "
+            "columns with a NumPy mask instead of a Dask one."
+        )
     X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
     # one sample tells the output's dtype and the shape of one row of output
     probe = _probe(function, X)
     out_axes = range(1, probe.ndim)
     return da.map_blocks(
-        function,
+        functools.partial(_on_rows, function, probe[:0]),
         X,
         dtype=probe.dtype,
         chunks=(X.chunks[0], *((size,) for size in probe.shape[1:])),
@@ -116,6 +137,17 @@ def predict_blocks(estimator: Any, X: Any, method: str = "predict") -> Any:
         new_axis=list(out_axes[X.ndim - 1 :]) or None,
         meta=probe[:0],
     )
+
+
+def _on_rows(function, empty, X):
+    """``function(X)``, or ``empty`` (the output's meta) where X has no rows.
+
+    A block that a filter emptied is legal in Dask; the estimators refuse zero
+    samples, as scikit-learn's do.
+    """
+    if len(X) == 0:
+        return empty
+    return function(X)
 
 
 def _probe(function, X):
@@ -194,7 +226,8 @@ def fit_distributed(
     sample_weight : array-like or Dask collection of shape (n_samples,), default=None
         Weight of each sample in the loss.
     client : distributed.Client, default=None
-        The cluster's client; by default the current one.
+        The cluster's client; by default the current one. A ValueError says
+        so when there is none, or the client is closed.
     n_workers : int, default=None
         The number of workers (processes) to train on, at most one per Dask
         worker; by default every worker. Each needs at least one block of X.
@@ -268,9 +301,18 @@ def fit_distributed(
             "fit_distributed does not train with precision='float16', whose "
             "loss scaling skips steps per process; use precision='bfloat16'."
         )
-    client = client if client is not None else distributed.get_client()
+    if not isinstance(X, RowBlocks) and not is_dask_collection(X):
+        raise TypeError(
+            "fit_distributed takes X as a Dask array or DataFrame, or a "
+            "skdl.parallel.RowBlocks, whose blocks the workers compute or read; "
+            f"got {type(X).__name__}. Wrap X in memory with "
+            "dask.array.from_array(X, chunks=...), or call fit."
+        )
+    if n_workers is not None:
+        n_workers = check_count(n_workers, "n_workers", 1)
+    client = _client(distributed, client)
     workers = sorted(_present_workers(client))
-    n_workers = len(workers) if n_workers is None else int(n_workers)
+    n_workers = len(workers) if n_workers is None else n_workers
     if not 1 <= n_workers <= len(workers):
         raise ValueError(
             f"n_workers={n_workers}, but the cluster has {len(workers)} workers; "
@@ -339,6 +381,26 @@ def fit_distributed(
     for category, message in caught:
         warnings.warn(message, category, stacklevel=external_stacklevel())
     return estimator
+
+
+def _client(distributed, client):
+    """``client``, or the current one; a clear error where there is none to use."""
+    if client is None:
+        try:
+            client = distributed.get_client()
+        except ValueError:
+            raise ValueError(
+                "fit_distributed needs a Dask cluster: pass client=Client(...) "
+                "(a LocalCluster or the address of a scheduler), or create a "
+                "Client first, which becomes the default."
+            ) from None
+    if client.status in ("closing", "closed"):
+        raise ValueError(
+            f"fit_distributed got a client that is {client.status}: pass an open "
+            "client=Client(...) (close it after the fit, for example with "
+            "`with Client(...) as client:`)."
+        )
+    return client
 
 
 def _balanced_cuts(lengths: tuple[int, ...], n_parts: int) -> list[int]:

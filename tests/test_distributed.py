@@ -6,6 +6,7 @@ import signal
 import sys
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -198,4 +199,30 @@ def test_workers_that_share_a_process_are_refused(digits):
     ):
         with pytest.raises(ValueError, match=r"share a process .*processes=True"):
             fit_distributed(model, blocks, y_train, client=client)
+    assert not hasattr(model, "net_")
+
+
+def test_what_is_not_a_cluster_or_block_input_says_so(digits):
+    # refused before any cluster is looked for: no workers start
+    X_train, _, y_train, _ = digits
+    blocks = da.from_array(X_train, chunks=(300, 64))
+    with pytest.raises(TypeError, match=r"got ndarray\. Wrap X in memory"):
+        fit_distributed(MLPClassifier(), X_train, y_train)
+    for bad in (1.5, "2", True, 0):
+        with pytest.raises(ValueError, match="n_workers must be an int >= 1"):
+            fit_distributed(MLPClassifier(), blocks, y_train, n_workers=bad)
+    no_client = ValueError("No global client found and no address provided")
+    with (
+        mock.patch("distributed.get_client", side_effect=no_client),
+        pytest.raises(ValueError, match=r"needs a Dask cluster: pass client="),
+    ):
+        fit_distributed(MLPClassifier(), blocks, y_train)
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, dashboard_address=":0", silence_logs=40
+    ) as cluster:
+        closed = distributed.Client(cluster)
+        closed.close()
+        model = MLPClassifier()
+        with pytest.raises(ValueError, match="got a client that is closed"):
+            fit_distributed(model, blocks, y_train, client=closed)
     assert not hasattr(model, "net_")

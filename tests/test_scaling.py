@@ -212,6 +212,46 @@ def test_predict_blocks_needs_a_dask_array_and_a_known_method():
         predict_blocks(model, da.from_array(X), "fit")
 
 
+def test_predict_blocks_gives_empty_blocks_empty_outputs():
+    """A filter can empty a block: its outputs are empty, not an error."""
+    import dask.array as da
+
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model = MLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    keep = y != 1  # the second block of 50 rows is all class 1
+    lazy = da.from_array(X, chunks=(50, 4))[da.from_array(keep, chunks=50)]
+    for method in ("predict", "predict_proba"):
+        out = getattr(model, method)(lazy).compute()
+        np.testing.assert_array_equal(out, getattr(model, method)(X[keep]))
+    nothing = predict_blocks(model, lazy[lazy[:, 0] > 100], "predict_proba").compute()
+    assert nothing.shape == (0, 3) and nothing.dtype == model.predict_proba(X).dtype
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+
+    frame = dd.from_pandas(pd.DataFrame(X), npartitions=3)
+    assert model.predict(frame[frame[0] > 100]).compute().shape == (0,)
+
+
+def test_predict_blocks_says_what_to_do_with_row_blocks_and_unknown_columns():
+    import dask.array as da
+
+    from skdl.parallel import RowBlocks
+
+    X, y = load_iris(return_X_y=True)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model = MLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    with pytest.raises(TypeError, match=r"RowBlocks, which only fit reads.*read\(i"):
+        predict_blocks(model, RowBlocks([X[:75], X[75:]]))
+    columns = da.from_array(np.ones(4, bool), chunks=2)
+    lazy = da.from_array(X, chunks=(50, 2))[:, columns]
+    with pytest.raises(ValueError, match=r"column chunk sizes are unknown.*compute_ch"):
+        model.predict(lazy)
+    np.testing.assert_array_equal(
+        model.predict(lazy.compute_chunk_sizes()).compute(), model.predict(X)
+    )
+
+
 # -- torch.compile ---------------------------------------------------------------------
 def test_compile_runs_the_forward_passes_compiled_and_still_pickles():
     X, y = load_iris(return_X_y=True)
