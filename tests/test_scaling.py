@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from skorch.callbacks import Callback
 
-from skdl import MLPClassifier, MLPRegressor
+from skdl import CNNClassifier, MLPClassifier, MLPRegressor
 from skdl.parallel import predict_blocks
 
 
@@ -62,6 +62,25 @@ def test_memmap_trains_without_copying_and_equals_in_memory(
         on_disk.predict_proba(X_disk), in_memory.predict_proba(X_memory)
     )
     assert _peak_numpy_bytes(lambda: on_disk.predict(X_disk)) < 0.15 * X_memory.nbytes
+
+
+def test_cnn_trains_on_memmapped_images_without_copying_them(memmap_data):
+    """float32 images on disk stay there: each batch is reshaped as it is read."""
+    X_disk, X_memory, y = memmap_data
+    images_disk = X_disk[:6000].reshape(-1, 16, 16, 1)
+    images_memory = X_memory[:6000].reshape(-1, 16, 16, 1)
+    params = dict(
+        conv_filters=(2,), dense_layers=(), max_iter=1, batch_size=500, random_state=0
+    )
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    CNNClassifier(**params).fit(images_memory[:500], y[:500])  # one-time imports
+    on_disk = CNNClassifier(**params)
+    peak = _peak_numpy_bytes(lambda: on_disk.fit(images_disk, y[:6000]))
+    assert peak < 0.3 * images_memory.nbytes
+    in_memory = CNNClassifier(**params).fit(images_memory, y[:6000])
+    np.testing.assert_allclose(
+        on_disk.predict_proba(images_disk), in_memory.predict_proba(images_memory)
+    )
 
 
 def test_in_memory_split_copies_so_the_measure_sees_copies(memmap_data):

@@ -382,7 +382,14 @@ class ImageInputMixin:
         scale = self._pixel_scale(input_dtype, reset=reset)
         if np.dtype(dtype) == np.float32:  # the cast would make infinities
             check_x_fits_float32(self, images)  # (check_images: finite)
-        tensor_layout = np.ascontiguousarray(images.transpose(0, 3, 1, 2), dtype=dtype)
+        from .._net import is_memory_mapped  # skdl._net imports skdl.utils
+
+        tensor_layout = images.transpose(0, 3, 1, 2)
+        if is_memory_mapped(images) and images.dtype == dtype and scale == 1.0:
+            # a view of the file, which training and inference read batch by
+            # batch (HostRows): never copied whole
+            return (tensor_layout, out[1]) if with_y else tensor_layout
+        tensor_layout = np.ascontiguousarray(tensor_layout, dtype=dtype)
         if scale != 1.0:
             tensor_layout = np.multiply(tensor_layout, scale, dtype=dtype)
         elif not tensor_layout.flags.writeable:
