@@ -801,23 +801,31 @@ class SkdlNet(NeuralNet):
 
 
 def check_callbacks(callbacks, owner: str) -> None:
-    """Refuse what is not a skorch ``Callback`` or a ``(name, Callback)`` pair,
-    and skorch's ``EpochScoring`` and ``BatchScoring``, saying what to use.
+    """Refuse what skorch does not take as a callback, and skorch's
+    ``EpochScoring`` and ``BatchScoring``, saying what to use.
 
-    These two score by predicting skorch datasets, which skdl's in-memory loop
-    does not build; they would fail later with a message about skorch's
-    internals.
+    skorch takes a ``Callback`` instance or subclass (which it instantiates),
+    alone or as a ``(name, callback)`` pair (a tuple or a list). The two
+    scoring callbacks score by predicting skorch datasets, which skdl's
+    in-memory loop does not build; they would fail later with a message about
+    skorch's internals.
     """
     for index, item in enumerate(callbacks or ()):
-        pair = isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+        pair = (
+            isinstance(item, tuple | list)
+            and len(item) == 2
+            and isinstance(item[0], str)
+        )
         callback = item[1] if pair else item
-        if not isinstance(callback, Callback):
+        kind = callback if isinstance(callback, type) else type(callback)
+        if not issubclass(kind, Callback):
             raise ValueError(
-                f"{owner}'s callbacks must be skorch Callback instances or "
-                f"(name, Callback) pairs; item {index} is {item!r}."
+                f"{owner}'s callbacks must be skorch Callbacks (instances or "
+                "classes), alone or in (name, callback) pairs; item "
+                f"{index} is {item!r}."
             )
-        if isinstance(callback, (EpochScoring, BatchScoring)):
-            kind = type(callback).__name__
+        if issubclass(kind, (EpochScoring, BatchScoring)):
+            kind = kind.__name__
             raise ValueError(
                 f"{owner} does not run skorch's {kind}: it scores by predicting "
                 "skorch datasets, which skdl's training loop does not build. "

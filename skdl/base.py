@@ -17,7 +17,7 @@ import copy
 import itertools
 import math
 import warnings
-from numbers import Integral, Real
+from numbers import Integral, Number, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -1840,10 +1840,13 @@ def _r2_exp(outputs, y, weight):
 def _check_class_weight(class_weight: dict) -> None:
     """Refuse class weights that are not finite numbers >= 0."""
     for label, value in class_weight.items():
+        number = isinstance(value, Number) or (
+            isinstance(value, np.ndarray) and value.ndim == 0
+        )
         if not (
-            isinstance(value, Real)
-            and not isinstance(value, bool)
-            and 0 <= value < math.inf
+            number
+            and np.asarray(value).dtype.kind in "biufO"  # not complex
+            and 0 <= float(value) < math.inf
         ):
             raise ValueError(
                 "class_weight must map classes to finite weights >= 0; class "

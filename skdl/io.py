@@ -66,7 +66,7 @@ from .feature_extraction._base import ImageTransformer
 from .generative._gan import MAX_PIXEL_LEVELS, GANSampler
 from .language._base import EOS, UNK, LanguageModelMixin
 from .language._neural import LSTMLanguageModel
-from .language._ngram import NGramLanguageModel
+from .language._ngram import MAX_NGRAM_ORDER, NGramLanguageModel
 from .lvq._lvq import LVQClassifier
 from .memory._boltzmann import BoltzmannMachine
 from .memory._hopfield import HopfieldNetwork
@@ -331,8 +331,9 @@ def _write_atomically(path: str, write) -> None:
     """
     target = os.path.realpath(path)
     folder = os.path.dirname(target)
-    # the OS would name the temporary file in these errors
-    if os.path.isdir(target):
+    # the OS would name the temporary file in these errors; realpath drops a
+    # trailing separator, which names a folder
+    if os.path.isdir(target) or path.endswith((os.sep, os.altsep or os.sep)):
         raise IsADirectoryError(
             f"{path} is a folder; give the path of a file to write, such as "
             f"{os.path.join(path, 'model.skdl')}."
@@ -698,7 +699,7 @@ def load(path: str | os.PathLike, *, trusted: bool = False, **params) -> BaseEst
         if params and _loads(where, trusted):  # the caller's values are at fault
             raise ModelFileError(
                 f"{where}: the parameters given to load ({', '.join(sorted(params))})"
-                f" build another network than the file's ({exc}). Leave them out, "
+                f" build another model than the file's ({exc}). Leave them out, "
                 "and set them after loading with set_params: the next fit without "
                 "warm_start uses them."
             ) from None
@@ -1260,7 +1261,9 @@ def _restore_output_config(estimator, config) -> None:
         hasattr(estimator, "set_output")
         and isinstance(config, dict)
         and set(config) <= {"transform"}
-        and all(value in ("default", "pandas", "polars") for value in config.values())
+        and all(
+            _among(value, ("default", "pandas", "polars")) for value in config.values()
+        )
     ):
         raise _Invalid(
             f"its set_output configuration {_short(config)} is not one that "
@@ -1316,7 +1319,7 @@ def _outside_envelope(key: str, value) -> str | None:
             "torch.compile would run on the first prediction, starting a compiler "
             "and writing its cache (and its options can name programs and folders)"
         )
-    if key == "n_threads" and value not in (None, -1):
+    if key == "n_threads" and not _among(value, (None, -1)):
         if isinstance(value, Integral) and value > cores:
             return f"this machine has {cores} cores"
     if key == "n_jobs" and isinstance(value, Integral) and abs(value) > cores:
@@ -1395,6 +1398,7 @@ def _restore_fitted(reader: _Reader, estimator, raw: dict, depth: int) -> None:
     if isinstance(estimator, NGramLanguageModel):
         estimator._ngrams = estimator._count_tables()
     if isinstance(estimator, ImageTransformer):  # save refused others
+        _check_image_features(estimator)
         estimator._fitted_params = estimator._output_params()
     if net_state is not None:
         if isinstance(estimator, GANSampler):
@@ -1451,6 +1455,32 @@ def _int(value, what: str, low: int = 0, high: int = _MAX_INT) -> int:
     if type(value) is not int or not low <= value <= high:
         raise _Invalid(f"{what} is {_short(value)}, not an int in [{low}, {high}]")
     return value
+
+
+def _check_image_features(transformer: ImageTransformer) -> None:
+    """Refuse parameters that give another width than the fitted one.
+
+    The width is ``get_feature_names_out``'s, whatever load's caller passed.
+    """
+    try:
+        width = transformer._n_output_features(transformer.image_shape_)
+    except (ValueError, TypeError) as exc:
+        raise _Invalid(f"its parameters do not fit its images ({exc})") from None
+    if width != transformer._n_features_out:
+        raise _Invalid(
+            f"its parameters give {width} features per image of shape "
+            f"{transformer.image_shape_}, not the {transformer._n_features_out} "
+            "it was fitted to output"
+        )
+
+
+def _among(value, options: tuple) -> bool:
+    """Whether ``value`` is one of the plain ``options``.
+
+    An array never is: its ``==`` is elementwise, and ``in`` would raise on its
+    truth value.
+    """
+    return isinstance(value, str | int | type(None)) and value in options
 
 
 def _bool(value, what: str) -> bool:
@@ -1529,7 +1559,7 @@ def _check_out_activation(value, attributes, estimator, reader) -> None:
     options = (
         ("softmax", "logistic") if is_classifier(estimator) else ("identity", "exp")
     )
-    if value not in options:
+    if not _among(value, options):
         raise _Invalid(f"out_activation_ is {_short(value)}, not one of {options}")
 
 
@@ -1629,7 +1659,7 @@ def _check_ids_input(value, attributes, estimator, reader) -> None:
 
 
 def _check_ngram_order(value, attributes, estimator, reader) -> None:
-    _int(value, "_order", 1)
+    _int(value, "_order", 1, MAX_NGRAM_ORDER)
 
 
 # format 3 stored each distinct n-gram as one number, its tokens in base V + 1
@@ -1681,6 +1711,12 @@ def _check_ngram_tokens(value, attributes, estimator, reader) -> None:
     first = (steps != 0).argmax(axis=1)  # the first column where rows differ
     if not (steps[np.arange(len(steps)), first] > 0).all():
         raise _Invalid("_ngram_tokens does not list distinct n-grams in sorted order")
+    start = value == size  # <s> pads a text's beginning: never after a token
+    if start[:, -1].any() or (start[:, 1:] & ~start[:, :-1]).any():
+        raise _Invalid(
+            "_ngram_tokens holds an n-gram with <s> after a token or as the token "
+            "predicted, which no text gives"
+        )
 
 
 def _check_ngram_counts(value, attributes, estimator, reader) -> None:
@@ -1690,12 +1726,16 @@ def _check_ngram_counts(value, attributes, estimator, reader) -> None:
         and value.dtype == np.int64
         and value.shape == grams.shape[:1]
         and (value >= 1).all()
+        and value.astype(np.float64).sum() <= 2**53  # summed exactly in float64
     ):
-        raise _Invalid("_ngram_counts is not one positive int64 count per n-gram")
+        raise _Invalid(
+            "_ngram_counts is not one positive int64 count per n-gram, with a "
+            "total of at most 2**53"
+        )
 
 
 def _check_gan_dtype(value, attributes, estimator, reader) -> None:
-    if value not in ("uint8", "float32", "float64"):
+    if not _among(value, ("uint8", "float32", "float64")):
         raise _Invalid(f"_dtype is {_short(value)}, not uint8, float32 or float64")
 
 

@@ -2,6 +2,8 @@
 
 import pickle
 import warnings
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -427,6 +429,9 @@ def test_class_weight_values_must_be_finite_and_non_negative(iris, value):
     with pytest.raises(ValueError, match=f"class 0 has {value!r}"):
         model.fit(X, y)
     assert not hasattr(model, "net_")
+    # any real number, as scikit-learn's estimators take them
+    weights = {0: Decimal(1), 1: Fraction(1, 2), 2: np.array(2.0)}
+    assert small(class_weight=weights).fit(X, y).n_iter_ == 10
     zero = small(class_weight={0: 0, 1: 1.0, 2: np.float32(2.0)}).fit(X, y)
     # class 0 weighs nothing: it is learned from the others' rows only
     assert (
@@ -472,9 +477,21 @@ def test_sparse_targets_are_read_as_their_dense_matrix(iris, tmp_path):
 def test_callbacks_must_be_skorch_callbacks(iris, callbacks, item):
     X, y = iris
     model = small(callbacks=callbacks)
-    with pytest.raises(ValueError, match=f"Callback instances or .*{item}"):
+    with pytest.raises(ValueError, match=f"must be skorch Callbacks .*{item}"):
         model.fit(X, y)
     assert not hasattr(model, "net_")
+
+
+def test_callbacks_take_every_form_skorch_takes(iris):
+    # instances and classes (skorch instantiates them), alone or as a named
+    # pair in a tuple or a list
+    X, y = iris
+    for entry in (CountBatches, ("count", CountBatches), ["count", CountBatches()]):
+        model = small(max_iter=2, callbacks=[entry]).fit(X, y)
+        counter = dict(model.net_.callbacks_)[
+            "count" if isinstance(entry, tuple | list) else "CountBatches"
+        ]
+        assert counter.batches_ > 0
 
 
 # -- callbacks and faults ------------------------------------------------------------

@@ -392,6 +392,8 @@ def test_a_path_that_cannot_be_a_file_says_why_and_writes_nothing(tmp_path):
     model = _fitted("MLPClassifier")[0]
     with pytest.raises(IsADirectoryError, match=r"is a folder; .*model\.skdl"):
         save(model, tmp_path)
+    with pytest.raises(IsADirectoryError, match=r"is a folder; "):
+        save(model, f"{tmp_path / 'models'}{os.sep}")  # wrote a file 'models'
     missing = tmp_path / "no such folder" / "model.skdl"
     with pytest.raises(
         FileNotFoundError, match=r"the folder .*no such folder.* does not"
@@ -592,6 +594,22 @@ def test_an_rbm_module_must_match_its_weights(tamper):
             r"vocabulary_ does not map '<unk>' to 0",
         ),
         ("NGramLanguageModel", {"_order": 40}, "not an int64 array of 40 token"),
+        (
+            "NGramLanguageModel",
+            {"_order": 101},
+            r"_order is 101, not an int in \[1, 100\]",
+        ),
+        (  # an array's `in` raised numpy's "truth value ... is ambiguous"
+            "MLPClassifier",
+            {
+                "out_activation_": {
+                    "__object_array__": ["softmax", "logistic"],
+                    "shape": [2],
+                    "dtype": "<U8",
+                }
+            },
+            "out_activation_ is array",
+        ),
         ("MLPClassifier", {"_sparse_y": True}, "only a classifier fitted on a sparse"),
         ("MLPClassifier", {"_one_hot": 1}, "only a classifier fitted on one-hot rows"),
         # the n-gram tables are rebuilt from the counts, never read
@@ -622,12 +640,21 @@ def test_fitted_attributes_must_be_what_the_estimator_produces(
 
 def test_an_image_transformer_cannot_ask_for_huge_outputs(tamper):
     model, _, _ = _fitted("ImageResizer")
+
+    def huge(header, tensors):  # 2**26 features, consistently
+        header["params"].update(size={"__tuple__": [2**13, 2**13]})
+        header["attributes"]["_n_features_out"] = 2**26
+
+    path = tamper(model, huge)
+    with pytest.raises(ModelFileError, match="features per image"):
+        load(path)
+    assert load(path, trusted=True).size == (2**13, 2**13)
+    # parameters whose width is not the fitted one never load
     path = tamper(
         model, lambda h, t: h["params"].update(size={"__tuple__": [10**5, 10**5]})
     )
-    with pytest.raises(ModelFileError, match="features per image"):
-        load(path)
-    assert load(path, trusted=True).size == (10**5, 10**5)
+    with pytest.raises(ModelFileError, match="not the 35 it was fitted to output"):
+        load(path, trusted=True)
 
 
 def test_optimizer_state_must_fit_the_network(tamper):
@@ -744,6 +771,31 @@ def test_ngrams_must_be_sorted_distinct_rows_of_tokens(tamper, change, match):
         tensors[array] = change(tensors[array]).clone()
         counts = header["attributes"]["_ngram_counts"]["__ndarray__"]["__tensor__"]
         tensors[counts] = tensors[counts][: len(tensors[array])].clone()
+
+    with pytest.raises(ModelFileError, match=match):
+        load(tamper(model, apply))
+
+
+@pytest.mark.parametrize(
+    "rows, counts, match",
+    [  # V stands for <s>, which only pads a text's beginning
+        ([["V", "V", "V"]], [1], "<s> after a token or as the token predicted"),
+        ([[0, "V", 1]], [1], "<s> after a token or as the token predicted"),
+        ([["V", 0, 1], ["V", 1, 0]], [2**62, 2**62], "a total of at most 2\\*\\*53"),
+    ],
+)
+def test_ngrams_are_what_a_text_gives(tamper, rows, counts, match):
+    # such files loaded, and predict_proba_next rows summed to 0.75
+    model, _, _ = _fitted("NGramLanguageModel")
+    size = len(model.vocabulary_)
+    grams = torch.tensor([[size if t == "V" else t for t in row] for row in rows])
+
+    def apply(header, tensors):
+        stored = header["attributes"]
+        tensors[stored["_ngram_tokens"]["__ndarray__"]["__tensor__"]] = grams
+        tensors[stored["_ngram_counts"]["__ndarray__"]["__tensor__"]] = torch.tensor(
+            counts
+        )
 
     with pytest.raises(ModelFileError, match=match):
         load(tamper(model, apply))
@@ -1195,3 +1247,6 @@ def test_image_transformers_save_and_load_the_parameters_of_their_fit(tmp_path):
     np.testing.assert_array_equal(loaded.transform(X), hog.transform(X))
     with pytest.raises(ValueError, match="pixels_per_cell: 4 at fit, now 2"):
         loaded.set_params(pixels_per_cell=2).transform(X)
+    # parameters given to load may not change the fitted width either
+    with pytest.raises(ModelFileError, match=r"\(pixels_per_cell\) build another"):
+        load(tmp_path / "model.skdl", pixels_per_cell=2)

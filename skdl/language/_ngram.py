@@ -15,9 +15,13 @@ from ..utils._state import attributes_restored_on_error
 from ..utils._text import TEXT_CONSTRAINTS
 from ._base import LanguageModelMixin
 
-__all__ = ["NGramLanguageModel"]
+__all__ = ["MAX_NGRAM_ORDER", "NGramLanguageModel"]
 
 _SMOOTHINGS = ("kneser_ney", "laplace", "witten_bell", "stupid_backoff")
+
+#: The highest order: each order costs a table, and a context its n - 1 columns
+#: for every token of the vocabulary in predict_proba_next
+MAX_NGRAM_ORDER = 100
 
 
 @fill_doc
@@ -39,8 +43,9 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
 
     Parameters
     ----------
-    n : int, default=3
-        Order of the model: 1 for unigrams, 2 for bigrams, 3 for trigrams.
+    n : int in [1, 100], default=3
+        Order of the model: 1 for unigrams, 2 for bigrams, 3 for trigrams. Any
+        order works with any vocabulary size.
 
     smoothing : str, default='kneser_ney'
         How the counts become probabilities (formulas under Notes): one of
@@ -144,7 +149,7 @@ class NGramLanguageModel(LanguageModelMixin, BaseEstimator):
     _block_input_refused = "counts its vocabulary and n-grams from every text at once"
 
     _parameter_constraints: dict = {
-        "n": [Interval(Integral, 1, None, closed="left")],
+        "n": [Interval(Integral, 1, MAX_NGRAM_ORDER, closed="both")],
         "smoothing": [StrOptions(set(_SMOOTHINGS))],
         "discount": [Interval(Real, 0, 1, closed="right")],
         "alpha": [Interval(Real, 0, None, closed="neither")],

@@ -133,10 +133,10 @@ class _BaseCNN(ImageInputMixin, BaseTorchEstimator):
             self.rescale_ = scale
         elif isinstance(self.rescale, str) and scale != self.rescale_:
             raise ValueError(
-                f"{type(self).__name__} was fitted with rescale='auto' on images "
-                f"whose pixels it multiplied by rescale_={self.rescale_:.6g} "
+                f"{type(self).__name__} was fitted on images whose pixels it "
+                f"multiplied by rescale_={self.rescale_:.6g} "
                 f"({_describe_scale(self.rescale_)}); got {np.dtype(dtype)} "
-                f"images, which 'auto' multiplies by {scale:.6g} "
+                f"images, which rescale='auto' multiplies by {scale:.6g} "
                 f"({_describe_scale(scale)}), so the same pixel values would "
                 "reach the network at another scale. Pass images of the dtype "
                 "given to fit, or set rescale to a number (e.g. rescale=1/255) "

@@ -98,7 +98,10 @@ class TokenizerMixin:
                 name
                 for name, used in (
                     ("stop_words", self.stop_words is None),
-                    ("token_pattern", self.token_pattern == default.default),
+                    (
+                        "token_pattern",
+                        self.token_pattern in (None, default.default),
+                    ),
                 )
                 if not used
             ]

@@ -456,3 +456,5 @@ def test_parameters_the_analyzer_does_not_read_warn_at_fit(params, unused):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         NGramLanguageModel(n=2, analyzer="char").fit(["a b c"])
+        # None says "no pattern", as CountVectorizer reads it
+        NGramLanguageModel(n=2, analyzer="char", token_pattern=None).fit(["a b"])

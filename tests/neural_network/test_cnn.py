@@ -177,10 +177,10 @@ def test_auto_rescale_is_recorded_at_fit_and_never_changes_silently(
             continue
         with pytest.raises(
             ValueError,
-            match=r"CNNClassifier was fitted with rescale='auto' on images whose "
-            rf"pixels it multiplied by rescale_=.*; got {np.dtype(dtype)} images, "
-            r"which 'auto' multiplies by .*Pass images of the dtype given to fit, "
-            r"or set rescale to a number",
+            match=r"CNNClassifier was fitted on images whose pixels it multiplied "
+            rf"by rescale_=.*; got {np.dtype(dtype)} images, which rescale='auto' "
+            r"multiplies by .*Pass images of the dtype given to fit, or set "
+            r"rescale to a number",
         ):
             clf.predict_proba(same_values)
     np.testing.assert_array_equal(clf.predict_proba(pixels), expected)
