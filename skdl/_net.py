@@ -418,8 +418,14 @@ class SkdlNet(NeuralNet):
     # -- callbacks --------------------------------------------------------------------
     def notify(self, method_name, **cb_kwargs):
         getattr(self, method_name)(self, **cb_kwargs)
+        stop = None
         for name, cb in self.hooked_[method_name]:
-            _call_callback(name, cb, method_name, self, cb_kwargs)
+            try:
+                _call_callback(name, cb, method_name, self, cb_kwargs)
+            except StopTraining as exc:  # the hook's other callbacks see it too
+                stop = stop or exc
+        if stop is not None:
+            raise stop
 
     def _grad_computed(self, batch):
         if self.data_parallel is not None:  # the gradient of every process's rows

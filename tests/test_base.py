@@ -316,6 +316,24 @@ def test_a_progress_bar_is_a_callback(iris, capsys):
     assert stop.max_epochs_ == 5000 and "1/5000" in capsys.readouterr().err
 
 
+class CountEpochs(Callback):
+    def initialize(self):
+        self.epochs_ = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+
+
+def test_user_callbacks_see_the_epoch_that_a_stopping_rule_ends(iris):
+    # the stopping rule's StopTraining skipped the callbacks after it
+    X, y = iris
+    counter = CountEpochs()
+    model = small(early_stopping=True, n_iter_no_change=2, max_iter=200)
+    model.set_params(callbacks=[counter]).fit(X, y)
+    assert model.n_iter_ < 200 and counter.epochs_ == model.n_iter_
+
+
 class StopAfterOneEpoch(Callback):
     def on_train_begin(self, net, **kwargs):
         self.max_epochs_ = net.max_epochs
