@@ -115,6 +115,22 @@ REGRESSOR_LOSSES = (
     "mean_absolute_percentage_error",
     "squared_log_error",
 )
+# the parameters of the stopping rule, schedules and callbacks that a fitted
+# net keeps, which partial_fit continues
+_CONTINUED_TRAINING_PARAMS = (
+    "early_stopping",
+    "early_stopping_monitor",
+    "tol",
+    "n_iter_no_change",
+    "learning_rate",
+    "power_t",
+    "decay_rate",
+    "decay_steps",
+    "min_learning_rate",
+    "verbose",
+    "callbacks",
+)
+
 #: Keras' names of losses, accepted as the names they stand for
 LOSS_ALIASES = {
     "binary_crossentropy": "log_loss",
@@ -551,6 +567,8 @@ class BaseTorchEstimator(BaseEstimator):
             if _layout(described) == _layout(self.net_.module_):
                 changed = []
         changed = sorted({*changed, *self._changed_input_params()})
+        if incremental:
+            self._check_same_training(now)
         if not changed:
             return
         call = "partial_fit" if incremental else "A fit with warm_start=True"
@@ -560,6 +578,30 @@ class BaseTorchEstimator(BaseEstimator):
             "them back, or fit with warm_start=False to build and train the new "
             "network."
         )
+
+    def _check_same_training(self, now: dict) -> None:
+        """Refuse a ``partial_fit`` after a change to what its training reads.
+
+        ``partial_fit`` goes on with the fitted net: its stopping rule,
+        schedules and callbacks were built from these parameters when training
+        began, and would ignore (or trip over) new values.
+        """
+        built = self._built_with["net"]
+        changed = [
+            key
+            for key in _CONTINUED_TRAINING_PARAMS
+            if key in now
+            and key in built
+            and now[key] is not built[key]
+            and repr(now[key]) != repr(built[key])
+        ]
+        if changed:
+            raise ValueError(
+                f"partial_fit continues the training that the last fit began, "
+                f"whose {', '.join(changed)} changed since. Set them back, or "
+                "call fit (warm_start=True keeps the weights) to train with the "
+                "new values."
+            )
 
     def _changed_input_params(self) -> list[str]:
         """Parameters that set how ``fit`` reads its input, changed since it did

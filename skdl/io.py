@@ -569,10 +569,10 @@ def _net_state(estimator: BaseTorchEstimator, writer: _Writer) -> dict:
     ``discriminator_optimizer``).
     """
     net = estimator.net_
-    user_callbacks = _user_callback_ids(estimator._built_with["net"])
+    user_callbacks = _user_callback_names(estimator, estimator._built_with["net"], net)
     callbacks = {}
     for name, callback in net.callbacks_:
-        if id(callback) in user_callbacks:
+        if name in user_callbacks:
             continue
         counters = {
             key: value
@@ -592,11 +592,18 @@ def _net_state(estimator: BaseTorchEstimator, writer: _Writer) -> dict:
     return {key: writer.encode(value, f"net_ {key}") for key, value in state.items()}
 
 
-def _user_callback_ids(params: dict) -> set[int]:
-    return {
-        id(callback[1] if isinstance(callback, tuple) else callback)
-        for callback in params.get("callbacks") or []
-    }
+def _user_callback_names(estimator, params: dict, net: SkdlNet) -> set[str]:
+    """The names of ``net``'s callbacks that the user gave (``callbacks``).
+
+    They are all but skdl's own, which ``_training_callbacks`` lists before the
+    user's entries, and the net's defaults; skorch names the user's entries
+    (instances, classes, pairs) itself.
+    """
+    given = list(params.get("callbacks") or [])
+    entries = _with_params(estimator, params)._training_callbacks()
+    own = {name for name, _ in entries[: len(entries) - len(given)]}
+    own |= {name for name, _ in net._default_callbacks}
+    return {name for name, _ in net.callbacks_} - own
 
 
 def _digest(header: str, tensors: dict[str, torch.Tensor]) -> str:
@@ -2197,7 +2204,9 @@ def _restore_net(estimator: BaseTorchEstimator, state: _NetState) -> SkdlNet:
     for name in net._optimizers:
         _load_optimizer(getattr(net, name + "_"), state[name])
     net.history = History(_checked_history(state["history"], estimator))
-    _load_counters(net, state["callbacks"], _user_callback_ids(built["net"]))
+    _load_counters(
+        net, state["callbacks"], _user_callback_names(estimator, built["net"], net)
+    )
     net.module_.eval()
     return net
 
@@ -2362,7 +2371,7 @@ def _check_state_value(value, shape, n_flat) -> None:
         )
 
 
-def _load_counters(net: SkdlNet, saved, user_callbacks: set[int]) -> None:
+def _load_counters(net: SkdlNet, saved, user_callbacks: set[str]) -> None:
     """Restore the counters of skdl's own callbacks (stopping rule, L-BFGS)."""
     if not isinstance(saved, dict):
         raise _Invalid("its callback state is not a dict")
@@ -2370,11 +2379,7 @@ def _load_counters(net: SkdlNet, saved, user_callbacks: set[int]) -> None:
     numbers = (type(None), bool, int, float)
     for name, counters in saved.items():
         callback = callbacks.get(name)
-        if (
-            callback is None
-            or id(callback) in user_callbacks
-            or not isinstance(counters, dict)
-        ):
+        if callback is None or name in user_callbacks or not isinstance(counters, dict):
             raise _Invalid(f"it holds the state of an unknown callback {_short(name)}")
         for key, value in counters.items():
             current = vars(callback).get(key, ...)

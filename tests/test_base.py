@@ -25,7 +25,7 @@ from skorch.callbacks import (
 )
 
 from skdl import GANSampler, MLPClassifier, MLPRegressor
-from skdl.callbacks import EpochProgressBar, StopTraining
+from skdl.callbacks import EpochProgressBar, LBFGSConvergence, StopTraining
 from skdl.exceptions import DivergenceError
 from skdl.io import load, save
 from skdl.parallel import RowBlocks
@@ -332,6 +332,33 @@ def test_user_callbacks_see_the_epoch_that_a_stopping_rule_ends(iris):
     model = small(early_stopping=True, n_iter_no_change=2, max_iter=200)
     model.set_params(callbacks=[counter]).fit(X, y)
     assert model.n_iter_ < 200 and counter.epochs_ == model.n_iter_
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"early_stopping": False}, {"callbacks": [CountEpochs()]}, {"tol": 0.5}],
+    ids=["early_stopping", "callbacks", "tol"],
+)
+def test_partial_fit_refuses_changes_to_the_training_it_continues(iris, change):
+    # early_stopping=False then partial_fit raised skorch's KeyError for
+    # 'valid_score'; new callbacks were silently never run
+    X, y = iris
+    model = small(early_stopping="early_stopping" in change, max_iter=5).fit(X, y)
+    weights = [p.detach().clone() for p in model.net_.module_.parameters()]
+    model.set_params(**change)
+    with pytest.raises(ValueError, match=f"whose {next(iter(change))} changed"):
+        model.partial_fit(X, y)
+    after = list(model.net_.module_.parameters())
+    assert all(torch.equal(a, b) for a, b in zip(after, weights, strict=True))
+    model.set_params(warm_start=True).fit(X, y)  # a fit takes the new values
+
+
+def test_lbfgs_convergence_needs_the_lbfgs_solver(iris):
+    # with adam it read no L-BFGS state and called one epoch converged
+    X, y = iris
+    model = small(callbacks=[LBFGSConvergence(15000)])
+    with pytest.raises(ValueError, match="use it with solver='lbfgs'"):
+        model.fit(X, y)
 
 
 class StopAfterOneEpoch(Callback):

@@ -11,6 +11,7 @@ import copy
 import errno
 import io
 import json
+import math
 import os
 import pickle
 import stat
@@ -26,7 +27,7 @@ from estimator_cases import CASES, outputs
 from io_files import pack, read, write
 from sklearn.base import clone
 from sklearn.datasets import load_iris
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import Callback, LRScheduler
 
 import skdl.io
 from skdl import (
@@ -1250,3 +1251,26 @@ def test_image_transformers_save_and_load_the_parameters_of_their_fit(tmp_path):
     # parameters given to load may not change the fitted width either
     with pytest.raises(ModelFileError, match=r"\(pixels_per_cell\) build another"):
         load(tmp_path / "model.skdl", pixels_per_cell=2)
+
+
+class _Best(Callback):
+    """A user callback with a counter, as skdl's own callbacks have."""
+
+    def initialize(self):
+        self.best_ = math.inf
+        return self
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [("best", _Best()), ["best", _Best()], _Best],
+    ids=["tuple", "list", "class"],
+)
+def test_user_callbacks_in_any_form_skorch_takes_save_and_load(tmp_path, entry):
+    # a list pair or a class saved its counters as skdl's, and load refused them
+    model, X, _ = _fitted("MLPClassifier")
+    model = (
+        clone(model).set_params(callbacks=[entry]).fit(*_fitted("MLPClassifier")[1:])
+    )
+    loaded = load(_saved(tmp_path, model), callbacks=[entry])
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import sys
 
+import torch
 from skorch.callbacks import Callback
 
 __all__ = ["Convergence", "LBFGSConvergence", "StopTraining"]
@@ -175,6 +176,13 @@ class LBFGSConvergence(Callback):
         return self
 
     def on_train_begin(self, net, **kwargs):
+        if not isinstance(net.optimizer_, torch.optim.LBFGS):
+            raise ValueError(
+                "LBFGSConvergence reads the state of torch's L-BFGS optimizer: "
+                "use it with solver='lbfgs' (which adds it itself), not with "
+                f"{type(net.optimizer_).__name__}; the stopping rule of other "
+                "solvers is tol and n_iter_no_change."
+            )
         # the losses of this fit only: a warm start may change the loss (alpha)
         self.first_epoch_ = len(net.history)
 
