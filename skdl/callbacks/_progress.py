@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from skorch.callbacks import Callback
 
+from ._checks import check_number
+
 __all__ = ["EpochProgressBar", "IterationLog"]
 
 
@@ -68,6 +70,11 @@ class EpochProgressBar(Callback):
 
     def __init__(self, total: int | None = None):
         self.total = total
+
+    def initialize(self):
+        if self.total is not None:
+            check_number(self, "total", low=1, integer=True)
+        return self
 
     def on_train_begin(self, net, **kwargs):
         from tqdm.auto import tqdm

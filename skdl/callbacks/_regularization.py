@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from skorch.callbacks import Callback
 
+from ._checks import check_number
+
 __all__ = ["L1Shrinkage"]
 
 
@@ -42,6 +44,10 @@ class L1Shrinkage(Callback):
 
     def __init__(self, strength: float):
         self.strength = strength
+
+    def initialize(self):
+        check_number(self, "strength", low=0)
+        return self
 
     def on_batch_end(self, net, training=False, **kwargs):
         if not training or not self.strength:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from skorch.callbacks import Callback
 
+from ._checks import check_number
+
 __all__ = [
     "ExponentialDecayLR",
     "InverseScalingLR",
@@ -39,6 +41,11 @@ class InverseScalingLR(Callback):
     def __init__(self, learning_rate_init: float, power_t: float):
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
+
+    def initialize(self):
+        check_number(self, "learning_rate_init", low=0, low_open=True)
+        check_number(self, "power_t", low=0)
+        return self
 
     def rate(self, samples_seen: int) -> float:
         """Learning rate after ``samples_seen`` training samples."""
@@ -93,6 +100,11 @@ class LinearDecayLR(_EpochSchedule):
         self.learning_rate_init = learning_rate_init
         self.max_iter = max_iter
 
+    def initialize(self):
+        check_number(self, "learning_rate_init", low=0, low_open=True)
+        check_number(self, "max_iter", low=1, integer=True)
+        return self
+
     def rate(self, epochs: int) -> float:
         """Learning rate of the epoch after ``epochs`` epochs (counted from 0)."""
         remaining = max(self.max_iter - epochs, 1)
@@ -144,6 +156,13 @@ class ExponentialDecayLR(_EpochSchedule):
         self.staircase = staircase
         self.min_learning_rate = min_learning_rate
 
+    def initialize(self):
+        check_number(self, "learning_rate_init", low=0, low_open=True)
+        check_number(self, "decay_rate", low=0, low_open=True)
+        check_number(self, "decay_steps", low=0, low_open=True)
+        check_number(self, "min_learning_rate", low=0)
+        return self
+
     def rate(self, epochs: int) -> float:
         """Learning rate after ``epochs`` epochs."""
         exponent = epochs / self.decay_steps
@@ -165,7 +184,7 @@ class ReduceLROnPlateau(Callback):
     Parameters
     ----------
     factor : float
-        Factor on the rate at each plateau, in (0, 1).
+        Factor on the rate at each plateau, in (0, 1] (1 changes nothing).
     patience : int
         Epochs without improvement before the rate is lowered.
     tol : float, default=0.0
@@ -193,6 +212,10 @@ class ReduceLROnPlateau(Callback):
         self.min_learning_rate = min_learning_rate
 
     def initialize(self):
+        check_number(self, "factor", low=0, high=1, low_open=True, high_open=False)
+        check_number(self, "patience", low=0, integer=True)
+        check_number(self, "tol", low=0)
+        check_number(self, "min_learning_rate", low=0)
         self.best_ = None
         self.wait_ = 0
         return self
