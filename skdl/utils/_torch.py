@@ -219,6 +219,7 @@ def torch_seeded(seed: int, device: torch.device) -> Iterator[None]:
     >>> bool((a == b).all())
     True
     """
+    device = torch.device(device)  # a name such as 'cpu' too
     cuda_devices = []
     if device.type == "cuda":
         cuda_devices = [
@@ -327,6 +328,14 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
     if n_threads is None:
         yield
         return
+    if (
+        not isinstance(n_threads, Integral)
+        or isinstance(n_threads, bool)
+        or not (n_threads >= 1 or n_threads == -1)
+    ):
+        raise ValueError(
+            f"n_threads must be None, -1 or an int >= 1; got {n_threads!r}."
+        )
     if n_threads == -1:
         n_threads = (
             len(os.sched_getaffinity(0))

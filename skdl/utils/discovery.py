@@ -25,8 +25,9 @@ def all_estimators(type_filter: str | None = None) -> list[tuple[str, type]]:
 
     Parameters
     ----------
-    type_filter : {'classifier', 'regressor', 'transformer'} or None, default=None
-        Keep only estimators of this kind.
+    type_filter : {'classifier', 'regressor', 'transformer'}, list of them or \
+None, default=None
+        Keep only estimators of this kind (of any of these kinds).
 
     Returns
     -------
@@ -41,6 +42,15 @@ def all_estimators(type_filter: str | None = None) -> list[tuple[str, type]]:
     """
     import skdl
 
+    kinds = [type_filter] if isinstance(type_filter, str) else type_filter
+    if kinds is not None and not (
+        isinstance(kinds, list | tuple) and kinds and set(kinds) <= set(_TYPE_FILTERS)
+    ):
+        raise ValueError(
+            "type_filter must be None, one of 'classifier', 'regressor' and "
+            f"'transformer', or a list of them; got {type_filter!r}."
+        )
+    bases = None if kinds is None else tuple(_TYPE_FILTERS[kind] for kind in kinds)
     found = []
     for name in skdl.__all__:
         obj = getattr(skdl, name)
@@ -48,7 +58,7 @@ def all_estimators(type_filter: str | None = None) -> list[tuple[str, type]]:
             continue
         if inspect.isabstract(obj):
             continue
-        if type_filter is not None and not issubclass(obj, _TYPE_FILTERS[type_filter]):
+        if bases is not None and not issubclass(obj, bases):
             continue
         found.append((name, obj))
     return sorted(found)

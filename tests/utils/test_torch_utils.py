@@ -146,10 +146,10 @@ def test_concurrent_rbm_transforms_leave_the_thread_pools_as_they_were():
 
 
 def test_a_refused_thread_count_leaves_no_block_behind():
-    # torch refuses a bool; the block must not stay registered, or every later
-    # block would restore that value on leaving and fail
+    # a bool is refused (torch refused it too); the block must not stay
+    # registered, or every later block would restore that value on leaving
     before = torch.get_num_threads()
-    with pytest.raises(RuntimeError), torch_threads(True):
+    with pytest.raises(ValueError), torch_threads(True):
         pass
     with torch_threads(1):
         assert torch.get_num_threads() == 1
@@ -165,3 +165,29 @@ def test_n_threads_must_be_a_count_not_a_bool():
     X, y = load_iris(return_X_y=True)
     with pytest.raises(InvalidParameterError, match="'n_threads' parameter"):
         MLPClassifier(n_threads=True, max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, "2", True])
+def test_torch_threads_refuses_what_torch_cannot_set(bad):
+    # torch's own RuntimeError (or a silent True as one thread) before
+    with pytest.raises(ValueError, match="n_threads must be None, -1 or an int >= 1"):
+        with torch_threads(bad):
+            pass
+
+
+def test_torch_seeded_takes_a_device_name():
+    with torch_seeded(0, "cpu"):
+        by_name = torch.rand(3)
+    with torch_seeded(0, torch.device("cpu")):
+        np.testing.assert_array_equal(torch.rand(3), by_name)
+
+
+def test_all_estimators_filters_by_kinds_and_names_them():
+    from skdl.utils.discovery import all_estimators
+
+    both = dict(all_estimators(["classifier", "regressor"]))
+    assert "MLPClassifier" in both and "MLPRegressor" in both
+    assert "RBMTransformer" not in both
+    for bad in ("cluster", "Classifier", [], ["x"]):
+        with pytest.raises(ValueError, match="type_filter must be None, one of"):
+            all_estimators(bad)
