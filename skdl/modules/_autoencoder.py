@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..utils._validation import check_option
 from ._activations import make_activation
 from ._layers import initialize_, per_layer_activations, per_layer_rates
 from ._losses import reduce
@@ -216,6 +217,7 @@ class ReconstructionLoss(nn.Module):
         reduction: str = "mean",
     ):
         super().__init__()
+        check_option(loss, "loss", ("squared_error", "cross_entropy"))
         self.n_features = n_features
         self.loss = loss
         self.sparsity = sparsity
@@ -265,6 +267,7 @@ def corrupt(
     >>> round(float(masked.mean()), 1)
     0.7
     """
+    check_option(noise, "noise", ("gaussian", "masking"))
     if noise == "gaussian":
         draw = torch.randn(x.shape, generator=generator).to(x.device, x.dtype)
         return x + level * draw

@@ -9,6 +9,7 @@ from numbers import Real
 import numpy as np
 from torch import nn
 
+from ..utils._validation import check_option
 from ._activations import make_activation
 from ._layers import initialize_, per_layer_activations, per_layer_rates
 
@@ -52,6 +53,7 @@ def conv_output_size(
     >>> conv_output_size(26, 2, stride=2)  # 2x2 max pooling
     13
     """
+    check_option(padding, "padding", ("valid", "same"))
     if padding == "same":
         return math.ceil(size / stride)
     return (size - dilation * (kernel_size - 1) - 1) // stride + 1

@@ -12,6 +12,8 @@ import math
 
 import torch
 
+from ..utils._validation import check_option
+
 __all__ = [
     "STORAGE_RULES",
     "capacity",
@@ -124,6 +126,9 @@ def capacity(rule: str, n_units: int) -> float:
     >>> round(capacity("hebbian", 1000))
     138
     """
+    check_option(rule, "rule", ("hebbian", "storkey", "pseudoinverse", "dense"))
+    if not isinstance(n_units, int) or n_units < 1:
+        raise ValueError(f"n_units must be an int >= 1; got {n_units!r}.")
     if rule == "hebbian":
         return 0.138 * n_units
     if rule == "storkey":

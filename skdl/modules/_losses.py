@@ -5,6 +5,8 @@ import copy
 import torch
 from torch import nn
 
+from ..utils._validation import check_option
+
 __all__ = [
     "AbsoluteError",
     "BinaryHinge",
@@ -19,6 +21,10 @@ __all__ = [
 ]
 
 
+#: what a criterion's ``reduction`` may be
+REDUCTIONS = ("mean", "sum", "none")
+
+
 def reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     """Losses combined as a criterion's ``reduction`` says ('none': as they are).
 
@@ -31,6 +37,7 @@ def reduce(loss: torch.Tensor, reduction: str) -> torch.Tensor:
     >>> reduce(torch.tensor([1.0, 3.0]), "sum")
     tensor(4.)
     """
+    check_option(reduction, "reduction", REDUCTIONS)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
@@ -85,6 +92,7 @@ class _Reduced(nn.Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
+        check_option(reduction, "reduction", REDUCTIONS)
         self.reduction = reduction
 
     def forward(self, input, target):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..utils._validation import check_option
 from ._losses import reduce
 
 __all__ = [
@@ -208,6 +209,7 @@ class GLVQLoss(_PrototypeCriterion):
         reduction: str = "mean",
     ):
         super().__init__(prototype_labels, reduction)
+        check_option(activation, "activation", ("sigmoid", "identity"))
         self.activation = activation
         self.beta = beta
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from ..utils._validation import check_option
 from ._mlp import MLPModule
 
 __all__ = [
@@ -190,6 +191,7 @@ def pool_steps(
     tensor([[2., 3.]])
     """
     batch, steps, width = outputs.shape
+    check_option(pooling, "pooling", ("last", "max", "mean"))
     if pooling == "last":
         last = (
             torch.full((batch,), steps - 1, device=outputs.device)
