@@ -33,9 +33,16 @@ def _history(estimator):
         final = final.steps[-1][1]
     history = getattr(final, "history_", None)
     if history is None:
+        from .base import BaseTorchEstimator  # torch's import, once needed
+
+        advice = (
+            "fit it first"
+            if isinstance(final, BaseTorchEstimator)
+            else "it trains without skdl's training loop and records no history"
+        )
         raise ValueError(
             f"plot_history needs a fitted skdl estimator with a history_ "
-            f"attribute; got {type(final).__name__}. Fit it first."
+            f"attribute; {type(final).__name__} has none: {advice}."
         )
     return list(history)
 
@@ -82,7 +89,12 @@ def plot_history(estimator, *, ax=None):
         _, axes = plt.subplots(1, n_axes, figsize=(5 * n_axes, 3.6), squeeze=False)
         axes = axes[0]
     else:
-        axes = np.atleast_1d(np.asarray(ax, dtype=object))
+        axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+        if not all(hasattr(a, "plot") for a in axes):
+            raise TypeError(
+                "ax must be a matplotlib Axes or a sequence of Axes; got "
+                f"{[type(a).__name__ for a in axes]}."
+            )
         if len(axes) < n_axes:
             raise ValueError(
                 f"This history has {n_axes} panels (loss and validation score); "

@@ -98,4 +98,7 @@ def make_activation(name: str) -> nn.Module:
     >>> make_activation("sigmoid")
     Sigmoid()
     """
-    return ACTIVATIONS[canonical_activation(name)]()
+    canonical = canonical_activation(name) if isinstance(name, str) else name
+    if not (isinstance(canonical, str) and canonical in ACTIVATIONS):
+        raise ValueError(f"Unknown activation {name!r}. {activation_hint(name)}")
+    return ACTIVATIONS[canonical]()

@@ -43,3 +43,12 @@ def test_capacity_needs_units():
     with pytest.raises(ValueError, match="n_units must be an int >= 1; got -5"):
         capacity("hebbian", -5)
     assert capacity("dense", 10) == float("inf")
+
+
+def test_make_activation_names_what_to_use():
+    from skdl.modules import make_activation
+
+    with pytest.raises(ValueError, match="'softmax' is an output function"):
+        make_activation("softmax")
+    with pytest.raises(ValueError, match=r"Unknown activation 'rleu'\. Did you mean"):
+        make_activation("rleu")

@@ -7,7 +7,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skdl import MLPClassifier, MLPRegressor
+from skdl import MLPClassifier, MLPRegressor, RBMTransformer
 from skdl.plotting import plot_history, plot_image_grid
 
 matplotlib.use("Agg")
@@ -50,8 +50,17 @@ def test_plot_history_without_validation_has_one_panel():
 
 
 def test_plot_history_needs_a_fitted_estimator():
-    with pytest.raises(ValueError, match="Fit it first"):
+    with pytest.raises(ValueError, match="MLPClassifier has none: fit it first"):
         plot_history(MLPClassifier())
+    # an RBM trains outside skdl's loop: fitting it would not help
+    rbm = RBMTransformer(2, n_iter=1, random_state=0).fit(np.eye(4))
+    with pytest.raises(ValueError, match="trains without skdl's training loop"):
+        plot_history(rbm)
+    model = MLPClassifier((2,), max_iter=2).fit(np.eye(4), [0, 1, 0, 1])
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        plot_history(model, ax=["foo"])
+    _, axes = plt.subplots(2, 2)  # an array of axes reads as its flat sequence
+    assert plot_history(model, ax=axes)[0] is axes[0, 0]
 
 
 def test_plot_image_grid_titles_and_layouts():

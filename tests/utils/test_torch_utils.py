@@ -191,3 +191,9 @@ def test_all_estimators_filters_by_kinds_and_names_them():
     for bad in ("cluster", "Classifier", [], ["x"]):
         with pytest.raises(ValueError, match="type_filter must be None, one of"):
             all_estimators(bad)
+
+
+@pytest.mark.parametrize("salt", [-1, 1.5, True])
+def test_seed_salt_must_be_a_count(salt):
+    with pytest.raises(ValueError, match="salt must be an int >= 0"):
+        seed_from_random_state(0, salt=salt)
