@@ -84,6 +84,7 @@ from .utils._torch import (
     threads_for_steps,
 )
 from .utils._validation import (
+    changed_params,
     check_float32_range,
     check_label_types,
     input_float_dtype,
@@ -144,6 +145,11 @@ LOSS_ALIASES = {
     "msle": "squared_log_error",
     "mean_squared_logarithmic_error": "squared_log_error",
 }
+
+
+def _canonical_loss(loss):
+    """Skdl's name of a loss given by name or alias; a callable as it is."""
+    return LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
 
 
 def loss_options(losses: tuple[str, ...]) -> StrOptions:
@@ -549,13 +555,7 @@ class BaseTorchEstimator(BaseEstimator):
         and scale) must not have changed either.
         """
         built, now = self._built_with["module"], self.get_params(deep=False)
-        changed = sorted(
-            key
-            for key, value in now.items()
-            if key in built
-            and value is not built[key]
-            and repr(value) != repr(built[key])
-        )
+        changed = sorted(changed_params(now, built))
         if changed:
             saved = dict(self.__dict__)
             try:
@@ -586,15 +586,9 @@ class BaseTorchEstimator(BaseEstimator):
         schedules and callbacks were built from these parameters when training
         began, and would ignore (or trip over) new values.
         """
-        built = self._built_with["net"]
-        changed = [
-            key
-            for key in _CONTINUED_TRAINING_PARAMS
-            if key in now
-            and key in built
-            and now[key] is not built[key]
-            and repr(now[key]) != repr(built[key])
-        ]
+        changed = changed_params(
+            now, self._built_with["net"], _CONTINUED_TRAINING_PARAMS
+        )
         if changed:
             raise ValueError(
                 f"partial_fit continues the training that the last fit began, "
@@ -1389,8 +1383,7 @@ class TorchClassifierMixin(ClassifierMixin):
 
     @property
     def _loss_name(self):
-        loss = getattr(self, "loss", "log_loss")
-        return LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
+        return _canonical_loss(getattr(self, "loss", "log_loss"))
 
     def _make_criterion(self) -> nn.Module:
         loss, softmax = self._loss_name, self.out_activation_ == "softmax"
@@ -1546,8 +1539,7 @@ class TorchRegressorMixin(RegressorMixin):
 
     @property
     def _loss_name(self) -> str:
-        loss = getattr(self, "loss", "squared_error")
-        return LOSS_ALIASES.get(loss, loss) if isinstance(loss, str) else loss
+        return _canonical_loss(getattr(self, "loss", "squared_error"))
 
     @property
     def _reported_loss_scale(self) -> float:

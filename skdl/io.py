@@ -1677,17 +1677,13 @@ def _format_3_ngram_tokens(keys, attributes) -> np.ndarray:
     """The token columns of the distinct n-grams that format 3 stored as keys."""
     order = _needs(attributes, "_order", "_ngram_tokens")
     radix = len(_needs(attributes, "vocabulary_", "_ngram_tokens")) + 1
-    if (
-        order > 62
-        or radix**order >= 2**63
-        or not (
-            isinstance(keys, np.ndarray)
-            and keys.dtype == np.int64
-            and keys.ndim == 1
-            and len(keys)
-            and keys[0] >= 0
-            and keys[-1] < radix**order
-        )
+    if radix**order >= 2**63 or not (
+        isinstance(keys, np.ndarray)
+        and keys.dtype == np.int64
+        and keys.ndim == 1
+        and len(keys)
+        and keys[0] >= 0
+        and keys[-1] < radix**order
     ):
         raise _Invalid(
             "_ngram_keys is not a sorted int64 array of distinct n-gram keys "

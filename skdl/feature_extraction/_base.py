@@ -25,7 +25,7 @@ from ..utils._images import RESIZE_ADVICE
 from ..utils._sklearn import StrOptions, _fit_context, wrap_data_with_container
 from ..utils._state import attributes_restored_on_error
 from ..utils._torch import memory_advice
-from ..utils._validation import as_array, validate_data
+from ..utils._validation import as_array, changed_params, validate_data
 
 LAYOUT_CONSTRAINTS: dict = {
     "image_shape": [tuple, list, StrOptions({"auto"}), None],
@@ -222,8 +222,7 @@ class ImageTransformer(
         fitted, now = self._fitted_params, self._output_params()
         return [
             f"{key}: {fitted[key]!r} at fit, now {now[key]!r}"
-            for key in now
-            if key in fitted and repr(now[key]) != repr(fitted[key])
+            for key in changed_params(now, fitted)
         ]
 
     def _check_unchanged_params(self) -> None:

@@ -20,6 +20,7 @@ from .._warnings import external_stacklevel
 
 __all__ = [
     "as_array",
+    "changed_params",
     "check_count",
     "check_float32_range",
     "check_label_types",
@@ -362,6 +363,29 @@ def check_float32_range(values: np.ndarray, *, subject: str, advice: str) -> Non
             f"{subject} values up to {largest:.3g} in absolute value, beyond "
             f"float32's range ({limit:.3g}), in which {advice}"
         )
+
+
+def changed_params(now: dict, before: dict, keys=None) -> list[str]:
+    """The parameters (of ``keys``, else of ``now``) whose value in ``now``
+    differs from the one in ``before``; parameters missing from either count
+    as unchanged.
+
+    Values are compared by identity, then by ``repr``: a parameter may hold an
+    object without a useful ``==`` (a callback, a tuple of arrays).
+
+    Examples
+    --------
+    >>> changed_params({"a": 1, "b": (2, 3)}, {"a": 1, "b": (2, 4)})
+    ['b']
+    """
+    return [
+        key
+        for key in (now if keys is None else keys)
+        if key in now
+        and key in before
+        and now[key] is not before[key]
+        and repr(now[key]) != repr(before[key])
+    ]
 
 
 def check_count(value, name: str, minimum: int) -> int:
