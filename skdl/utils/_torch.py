@@ -520,20 +520,25 @@ def out_of_memory_error(exc: BaseException, advice: str) -> BaseException:
     advice. NumPy's :class:`MemoryError` stays a ``MemoryError``; PyTorch's
     errors, CUDA's or the CPU allocator's ``RuntimeError``, become
     :class:`torch.OutOfMemoryError` (a ``RuntimeError``), so that code which
-    catches either type still does.
+    catches either type still does. Any other error (one for which
+    :func:`is_out_of_memory` is false) comes back as it is: out of memory is
+    never claimed for a shape mismatch or an interrupt.
 
     Parameters
     ----------
     exc : BaseException
-        The error raised, one for which :func:`is_out_of_memory` is true.
+        The error raised.
     advice : str
         Which estimator ran out of memory doing what, and the parameter to
         change (usually a smaller ``batch_size``).
 
     Returns
     -------
-    torch.OutOfMemoryError or MemoryError
-        The error to raise, ``from exc``.
+    BaseException
+        The error to raise: a new ``torch.OutOfMemoryError`` or ``MemoryError``
+        caused by ``exc`` (its ``__cause__``) for an allocation failure, else
+        ``exc`` itself, so that ``raise out_of_memory_error(exc, advice)`` in an
+        ``except`` block re-raises other errors unchanged.
 
     Examples
     --------
@@ -549,10 +554,18 @@ def out_of_memory_error(exc: BaseException, advice: str) -> BaseException:
     'OutOfMemoryError'
     >>> out_of_memory_error(MemoryError("Unable to allocate 8 GiB"), "Fewer rows.")
     MemoryError('Fewer rows. NumPy: Unable to allocate 8 GiB')
+    >>> shape = RuntimeError("shape mismatch")
+    >>> out_of_memory_error(shape, "Lower batch_size.") is shape
+    True
     """
+    if not is_out_of_memory(exc):
+        return exc
     if isinstance(exc, MemoryError):
-        return MemoryError(f"{advice} NumPy: {exc}")
-    return torch.OutOfMemoryError(f"{advice} PyTorch: {exc}")
+        error = MemoryError(f"{advice} NumPy: {exc}")
+    else:
+        error = torch.OutOfMemoryError(f"{advice} PyTorch: {exc}")
+    error.__cause__ = exc
+    return error
 
 
 @contextlib.contextmanager

@@ -9,7 +9,12 @@ import torch
 from threadpoolctl import threadpool_info
 
 from skdl import RBMTransformer
-from skdl.utils import seed_from_random_state, torch_seeded, torch_threads
+from skdl.utils import (
+    out_of_memory_error,
+    seed_from_random_state,
+    torch_seeded,
+    torch_threads,
+)
 from skdl.utils._docstrings import SECTIONS, fill_doc
 from skdl.utils._torch import default_float32, threads_for_steps
 
@@ -197,3 +202,40 @@ def test_all_estimators_filters_by_kinds_and_names_them():
 def test_seed_salt_must_be_a_count(salt):
     with pytest.raises(ValueError, match="salt must be an int >= 0"):
         seed_from_random_state(0, salt=salt)
+
+
+@pytest.mark.parametrize(
+    "error, kind",
+    [
+        (torch.OutOfMemoryError("CUDA out of memory."), torch.OutOfMemoryError),
+        (torch.cuda.OutOfMemoryError("CUDA out of memory."), torch.OutOfMemoryError),
+        (RuntimeError("DefaultCPUAllocator: can't allocate memory"), RuntimeError),
+        (RuntimeError("MPS backend out of memory"), torch.OutOfMemoryError),
+        (MemoryError("Unable to allocate 8 GiB"), MemoryError),
+    ],
+)
+def test_out_of_memory_error_converts_allocation_failures(error, kind):
+    converted = out_of_memory_error(error, "Lower batch_size.")
+    assert isinstance(converted, kind) and converted is not error
+    assert str(converted).startswith("Lower batch_size. ")
+    assert converted.__cause__ is error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("mat1 and mat2 shapes cannot be multiplied"),
+        ValueError("bad shape"),
+        IndexError("Target 5 is out of bounds."),
+        KeyboardInterrupt(),
+    ],
+)
+def test_out_of_memory_error_leaves_other_errors_as_they_are(error):
+    # it made any error an OutOfMemoryError that claimed memory ran out
+    assert out_of_memory_error(error, "Lower batch_size.") is error
+    with pytest.raises(type(error)) as raised:
+        try:
+            raise error
+        except BaseException as exc:
+            raise out_of_memory_error(exc, "Lower batch_size.")  # noqa: B904
+    assert raised.value is error and raised.value.__cause__ is None
