@@ -1,4 +1,11 @@
-"""Loss modules that match scikit-learn's definitions."""
+"""Loss modules that match scikit-learn's definitions.
+
+The elementwise losses take ``input`` and ``target`` of one shape; the
+classification losses take scores ``(n_samples, n_classes)`` and integer class
+indices ``(n_samples,)``. Anything else is a ``ValueError``: broadcasting an
+``(n, 1)`` input against an ``(n,)`` target would pair every row with every
+target.
+"""
 
 import copy
 
@@ -6,6 +13,7 @@ import torch
 from torch import nn
 
 from ..utils._validation import check_option
+from ._checks import check_class_indices, check_same_shape
 
 __all__ = [
     "AbsoluteError",
@@ -56,6 +64,7 @@ class HalfSquaredError(nn.MSELoss):
     """
 
     def forward(self, input, target):
+        check_same_shape(input, target, type(self).__name__)
         return 0.5 * super().forward(input, target)
 
 
@@ -83,6 +92,7 @@ class HalfPoissonLoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, input, target):
+        check_same_shape(input, target, type(self).__name__)
         loss = torch.exp(input) - target * input + torch.xlogy(target, target) - target
         return reduce(loss, self.reduction)
 
@@ -96,7 +106,13 @@ class _Reduced(nn.Module):
         self.reduction = reduction
 
     def forward(self, input, target):
+        target = self.checked_target(input, target)
         return reduce(self.elementwise(input, target), self.reduction)
+
+    def checked_target(self, input, target):
+        """``target`` once checked against ``input``: here, of the same shape."""
+        check_same_shape(input, target, type(self).__name__)
+        return target
 
     def elementwise(self, input, target):
         raise NotImplementedError
@@ -184,7 +200,8 @@ class MulticlassHinge(_Reduced):
     """Crammer and Singer's multiclass hinge loss, Keras' ``categorical_hinge``.
 
     ``max(0, 1 + max_{j != y} z_j - z_y) [** 2]`` per sample, for raw scores
-    ``z`` (``input``, one column per class) and class indices ``y``.
+    ``z`` (``input``, one column per class) and class indices ``y``
+    (``target``, integers of shape ``(n_samples,)``).
 
     Parameters
     ----------
@@ -204,6 +221,10 @@ class MulticlassHinge(_Reduced):
         super().__init__(reduction)
         self.squared = squared
 
+    def checked_target(self, input, target):
+        """``target`` as int64 class indices, one per row of ``input``."""
+        return check_class_indices(input, target, type(self).__name__)
+
     def elementwise(self, input, target):
         target = target.reshape(-1, 1)
         true = input.gather(1, target).squeeze(1)
@@ -216,8 +237,9 @@ class FocalLoss(_Reduced):
     """Focal loss (Lin et al., 2017): cross entropy weighted by ``(1 - p_t) ** gamma``.
 
     ``p_t`` is the predicted probability of the true class: a softmax over the
-    columns of ``input`` for class indices ``target`` (``binary=False``), or a
-    sigmoid of each column for 0/1 targets (``binary=True``). Confidently right
+    columns of ``input`` for class indices ``target`` (``binary=False``: integers
+    of shape ``(n_samples,)``), or a sigmoid of each column for 0/1 targets
+    (``binary=True``: ``input``'s shape, any dtype). Confidently right
     samples weigh little, so training concentrates on the hard ones;
     ``gamma=0`` is the cross entropy. No class weight ``alpha`` is applied (as
     in Keras' default); use ``class_weight`` for that.
@@ -241,6 +263,15 @@ class FocalLoss(_Reduced):
         self.gamma = gamma
         self.binary = binary
 
+    def checked_target(self, input, target):
+        """0/1 targets of ``input``'s shape, in its dtype (``binary=True``), or
+        int64 class indices, one per row of ``input``.
+        """
+        if not self.binary:
+            return check_class_indices(input, target, type(self).__name__)
+        check_same_shape(input, target, "FocalLoss(binary=True)")
+        return target.to(input.dtype)
+
     def elementwise(self, input, target):
         if self.binary:
             ce = nn.functional.binary_cross_entropy_with_logits(
@@ -255,11 +286,14 @@ class FocalLoss(_Reduced):
 class UserLoss(nn.Module):
     """A loss given as a callable or an ``nn.Module``, in skdl's training loop.
 
-    ``loss(outputs, target)`` must return the unreduced losses: one per sample,
-    or one per element of ``outputs`` (shape ``(n_samples, ...)``); this module
-    reduces them as ``reduction`` says. A module with a ``reduction`` attribute
-    (PyTorch's losses, e.g. ``nn.HuberLoss(delta=2.0)``) is copied and set to
-    ``reduction='none'``, so it can be given as is.
+    ``loss(outputs, target)`` must return the unreduced losses: one per sample
+    (shape ``(n_samples,)`` or ``(n_samples, 1)``), or one per element of
+    ``outputs`` (its shape); this module reduces them as ``reduction`` says.
+    Any other shape is a ``ValueError``: an ``(n_samples, n_samples)`` result
+    is the mark of an ``(n, 1)`` and an ``(n,)`` tensor broadcast together. A
+    module with a ``reduction`` attribute (PyTorch's losses, e.g.
+    ``nn.HuberLoss(delta=2.0)``) is copied and set to ``reduction='none'``, so
+    it can be given as is.
 
     Examples
     --------
@@ -280,18 +314,29 @@ class UserLoss(nn.Module):
 
     def forward(self, input, target):
         losses = self.loss(input, target)
+        n_samples = input.shape[0]
         if not (
             isinstance(losses, torch.Tensor)
-            and losses.ndim >= 1
-            and losses.shape[0] == input.shape[0]
+            and losses.shape in ((n_samples,), (n_samples, 1), input.shape)
         ):
             shape = tuple(losses.shape) if isinstance(losses, torch.Tensor) else None
+            if shape is not None and len(shape) >= 1 and shape[0] == n_samples:
+                advice = (
+                    "Check the shapes inside the loss: broadcast against each "
+                    f"other, input {tuple(input.shape)} and target "
+                    f"{tuple(target.shape)} pair every sample with every target "
+                    "(reshape one to the other's shape)."
+                )
+            else:
+                advice = (
+                    "skdl averages them over the samples itself (with "
+                    "sample_weight when given): drop any .mean() or "
+                    "reduction='mean'."
+                )
             raise ValueError(
                 f"loss={self.loss!r} returned {type(losses).__name__} of shape "
                 f"{shape}; it must return the unreduced losses, one per sample "
-                f"(shape ({input.shape[0]},)) or per output element "
-                f"(shape {tuple(input.shape)}). skdl averages them over the samples "
-                "itself (with sample_weight when given): drop any .mean() or "
-                "reduction='mean'."
+                f"(shape ({n_samples},)) or per output element "
+                f"(shape {tuple(input.shape)}). {advice}"
             )
         return reduce(losses, self.reduction)

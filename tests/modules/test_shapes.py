@@ -1,0 +1,100 @@
+"""The losses and blocks of skdl.modules refuse tensors of the wrong shape or dtype.
+
+Called directly, an elementwise loss broadcast an ``(n, 1)`` input against an
+``(n,)`` target to ``n * n`` losses and returned a wrong number without a word,
+and a UserLoss whose function did so was accepted; class indices of the wrong
+shape or dtype gave torch's errors from deep inside ("0D or 1D target tensor
+expected", "gather(): Expected dtype int32/int64 for index").
+"""
+
+import re
+
+import pytest
+import torch
+
+from skdl.modules import (
+    AbsoluteError,
+    BinaryHinge,
+    FocalLoss,
+    HalfPoissonLoss,
+    HalfSquaredError,
+    MulticlassHinge,
+    PercentageError,
+    SquaredLogError,
+    UserLoss,
+)
+
+ELEMENTWISE = [
+    HalfSquaredError,
+    HalfPoissonLoss,
+    AbsoluteError,
+    PercentageError,
+    SquaredLogError,
+    BinaryHinge,
+    lambda reduction: FocalLoss(binary=True, reduction=reduction),
+]
+
+
+@pytest.mark.parametrize("make", ELEMENTWISE)
+@pytest.mark.parametrize("input_shape, target_shape", [((4, 1), (4,)), ((4,), (4, 1))])
+def test_elementwise_losses_refuse_targets_that_would_broadcast(
+    make, input_shape, target_shape
+):
+    loss = make(reduction="sum")
+    with pytest.raises(
+        ValueError,
+        match=r"elementwise, so they need the same shape; got input of shape "
+        + re.escape(f"{input_shape} and target of shape {target_shape}. Pass ")
+        + r"target\.reshape",
+    ):
+        loss(torch.rand(input_shape), torch.rand(target_shape))
+    # the same values, one shape: accepted
+    assert loss(torch.rand(input_shape), torch.rand(input_shape)).shape == ()
+
+
+@pytest.mark.parametrize(
+    "make", [MulticlassHinge, lambda reduction: FocalLoss(reduction=reduction)]
+)
+def test_multiclass_losses_take_scores_and_integer_class_indices(make):
+    loss = make(reduction="none")
+    scores, target = torch.randn(4, 3), torch.tensor([0, 2, 1, 2])
+    expected = loss(scores, target)
+    assert expected.shape == (4,)
+    # any integer type is a class index
+    torch.testing.assert_close(loss(scores, target.int()), expected)
+    shapes = r"takes input of shape \(n_samples, n_classes\) .* and target of shape"
+    with pytest.raises(ValueError, match=shapes + r".*\(4, 1\)\. Pass target\.resh"):
+        loss(scores, target[:, None])
+    with pytest.raises(ValueError, match=shapes + r".*\(3,\)\.$"):
+        loss(scores, target[:3])
+    with pytest.raises(ValueError, match=shapes + r".*got input of shape \(4,\)"):
+        loss(scores[:, 0], target)
+    with pytest.raises(ValueError, match=r"\(4, 3\)\. Pass .*target\.argmax"):
+        loss(scores, torch.eye(3)[target])
+    with pytest.raises(ValueError, match="integer class indices in target; got torc"):
+        loss(scores, target.float())
+    with pytest.raises(ValueError, match=r"float scores in input; got torch\.int64"):
+        loss(scores.long(), target)
+
+
+def test_binary_focal_loss_takes_integer_labels_of_the_input_shape():
+    loss = FocalLoss(binary=True, reduction="none")
+    scores, labels = torch.randn(5, 2), torch.randint(0, 2, (5, 2))
+    torch.testing.assert_close(loss(scores, labels), loss(scores, labels.float()))
+
+
+@pytest.mark.filterwarnings("ignore:Using a target size:UserWarning")
+def test_user_loss_refuses_losses_of_every_sample_against_every_target():
+    squared = UserLoss(lambda outputs, target: (outputs - target) ** 2)
+    with pytest.raises(
+        ValueError,
+        match=r"returned Tensor of shape \(4, 4\); it must return .* Check the "
+        r"shapes inside the loss: broadcast against each other, input \(4, 1\) "
+        r"and target \(4,\) pair every sample with every target",
+    ):
+        squared(torch.rand(4, 1), torch.rand(4))
+    with pytest.raises(ValueError, match=r"returned Tensor of shape \(4, 4\)"):
+        UserLoss(torch.nn.L1Loss())(torch.rand(4, 1), torch.rand(4))
+    # one per sample, as a column, is one per sample
+    picked = UserLoss(lambda outputs, target: outputs.gather(1, target[:, None]))
+    assert picked(torch.rand(4, 3), torch.tensor([0, 1, 2, 0])).shape == ()
