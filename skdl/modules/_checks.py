@@ -67,11 +67,13 @@ def check_class_indices(
     names: tuple[str, str] = ("input", "target"),
     axes: Sequence[str] = ("n_samples",),
     classes: str = "n_classes",
+    meanings: tuple[str, str] = ("scores, one column per class", "class indices"),
 ) -> torch.Tensor:
     """Refuse scores and class indices that do not go together; the indices as int64.
 
     ``scores`` are floats of shape ``(*axes, classes)``, one column per class;
     ``target`` holds one integer class index per row of scores, shape ``axes``.
+    ``names`` and ``meanings`` say what the two are, in the messages.
     The values of ``target`` are not read: an index out of range is torch's
     error (an ``IndexError`` on the CPU, a device-side assert on a GPU).
 
@@ -91,6 +93,7 @@ def check_class_indices(
     shape (2, 3) and target of shape (2, 1). Pass target.reshape(2,).
     """
     first, second = names
+    scores_are, target_is = meanings
     expected = scores.shape[:-1]
     if scores.ndim != len(axes) + 1 or target.shape != expected:
         if scores.ndim == len(axes) + 1 and target.numel() == expected.numel():
@@ -102,20 +105,20 @@ def check_class_indices(
         else:
             advice = ""
         raise ValueError(
-            f"{owner} takes {first} of shape {_layout([*axes, classes])} (scores, "
-            f"one column per class) and {second} of shape {_layout(axes)} (class "
-            f"indices); got {first} of shape {_shape(scores)} and {second} of "
-            f"shape {_shape(target)}.{advice}"
+            f"{owner} takes {first} of shape {_layout([*axes, classes])} "
+            f"({scores_are}) and {second} of shape {_layout(axes)} ({target_is}); "
+            f"got {first} of shape {_shape(scores)} and {second} of shape "
+            f"{_shape(target)}.{advice}"
         )
     if not scores.is_floating_point():
         raise ValueError(
-            f"{owner} needs float scores in {first}; got {scores.dtype}. Pass "
+            f"{owner} needs floats in {first}; got {scores.dtype}. Pass "
             f"{first}.float()."
         )
     if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
         raise ValueError(
-            f"{owner} needs integer class indices in {second}; got {target.dtype}. "
-            f"Pass {second}.long() (the index of each row's class)."
+            f"{owner} needs integer {target_is} in {second}; got {target.dtype}. "
+            f"Pass {second}.long()."
         )
     return target.long()
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from ..utils._validation import check_option
+from ._checks import check_class_indices
 from ._losses import reduce
 
 __all__ = [
@@ -143,6 +145,11 @@ def relative_distance(
     found without gradient; the gradient flows through their two distances
     only, which is the GLVQ update of Sato & Yamada (1996).
 
+    ``distances`` has shape ``(n_samples, n_prototypes)``, ``y`` holds integer
+    class indices ``(n_samples,)``. A label that no prototype has is a
+    ``ValueError`` for tensors on the CPU; elsewhere its sample's ``mu`` is NaN
+    (seeing the label there would wait for the device).
+
     Examples
     --------
     >>> import torch
@@ -150,16 +157,47 @@ def relative_distance(
     >>> relative_distance(d, torch.tensor([0]), torch.tensor([0, 1]))
     tensor([-0.5000])
     """
+    y = _checked_labels(distances, y, prototype_labels, "relative_distance")
     same = prototype_labels[None, :] == y[:, None]
+    has_own = same.any(dim=1)
+    if distances.device.type == "cpu" and not bool(has_own.all()):
+        missing = torch.unique(y[~has_own]).tolist()
+        raise ValueError(
+            f"y holds labels {missing} that no prototype has; the prototypes' "
+            f"labels are {torch.unique(prototype_labels).tolist()}. Every sample "
+            "needs a prototype of its class: give each class prototypes, or drop "
+            "the samples of other classes."
+        )
     with torch.no_grad():
         inf = distances.new_tensor(float("inf"))
         nearest_same = torch.where(same, distances, inf).argmin(1, keepdim=True)
         nearest_other = torch.where(same, inf, distances).argmin(1, keepdim=True)
-    d_plus = distances.gather(1, nearest_same)[:, 0]
+    # a sample without a prototype of its class has no d+
+    d_plus = distances.gather(1, nearest_same)[:, 0].masked_fill(~has_own, math.nan)
     d_minus = distances.gather(1, nearest_other)[:, 0]
     # a sample on both winners has mu = 0 (0/0 would be NaN)
     denominator = (d_plus + d_minus).clamp_min(torch.finfo(distances.dtype).tiny)
     return (d_plus - d_minus) / denominator
+
+
+def _checked_labels(distances, y, prototype_labels, owner: str) -> torch.Tensor:
+    """``y`` as int64 class indices, one per row of ``distances``, whose columns
+    are the prototypes.
+    """
+    y = check_class_indices(
+        distances,
+        y,
+        owner,
+        names=("distances", "y"),
+        classes="n_prototypes",
+        meanings=("one column per prototype", "class indices"),
+    )
+    if distances.shape[1] != len(prototype_labels):
+        raise ValueError(
+            f"{owner} has {len(prototype_labels)} prototypes, but distances has "
+            f"{distances.shape[1]} columns; it needs one column per prototype."
+        )
+    return y
 
 
 class _PrototypeCriterion(nn.Module):
@@ -176,6 +214,10 @@ class _PrototypeCriterion(nn.Module):
         raise NotImplementedError
 
     def forward(self, distances: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The cost of distances ``(n_samples, n_prototypes)`` and class indices
+        ``y`` ``(n_samples,)``, reduced.
+        """
+        y = _checked_labels(distances, y, self.prototype_labels, type(self).__name__)
         return reduce(self.per_sample(distances, y), self.reduction)
 
 
@@ -185,7 +227,8 @@ class GLVQLoss(_PrototypeCriterion):
     Parameters
     ----------
     prototype_labels : sequence of int
-        Class index of each prototype.
+        Class index of each prototype; at least two classes. Every label of
+        ``y`` needs a prototype (see :func:`relative_distance`).
     activation : {'sigmoid', 'identity'}, default='sigmoid'
         ``f``: ``sigmoid(beta * mu)`` or ``mu`` itself.
     beta : float, default=10.0
@@ -210,6 +253,13 @@ class GLVQLoss(_PrototypeCriterion):
     ):
         super().__init__(prototype_labels, reduction)
         check_option(activation, "activation", ("sigmoid", "identity"))
+        classes = torch.unique(self.prototype_labels).tolist()
+        if len(classes) < 2:
+            raise ValueError(
+                "GLVQLoss needs prototypes of at least 2 classes: a sample is "
+                "placed against the nearest prototype of another class; "
+                f"prototype_labels hold {len(classes)} class: {classes}."
+            )
         self.activation = activation
         self.beta = beta
 

@@ -15,7 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from skdl import LVQClassifier
 from skdl.callbacks import LinearDecayLR
 from skdl.exceptions import DivergenceError
-from skdl.modules import GLVQLoss, LVQModule, relative_distance
+from skdl.modules import GLVQLoss, LVQModule, NearestPrototypeError, relative_distance
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -199,6 +199,35 @@ def test_relative_distance_and_glvq_loss():
     torch.testing.assert_close(
         loss(distances, torch.tensor([1, 0])), torch.sigmoid(2 * mu)
     )
+
+
+def test_a_label_without_a_prototype_is_an_error_not_a_cost():
+    # it was a cost as any other: mu against prototype 0, whatever its class
+    distances, labels = torch.tensor([[1.0, 3.0], [2.0, 1.0]]), torch.tensor([0, 1])
+    y = torch.tensor([0, 2])
+    message = r"y holds labels \[2\] that no prototype has; the prototypes' labels"
+    with pytest.raises(ValueError, match=message):
+        relative_distance(distances, y, labels)
+    with pytest.raises(ValueError, match=message):
+        GLVQLoss(labels)(distances, y)
+    # off the CPU the check would wait for the device: the sample's mu is NaN
+    on_meta = GLVQLoss(labels, reduction="none").to("meta")
+    assert on_meta(distances.to("meta"), y.to("meta")).shape == (2,)
+
+
+def test_glvq_loss_needs_two_classes_and_a_distance_per_prototype():
+    with pytest.raises(ValueError, match=r"at least 2 classes.*1 class: \[0\]"):
+        GLVQLoss([0, 0])
+    loss, y = GLVQLoss([0, 1, 1]), torch.tensor([0, 1])
+    with pytest.raises(ValueError, match="has 3 prototypes, but distances has 2 col"):
+        loss(torch.rand(2, 2), y)
+    # an (n, 1) column of labels paired every sample with every label
+    with pytest.raises(ValueError, match=r"y of shape \(n_samples,\) .*\(2, 1\)"):
+        loss(torch.rand(2, 3), y[:, None])
+    with pytest.raises(ValueError, match=r"y of shape \(n_samples,\) .*\(2, 1\)"):
+        NearestPrototypeError([0, 1, 1])(torch.rand(2, 3), y[:, None])
+    with pytest.raises(ValueError, match=r"integer class indices in y; got torch\.flo"):
+        loss(torch.rand(2, 3), y.float())
 
 
 def test_linear_decay_schedule():

@@ -73,7 +73,7 @@ def test_multiclass_losses_take_scores_and_integer_class_indices(make):
         loss(scores, torch.eye(3)[target])
     with pytest.raises(ValueError, match="integer class indices in target; got torc"):
         loss(scores, target.float())
-    with pytest.raises(ValueError, match=r"float scores in input; got torch\.int64"):
+    with pytest.raises(ValueError, match=r"floats in input; got torch\.int64"):
         loss(scores.long(), target)
 
 
