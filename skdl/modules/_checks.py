@@ -117,8 +117,8 @@ def check_class_indices(
         )
     if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
         raise ValueError(
-            f"{owner} needs integer {target_is} in {second}; got {target.dtype}. "
-            f"Pass {second}.long()."
+            f"{owner} needs integers in {second} ({target_is}); got "
+            f"{target.dtype}. Pass {second}.long()."
         )
     return target.long()
 

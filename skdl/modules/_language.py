@@ -9,10 +9,14 @@ batch is a right-padded ``(batch, steps)`` id matrix holding whole texts, from
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._checks import check_class_indices
 from ._rnn import ConvSteps, RecurrentEncoder
 
 __all__ = [
@@ -204,6 +208,38 @@ def _targets(ids: torch.Tensor) -> torch.Tensor:
     return ids[:, 1:] - 1
 
 
+def _checked_ids(scores: torch.Tensor, ids: torch.Tensor, owner: str, name: str):
+    """``ids`` as int64, once checked against the ``(batch, steps, V)`` scores."""
+    return check_class_indices(
+        scores,
+        ids,
+        owner,
+        names=(name, "ids"),
+        axes=("batch", "steps"),
+        classes="V",
+        meanings=("the next token's scores at each step", "the token ids read"),
+    )
+
+
+@contextlib.contextmanager
+def _ids_in_vocabulary(n_tokens: int, owner: str) -> Iterator[None]:
+    """Say which ids are wrong when an id beyond the vocabulary is indexed.
+
+    torch names the shifted column ("Target 5 is out of bounds"), not the id;
+    only the CPU raises here (a GPU asserts on the device).
+    """
+    try:
+        yield
+    except (IndexError, RuntimeError) as error:
+        if "out of bounds" not in str(error):
+            raise
+        raise ValueError(
+            f"{owner}: ids hold a token beyond the vocabulary of V={n_tokens}: "
+            f"the ids of predicted tokens run from 1 to {n_tokens}, 0 pads, and "
+            f"{n_tokens + 1} (the start marker) is never predicted."
+        ) from error
+
+
 def token_log_likelihoods(log_proba: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     """Log-likelihood of each text of a batch: its tokens' log-probabilities summed.
 
@@ -218,6 +254,12 @@ def token_log_likelihoods(log_proba: torch.Tensor, ids: torch.Tensor) -> torch.T
     -------
     Tensor of shape (batch,)
 
+    Raises
+    ------
+    ValueError
+        For ids that do not match ``log_proba``'s ``(batch, steps)`` or are not
+        integers, or (on the CPU) an id beyond the vocabulary.
+
     Examples
     --------
     >>> import torch
@@ -225,9 +267,11 @@ def token_log_likelihoods(log_proba: torch.Tensor, ids: torch.Tensor) -> torch.T
     >>> token_log_likelihoods(log_proba, torch.tensor([[3, 1, 2]]))
     tensor([-1.3863])
     """
+    ids = _checked_ids(log_proba, ids, "token_log_likelihoods", "log_proba")
     targets = _targets(ids)
     real = targets >= 0
-    picked = log_proba[:, :-1].gather(2, targets.clamp(min=0).unsqueeze(2))
+    with _ids_in_vocabulary(log_proba.shape[2], "token_log_likelihoods"):
+        picked = log_proba[:, :-1].gather(2, targets.clamp(min=0).unsqueeze(2))
     return picked.squeeze(2).masked_fill(~real, 0.0).sum(dim=1)
 
 
@@ -235,9 +279,10 @@ class NextTokenLoss(nn.CrossEntropyLoss):
     """Cross-entropy of each token given the ones before it, per token.
 
     Called as ``loss(logits, ids)`` with the module's ``(batch, steps, V)``
-    scores and the ``(batch, steps)`` ids it read: the scores at step ``t`` are
-    compared with the token at step ``t + 1``; padding is ignored. The mean is
-    over the real tokens of the batch.
+    scores and the ``(batch, steps)`` integer ids it read: the scores at step
+    ``t`` are compared with the token at step ``t + 1``; padding is ignored. The
+    mean is over the real tokens of the batch. Other shapes or dtypes are a
+    ``ValueError``, as is (on the CPU) an id beyond the vocabulary.
 
     Examples
     --------
@@ -251,5 +296,7 @@ class NextTokenLoss(nn.CrossEntropyLoss):
         super().__init__(ignore_index=-1, reduction=reduction)
 
     def forward(self, logits: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+        ids = _checked_ids(logits, ids, type(self).__name__, "logits")
         scores = logits[:, :-1].reshape(-1, logits.shape[2])
-        return super().forward(scores, _targets(ids).reshape(-1))
+        with _ids_in_vocabulary(logits.shape[2], type(self).__name__):
+            return super().forward(scores, _targets(ids).reshape(-1))

@@ -226,7 +226,9 @@ def test_glvq_loss_needs_two_classes_and_a_distance_per_prototype():
         loss(torch.rand(2, 3), y[:, None])
     with pytest.raises(ValueError, match=r"y of shape \(n_samples,\) .*\(2, 1\)"):
         NearestPrototypeError([0, 1, 1])(torch.rand(2, 3), y[:, None])
-    with pytest.raises(ValueError, match=r"integer class indices in y; got torch\.flo"):
+    with pytest.raises(
+        ValueError, match=r"integers in y \(class indices\); got torch\.f"
+    ):
         loss(torch.rand(2, 3), y.float())
 
 

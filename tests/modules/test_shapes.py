@@ -19,9 +19,11 @@ from skdl.modules import (
     HalfPoissonLoss,
     HalfSquaredError,
     MulticlassHinge,
+    NextTokenLoss,
     PercentageError,
     SquaredLogError,
     UserLoss,
+    token_log_likelihoods,
 )
 
 ELEMENTWISE = [
@@ -71,7 +73,9 @@ def test_multiclass_losses_take_scores_and_integer_class_indices(make):
         loss(scores[:, 0], target)
     with pytest.raises(ValueError, match=r"\(4, 3\)\. Pass .*target\.argmax"):
         loss(scores, torch.eye(3)[target])
-    with pytest.raises(ValueError, match="integer class indices in target; got torc"):
+    with pytest.raises(
+        ValueError, match=r"integers in target \(class indices\); got torch"
+    ):
         loss(scores, target.float())
     with pytest.raises(ValueError, match=r"floats in input; got torch\.int64"):
         loss(scores.long(), target)
@@ -98,3 +102,46 @@ def test_user_loss_refuses_losses_of_every_sample_against_every_target():
     # one per sample, as a column, is one per sample
     picked = UserLoss(lambda outputs, target: outputs.gather(1, target[:, None]))
     assert picked(torch.rand(4, 3), torch.tensor([0, 1, 2, 0])).shape == ()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [NextTokenLoss(), lambda logits, ids: token_log_likelihoods(logits, ids)],
+    ids=["NextTokenLoss", "token_log_likelihoods"],
+)
+def test_language_losses_check_the_ids_against_the_scores(call):
+    logits = torch.randn(2, 5, 4)
+    ids = torch.tensor([[5, 2, 1, 0, 0], [5, 3, 3, 4, 1]])
+    call(logits, ids)
+    with pytest.raises(
+        ValueError, match=r"ids of shape \(batch, steps\) .*ids of shape \(2, 4\)"
+    ):
+        call(logits, ids[:, :4])
+    with pytest.raises(ValueError, match=r"of shape \(batch, steps, V\) .*\(5, 4\)"):
+        call(logits[0], ids[0])
+    with pytest.raises(ValueError, match=r"integers in ids \(the token ids read\)"):
+        call(logits, ids.float())
+    # torch named the shifted column: 'Target 4 is out of bounds'
+    with pytest.raises(ValueError, match="beyond the vocabulary of V=4: the ids of"):
+        call(logits, torch.tensor([[5, 2, 7, 0, 0], [5, 3, 3, 4, 1]]))
+
+
+def _meta(*shape, dtype=torch.float32):
+    return torch.zeros(shape, dtype=dtype, device="meta")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: AbsoluteError()(_meta(4, 2), _meta(4, 2)),
+        lambda: FocalLoss()(_meta(4, 3), _meta(4, dtype=torch.long)),
+        lambda: MulticlassHinge()(_meta(4, 3), _meta(4, dtype=torch.int32)),
+        lambda: NextTokenLoss()(_meta(2, 5, 4), _meta(2, 5, dtype=torch.long)),
+    ],
+)
+def test_the_checks_read_no_values(call):
+    # a tensor on the meta device has no values: reading one (what would wait
+    # for a GPU on every batch) raises
+    with pytest.raises(RuntimeError):
+        bool(_meta(1))
+    assert call().device.type == "meta"
