@@ -11,6 +11,7 @@ from torch.nn import functional as F
 
 from ..utils._validation import check_option
 from ._activations import make_activation
+from ._checks import check_matrix, check_same_shape
 from ._layers import initialize_, per_layer_activations, per_layer_rates
 from ._losses import reduce
 
@@ -175,7 +176,7 @@ class ReconstructionLoss(nn.Module):
     """Reconstruction error of an :class:`AutoencoderModule`, plus a sparsity term.
 
     The input is the module's output (reconstruction and code side by side),
-    the target the clean rows. The loss of a row is, for
+    the target the clean rows, of the reconstruction's shape. The loss of a row is, for
     ``loss='squared_error'``, the mean squared error over its features; for
     ``'cross_entropy'``, the mean binary cross-entropy of its sigmoid outputs
     against targets in [0, 1]. With ``sparsity=rho``, the term
@@ -225,7 +226,10 @@ class ReconstructionLoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        owner = f"ReconstructionLoss(n_features={self.n_features})"
+        check_matrix(output, owner, "output", columns="n_features + code size")
         raw, code = output[:, : self.n_features], output[:, self.n_features :]
+        check_same_shape(raw, target, owner, names=("reconstruction", "target"))
         if self.loss == "squared_error":
             entries = F.mse_loss(raw, target, reduction="none")
         else:

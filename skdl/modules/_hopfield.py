@@ -13,6 +13,7 @@ import math
 import torch
 
 from ..utils._validation import check_option
+from ._checks import check_matrix
 
 __all__ = [
     "STORAGE_RULES",
@@ -38,6 +39,7 @@ def hebbian_weights(patterns: torch.Tensor) -> torch.Tensor:
             [-0.3333,  0.0000, -0.3333],
             [ 0.3333, -0.3333,  0.0000]])
     """
+    _check_patterns(patterns, "hebbian_weights")
     weight = patterns.T @ patterns / patterns.shape[1]
     return weight.fill_diagonal_(0)
 
@@ -60,6 +62,7 @@ def storkey_weights(patterns: torch.Tensor) -> torch.Tensor:
     >>> torch.equal(storkey_weights(one), hebbian_weights(one))
     True
     """
+    _check_patterns(patterns, "storkey_weights")
     n_units = patterns.shape[1]
     weight = patterns.new_zeros((n_units, n_units))
     for xi in patterns:
@@ -90,8 +93,19 @@ def pseudoinverse_weights(patterns: torch.Tensor) -> torch.Tensor:
     >>> torch.equal(fields.sign(), xi)
     True
     """
+    _check_patterns(patterns, "pseudoinverse_weights")
     weight = torch.linalg.pinv(patterns) @ patterns
     return _symmetric(weight.fill_diagonal_(0))
+
+
+def _check_patterns(patterns: torch.Tensor, owner: str) -> None:
+    """Refuse anything but a float ``(n_patterns, n_units)`` matrix."""
+    if patterns.dtype == torch.bool:
+        raise ValueError(
+            f"{owner} needs patterns of +1/-1 values; got booleans. Pass "
+            "patterns.float() * 2 - 1."
+        )
+    check_matrix(patterns, owner, "patterns", columns="n_units")
 
 
 def _symmetric(weight: torch.Tensor) -> torch.Tensor:
@@ -102,7 +116,8 @@ def _symmetric(weight: torch.Tensor) -> torch.Tensor:
     return (weight + weight.T) / 2
 
 
-#: Storage rule name -> function of the (n_patterns, n_units) +1/-1 patterns.
+#: Storage rule name -> function of the (n_patterns, n_units) +1/-1 patterns (a
+#: float tensor; other shapes and dtypes are a ValueError).
 STORAGE_RULES = {
     "hebbian": hebbian_weights,
     "storkey": storkey_weights,

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._checks import check_class_indices, check_matrix, check_shape
+
 __all__ = ["RBM", "ContrastiveDivergence", "pseudo_likelihood"]
 
 VISIBLE_UNITS = ("bernoulli", "gaussian")
@@ -112,19 +114,40 @@ class RBM(nn.Module):
             self.velocity.zero_()
             self.chain.zero_()
 
+    def _check_visible(self, v: torch.Tensor) -> None:
+        """Refuse ``v`` unless it is ``(n_rows, n_visible)`` in the buffers' dtype."""
+        check_matrix(
+            v,
+            "RBM",
+            "v",
+            n_columns=self.n_visible,
+            columns="n_visible",
+            dtype=self.flat.dtype,
+        )
+
     def forward(self, v: torch.Tensor) -> torch.Tensor:
         """Hidden probabilities ``P(h = 1 | v) = sigmoid(v W^T + c)``."""
+        self._check_visible(v)
         weight, hidden_bias, _ = self.split(self.flat)
         return torch.addmm(hidden_bias, v, weight.T).sigmoid_()
 
     def visible_mean(self, h: torch.Tensor) -> torch.Tensor:
         """``E[v | h]``: ``sigmoid(h W + b)``, or ``h W + b`` for Gaussian units."""
+        check_matrix(
+            h,
+            "RBM",
+            "h",
+            n_columns=self.n_hidden,
+            columns="n_hidden",
+            dtype=self.flat.dtype,
+        )
         weight, _, visible_bias = self.split(self.flat)
         mean = torch.addmm(visible_bias, h, weight)
         return mean.sigmoid_() if self.visible_units == "bernoulli" else mean
 
     def free_energy(self, v: torch.Tensor) -> torch.Tensor:
         """``F(v) = -log sum_h exp(-E(v, h))``, one value per row."""
+        self._check_visible(v)
         weight, hidden_bias, visible_bias = self.split(self.flat)
         hidden_term = F.softplus(torch.addmm(hidden_bias, v, weight.T)).sum(dim=1)
         if self.visible_units == "bernoulli":
@@ -134,6 +157,7 @@ class RBM(nn.Module):
     def sample_visible(self, h: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
         """Draw ``v ~ P(v | h)`` from uniform (Bernoulli) or standard normal noise."""
         mean = self.visible_mean(h)
+        check_shape(noise, mean.shape, "RBM", "noise")
         if self.visible_units == "bernoulli":
             return (noise < mean).to(mean.dtype)
         return mean + noise
@@ -275,6 +299,13 @@ class ContrastiveDivergence:
             ``hidden_noise`` in order: for CD, first to sample ``h+``, then
             between steps; for PCD, between steps, then for the new chain.
         """
+        check_matrix(
+            v,
+            "ContrastiveDivergence",
+            "v",
+            n_columns=self.rbm.n_visible,
+            columns="n_visible",
+        )
         self.positive(len(v)).copy_(v)
         self.update(len(v), visible_noise, hidden_noise)
 
@@ -287,6 +318,12 @@ class ContrastiveDivergence:
     ) -> None:
         """Update on the batch already written to ``positive(n_rows)``."""
         v_pos, h_pos, v_neg, h_neg, chain, groups, scale = self._plan(n_rows)
+        visible_shape, hidden_shape = self.noise_shapes(n_rows)
+        check_shape(hidden_noise, hidden_shape, "ContrastiveDivergence", "hidden_noise")
+        if visible_shape is not None:
+            check_shape(
+                visible_noise, visible_shape, "ContrastiveDivergence", "visible_noise"
+            )
         weight, hidden_bias, visible_bias = self._params
         gaussian = self.rbm.visible_units == "gaussian"
         hidden_draws = iter(hidden_noise.unbind(0))
@@ -364,6 +401,15 @@ def pseudo_likelihood(free_energy, rows: torch.Tensor, flipped: torch.Tensor):
     >>> pseudo_likelihood(rbm.free_energy, rows, torch.tensor([0]))  # log(1/2) * 4
     tensor([-2.7726])
     """
+    flipped = check_class_indices(
+        rows,
+        flipped,
+        "pseudo_likelihood",
+        names=("rows", "flipped"),
+        axes=("n_rows",),
+        classes="n_features",
+        meanings=("the rows", "the feature to flip in each row"),
+    )
     arange = torch.arange(len(rows), device=rows.device)
     index = flipped.to(rows.device)
     corrupted = rows.clone()

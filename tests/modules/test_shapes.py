@@ -13,16 +13,21 @@ import pytest
 import torch
 
 from skdl.modules import (
+    RBM,
+    STORAGE_RULES,
     AbsoluteError,
     BinaryHinge,
+    ContrastiveDivergence,
     FocalLoss,
     HalfPoissonLoss,
     HalfSquaredError,
     MulticlassHinge,
     NextTokenLoss,
     PercentageError,
+    ReconstructionLoss,
     SquaredLogError,
     UserLoss,
+    pseudo_likelihood,
     token_log_likelihoods,
 )
 
@@ -124,6 +129,54 @@ def test_language_losses_check_the_ids_against_the_scores(call):
     # torch named the shifted column: 'Target 4 is out of bounds'
     with pytest.raises(ValueError, match="beyond the vocabulary of V=4: the ids of"):
         call(logits, torch.tensor([[5, 2, 7, 0, 0], [5, 3, 3, 4, 1]]))
+
+
+def test_reconstruction_loss_refuses_targets_that_would_broadcast():
+    loss = ReconstructionLoss(2, reduction="none")
+    output = torch.rand(4, 3)  # reconstruction of 2 features, code of 1
+    assert loss(output, torch.rand(4, 2)).shape == (4,)
+    with pytest.raises(ValueError, match=r"got reconstruction of shape \(4, 2\) and "):
+        loss(output, torch.rand(4, 1))  # was broadcast, with torch's warning
+    with pytest.raises(ValueError, match=r"takes output of shape \(n_rows, n_feat"):
+        loss(torch.rand(3), torch.rand(4, 2))
+
+
+def test_rbm_checks_its_inputs():
+    rbm = RBM(6, 3, n_chains=2)
+    rbm.reset_parameters()
+    with pytest.raises(ValueError, match=r"RBM takes v of shape \(n_rows, n_visib"):
+        rbm(torch.zeros(4, 5))  # was 'mat1 and mat2 shapes cannot be multiplied'
+    with pytest.raises(ValueError, match=r"got shape \(6,\)"):
+        rbm.free_energy(torch.zeros(6))
+    with pytest.raises(ValueError, match=r"RBM computes in torch\.float32; got v of"):
+        rbm(torch.zeros(4, 6, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"h of shape \(n_rows, n_hidden=3\)"):
+        rbm.visible_mean(torch.zeros(4, 6))
+    with pytest.raises(ValueError, match=r"noise of shape \(4, 6\); got shape \(4, 3"):
+        rbm.sample_visible(torch.zeros(4, 3), torch.zeros(4, 3))
+    cd = ContrastiveDivergence(rbm, learning_rate=0.1, batch_size=4)
+    with pytest.raises(ValueError, match=r"v of shape \(n_rows, n_visible=6\)"):
+        cd.step(torch.zeros(4, 5), None, torch.rand(1, 2, 3))
+    # the hidden noise of 2 chains, not of 4 rows: torch broadcast it or failed
+    with pytest.raises(ValueError, match=r"hidden_noise of shape \(1, 2, 3\)"):
+        cd.step(torch.zeros(4, 6), None, torch.rand(1, 4, 3))
+    cd.step(torch.zeros(4, 6), None, torch.rand(1, 2, 3))
+    with pytest.raises(ValueError, match=r"integers in flipped \(the feature to fl"):
+        pseudo_likelihood(rbm.free_energy, torch.zeros(2, 6), torch.tensor([0.0, 1]))
+    with pytest.raises(ValueError, match=r"flipped of shape \(n_rows,\)"):
+        pseudo_likelihood(rbm.free_energy, torch.zeros(2, 6), torch.tensor([0]))
+
+
+@pytest.mark.parametrize("rule", sorted(STORAGE_RULES))
+def test_storage_rules_take_a_float_matrix_of_patterns(rule):
+    patterns = torch.tensor([[1.0, -1.0, 1.0, 1.0], [1.0, 1.0, -1.0, -1.0]])
+    assert STORAGE_RULES[rule](patterns).shape == (4, 4)
+    with pytest.raises(ValueError, match=r"patterns of shape \(n_rows, n_units\)"):
+        STORAGE_RULES[rule](patterns[0])
+    with pytest.raises(ValueError, match=r"float dtype; got torch\.int64"):
+        STORAGE_RULES[rule](patterns.long())
+    with pytest.raises(ValueError, match=r"got booleans\. Pass patterns"):
+        STORAGE_RULES[rule](patterns > 0)
 
 
 def _meta(*shape, dtype=torch.float32):
