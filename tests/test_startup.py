@@ -37,6 +37,19 @@ assert sorted(dir(skdl)) == dir(skdl) and set(skdl.__all__) <= set(dir(skdl))
     )
 
 
+def test_the_building_blocks_import_torch_only():
+    # DESIGN.md: skdl.modules holds nn.Module definitions only, usable in a
+    # plain PyTorch program without scikit-learn's or skorch's import cost
+    _run(
+        """
+import sys
+import skdl.modules
+loaded = sorted({"sklearn", "skorch", "scipy", "pandas"} & set(sys.modules))
+assert not loaded, f"import skdl.modules imported {loaded}"
+"""
+    )
+
+
 def test_a_first_fit_or_load_of_every_estimator_leaves_torchs_compiler_unloaded():
     # torch's optimizers import torch._dynamo (about a second and 800 modules)
     # at their first call; a short script fitting one model paid it in full.

@@ -9,9 +9,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..utils._validation import check_option
 from ._activations import make_activation
-from ._checks import check_matrix, check_same_shape
+from ._checks import check_matrix, check_option, check_same_shape
 from ._layers import initialize_, per_layer_activations, per_layer_rates
 from ._losses import reduce
 

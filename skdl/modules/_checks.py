@@ -13,7 +13,13 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["check_class_indices", "check_matrix", "check_same_shape", "check_shape"]
+__all__ = [
+    "check_class_indices",
+    "check_matrix",
+    "check_option",
+    "check_same_shape",
+    "check_shape",
+]
 
 
 def _shape(tensor: torch.Tensor) -> tuple[int, ...]:
@@ -180,3 +186,23 @@ def check_shape(
         raise ValueError(
             f"{owner} needs {name} of shape {tuple(expected)}; got shape {_shape(x)}."
         )
+
+
+def check_option(value, name: str, options: tuple) -> None:
+    """Refuse ``value`` unless it is one of the strings ``options``.
+
+    For the building blocks of :mod:`skdl.modules`, which a user may call
+    directly; the estimators validate their parameters with scikit-learn's
+    constraints. It lives here, not in :mod:`skdl.utils`, so that the modules
+    import neither scikit-learn nor skorch.
+
+    Examples
+    --------
+    >>> check_option("avg", "reduction", ("mean", "sum", "none"))
+    Traceback (most recent call last):
+    ...
+    ValueError: reduction must be one of 'mean', 'sum', 'none'; got 'avg'.
+    """
+    if not (isinstance(value, str) and value in options):
+        names = ", ".join(repr(option) for option in options)
+        raise ValueError(f"{name} must be one of {names}; got {value!r}.")

@@ -9,8 +9,8 @@ from numbers import Real
 import numpy as np
 from torch import nn
 
-from ..utils._validation import check_option
 from ._activations import make_activation
+from ._checks import check_option
 from ._layers import initialize_, per_layer_activations, per_layer_rates
 
 __all__ = ["CNNModule", "conv_output_size"]

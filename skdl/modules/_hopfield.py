@@ -12,8 +12,7 @@ import math
 
 import torch
 
-from ..utils._validation import check_option
-from ._checks import check_matrix
+from ._checks import check_matrix, check_option
 
 __all__ = [
     "STORAGE_RULES",

@@ -12,8 +12,7 @@ import copy
 import torch
 from torch import nn
 
-from ..utils._validation import check_option
-from ._checks import check_class_indices, check_same_shape
+from ._checks import check_class_indices, check_option, check_same_shape
 
 __all__ = [
     "AbsoluteError",

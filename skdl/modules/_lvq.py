@@ -8,8 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..utils._validation import check_option
-from ._checks import check_class_indices
+from ._checks import check_class_indices, check_option
 from ._losses import reduce
 
 __all__ = [

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from ..utils._validation import check_option
+from ._checks import check_option
 from ._mlp import MLPModule
 
 __all__ = [

@@ -25,7 +25,6 @@ __all__ = [
     "check_float32_range",
     "check_label_types",
     "check_layer_sizes",
-    "check_option",
     "check_x_fits_float32",
     "explain_float32_overflow",
     "input_float_dtype",
@@ -406,25 +405,6 @@ def check_count(value, name: str, minimum: int) -> int:
     if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
     return int(value)
-
-
-def check_option(value, name: str, options: tuple) -> None:
-    """Refuse ``value`` unless it is one of the strings ``options``.
-
-    For the building blocks of :mod:`skdl.modules`, which a user may call
-    directly; the estimators validate their parameters with scikit-learn's
-    constraints.
-
-    Examples
-    --------
-    >>> check_option("avg", "reduction", ("mean", "sum", "none"))
-    Traceback (most recent call last):
-    ...
-    ValueError: reduction must be one of 'mean', 'sum', 'none'; got 'avg'.
-    """
-    if not (isinstance(value, str) and value in options):
-        names = ", ".join(repr(option) for option in options)
-        raise ValueError(f"{name} must be one of {names}; got {value!r}.")
 
 
 def labels_1d(y) -> np.ndarray:
