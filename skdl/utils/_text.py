@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from .._warnings import external_stacklevel
 from ._sklearn import Interval, RealNotInt, StrOptions
+from ._validation import changed_params
 
 __all__ = ["TEXT_CONSTRAINTS", "TokenizerMixin"]
 
@@ -133,6 +134,17 @@ class TokenizerMixin:
                 "token_pattern and stop_words."
             ) from None
         return sorted(counter.vocabulary_, key=counter.vocabulary_.get)
+
+    def _changed_input_params(self) -> list[str]:
+        """The parameters of :data:`TEXT_CONSTRAINTS` changed since the network
+        was built (for a BaseTorchEstimator): a continued fit keeps the fitted
+        ``vocabulary_``, which new tokenizing options would not match (every
+        token could read as ``<unk>``) and new ``min_df`` or ``max_features``
+        would not change.
+        """
+        changed = super()._changed_input_params()
+        now, built = self.get_params(deep=False), self._built_with["module"]
+        return [*changed, *changed_params(now, built, TEXT_CONSTRAINTS)]
 
 
 def _documents(X, name: str, accepts_ids: bool) -> list:

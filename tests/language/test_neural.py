@@ -148,6 +148,34 @@ def test_warm_start_continues_and_keeps_the_vocabulary(sentences):
     assert model.score(sentences) > before
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"analyzer": "char"},
+        {"lowercase": False},
+        {"token_pattern": r"\S+"},
+        {"stop_words": "english"},
+        {"max_features": 50},
+        {"min_df": 2},
+    ],
+)
+def test_warm_start_refuses_other_tokens_or_vocabulary(params, sentences, tmp_path):
+    # the fitted vocabulary is kept: new options would read other tokens
+    # against it (analyzer='char': every one <unk>) or change nothing
+    model = LSTMLanguageModel(**FAST, warm_start=True).fit(sentences)
+    state = {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
+    model.set_params(**params)
+    (name,) = params
+    with pytest.raises(ValueError, match=f"changed since it was built: {name}"):
+        model.fit(sentences)
+    for key, value in model.net_.module_.state_dict().items():
+        assert torch.equal(value, state[key])
+    # a loaded model given its callable analyzer continues it
+    model = LSTMLanguageModel(**FAST, warm_start=True, analyzer=str.split)
+    save(model.fit(sentences), tmp_path / "split.skdl")
+    load(tmp_path / "split.skdl", analyzer=str.split).fit(sentences)
+
+
 def test_estimator_api(sentences):
     check_estimator_api(
         LSTMLanguageModel(**{**FAST, "max_iter": 2}),

@@ -301,6 +301,9 @@ def test_early_stopping_and_warm_start_come_from_the_base(negation):
     model.set_params(warm_start=True, early_stopping=False, max_iter=2)
     model.fit(["zebra " + doc for doc in X], y)  # the vocabulary is kept
     assert model.vocabulary_ == vocabulary
+    model.set_params(lowercase=False)  # read against that vocabulary: refused
+    with pytest.raises(ValueError, match="changed since it was built: lowercase"):
+        model.fit(X, y)
 
 
 def test_seeds_reproduce_bitwise(negation):
