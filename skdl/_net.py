@@ -430,17 +430,23 @@ class SkdlNet(NeuralNet):
     def _grad_computed(self, batch):
         if self.data_parallel is not None:  # the gradient of every process's rows
             self.data_parallel.reduce_gradients(self, batch)
-        if self.hooked_["on_grad_computed"]:
-            self.notify(
-                "on_grad_computed",
-                named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                batch=batch,
-                training=True,
-            )
+        self._notify_grad_computed(self.get_all_learnable_params(), batch)
         if self.l2_gradient_:
             decayed = [p for p in self.decayed_params_ if p.grad is not None]
             torch._foreach_add_(
                 [p.grad for p in decayed], decayed, alpha=self.l2_gradient_
+            )
+
+    def _notify_grad_computed(self, named_parameters, batch) -> None:
+        """Run the callbacks' ``on_grad_computed`` on ``named_parameters``, whose
+        gradients are computed (skorch's ``GradientNormClipping`` clips them).
+        """
+        if self.hooked_["on_grad_computed"]:
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(named_parameters),
+                batch=batch,
+                training=True,
             )
 
     # -- one step ---------------------------------------------------------------------

@@ -913,7 +913,7 @@ class _AdversarialNet(SkdlNet):
     def train_step(self, batch, **fit_params):
         X, labels, _ = batch
         generator, discriminator = self.module_.generator, self.module_.discriminator
-        d_loss = self._discriminator_step(X, labels, generator, discriminator)
+        d_loss = self._discriminator_step(batch, generator, discriminator)
         self._discriminator_steps += 1
         if self._discriminator_steps % self.n_critic == 0:
             fake = generator(self._noise(len(X), X), labels)
@@ -922,14 +922,26 @@ class _AdversarialNet(SkdlNet):
                 g_loss = -scores.mean()
             else:  # non-saturating: maximize log D(G(z))
                 g_loss = self._bce(scores, torch.ones_like(scores))
-            _step(self.optimizer_, g_loss)
+            self._step(self.optimizer_, g_loss, "generator", batch)
             self._generator_losses.append((g_loss.detach(), len(X)))
             if self.module_.average is not None:
                 steps = self._discriminator_steps // self.n_critic - 1
                 update_average(self.module_.average, generator, self.ema, steps)
         return {"loss": d_loss.detach(), "y_pred": None}
 
-    def _discriminator_step(self, X, labels, generator, discriminator):
+    def _step(self, optimizer, loss, network: str, batch) -> None:
+        """Step ``optimizer`` on ``loss``, which trains ``module_.<network>``;
+        the callbacks' ``on_grad_computed`` sees that network's gradients
+        (skorch's ``GradientNormClipping`` clips them).
+        """
+        _clear_grads(optimizer)
+        loss.backward()
+        named = getattr(self.module_, network).named_parameters(prefix=network)
+        self._notify_grad_computed(named, batch)
+        optimizer.step()
+
+    def _discriminator_step(self, batch, generator, discriminator):
+        X, labels, _ = batch
         with torch.no_grad():
             fake = generator(self._noise(len(X), X), labels)
         real_scores = discriminator(X, labels)
@@ -945,7 +957,7 @@ class _AdversarialNet(SkdlNet):
             loss = self._bce(real_scores, real_target) + self._bce(
                 fake_scores, torch.zeros_like(fake_scores)
             )
-        _step(self.discriminator_optimizer_, loss)
+        self._step(self.discriminator_optimizer_, loss, "discriminator", batch)
         return loss
 
     def fit_epochs(self, train, valid, epochs):
@@ -1014,9 +1026,3 @@ class _AdversarialNet(SkdlNet):
             else:  # n_critic discriminator steps not yet reached
                 self.history.record("generator_loss", math.nan)
         return out
-
-
-def _step(optimizer, loss):
-    _clear_grads(optimizer)
-    loss.backward()
-    optimizer.step()

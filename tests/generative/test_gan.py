@@ -6,7 +6,7 @@ import pytest
 import torch
 from api_checks import keras_decay
 from sklearn.linear_model import LogisticRegression
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, GradientNormClipping
 
 import skdl.generative._gan
 from skdl import GANSampler
@@ -329,6 +329,30 @@ def test_a_schedule_sets_the_rate_of_both_optimizers_each_epoch(schedule):
     # both optimizers hold the rate of the next epoch
     for optimizer in (gan.net_.optimizer_, gan.net_.discriminator_optimizer_):
         assert optimizer.param_groups[0]["lr"] == pytest.approx(expected[5])
+
+
+def test_gradient_norm_clipping_clips_both_networks_at_every_step():
+    X, _ = blobs(100)
+
+    class Norms(Callback):
+        """The gradient norm of each network after skorch's clipping."""
+
+        def __init__(self):
+            self.seen = []
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            named = list(named_parameters)
+            grads = [p.grad for _, p in named if p.grad is not None]
+            norm = torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))
+            self.seen.append((named[0][0].partition(".")[0], float(norm)))
+
+    norms = Norms()
+    clip = GradientNormClipping(1e-3)
+    GANSampler(**FAST, max_iter=2, batch_size=50, callbacks=[clip, norms]).fit(X)
+    # two epochs of two batches: a discriminator and a generator step each
+    networks = [network for network, _ in norms.seen]
+    assert networks == ["discriminator", "generator"] * 4
+    assert max(norm for _, norm in norms.seen) <= 1e-3 * (1 + 1e-5)
 
 
 def test_the_decay_stops_at_min_learning_rate_and_a_warm_start_continues_it():
