@@ -812,7 +812,7 @@ class SkdlNet(NeuralNet):
         )
 
 
-def check_callbacks(callbacks, owner: str) -> None:
+def check_callbacks(callbacks, owner: str, *, validated: bool = True) -> None:
     """Refuse what skorch does not take as a callback, and skorch's
     ``EpochScoring`` and ``BatchScoring``, saying what to use.
 
@@ -820,7 +820,8 @@ def check_callbacks(callbacks, owner: str) -> None:
     alone or as a ``(name, callback)`` pair (a tuple or a list). The two
     scoring callbacks score by predicting skorch datasets, which skdl's
     in-memory loop does not build; they would fail later with a message about
-    skorch's internals.
+    skorch's internals. ``validated`` says whether the owner can score a
+    validation set (GANSampler cannot), which the message then points to.
     """
     for index, item in enumerate(callbacks or ()):
         pair = (
@@ -838,14 +839,20 @@ def check_callbacks(callbacks, owner: str) -> None:
             )
         if issubclass(kind, (EpochScoring, BatchScoring)):
             kind = kind.__name__
+            recorded = (
+                "The validation loss and score (the estimator's score: accuracy, "
+                "R2...) are recorded each epoch in history_ as 'valid_loss' and "
+                "'valid_score' when there is a validation set (early_stopping=True "
+                "or fit(..., validation_data=...)), and the training loss as "
+                "'train_loss'."
+                if validated
+                else f"{owner} has no validation set; the training loss is "
+                "recorded each epoch in history_ as 'train_loss'."
+            )
             raise ValueError(
                 f"{owner} does not run skorch's {kind}: it scores by predicting "
                 "skorch datasets, which skdl's training loop does not build. "
-                "The validation loss and score (accuracy or R2) are recorded each "
-                "epoch in history_ as 'valid_loss' and 'valid_score' when there is "
-                "a validation set (early_stopping=True or fit(..., "
-                "validation_data=(X_val, y_val))), and the training loss as "
-                "'train_loss'. For another metric, pass a Callback whose "
+                f"{recorded} For another metric, pass a Callback whose "
                 "on_epoch_end computes it (from net.module_) and records it with "
                 "net.history.record(name, value)."
             )

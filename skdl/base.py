@@ -950,7 +950,9 @@ class BaseTorchEstimator(BaseEstimator):
         callbacks = self._stopping_callbacks()
         if self.verbose:
             callbacks.append(("iteration_log", IterationLog()))
-        check_callbacks(self.callbacks, type(self).__name__)
+        # an estimator without early_stopping (GANSampler) has no validation set
+        validated = "early_stopping" in self._parameter_constraints
+        check_callbacks(self.callbacks, type(self).__name__, validated=validated)
         return callbacks + list(self.callbacks or [])
 
     def _stopping_callbacks(self) -> list:

@@ -6,7 +6,7 @@ import pytest
 import torch
 from api_checks import keras_decay
 from sklearn.linear_model import LogisticRegression
-from skorch.callbacks import Callback, GradientNormClipping
+from skorch.callbacks import Callback, EpochScoring, GradientNormClipping
 
 import skdl.generative._gan
 from skdl import GANSampler
@@ -353,6 +353,15 @@ def test_gradient_norm_clipping_clips_both_networks_at_every_step():
     networks = [network for network, _ in norms.seen]
     assert networks == ["discriminator", "generator"] * 4
     assert max(norm for _, norm in norms.seen) <= 1e-3 * (1 + 1e-5)
+
+
+def test_skorch_scoring_callbacks_are_refused_without_pointing_to_validation():
+    # a GAN has no validation set: neither early_stopping nor validation_data
+    gan = GANSampler(**FAST, max_iter=1, callbacks=[EpochScoring("r2")])
+    with pytest.raises(ValueError, match="GANSampler has no validation set") as info:
+        gan.fit(blobs(50)[0])
+    assert "validation_data" not in str(info.value)
+    assert not hasattr(gan, "net_")
 
 
 def test_the_decay_stops_at_min_learning_rate_and_a_warm_start_continues_it():
