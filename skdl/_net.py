@@ -34,6 +34,7 @@ from skorch.callbacks import (
     EarlyStopping,
     EpochScoring,
     EpochTimer,
+    LRScheduler,
 )
 from skorch.utils import TeeGenerator
 
@@ -812,7 +813,9 @@ class SkdlNet(NeuralNet):
         )
 
 
-def check_callbacks(callbacks, owner: str, *, validated: bool = True) -> None:
+def check_callbacks(
+    callbacks, owner: str, *, validated: bool = True, optimizers: int = 1
+) -> None:
     """Refuse what skorch does not take as a callback, and skorch's
     ``EpochScoring`` and ``BatchScoring``, saying what to use.
 
@@ -822,6 +825,8 @@ def check_callbacks(callbacks, owner: str, *, validated: bool = True) -> None:
     in-memory loop does not build; they would fail later with a message about
     skorch's internals. ``validated`` says whether the owner can score a
     validation set (GANSampler cannot), which the message then points to.
+    With several ``optimizers`` (GANSampler's two), skorch's ``LRScheduler``
+    is refused too: it schedules ``optimizer_`` alone.
     """
     for index, item in enumerate(callbacks or ()):
         pair = (
@@ -855,6 +860,15 @@ def check_callbacks(callbacks, owner: str, *, validated: bool = True) -> None:
                 f"{recorded} For another metric, pass a Callback whose "
                 "on_epoch_end computes it (from net.module_) and records it with "
                 "net.history.record(name, value)."
+            )
+        if optimizers > 1 and issubclass(kind, LRScheduler):
+            raise ValueError(
+                f"{owner} trains {optimizers} networks, each with its optimizer, "
+                "and skorch's LRScheduler would schedule the first one's rate "
+                "only. Use the learning_rate parameter, or a schedule of "
+                "skdl.callbacks (ExponentialDecayLR, LinearDecayLR, "
+                "InverseScalingLR, ReduceLROnPlateau), which set the rate of "
+                "every optimizer."
             )
 
 

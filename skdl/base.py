@@ -275,6 +275,10 @@ class BaseTorchEstimator(BaseEstimator):
     # RowBlocks), completing "{name} ..."; None when it can
     _block_input_refused = None
 
+    # networks trained with an optimizer each (GANSampler: 2), for the
+    # callbacks that know skorch's single optimizer_ only
+    _optimizer_count = 1
+
     # -- hooks for subclasses ---------------------------------------------------------
     def _build_module(self) -> nn.Module:
         raise NotImplementedError
@@ -952,7 +956,12 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks.append(("iteration_log", IterationLog()))
         # an estimator without early_stopping (GANSampler) has no validation set
         validated = "early_stopping" in self._parameter_constraints
-        check_callbacks(self.callbacks, type(self).__name__, validated=validated)
+        check_callbacks(
+            self.callbacks,
+            type(self).__name__,
+            validated=validated,
+            optimizers=self._optimizer_count,
+        )
         return callbacks + list(self.callbacks or [])
 
     def _stopping_callbacks(self) -> list:

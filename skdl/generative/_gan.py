@@ -284,7 +284,10 @@ default='constant'
         CPU threads of torch during ``fit`` and ``sample``; -1 uses every core.
 
     callbacks : list of skorch callbacks, default=None
-        Extra :mod:`skorch.callbacks`, run once per epoch and batch.
+        Extra :mod:`skorch.callbacks`, run once per epoch and batch. skorch's
+        ``LRScheduler`` is refused: it would schedule the generator's rate
+        alone. ``learning_rate`` and the schedules of :mod:`skdl.callbacks`
+        set both networks' rates.
 
     Attributes
     ----------
@@ -357,6 +360,7 @@ default='constant'
     """
 
     _block_input_refused = "learns the range of its samples from all of X at once"
+    _optimizer_count = 2  # the generator's and the discriminator's
 
     _parameter_constraints: dict = {
         "noise_dim": [Interval(Integral, 1, None, closed="left")],

@@ -6,10 +6,11 @@ import pytest
 import torch
 from api_checks import keras_decay
 from sklearn.linear_model import LogisticRegression
-from skorch.callbacks import Callback, EpochScoring, GradientNormClipping
+from skorch.callbacks import Callback, EpochScoring, GradientNormClipping, LRScheduler
 
 import skdl.generative._gan
 from skdl import GANSampler
+from skdl.callbacks import ExponentialDecayLR
 from skdl.io import load, save
 from skdl.modules import GANModule
 
@@ -362,6 +363,29 @@ def test_skorch_scoring_callbacks_are_refused_without_pointing_to_validation():
         gan.fit(blobs(50)[0])
     assert "validation_data" not in str(info.value)
     assert not hasattr(gan, "net_")
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        LRScheduler("StepLR", step_size=1, gamma=0.5),
+        ("halve", LRScheduler("StepLR", step_size=1, gamma=0.5)),
+        LRScheduler,
+    ],
+)
+def test_skorchs_scheduler_is_refused_as_it_would_leave_the_discriminator_out(
+    callback,
+):
+    # skorch's LRScheduler knows optimizer_ (the generator's) only: the
+    # discriminator's rate would stay where it was
+    gan = GANSampler(**FAST, max_iter=2, callbacks=[callback])
+    with pytest.raises(ValueError, match="schedule the first one's rate only"):
+        gan.fit(blobs(50)[0])
+    assert not hasattr(gan, "net_")
+    # skdl's schedules set both rates
+    gan.set_params(callbacks=[ExponentialDecayLR(1e-3, 0.5, 1)]).fit(blobs(50)[0])
+    np.testing.assert_allclose(gan.history_[:, "lr"], [1e-3, 5e-4])
+    np.testing.assert_allclose(gan.history_[:, "discriminator_lr"], [1e-3, 5e-4])
 
 
 def test_the_decay_stops_at_min_learning_rate_and_a_warm_start_continues_it():
