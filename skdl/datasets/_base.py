@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils._sklearn import validate_params
+
 __all__ = ["load_digit_sheet"]
 
 _DIGITS_SHA256 = "60c917758ef97cc090f35cd8e293e4de691ef942847da0ff80dedab33d57c662"
@@ -32,6 +34,7 @@ def _data_file(name: str):
     return resources.files("skdl.datasets").joinpath("data", name)
 
 
+@validate_params({"return_X_y": ["boolean"]}, prefer_skip_nested_validation=True)
 def load_digit_sheet(*, return_X_y: bool = False):
     """Load OpenCV's sheet of 5000 handwritten digits (20x20 pixels, 10 classes).
 

@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from .._warnings import external_stacklevel
+from ..utils._sklearn import validate_params
 
 __all__ = [
     "RemoteFile",
@@ -85,6 +86,9 @@ class RemoteFile:
     checksum: str
 
 
+@validate_params(
+    {"data_home": [str, os.PathLike, None]}, prefer_skip_nested_validation=True
+)
 def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     """Return the folder where skdl caches downloaded data sets, creating it.
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils._sklearn import StrOptions, validate_params
 from ._base import image_bunch
 from ._download import (
     Problem,
@@ -248,9 +249,21 @@ paper above.
 """
 
 
-def _check_subset(subset):
-    if subset not in _SUBSETS:
-        raise ValueError(f"subset must be 'train', 'test' or 'all'; got {subset!r}.")
+# what every fetcher takes, checked as scikit-learn's fetchers check theirs (a
+# flag given as the string "False" would otherwise read as true)
+_FETCHER_PARAMETERS = {
+    "subset": [StrOptions(set(_SUBSETS))],
+    "data_home": [str, os.PathLike, None],
+    "download_if_missing": ["boolean"],
+    "return_X_y": ["boolean"],
+}
+
+
+def _fetcher(**constraints):
+    """``validate_params`` with the fetchers' common constraints and ``constraints``."""
+    return validate_params(
+        {**_FETCHER_PARAMETERS, **constraints}, prefer_skip_nested_validation=True
+    )
 
 
 def _fetch(
@@ -304,6 +317,7 @@ def _select(train, test, subset):
     return tuple(np.concatenate([a, b]) for a, b in zip(train, test, strict=True))
 
 
+@_fetcher()
 def fetch_mnist(
     subset: str = "train",
     *,
@@ -359,7 +373,6 @@ def fetch_mnist(
     >>> X.shape  # doctest: +SKIP
     (60000, 784)
     """
-    _check_subset(subset)
     (path,) = _fetch("mnist", data_home, download_if_missing)
     images, target = _select(*_npz_pairs(path, "fetch_mnist", (28, 28), 10), subset)
     return image_bunch(
@@ -406,6 +419,7 @@ def _read_idx(path: Path, fetcher: str) -> np.ndarray:
         return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
+@_fetcher()
 def fetch_fashion_mnist(
     subset: str = "train",
     *,
@@ -462,7 +476,6 @@ def fetch_fashion_mnist(
     >>> clothes.target_names[clothes.target[0]]  # doctest: +SKIP
     'Ankle boot'
     """
-    _check_subset(subset)
     paths = _fetch("fashion_mnist", data_home, download_if_missing)
     x_train, y_train, x_test, y_test = (
         _read_idx(path, "fetch_fashion_mnist") for path in paths
@@ -535,6 +548,7 @@ def _unpickle_member(archive: tarfile.TarFile, name: str, limit: int, what="batc
         return safe_unpickle(member.read(), encoding="bytes")
 
 
+@_fetcher()
 def fetch_cifar10(
     subset: str = "train",
     *,
@@ -590,7 +604,6 @@ def fetch_cifar10(
     >>> cifar.images.shape  # doctest: +SKIP
     (10000, 32, 32, 3)
     """
-    _check_subset(subset)
     (path,) = _fetch("cifar10", data_home, download_if_missing)
     names = {
         "train": [f"data_batch_{i}" for i in range(1, 6)],
@@ -609,6 +622,7 @@ def fetch_cifar10(
     )
 
 
+@_fetcher(label_mode=[StrOptions({"fine", "coarse"})])
 def fetch_cifar100(
     subset: str = "train",
     *,
@@ -672,9 +686,6 @@ def fetch_cifar100(
     >>> cifar.coarse_target_names[cifar.coarse_target[0]]  # doctest: +SKIP
     'large_natural_outdoor_scenes'
     """
-    _check_subset(subset)
-    if label_mode not in ("fine", "coarse"):
-        raise ValueError(f"label_mode must be 'fine' or 'coarse'; got {label_mode!r}.")
     (path,) = _fetch("cifar100", data_home, download_if_missing)
     names = {"train": ["train"], "test": ["test"], "all": ["train", "test"]}
     fetcher = "fetch_cifar100"
@@ -739,6 +750,7 @@ def _sequence_data(sequences, paths: list[Path], fetcher: str, as_text: bool):
     return data
 
 
+@_fetcher(as_text=["boolean"])
 def fetch_reuters(
     subset: str = "train",
     *,
@@ -800,7 +812,6 @@ def fetch_reuters(
     >>> len(newswires), topics.max()  # doctest: +SKIP
     (8982, 45)
     """
-    _check_subset(subset)
     fetcher = "fetch_reuters"
     paths = _fetch("reuters", data_home, download_if_missing, None if as_text else 1)
     arrays = load_npz(paths[0], ["x", "y"], fetcher=fetcher)
@@ -826,6 +837,7 @@ def fetch_reuters(
     )
 
 
+@_fetcher(as_text=["boolean"])
 def fetch_imdb(
     subset: str = "train",
     *,
@@ -886,7 +898,6 @@ def fetch_imdb(
     >>> len(reviews), sentiment[:4]  # doctest: +SKIP
     (25000, array([1, 0, 0, 1]))
     """
-    _check_subset(subset)
     fetcher = "fetch_imdb"
     paths = _fetch("imdb", data_home, download_if_missing, None if as_text else 1)
     sequences, target = _select(*_npz_pairs(paths[0], fetcher, None, 2), subset)

@@ -9,6 +9,8 @@ import cv2
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils._sklearn import validate_params
+
 __all__ = ["load_image_folder"]
 
 #: File name endings read as images (case-insensitive), those Keras reads.
@@ -23,6 +25,10 @@ _INTERPOLATIONS = {
 _COLOR_MODES = {"rgb": 3, "grayscale": 1, "rgba": 4}
 
 
+@validate_params(
+    {"path": [str, os.PathLike], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_image_folder(
     path,
     *,

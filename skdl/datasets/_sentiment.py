@@ -7,6 +7,7 @@ import hashlib
 import numpy as np
 from sklearn.utils import Bunch
 
+from ..utils._sklearn import validate_params
 from ._base import _data_file
 
 __all__ = ["load_sentiment_sentences"]
@@ -61,6 +62,7 @@ be confirmed from here. See skdl/datasets/data/ATTRIBUTION.rst.
 """
 
 
+@validate_params({"return_X_y": ["boolean"]}, prefer_skip_nested_validation=True)
 def load_sentiment_sentences(*, return_X_y: bool = False):
     """Load the UCI Sentiment Labelled Sentences (3000 sentences, 2 classes).
 

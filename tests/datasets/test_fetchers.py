@@ -32,6 +32,9 @@ from skdl.datasets import (
     fetch_mnist,
     fetch_reuters,
     get_data_home,
+    load_digit_sheet,
+    load_image_folder,
+    load_sentiment_sentences,
 )
 from skdl.datasets._download import RemoteFile
 
@@ -265,7 +268,9 @@ def test_fetch_cifar100_reads_fine_and_coarse_labels(monkeypatch, server, tmp_pa
     assert test.target_names == test.coarse_target_names
     np.testing.assert_array_equal(test.fine_target, fine[5:])
     assert len(server.requests) == 1
-    with pytest.raises(ValueError, match="label_mode must be 'fine' or 'coarse'"):
+    with pytest.raises(
+        ValueError, match="'label_mode' parameter of fetch_cifar100 must be a str among"
+    ):
         fetch_cifar100(label_mode="medium", data_home=tmp_path)
 
 
@@ -537,8 +542,38 @@ def test_download_if_missing_false(tmp_path):
     ],
 )
 def test_unknown_subset(fetch, tmp_path):
-    with pytest.raises(ValueError, match="subset must be 'train', 'test' or 'all'"):
+    with pytest.raises(
+        ValueError, match=r"'subset' parameter of fetch.* must be a str"
+    ):
         fetch("validation", data_home=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "load, params",
+    [
+        (fetch_mnist, {"return_X_y": "False"}),
+        (fetch_fashion_mnist, {"download_if_missing": "no"}),
+        (fetch_cifar10, {"return_X_y": 0}),
+        (fetch_cifar100, {"label_mode": "superclass"}),
+        (fetch_imdb, {"as_text": "False"}),
+        (fetch_reuters, {"as_text": None}),
+        (fetch_reuters, {"data_home": 3}),
+        (get_data_home, {"data_home": 3}),
+        (load_digit_sheet, {"return_X_y": "yes"}),
+        (load_sentiment_sentences, {"return_X_y": 1}),
+        (load_image_folder, {"path": None}),
+    ],
+)
+def test_flags_and_options_are_checked_as_scikit_learns_loaders_check_them(
+    load, params, tmp_path
+):
+    # a flag given as the string "False" read as true: reuters came back as text
+    (name,) = params
+    if load.__name__.startswith("fetch_"):  # never download, whatever happens
+        params = {"data_home": tmp_path, "download_if_missing": False, **params}
+    with pytest.raises(ValueError, match=f"'{name}' parameter of {load.__name__}"):
+        load(**params)
+    assert not any(tmp_path.iterdir())
 
 
 # -- a damaged cache, a full disk --------------------------------------------------
