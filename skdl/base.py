@@ -16,6 +16,7 @@ import contextlib
 import copy
 import itertools
 import math
+import re
 import warnings
 from numbers import Integral, Number, Real
 
@@ -1166,24 +1167,43 @@ class BaseTorchEstimator(BaseEstimator):
     def summary(self) -> None:
         """Print the layers, their output shapes and parameter counts.
 
-        Like Keras' ``model.summary()``: one row per leaf module in the order they
-        run, then the total, trainable and non-trainable parameter counts.
+        Like Keras' ``model.summary()``: one row per layer (a module without
+        children, or one that holds parameters of its own) in the order they run
+        on one example row, one per call, then the total, trainable and
+        non-trainable parameter counts: the sums of the rows (a layer that runs
+        twice counts on its first row). A layer is named by its path in the
+        module (``discriminator.net.0``: the first layer of the discriminator);
+        the layers with parameters that do not run when the model predicts (a
+        GAN's discriminator) follow, marked ``(not run)``.
         """
         check_is_fitted(self)
         module = self.net_.module_
-        rows = []
+        rows, counted = [], set()
 
         def record(name, layer, output):
-            shape = tuple(output.shape) if torch.is_tensor(output) else "?"
-            if shape != "?":
-                shape = "(None, " + ", ".join(str(s) for s in shape[1:]) + ")"
-            params = sum(p.numel() for p in layer.parameters(recurse=False))
-            rows.append((f"{name} ({type(layer).__name__})", shape, params))
+            shape = "?"
+            if torch.is_tensor(output):
+                shape = str((None, *output.shape[1:]))
+            rows.append((name, layer, shape))
 
         _trace_layers(module, self._example_input(), record)
+        ran = {layer for _, layer, _ in rows}
+        rows += [
+            (name, layer, "(not run)")
+            for name, layer in _layers(module)
+            if layer not in ran and _own_parameters(layer)
+        ]
+        table = []
+        for name, layer, shape in rows:
+            kind = type(layer).__name__
+            params = 0
+            if layer not in counted:
+                counted.add(layer)
+                params = sum(p.numel() for p in layer.parameters(recurse=False))
+            table.append((f"{name or _snake_case(kind)} ({kind})", shape, params))
         total = sum(p.numel() for p in module.parameters())
         trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-        width = max([34, *(len(r[0]) + 2 for r in rows)])
+        width = max([34, *(len(r[0]) + 2 for r in table)])
         line = "=" * (width + 36)
         lines = [
             f'Model: "{type(self).__name__}"',
@@ -1191,7 +1211,7 @@ class BaseTorchEstimator(BaseEstimator):
             f"{'Layer (type)':<{width}}{'Output Shape':<24}{'Param #':>12}",
             line,
         ]
-        lines += [f"{n:<{width}}{s!s:<24}{p:>12,}" for n, s, p in rows]
+        lines += [f"{n:<{width}}{s:<24}{p:>12,}" for n, s, p in table]
         lines += [
             line,
             f"Total params: {total:,}",
@@ -1199,6 +1219,11 @@ class BaseTorchEstimator(BaseEstimator):
             f"Non-trainable params: {total - trainable:,}",
             line,
         ]
+        if len(ran) < len(counted):
+            lines.append(
+                "(not run): the layer does not run when the model predicts, "
+                "transforms or samples; its parameters count in the totals."
+            )
         print("\n".join(lines))
 
     def __sklearn_tags__(self):
@@ -1654,9 +1679,31 @@ _REGRESSION_CRITERIA = {
 }
 
 
+def _layers(module: nn.Module):
+    """``(name, layer)`` for each layer of ``module``: the modules without
+    children, and those that hold parameters of their own (an LVQ module's
+    prototypes), so that the layers' parameters add up to the module's.
+    """
+    for name, layer in module.named_modules():
+        if next(layer.children(), None) is None or _own_parameters(layer):
+            yield name, layer
+
+
+def _own_parameters(layer: nn.Module) -> bool:
+    """Whether ``layer`` holds parameters itself (not only through children)."""
+    return next(layer.parameters(recurse=False), None) is not None
+
+
+def _snake_case(name: str) -> str:
+    """``"LVQModule"`` -> ``"lvq_module"``, as Keras names its layers."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
 def _trace_layers(module: nn.Module, example: torch.Tensor, record) -> None:
     """Run ``example`` through ``module``, calling ``record(name, layer, output)``
-    for each leaf layer as it runs (a recurrent layer's output is its sequence).
+    for each layer (see ``_layers``) as it runs (a recurrent layer's output is its
+    sequence).
 
     Runs in inference mode with the module in eval mode, then restores its mode.
     """
@@ -1668,9 +1715,7 @@ def _trace_layers(module: nn.Module, example: torch.Tensor, record) -> None:
         return call
 
     handles = [
-        layer.register_forward_hook(hook(name))
-        for name, layer in module.named_modules()
-        if not list(layer.children())
+        layer.register_forward_hook(hook(name)) for name, layer in _layers(module)
     ]
     training = module.training
     like = next(module.parameters(), example)

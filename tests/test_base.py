@@ -24,7 +24,13 @@ from skorch.callbacks import (
     PassthroughScoring,
 )
 
-from skdl import GANSampler, MLPClassifier, MLPRegressor
+from skdl import (
+    BoltzmannMachine,
+    GANSampler,
+    LVQClassifier,
+    MLPClassifier,
+    MLPRegressor,
+)
 from skdl.callbacks import EpochProgressBar, LBFGSConvergence, StopTraining
 from skdl.exceptions import DivergenceError
 from skdl.io import load, save
@@ -378,6 +384,39 @@ def test_summary_lists_layers_shapes_and_parameter_counts(iris, capsys):
     total = 4 * 8 + 8 + 2 * 8 + 8 * 5 + 5 + 2 * 5 + 5 * 3 + 3
     assert f"Total params: {total:,}" in out
     assert "Non-trainable params: 0" in out
+
+
+def test_summary_lists_every_network_and_agrees_with_its_totals(iris, capsys):
+    # a GAN samples with its averaged generator: the generator and the
+    # discriminator do not run, but their layers are listed and counted
+    X, _ = iris
+    gan = GANSampler(hidden_layer_sizes=(8,), max_iter=1, random_state=0).fit(X)
+    capsys.readouterr()
+    gan.summary()
+    out = capsys.readouterr().out
+    module = gan.net_.module_
+    for network in ("generator", "discriminator", "average"):
+        assert f"{network}.net.0 (Linear)" in out
+    assert "average.net.0 (Linear)            (None, 8)" in out
+    assert "discriminator.net.0 (Linear)      (not run)" in out
+    assert "(not run): the layer does not run" in out
+    assert "discriminator.net.1" not in out  # no parameters, not run
+    rows = [line.split() for line in out.splitlines() if ".net." in line]
+    listed = sum(int(row[-1].replace(",", "")) for row in rows)
+    assert listed == sum(p.numel() for p in module.parameters()) == 649
+    assert f"Total params: {listed:,}" in out
+
+
+def test_summary_names_a_module_without_children_as_keras_would(capsys):
+    # the module holds the parameters itself (an LVQ module's prototypes) and
+    # its output is one number per row
+    X = np.eye(4)[[0, 1, 2, 3] * 3]
+    BoltzmannMachine(max_iter=1, random_state=0).fit(X).summary()
+    LVQClassifier(max_iter=1, random_state=0).fit(X, [0, 1, 1, 0] * 3).summary()
+    out = capsys.readouterr().out
+    assert "boltzmann_module (BoltzmannModule)  (None,) " in out
+    assert "lvq_module (LVQModule)            (None, 2) " in out
+    assert "(None, )" not in out and "\n (" not in out
 
 
 # -- targets -------------------------------------------------------------------------
