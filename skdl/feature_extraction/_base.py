@@ -38,15 +38,24 @@ LAYOUT_CONSTRAINTS: dict = {
 MAX_FEATURES_PER_IMAGE = 2**31 - 2
 
 
-def check_output_size(n_features: int, *, owner: str, what: str, advice: str) -> None:
+def check_output_size(
+    n_features: int,
+    *,
+    owner: str,
+    what: str,
+    advice: str,
+    limit: int = MAX_FEATURES_PER_IMAGE,
+    why: str = "it can",
+) -> None:
     """Refuse, before allocating, parameters that give too many features.
 
-    ``what`` says how ``n_features`` comes about; ``advice`` what to lower.
+    ``what`` says how ``n_features`` comes about; ``advice`` what to lower;
+    ``why`` why ``limit`` is where it is.
     """
-    if n_features > MAX_FEATURES_PER_IMAGE:
+    if n_features > limit:
         raise ValueError(
-            f"{owner} would compute {n_features} values per image ({what}), "
-            f"more than {MAX_FEATURES_PER_IMAGE} it can. {advice}"
+            f"{owner} would compute {n_features:,} values per image ({what}), "
+            f"more than the {limit:,} {why}. {advice}"
         )
 
 

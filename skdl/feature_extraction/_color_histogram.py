@@ -56,6 +56,13 @@ _DEFAULT_RANGES = {
     ("gray", "float"): [(0.0, _above(1.0))],
 }
 
+# values per image: 256 bins per channel give every 8-bit value its own bin, and
+# the joint 256 x 256 x 256 histogram (the largest cv2.calcHist computes of 8-bit
+# images) already takes 64 MiB per image as float32; more bins than that would
+# be empty for 8-bit images, and would take gigabytes for a batch of images
+MAX_HISTOGRAM_VALUES = 256**3
+_HISTOGRAM_LIMIT = "of the joint 256 x 256 x 256 histogram of 8-bit colors"
+
 # pixels per bincount batch: the keys stay in the CPU's cache
 _BATCH_PIXELS = 2**16
 # from this many pixels per image on, one cv2.calcHist call per image beats the
@@ -142,8 +149,10 @@ def color_histogram(
     ValueError
         If the channel count does not fit ``color_space``, ``bins`` or
         ``ranges`` do not fit the channels, 8-bit integer images hold values
-        outside 0-255, or float images with the default ranges hold values
-        outside [0, 1].
+        outside 0-255, float images with the default ranges hold values
+        outside [0, 1], or the histogram would have more than ``256**3``
+        values per image (the joint histogram of 8-bit colors, 64 MiB per
+        image as float32).
 
     See Also
     --------
@@ -305,7 +314,10 @@ class _HistogramSpec:
             what=" x ".join(map(str, self.bins)) + " joint bins"
             if joint
             else " + ".join(map(str, self.bins)) + " bins",
-            advice="Lower bins" + (", or set joint=False." if joint else "."),
+            advice="Lower bins"
+            + (", or set joint=False (one histogram per channel)." if joint else "."),
+            limit=MAX_HISTOGRAM_VALUES,
+            why=_HISTOGRAM_LIMIT,
         )
 
     def channels(self) -> tuple[int, ...]:

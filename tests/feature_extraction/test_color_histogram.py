@@ -211,3 +211,23 @@ def test_bins_that_give_too_many_values_are_refused():
     # large but reasonable values work
     hist = color_histogram(rgb, bins=(10**6, 2, 2), normalize=None)
     assert hist.shape == (1, 4 * 10**6) and hist.sum() == 16
+
+
+def test_histograms_wider_than_the_8_bit_color_cube_are_refused():
+    # 1290 ** 3 bins (8 GiB per image) used to be computed; the limit is the
+    # 256 x 256 x 256 histogram, one bin per 8-bit color
+    rgb = np.zeros((1, 4, 4, 3), dtype=np.uint8)
+    with pytest.raises(
+        ValueError,
+        match=r"color_histogram would compute 2,146,689,000 values per image "
+        r"\(1290 x 1290 x 1290 joint bins\), more than the 16,777,216 of the joint "
+        r"256 x 256 x 256 histogram of 8-bit colors\. Lower bins, or set "
+        r"joint=False \(one histogram per channel\)\.",
+    ):
+        color_histogram(rgb, bins=1290)
+    with pytest.raises(ValueError, match=r"16,842,752 values per image"):
+        ColorHistogramTransformer(bins=(257, 256, 256)).fit(rgb)
+    with pytest.raises(ValueError, match=r"\(16777215 \+ 1 \+ 2 bins\)"):
+        color_histogram(rgb, bins=(2**24 - 1, 1, 2), joint=False)
+    hist = color_histogram(rgb, bins=256, normalize=None)  # the limit itself
+    assert hist.shape == (1, 256**3) and hist[0, 0] == 16
