@@ -355,12 +355,94 @@ def _download(url: str, part: Path) -> bool:
     return resumed
 
 
-def _reconstruct():
-    return np.zeros(1).__reduce__()[0]
+class Refused(pickle.UnpicklingError):
+    """A data file's pickle asks for something other than plain arrays.
+
+    Raised with what it asks for; :func:`reading` names the file.
+    """
 
 
-class RefusedGlobal(pickle.UnpicklingError):
-    """A data file's pickle names a global that is not a plain array type."""
+# the kinds of dtype a data file's arrays may have: booleans and numbers, bytes
+# and str, which numpy builds from raw bytes of a checked length, and Python
+# objects (the ragged sequences in IMDB's .npz), which it builds from a list
+_PLAIN_KINDS = frozenset("biufcSUO")
+
+
+def _plain_dtype(dtype) -> np.dtype:
+    """A new dtype of ``dtype``'s kind, byte order and size, if it is plain.
+
+    Raises :class:`Refused` for dtypes with fields or subarrays, of other
+    kinds (void, datetime), or whose size does not fit their type string (a
+    pickled dtype's state sets its flags and size: a structured dtype whose
+    flags hide an object field makes numpy read bytes as pointers).
+    """
+    if not isinstance(dtype, np.dtype):
+        raise Refused(f"an array whose dtype is a {type(dtype).__name__}")
+    if dtype.kind in _PLAIN_KINDS and dtype.fields is None and not dtype.subdtype:
+        with contextlib.suppress(TypeError, ValueError):
+            plain = np.dtype(dtype.str)
+            if plain.itemsize == dtype.itemsize:
+                return plain
+    raise Refused(f"an array of dtype {dtype}")
+
+
+class _PickledArray:
+    """Stands for an array of a pickle until ``__setstate__`` builds it.
+
+    The pickle's ``_reconstruct(ndarray, ...)`` returns one, so that numpy never
+    builds an array from a state that was not checked: ``__setstate__`` builds
+    a new array of :func:`_plain_dtype` from the state's bytes (of the size
+    that the shape and dtype give) or list (of objects). :func:`safe_unpickle`
+    puts the arrays in their places.
+    """
+
+    __slots__ = ("array",)
+    __hash__ = None  # as an array's: a set or a dict key cannot hold one
+
+    @staticmethod
+    def built(value):
+        """``value``, or the array it stands for."""
+        if not isinstance(value, _PickledArray):
+            return value
+        if not hasattr(value, "array"):  # no state followed it
+            raise Problem("it holds an array without its contents")
+        return value.array
+
+    def __setstate__(self, state):
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise Problem("it holds an array pickled in a form numpy never writes")
+        shape, dtype, fortran, data = state[-4:]
+        if not (
+            isinstance(shape, tuple) and all(type(n) is int and n >= 0 for n in shape)
+        ):
+            raise Problem(f"it holds an array of shape {shape!r}")
+        dtype, size = _plain_dtype(dtype), math.prod(shape)
+        if dtype.kind == "O":
+            if not isinstance(data, list) or len(data) != size:
+                raise Problem(
+                    f"it holds an object array of shape {shape} without a list "
+                    f"of its {size} items"
+                )
+            items = map(self.built, data)
+            array = np.fromiter(items, dtype=object, count=size).reshape(shape)
+            self.array = np.asfortranarray(array) if fortran else array
+            return
+        if not isinstance(data, bytes) or len(data) != size * dtype.itemsize:
+            held = len(data) if isinstance(data, bytes) else type(data).__name__
+            raise Problem(
+                f"it holds an array of shape {shape} of {dtype} with {held} bytes"
+            )
+        order = "F" if fortran else "C"
+        array = np.frombuffer(data, dtype).reshape(shape, order=order)
+        # a copy in the machine's byte order, as numpy unpickles
+        self.array = array.astype(dtype.newbyteorder("="), order=order)
+
+
+def _pickled_array(cls, shape, typecode) -> _PickledArray:
+    """What a data file's ``numpy.core.multiarray._reconstruct`` calls make."""
+    if cls is not np.ndarray:
+        raise Refused(f"an array of type {cls!r}")
+    return _PickledArray()
 
 
 class _ArrayUnpickler(pickle.Unpickler):
@@ -370,14 +452,15 @@ class _ArrayUnpickler(pickle.Unpickler):
     reconstructor (``numpy.core.multiarray._reconstruct`` in files written by
     numpy 1, ``numpy._core.multiarray._reconstruct`` by numpy 2), and Python 3
     writes bytes into protocol-2 pickles with ``_codecs.encode``; nothing else is
-    needed to read CIFAR batches or the ragged arrays in IMDB's ``.npz``.
+    needed to read CIFAR batches or the ragged arrays in IMDB's ``.npz``. The
+    arrays are built by :class:`_PickledArray`, of plain dtypes only.
     """
 
     _ALLOWED = {
         ("numpy", "ndarray"): np.ndarray,
         ("numpy", "dtype"): np.dtype,
-        ("numpy.core.multiarray", "_reconstruct"): _reconstruct(),
-        ("numpy._core.multiarray", "_reconstruct"): _reconstruct(),
+        ("numpy.core.multiarray", "_reconstruct"): _pickled_array,
+        ("numpy._core.multiarray", "_reconstruct"): _pickled_array,
         ("_codecs", "encode"): codecs.encode,
     }
 
@@ -385,23 +468,56 @@ class _ArrayUnpickler(pickle.Unpickler):
         try:
             return self._ALLOWED[module, name]
         except KeyError:
-            raise RefusedGlobal(
-                f"Refusing to load {module}.{name} from a data file: skdl's data "
-                "files hold only numpy arrays, so this file is corrupted or was "
-                "tampered with. Delete it from the data cache."
-            ) from None
+            raise Refused(f"{module}.{name}") from None
 
 
 def safe_unpickle(data: bytes, *, encoding: str = "ASCII"):
-    """Unpickle ``data``, allowing numpy arrays only.
+    """Unpickle ``data``, allowing numpy arrays of plain dtypes only.
 
     The data are in memory, read whole from a member of known size: the
     pickle's lengths cannot make the reader wait for, or read, more. (The C
     unpickler reserves the size a bytes object declares before copying it;
     a declaration beyond what the data hold fails as "truncated", or as a
     ``MemoryError``, which :func:`reading` reports as a corrupt file.)
+
+    Raises
+    ------
+    Refused
+        If the pickle names a global other than those of arrays, or holds an
+        array whose dtype is not plain (see :func:`_plain_dtype`).
     """
-    return _ArrayUnpickler(io.BytesIO(data), encoding=encoding).load()
+    loaded = _ArrayUnpickler(io.BytesIO(data), encoding=encoding).load()
+    _place_arrays(loaded)
+    return _PickledArray.built(loaded)
+
+
+def _place_arrays(loaded) -> None:
+    """Replace each :class:`_PickledArray` in the lists and dicts under
+    ``loaded`` by its array (an object array's items are in place already).
+    """
+    stack, seen = [loaded], set()
+    while stack:
+        container = stack.pop()
+        if id(container) in seen:
+            continue
+        seen.add(id(container))
+        if isinstance(container, list):
+            items = list(enumerate(container))
+        elif isinstance(container, dict):
+            items = list(container.items())
+        elif isinstance(container, tuple):
+            items = [(None, value) for value in container]
+        elif isinstance(container, np.ndarray) and container.dtype == object:
+            items = [(None, value) for value in container.flat]
+        else:
+            continue
+        for key, value in items:
+            if isinstance(value, _PickledArray):
+                if key is None:  # numpy never pickles an array in a tuple
+                    raise Problem("it holds an array inside a tuple")
+                container[key] = _PickledArray.built(value)
+            elif isinstance(value, list | dict | tuple | np.ndarray):
+                stack.append(value)
 
 
 class Problem(ValueError):
@@ -450,13 +566,19 @@ _PARSE_ERRORS = (
 def reading(paths, fetcher: str) -> Iterator[None]:
     """Report errors of parsing cached ``paths`` with :func:`corrupt_file_error`.
 
-    A pickle that names a forbidden global keeps its own error; the disk's
-    errors say what the disk refused.
+    A pickle that asks for more than plain arrays raises :class:`Refused`,
+    naming the file; the disk's errors say what the disk refused.
     """
     try:
         yield
-    except RefusedGlobal:
-        raise
+    except Refused as exc:
+        names = paths if isinstance(paths, str | os.PathLike) else paths[0]
+        raise Refused(
+            f"Refusing to load {exc} from the data file {names}: skdl's data files "
+            "hold only numpy arrays of numbers, strings or Python objects, so this "
+            f"file is corrupted or was tampered with. Delete it and call {fetcher}() "
+            "again to download it anew."
+        ) from None
     except _PARSE_ERRORS as exc:
         problem = str(exc) if isinstance(exc, Problem) else _describe(exc)
         raise corrupt_file_error(paths, problem, fetcher) from exc
@@ -528,11 +650,14 @@ def _read_npy(raw: bytes, key: str) -> np.ndarray:
         else np.lib.format.read_array_header_2_0
     )
     shape, _, dtype = header(stream)  # read_array reads the order again
+    dtype = _plain_dtype(dtype)
     if dtype.hasobject:
         array = safe_unpickle(raw[stream.tell() :], encoding="latin1")
         if not isinstance(array, np.ndarray) or array.shape != shape:
             got = getattr(array, "shape", type(array).__name__)
             raise Problem(f"array {key!r} declares shape {shape} but holds {got}")
+        if array.dtype != dtype:
+            raise Problem(f"array {key!r} declares {dtype} but holds {array.dtype}")
         return array
     needed = math.prod(shape) * dtype.itemsize
     held = len(raw) - stream.tell()

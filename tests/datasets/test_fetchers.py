@@ -327,8 +327,120 @@ def test_pickled_code_in_a_data_file_is_refused(monkeypatch, server, tmp_path):
         "cifar10",
         {"cifar-10-python.tar.gz": cifar_archive(batches)},
     )
-    with pytest.raises(pickle.UnpicklingError, match=r"Refusing to load \w+\.getcwd"):
+    cached = re.escape(str(tmp_path / "cifar10" / "cifar-10-python.tar.gz"))
+    with pytest.raises(
+        pickle.UnpicklingError,
+        match=rf"Refusing to load \w+\.getcwd from the data file {cached}: .* "
+        r"Delete it and call fetch_cifar10\(\) again",
+    ):
         fetch_cifar10("test", data_home=tmp_path)
+
+
+class _TamperedArray:
+    """Pickles as an array of ``dtype`` (given as its pickled form) whose state
+    holds ``data``: what numpy's ``__reduce__`` writes, with other values."""
+
+    def __init__(self, dtype_args, dtype_state, shape, data):
+        self.dtype = _TamperedDtype(dtype_args, dtype_state)
+        self.shape, self.data = shape, data
+
+    def __reduce__(self):
+        reconstruct = np.zeros(1).__reduce__()[0]
+        state = (1, self.shape, self.dtype, False, self.data)
+        return reconstruct, (np.ndarray, (0,), b"b"), state
+
+
+class _TamperedDtype:
+    def __init__(self, args, state):
+        self.args, self.state = args, state
+
+    def __reduce__(self):
+        return np.dtype, self.args, self.state
+
+
+def _npy_of_pickle(payload, shape):
+    return _npy_claiming(shape, dtype="|O", payload=payload)
+
+
+# a structured dtype whose state hides its object field (flags 0): numpy copied
+# the 16 bytes into the array, and reading the field followed them as pointers
+_HIDDEN_OBJECTS = _TamperedArray(
+    ("V8", False, True),
+    (3, "|", None, ("a",), {"a": (np.dtype("O"), 0)}, 8, 1, 0),
+    (2,),
+    b"\x01" * 16,
+)
+# a str dtype of 5 bytes: numpy read each last character past its item
+_SHORT_STR = _TamperedArray(
+    ("U4", False, True), (3, "<", None, None, None, 5, 4, 8), (2,), b"a" * 10
+)
+
+
+@pytest.mark.parametrize(
+    ("array", "dtype"),
+    [(_HIDDEN_OBJECTS, r"\[\('a', 'O'\)\]"), (_SHORT_STR, "<U1")],
+    ids=["hidden objects", "short str"],
+)
+def test_an_array_of_a_tampered_dtype_is_refused(
+    monkeypatch, server, tmp_path, array, dtype
+):
+    # the file matches its checksum: tampered with where the checksum was too
+    files = imdb_files()
+    members = {
+        "x_train.npy": _npy_of_pickle(pickle.dumps(array, protocol=3), (2,)),
+        "y_train.npy": _npy_claiming((2,), "<i8", b"\0" * 16),
+        "x_test.npy": _npy_claiming((2,), "<i8", b"\0" * 16),
+        "y_test.npy": _npy_claiming((2,), "<i8", b"\0" * 16),
+    }
+    files["imdb.npz"] = _zip(members)
+    serve(monkeypatch, server, "imdb", files)
+    cached = re.escape(str(tmp_path / "imdb" / "imdb.npz"))
+    with pytest.raises(
+        pickle.UnpicklingError,
+        match=rf"Refusing to load an array of dtype {dtype}\S* from the data file "
+        rf"{cached}: skdl's data files hold only numpy arrays of numbers, strings "
+        r"or Python objects, so this file is corrupted or was tampered with\. "
+        r"Delete it and call fetch_imdb\(\) again to download it anew\.",
+    ):
+        fetch_imdb(as_text=False, data_home=tmp_path)
+    # nor does an .npy header of a structured dtype reach numpy's reader
+    members["x_train.npy"] = _npy_claiming((2,), [("a", "O")], b"\x01" * 16)
+    files["imdb.npz"] = _zip(members)
+    serve(monkeypatch, server, "imdb", files)
+    with pytest.raises(pickle.UnpicklingError, match=r"dtype \[\('a', 'O'\)\]"):
+        fetch_imdb(as_text=False, data_home=tmp_path / "other")
+
+
+def test_plain_arrays_unpickle_as_numpy_builds_them():
+    from skdl.datasets._download import safe_unpickle
+
+    ragged = np.empty(3, dtype=object)
+    ragged[:] = [[1, 2], np.arange(3), "text"]
+    grid = np.empty((2, 2), dtype=object)
+    grid[:] = [[[1], 2], [3, (4,)]]
+    arrays = {
+        b"u8": np.arange(6, dtype=np.uint8).reshape(2, 3),
+        b"fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        b"big-endian": np.arange(4, dtype=">i4"),
+        b"str": np.array(["ab", "c"]),
+        b"bytes": np.array([b"ab", b"c"]),
+        b"complex": np.array([1 + 2j, True]),
+        b"ragged": ragged,
+        b"grid": np.asfortranarray(grid),
+        b"nested": [np.zeros(2), {b"x": np.ones(1)}],
+    }
+    for protocol in (2, 3):  # np.save writes 3; CIFAR batches are 2
+        loaded = safe_unpickle(pickle.dumps(arrays, protocol=protocol))
+        expected = pickle.loads(pickle.dumps(arrays, protocol=protocol))
+        for key in (k for k in arrays if k != b"nested"):
+            got, want = loaded[key], expected[key]
+            assert type(got) is np.ndarray and got.dtype == want.dtype, key
+            assert got.flags.f_contiguous == want.flags.f_contiguous, key
+            assert repr(got) == repr(want), key
+        assert got.flags.writeable
+        np.testing.assert_array_equal(loaded[b"ragged"][1], np.arange(3))
+        inner = loaded[b"nested"]
+        assert type(inner[0]) is np.ndarray and type(inner[1][b"x"]) is np.ndarray
 
 
 def imdb_files():
