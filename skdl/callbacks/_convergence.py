@@ -8,7 +8,7 @@ import sys
 import torch
 from skorch.callbacks import Callback
 
-from ._checks import check_number
+from ._checks import check_argument
 
 __all__ = ["Convergence", "LBFGSConvergence", "StopTraining"]
 
@@ -95,8 +95,8 @@ class Convergence(Callback):
         self.restore_best = restore_best
 
     def initialize(self):
-        check_number(self, "tol", low=0)
-        check_number(self, "n_iter_no_change", low=1, high_open=False)
+        check_argument(self, "tol", low=0)
+        check_argument(self, "n_iter_no_change", low=1, high_open=False)
         self.best_ = None
         self.no_improvement_count_ = 0
         self.best_state_ = None
@@ -175,7 +175,7 @@ class LBFGSConvergence(Callback):
         self.max_fun = max_fun
 
     def initialize(self):
-        check_number(self, "max_fun", low=1, integer=True)
+        check_argument(self, "max_fun", low=1, integer=True)
         self.n_iter_ = 0
         self.first_epoch_ = 0
         return self

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from skorch.callbacks import Callback
 
-from ._checks import check_number
+from ._checks import check_argument
 
 __all__ = ["EpochProgressBar", "IterationLog"]
 
@@ -73,7 +73,7 @@ class EpochProgressBar(Callback):
 
     def initialize(self):
         if self.total is not None:
-            check_number(self, "total", low=1, integer=True)
+            check_argument(self, "total", low=1, integer=True)
         return self
 
     def on_train_begin(self, net, **kwargs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from skorch.callbacks import Callback
 
-from ._checks import check_number
+from ._checks import check_argument
 
 __all__ = ["L1Shrinkage"]
 
@@ -46,7 +46,7 @@ class L1Shrinkage(Callback):
         self.strength = strength
 
     def initialize(self):
-        check_number(self, "strength", low=0)
+        check_argument(self, "strength", low=0)
         return self
 
     def on_batch_end(self, net, training=False, **kwargs):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from skorch.callbacks import Callback
 
-from ._checks import check_number
+from ._checks import check_argument
 
 __all__ = [
     "ExponentialDecayLR",
@@ -43,8 +43,8 @@ class InverseScalingLR(Callback):
         self.power_t = power_t
 
     def initialize(self):
-        check_number(self, "learning_rate_init", low=0, low_open=True)
-        check_number(self, "power_t", low=0)
+        check_argument(self, "learning_rate_init", low=0, low_open=True)
+        check_argument(self, "power_t", low=0)
         return self
 
     def rate(self, samples_seen: int) -> float:
@@ -101,8 +101,8 @@ class LinearDecayLR(_EpochSchedule):
         self.max_iter = max_iter
 
     def initialize(self):
-        check_number(self, "learning_rate_init", low=0, low_open=True)
-        check_number(self, "max_iter", low=1, integer=True)
+        check_argument(self, "learning_rate_init", low=0, low_open=True)
+        check_argument(self, "max_iter", low=1, integer=True)
         return self
 
     def rate(self, epochs: int) -> float:
@@ -157,10 +157,10 @@ class ExponentialDecayLR(_EpochSchedule):
         self.min_learning_rate = min_learning_rate
 
     def initialize(self):
-        check_number(self, "learning_rate_init", low=0, low_open=True)
-        check_number(self, "decay_rate", low=0, low_open=True)
-        check_number(self, "decay_steps", low=0, low_open=True)
-        check_number(self, "min_learning_rate", low=0)
+        check_argument(self, "learning_rate_init", low=0, low_open=True)
+        check_argument(self, "decay_rate", low=0, low_open=True)
+        check_argument(self, "decay_steps", low=0, low_open=True)
+        check_argument(self, "min_learning_rate", low=0)
         return self
 
     def rate(self, epochs: int) -> float:
@@ -212,10 +212,10 @@ class ReduceLROnPlateau(Callback):
         self.min_learning_rate = min_learning_rate
 
     def initialize(self):
-        check_number(self, "factor", low=0, high=1, low_open=True, high_open=False)
-        check_number(self, "patience", low=0, integer=True)
-        check_number(self, "tol", low=0)
-        check_number(self, "min_learning_rate", low=0)
+        check_argument(self, "factor", low=0, high=1, low_open=True, high_open=False)
+        check_argument(self, "patience", low=0, integer=True)
+        check_argument(self, "tol", low=0)
+        check_argument(self, "min_learning_rate", low=0)
         self.best_ = None
         self.wait_ = 0
         return self

@@ -16,6 +16,7 @@ import torch
 
 from .._warnings import external_stacklevel
 from ._sklearn import Interval, Options
+from ._validation import check_count
 
 __all__ = [
     "build_defaults",
@@ -180,9 +181,8 @@ def seed_from_random_state(random_state, *, salt: int = 0) -> int:
             "random_state must be None, an int >= 0, a numpy RandomState or a "
             f"numpy Generator; got {random_state!r}."
         )
-    if not isinstance(salt, Integral) or isinstance(salt, bool) or salt < 0:
-        raise ValueError(f"salt must be an int >= 0; got {salt!r}.")
-    state = np.random.SeedSequence([entropy, int(salt)]).generate_state(1, np.uint64)
+    salt = check_count(salt, "salt", 0)
+    state = np.random.SeedSequence([entropy, salt]).generate_state(1, np.uint64)
     return int(state[0] >> np.uint64(1))
 
 

@@ -6,9 +6,10 @@ labels of mixed types, and float32's range.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Iterator, Sequence
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,6 +26,7 @@ __all__ = [
     "check_float32_range",
     "check_label_types",
     "check_layer_sizes",
+    "check_number",
     "check_x_fits_float32",
     "explain_float32_overflow",
     "input_float_dtype",
@@ -387,11 +389,62 @@ def changed_params(now: dict, before: dict, keys=None) -> list[str]:
     ]
 
 
+def check_number(
+    value,
+    name: str,
+    *,
+    low: float,
+    high: float = math.inf,
+    low_open: bool = False,
+    high_open: bool = True,
+    integer: bool = False,
+):
+    """``value`` if it is a number (an int with ``integer``) in the interval given.
+
+    Raises a ValueError naming ``name`` otherwise (bools and NaN included). An
+    int bounded below only is described as ``>= low``; other intervals in
+    interval notation, whose closed or open ``inf`` end says whether infinity
+    itself is allowed.
+
+    Examples
+    --------
+    >>> check_number(0.5, "factor", low=0, high=1, low_open=True, high_open=False)
+    0.5
+    >>> check_number(float("inf"), "tol", low=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: tol must be a number in [0, inf); got inf.
+    >>> check_number(0, "n_samples", low=1, integer=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_samples must be an int >= 1; got 0.
+    """
+    inside = (
+        isinstance(value, Integral if integer else Real)
+        and not isinstance(value, bool)
+        and not math.isnan(value)
+        and (low < value if low_open else low <= value)
+        and (value < high if high_open else value <= high)
+    )
+    if inside:
+        return int(value) if integer else value
+    if integer and high == math.inf:
+        interval = f"{'>' if low_open else '>='} {low:g}"
+    else:
+        interval = (
+            f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        )
+    raise ValueError(
+        f"{name} must be {'an int' if integer else 'a number'} {interval}; "
+        f"got {value!r}."
+    )
+
+
 def check_count(value, name: str, minimum: int) -> int:
     """A method's count argument (``n_samples``, ``n_words``...) as an int.
 
     Raises a ValueError naming ``name`` unless ``value`` is an integer (not a
-    bool) of at least ``minimum``.
+    bool) of at least ``minimum`` (see :func:`check_number`).
 
     Examples
     --------
@@ -402,9 +455,7 @@ def check_count(value, name: str, minimum: int) -> int:
     ...
     ValueError: n_samples must be an int >= 1; got 0.
     """
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
+    return check_number(value, name, low=minimum, integer=True)
 
 
 def labels_1d(y) -> np.ndarray:

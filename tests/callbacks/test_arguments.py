@@ -25,15 +25,18 @@ from skdl.callbacks import (
 BAD = [
     (InverseScalingLR(-0.01, 0.5), "learning_rate_init must be a number in \\(0"),
     (InverseScalingLR(0.01, -1), "power_t must be a number in \\[0"),
-    (LinearDecayLR(0.01, 0), "max_iter must be an int in \\[1"),
+    (LinearDecayLR(0.01, 0), "max_iter must be an int >= 1; got 0"),
     (ExponentialDecayLR(0.01, 0.5, 0), "decay_steps must be a number in \\(0"),
     (ExponentialDecayLR(0.01, -0.5, 1), "decay_rate must be a number in \\(0"),
     (ReduceLROnPlateau(factor=10, patience=2), "factor must be a number in \\(0, 1\\]"),
-    (ReduceLROnPlateau(factor=0.5, patience=-1), "patience must be an int in \\[0"),
+    (
+        ReduceLROnPlateau(factor=0.5, patience=-1),
+        "patience must be an int >= 0; got -1",
+    ),
     (L1Shrinkage(-5), "strength must be a number in \\[0"),
     (Convergence("train_loss", tol=math.nan, n_iter_no_change=2), "tol must be"),
-    (LBFGSConvergence(0), "max_fun must be an int in \\[1"),
-    (EpochProgressBar("x"), "total must be an int in \\[1"),
+    (LBFGSConvergence(0), "max_fun must be an int >= 1; got 0"),
+    (EpochProgressBar("x"), "total must be an int >= 1; got 'x'"),
 ]
 
 
