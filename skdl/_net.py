@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import inspect
 import math
-import mmap
 
 import numpy as np
 import scipy.sparse as sp
@@ -40,6 +39,7 @@ from skorch.utils import TeeGenerator
 
 from .callbacks import Convergence, StopTraining
 from .utils._divergence import divergence_error, find_divergence
+from .utils._validation import is_memory_mapped
 
 __all__ = [
     "Batches",
@@ -48,7 +48,6 @@ __all__ = [
     "at_least_float32",
     "check_callbacks",
     "host_rows",
-    "is_memory_mapped",
     "reads_lazily",
     "to_rows",
 ]
@@ -108,15 +107,6 @@ def at_least_float32(tensor: torch.Tensor) -> torch.Tensor:
     torch.float64
     """
     return tensor.to(torch.promote_types(tensor.dtype, torch.float32))
-
-
-def is_memory_mapped(X) -> bool:
-    """Whether ``X`` is a numpy array whose memory is a file mapping."""
-    while isinstance(X, np.ndarray):
-        if isinstance(X, np.memmap):
-            return True
-        X = X.base
-    return isinstance(X, mmap.mmap)
 
 
 def reads_lazily(X, device: torch.device) -> bool:

@@ -8,10 +8,8 @@ records the image shape, so that ``transform`` can refuse images of another size
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -21,11 +19,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._blocks import lazy_on_dask, refuse_block_input
 from ..utils import check_images
-from ..utils._images import RESIZE_ADVICE
+from ..utils._images import validate_images
 from ..utils._sklearn import StrOptions, _fit_context, wrap_data_with_container
 from ..utils._state import attributes_restored_on_error
 from ..utils._torch import memory_advice
-from ..utils._validation import as_array, changed_params, validate_data
+from ..utils._validation import changed_params
 
 LAYOUT_CONSTRAINTS: dict = {
     "image_shape": [tuple, list, StrOptions({"auto"}), None],
@@ -253,30 +251,5 @@ class ImageTransformer(
             )
 
     def _validate_images(self, X, *, reset: bool):
-        owner = type(self).__name__
-        if sp.issparse(X):
-            raise TypeError(
-                f"{owner} takes dense images; got a sparse matrix. Convert it with "
-                "X.toarray() first."
-            )
-        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
-            X = as_array(X, owner=owner, sample="image", advice=RESIZE_ADVICE)
-        ndim = X.ndim
-        if ndim <= 2:
-            # sklearn's checks: feature names, object dtype, NaN, feature count,
-            # and its message for 1-D input
-            X = validate_data(self, X, reset=reset, dtype="numeric")
-        images = check_images(
-            X,
-            image_shape=self.image_shape,
-            data_format=self.data_format,
-            owner=owner,
-            channels=self._channels(),
-            expected_shape=None if reset else self.image_shape_,
-        )
-        if reset:
-            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
-            if ndim != 2:
-                self.n_features_in_ = math.prod(self.image_shape_)
-                self.__dict__.pop("feature_names_in_", None)
-        return images, ndim
+        checked = validate_images(self, X, reset=reset, channels=self._channels())
+        return checked.images, checked.ndim

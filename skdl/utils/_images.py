@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,10 +20,18 @@ from ._validation import (
     as_array,
     check_float32_range,
     check_x_fits_float32,
+    is_memory_mapped,
     validate_data,
 )
 
-__all__ = ["RESIZE_ADVICE", "ImageInputMixin", "as_supported_dtype", "check_images"]
+__all__ = [
+    "RESIZE_ADVICE",
+    "ImageInput",
+    "ImageInputMixin",
+    "as_supported_dtype",
+    "check_images",
+    "validate_images",
+]
 
 RESIZE_ADVICE = (
     "Bring them to one size first, image by image (e.g. with cv2.resize or "
@@ -325,76 +334,99 @@ def _row_shape(n_features, image_shape, owner):
     return shape
 
 
+class ImageInput(NamedTuple):
+    """What :func:`validate_images` returns."""
+
+    images: np.ndarray  # (n_samples, height, width, channels)
+    ndim: int  # of the input: 2 for flat rows, 3 or 4 for images
+    dtype: np.dtype  # of the input's pixels (bool stays bool)
+    y: object  # as scikit-learn's validate_data returns it, or None
+
+
+def validate_images(
+    estimator, X, y="no_validation", *, reset: bool, channels=None
+) -> ImageInput:
+    """Check the images (and labels) of an estimator with ``image_shape`` and
+    ``data_format``, in every layout :func:`check_images` reads.
+
+    Flat rows go through scikit-learn's ``validate_data`` first (feature names,
+    the feature count, its message for 1-D input), then become images of
+    ``image_shape`` at fit and of the fitted shape after; 3-D and 4-D images are
+    checked against ``image_shape_`` after fit, then validated as flat rows
+    (which sets ``n_features_in_`` and checks ``y``). ``channels`` restricts
+    the channel counts (see :func:`check_images`). Sets ``image_shape_``
+    (height, width, channels) when ``reset``.
+    """
+    owner = type(estimator).__name__
+    if sp.issparse(X):
+        raise TypeError(
+            f"{owner} takes dense images; got a sparse matrix. Convert it with "
+            "X.toarray() first."
+        )
+    with_y = not (isinstance(y, str) and y == "no_validation")
+    labels = {"y": y, "multi_output": True} if with_y else {}
+    # np.ndim would dispatch to __array_function__ of array-likes
+    if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
+        X = as_array(X, owner=owner, sample="image", advice=RESIZE_ADVICE)
+    layout = {"data_format": estimator.data_format, "owner": owner}
+    if X.ndim <= 2:
+        out = validate_data(estimator, X, dtype="numeric", reset=reset, **labels)
+        X = out[0] if with_y else out
+        if reset:
+            row_shape = estimator.image_shape
+        else:  # the fitted shape, in the order of data_format
+            height, width, n_channels = estimator.image_shape_
+            row_shape = (
+                (height, width, n_channels)
+                if estimator.data_format == "channels_last"
+                else (n_channels, height, width)
+            )
+        images = check_images(X, image_shape=row_shape, channels=channels, **layout)
+    else:
+        images = check_images(
+            X,
+            image_shape=estimator.image_shape if reset else None,
+            channels=channels,
+            expected_shape=None if reset else estimator.image_shape_,
+            **layout,
+        )
+        flat = images.reshape(len(images), -1)
+        out = validate_data(estimator, flat, reset=reset, **labels)
+    if reset:
+        estimator.image_shape_ = tuple(int(s) for s in images.shape[1:])
+    # check_images reads bool as float32
+    dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
+    return ImageInput(images, X.ndim, dtype, out[1] if with_y else None)
+
+
 class ImageInputMixin:
     """Image input of an estimator with ``image_shape`` and ``data_format``.
 
-    :meth:`_validate_images` takes every layout :func:`check_images` reads, runs
-    scikit-learn's feature checks on the flat rows, sets ``image_shape_`` (height,
-    width, channels) when ``reset`` and returns ``(n, C, H, W)`` arrays in the
+    :meth:`_validate_images` takes every layout :func:`check_images` reads
+    (through :func:`validate_images`) and returns ``(n, C, H, W)`` arrays in the
     float type asked for, multiplied by ``self._pixel_scale(dtype, reset=reset)``
     (default 1: unscaled).
     """
 
     def _validate_images(self, X, y="no_validation", *, reset, dtype):
-        """Check images (and labels); return ``(n, C, H, W)`` in ``dtype`` (and y).
-
-        Flat rows go through sklearn's ``validate_data`` first, for its
-        feature-count and feature-name checks; 3-D and 4-D arrays are checked
-        against ``image_shape_`` and then validated as flat rows.
-        """
-        name = type(self).__name__
+        """Check images (and labels); return ``(n, C, H, W)`` in ``dtype`` (and y)."""
         with_y = not (isinstance(y, str) and y == "no_validation")
-        labels = {"y": y, "multi_output": True} if with_y else {}
-        # np.ndim would dispatch to __array_function__ of array-likes
-        if isinstance(X, np.ndarray) or not hasattr(X, "ndim"):  # arrays, lists
-            X = as_array(X, owner=name, sample="image", advice=RESIZE_ADVICE)
-        ndim = X.ndim
-        if sp.issparse(X) or ndim <= 2:
-            out = validate_data(self, X, dtype="numeric", reset=reset, **labels)
-            X = out[0] if with_y else out
-            if reset:
-                row_shape = self.image_shape
-            else:  # the fitted shape, in the order of data_format
-                height, width, channels = self.image_shape_
-                row_shape = (
-                    (height, width, channels)
-                    if self.data_format == "channels_last"
-                    else (channels, height, width)
-                )
-            images = check_images(
-                X, image_shape=row_shape, data_format=self.data_format, owner=name
-            )
-        else:
-            images = check_images(
-                X,
-                image_shape=self.image_shape if reset else None,
-                data_format=self.data_format,
-                owner=name,
-                expected_shape=None if reset else self.image_shape_,
-            )
-            out = validate_data(
-                self, images.reshape(len(images), -1), reset=reset, **labels
-            )
-        if reset:
-            self.image_shape_ = tuple(int(s) for s in images.shape[1:])
-        # the scale follows the dtype given (check_images reads bool as float32)
-        input_dtype = X.dtype if isinstance(X, np.ndarray) else images.dtype
+        images, _, input_dtype, y = validate_images(self, X, y, reset=reset)
+        # the scale follows the dtype given
         scale = self._pixel_scale(input_dtype, reset=reset)
         if np.dtype(dtype) == np.float32:  # the cast would make infinities
             check_x_fits_float32(self, images)  # (check_images: finite)
-        from .._net import is_memory_mapped  # skdl._net imports skdl.utils
-
         tensor_layout = images.transpose(0, 3, 1, 2)
         if is_memory_mapped(images) and images.dtype == dtype and scale == 1.0:
             # a view of the file, which training and inference read batch by
             # batch (HostRows): never copied whole
-            return (tensor_layout, out[1]) if with_y else tensor_layout
+            return (tensor_layout, y) if with_y else tensor_layout
         tensor_layout = np.ascontiguousarray(tensor_layout, dtype=dtype)
         if scale != 1.0:
             tensor_layout = np.multiply(tensor_layout, scale, dtype=dtype)
         elif not tensor_layout.flags.writeable:
             tensor_layout = tensor_layout.copy()
-        return (tensor_layout, out[1]) if with_y else tensor_layout
+        return (tensor_layout, y) if with_y else tensor_layout
 
     def _pixel_scale(self, dtype: np.dtype, *, reset: bool) -> float:
         """The factor for pixels of ``dtype`` (default: 1, pixels as given)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import mmap
 import warnings
 from collections.abc import Iterator, Sequence
 from numbers import Integral, Real
@@ -30,6 +31,7 @@ __all__ = [
     "check_x_fits_float32",
     "explain_float32_overflow",
     "input_float_dtype",
+    "is_memory_mapped",
     "labels_1d",
     "refuse_beyond_float32",
     "validate_data",
@@ -387,6 +389,15 @@ def changed_params(now: dict, before: dict, keys=None) -> list[str]:
         and now[key] is not before[key]
         and repr(now[key]) != repr(before[key])
     ]
+
+
+def is_memory_mapped(X) -> bool:
+    """Whether ``X`` is a numpy array whose memory is a file mapping."""
+    while isinstance(X, np.ndarray):
+        if isinstance(X, np.memmap):
+            return True
+        X = X.base
+    return isinstance(X, mmap.mmap)
 
 
 def check_number(

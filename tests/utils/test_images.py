@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
+from sklearn.base import clone
 
+from skdl import CNNClassifier
+from skdl.feature_extraction import HOGTransformer
 from skdl.utils import check_images
 
 
@@ -180,3 +183,26 @@ def test_as_supported_dtype():
         huge = np.array([np.finfo(np.longdouble).max])
         with pytest.raises(ValueError, match="beyond float64's range"):
             as_supported_dtype(huge, (np.float64,), library="X")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    ("model", "apply"),
+    [
+        (CNNClassifier(max_iter=1), "predict"),
+        (HOGTransformer(pixels_per_cell=(4, 4), cells_per_block=(1, 1)), "transform"),
+    ],
+    ids=["CNNClassifier", "HOGTransformer"],
+)
+def test_estimators_and_transformers_read_images_alike(model, apply):
+    # one validation (validate_images) for the estimators and the transformers:
+    # the same fitted attributes, the same errors
+    images = np.random.default_rng(0).random((6, 8, 8))
+    y = np.arange(6) % 2
+    model = clone(model).fit(images, y)
+    assert model.image_shape_ == (8, 8, 1) and model.n_features_in_ == 64
+    name = type(model).__name__
+    with pytest.raises(TypeError, match=rf"^{name} takes dense images; got a sparse"):
+        clone(model).fit(sp.csr_matrix(images.reshape(6, 64)), y)
+    with pytest.raises(ValueError, match=r"fitted on images of shape \(8, 8, 1\)"):
+        getattr(model, apply)(images[:, :4])
