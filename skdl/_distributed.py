@@ -38,6 +38,18 @@ class DataParallel:
     def __init__(self, group):
         self.group = group
 
+    def close(self) -> None:
+        """Close this rank's connections, so that the other ranks stop now.
+
+        A rank that fails would otherwise leave the others waiting in their
+        next exchange until the timeout, and their Dask workers busy with
+        them. A gloo group closes its connections when it is destroyed (its
+        ``abort`` and ``shutdown`` leave them open), so this drops the group,
+        of which it must hold the only reference: the others' exchanges then
+        fail at once ("Connection closed by peer"), as when a process dies.
+        """
+        self.group = None
+
     def _sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor`` summed over the ranks, in place."""
         self.group.allreduce([tensor]).wait()

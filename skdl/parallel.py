@@ -246,8 +246,9 @@ def fit_distributed(
     ------
     RuntimeError
         When a worker leaves the cluster (killed, out of memory) or an exchange
-        fails during the fit; errors of the fit itself (invalid X) are raised
-        as they are. The estimator is then left as it was.
+        fails during the fit; errors of the fit itself (invalid X, a callback
+        that raises) are raised as they are, from the process that failed,
+        which stops the others at once. The estimator is then left as it was.
 
     Examples
     --------
@@ -415,7 +416,12 @@ def _balanced_cuts(lengths: tuple[int, ...], n_parts: int) -> list[int]:
 
 
 def _wait_for_ranks(client, ranks: list, workers: list[str], name: str) -> None:
-    """Return when every rank finished; raise when one failed or a worker left."""
+    """Return when every rank finished; raise when one failed or a worker left.
+
+    A rank that fails closes its connections, so its peers' exchanges fail
+    too, and so do they when its process dies: the error raised is the cause,
+    the failing rank's own error or the worker's departure, not the peers'.
+    """
     import distributed
 
     while True:
@@ -424,16 +430,16 @@ def _wait_for_ranks(client, ranks: list, workers: list[str], name: str) -> None:
             distributed.wait(pending, timeout=1.0, return_when="FIRST_COMPLETED")
         except TimeoutError:
             pass
-        failed = [rank for rank, future in enumerate(ranks) if future.status == "error"]
+        failed = _failed_ranks(ranks)
         lost = _lost_workers(client, workers)
-        if failed and not lost and _is_communication_error(ranks[failed[0]]):
-            # a process that died breaks its peers' exchanges: the scheduler
-            # may hear of the death a moment after they fail
-            for _ in range(10):
-                time.sleep(0.5)
-                lost = _lost_workers(client, workers)
-                if lost:
-                    break
+        # the peers' errors may come first: the failing rank's own error a
+        # moment after, or the scheduler hearing of a death
+        for _ in range(10):
+            if lost or not failed or not all(map(_is_communication_error, failed)):
+                break
+            time.sleep(0.5)
+            failed = _failed_ranks(ranks)
+            lost = _lost_workers(client, workers)
         if lost:
             ranks_lost = [workers.index(worker) for worker in lost]
             raise RuntimeError(
@@ -442,18 +448,24 @@ def _wait_for_ranks(client, ranks: list, workers: list[str], name: str) -> None:
                 "fit: killed, out of memory, or stopped. The training of one "
                 f"model cannot go on without its rows; {name} is left as it was. "
                 "Check the worker's log, then fit again."
-            ) from (ranks[failed[0]].exception() if failed else None)
+            ) from (failed[0].exception() if failed else None)
+        for future in failed:
+            if not _is_communication_error(future):
+                raise future.exception()
         if failed:
-            error = ranks[failed[0]].exception()
-            if _is_communication_error(ranks[failed[0]]):
-                raise RuntimeError(
-                    f"fit_distributed: rank {failed[0]} (worker "
-                    f"{workers[failed[0]]}) failed to exchange with the others: "
-                    f"{error}. {name} is left as it was."
-                ) from error
-            raise error
+            rank = ranks.index(failed[0])
+            error = failed[0].exception()
+            raise RuntimeError(
+                f"fit_distributed: rank {rank} (worker {workers[rank]}) failed to "
+                f"exchange with the others: {error}. {name} is left as it was."
+            ) from error
         if all(future.status == "finished" for future in ranks):
             return
+
+
+def _failed_ranks(ranks: list) -> list:
+    """The futures of the ranks that raised, in the order of the ranks."""
+    return [future for future in ranks if future.status == "error"]
 
 
 def _check_own_processes(client, workers: list[str]) -> None:
@@ -511,24 +523,47 @@ def _fit_rank(
     """One process of a data-parallel fit, on a Dask worker.
 
     Returns the fitted estimator and the warnings of the fit on rank 0, None
-    on the others.
+    on the others. A rank that fails closes its connections first, so that
+    the others fail at once instead of waiting for it until the timeout.
     """
-    from datetime import timedelta
-
     import pandas as pd
-    import torch.distributed as dist
-    from distributed import Variable, get_worker
-    from distributed.comm import get_address_host
 
     from ._distributed import DataParallel, Shard
 
     # workers in one process (LocalCluster(processes=False)) receive the same
     # estimator object, unpickled by none: each rank trains its own copy
     estimator = copy.deepcopy(estimator)
-    blocks = RowBlocks(items)
-    parts = [blocks.read(i) for i in range(len(blocks))]
-    X = pd.concat(parts) if hasattr(parts[0], "columns") else np.concatenate(parts)
-    del parts
+    data_parallel = DataParallel(_process_group(rank, world_size, rendezvous, timeout))
+    try:  # the rows are read here: a rank may fail on its own
+        blocks = RowBlocks(items)
+        parts = [blocks.read(i) for i in range(len(blocks))]
+        X = pd.concat(parts) if hasattr(parts[0], "columns") else np.concatenate(parts)
+        del parts
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            estimator.fit(
+                Shard(X, start, len(y), data_parallel), y, sample_weight=sample_weight
+            )
+    except BaseException:
+        data_parallel.close()
+        raise
+    if rank:
+        return None
+    return estimator, [(w.category, str(w.message)) for w in caught]
+
+
+def _process_group(rank: int, world_size: int, rendezvous: str, timeout: float):
+    """The gloo group of the ranks, met through the first rank's TCP store.
+
+    Only the group refers to the store (whose port the first rank listens
+    on): dropping the group closes its connections and that port.
+    """
+    from datetime import timedelta
+
+    import torch.distributed as dist
+    from distributed import Variable, get_worker
+    from distributed.comm import get_address_host
+
     wait = timedelta(seconds=timeout)
     variable = Variable(rendezvous)
     if rank == 0:
@@ -540,11 +575,4 @@ def _fit_rank(
     else:
         host, port = variable.get(timeout=timeout)
         store = dist.TCPStore(host, port, world_size, is_master=False, timeout=wait)
-    group = dist.ProcessGroupGloo(store, rank, world_size, wait)
-    shard = Shard(X, start, len(y), DataParallel(group))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        estimator.fit(shard, y, sample_weight=sample_weight)
-    if rank:
-        return None
-    return estimator, [(w.category, str(w.message)) for w in caught]
+    return dist.ProcessGroupGloo(store, rank, world_size, wait)

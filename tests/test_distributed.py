@@ -1,9 +1,11 @@
 """Data-parallel training on a Dask cluster: skdl.parallel.fit_distributed."""
 
+import gc
 import os
 import pickle
 import signal
 import sys
+import time
 import warnings
 from pathlib import Path
 from unittest import mock
@@ -134,6 +136,51 @@ class _KillRankOne(Callback):
         group = net.data_parallel.group
         if group.rank() == 1 and len(net.history) == 2:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+class _RaiseOnRankOne(Callback):
+    """Raises on rank 1 only, at the end of its second epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.data_parallel.group.rank() == 1 and len(net.history) == 2:
+            raise ValueError("rank 1 failed on its own")
+
+
+def _listening_ports():
+    import psutil
+
+    return sorted(
+        c.laddr.port for c in psutil.Process().net_connections() if c.status == "LISTEN"
+    )
+
+
+def test_a_failing_rank_stops_the_others_at_once(client, digits):
+    """A rank that raised left the others waiting in their next exchange until
+    the timeout, their workers busy: the next fit waited for them (20 s here),
+    and the first rank's store kept its port, until the garbage collector
+    (kept off here) freed the failed rank's group. The failing rank closes its
+    connections now, so that the others fail at once; its own error is raised."""
+    X_train, X_test, y_train, _ = digits
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    blocks = da.from_array(X_train, chunks=(300, 64))
+    model = fit_distributed(
+        MLPClassifier(**_params(max_iter=2)), blocks, y_train, client=client
+    )
+    before, ports = model.predict_proba(X_test), client.run(_listening_ports)
+    model.set_params(max_iter=5, callbacks=[_RaiseOnRankOne()])
+    client.run(gc.disable)
+    try:
+        with pytest.raises(ValueError, match="rank 1 failed on its own"):
+            fit_distributed(model, blocks, y_train, client=client, timeout=20)
+        start = time.perf_counter()
+        again = MLPClassifier(**_params(max_iter=2))
+        fit_distributed(again, blocks, y_train, client=client, timeout=20)
+        assert time.perf_counter() - start < 10
+        assert client.run(_listening_ports) == ports
+    finally:
+        client.run(gc.enable)
+    np.testing.assert_array_equal(model.predict_proba(X_test), before)
+    assert model.n_iter_ == 2
 
 
 def test_the_clients_cached_worker_list_is_not_trusted(client, digits, monkeypatch):
