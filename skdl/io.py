@@ -75,6 +75,7 @@ from .neural_network._mlp import _PRETRAINERS, _BaseMLP
 from .neural_network._rbm import DBNTransformer, RBMTransformer
 from .neural_network._recurrent import _BaseSequenceModel
 from .neural_network._text import LSTMTextClassifier
+from .utils._images import check_images
 from .utils._sklearn import InvalidParameterError
 from .utils._torch import (
     _DEVICE_PATTERN,
@@ -1598,6 +1599,21 @@ def _check_image_shape(value, attributes, estimator, reader) -> None:
     n_features = _needs(attributes, "n_features_in_", "image_shape_")
     if math.prod(value) != n_features:
         raise _Invalid(f"image_shape_ {value} does not hold {n_features} features")
+    shape = estimator.get_params().get("image_shape")
+    if isinstance(shape, tuple | list):  # it must describe the fitted images
+        try:
+            rows = check_images(
+                np.zeros((1, n_features), np.uint8),
+                image_shape=shape,
+                data_format=estimator.get_params().get("data_format"),
+            )
+        except (ValueError, TypeError):
+            rows = None
+        if rows is None or rows.shape[1:] != tuple(value):
+            raise _Invalid(
+                f"its parameter image_shape={_short(shape)} does not describe its "
+                f"fitted images of shape {value}"
+            )
     if isinstance(estimator, ImageTransformer) and not reader.trusted:
         try:
             n_out = estimator._n_output_features(value)

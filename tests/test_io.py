@@ -488,6 +488,28 @@ def test_a_file_cannot_ask_for_more_threads_than_cores(tamper, key):
     assert getattr(load(path, trusted=True), key) == 100_000
 
 
+@pytest.mark.parametrize("name", ["HOGTransformer", "CNNClassifier"])
+def test_the_image_shape_parameter_must_describe_the_fitted_images(
+    tamper, tmp_path, name
+):
+    # a HOGTransformer whose image_shape said 1e9 x 1e9 pixels loaded, and
+    # transformed rows as the fitted shape while get_params said otherwise
+    model, _, _ = _fitted(name)
+    height, width, _ = model.image_shape_
+
+    def with_shape(shape):
+        encoded = {"__tuple__": list(shape)}
+        return tamper(model, lambda h, t: h["params"].update(image_shape=encoded))
+
+    with pytest.raises(ModelFileError, match="does not describe its fitted images"):
+        load(with_shape((10**9, 10**9, 1)))
+    with pytest.raises(ModelFileError, match="does not describe its fitted images"):
+        load(with_shape((width, height)) if width != height else with_shape((1, 1)))
+    assert load(with_shape((height, width))).image_shape == (height, width)
+    with pytest.raises(ModelFileError, match="does not describe its fitted images"):
+        load(_saved(tmp_path, model), image_shape=(height + 1, width))
+
+
 def test_a_file_cannot_restore_a_backtracking_token_pattern(tamper):
     model, X, _ = _fitted("LSTMTextClassifier")
     evil = r"(\w+\s?)+$"
