@@ -1,10 +1,10 @@
 """Loss modules that match scikit-learn's definitions.
 
-The elementwise losses take ``input`` and ``target`` of one shape; the
-classification losses take scores ``(n_samples, n_classes)`` and integer class
-indices ``(n_samples,)``. Anything else is a ``ValueError``: broadcasting an
-``(n, 1)`` input against an ``(n,)`` target would pair every row with every
-target.
+The elementwise losses (``BinaryHinge`` and ``FocalLoss(binary=True)`` among
+them) take ``input`` and ``target`` of one shape; ``MulticlassHinge`` and
+``FocalLoss`` take scores ``(n_samples, n_classes)`` and integer class indices
+``(n_samples,)``. Anything else is a ``ValueError``: broadcasting an ``(n, 1)``
+input against an ``(n,)`` target would pair every row with every target.
 """
 
 import copy
