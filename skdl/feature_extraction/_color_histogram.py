@@ -200,7 +200,8 @@ class ColorHistogramTransformer(ImageTransformer):
         one-channel images as they are; the others need three channels.
     joint : bool, default=True
         One joint histogram over all channels (``prod(bins)`` values) if True,
-        else one per channel, concatenated (``sum(bins)`` values).
+        else one per channel, concatenated (``sum(bins)`` values). Either may
+        have at most ``256**3`` values per image: :meth:`fit` refuses more.
     ranges : (float, float), sequence of such pairs, or None, default=None
         Half-open value range ``[low, high)`` per channel; values outside are
         not counted. None uses the range of the color space (see
