@@ -334,7 +334,8 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 image_shape : tuple, 'auto' or None, default=None
     Shape of one image for flat rows: ``(height, width)`` or with the
     channels (placed as ``data_format`` says); None or 'auto' reads square
-    grayscale rows.
+    grayscale rows. After :term:`fit`, rows are read as the fitted images
+    (``image_shape_``).
 
 data_format : {'channels_last', 'channels_first'}, default='channels_last'
     Where the channel axis of 4-D input and of ``image_shape`` is.""",
