@@ -321,10 +321,11 @@ class UserLoss(nn.Module):
             shape = tuple(losses.shape) if isinstance(losses, torch.Tensor) else None
             if shape is not None and len(shape) >= 1 and shape[0] == n_samples:
                 advice = (
-                    "Check the shapes inside the loss: broadcast against each "
-                    f"other, input {tuple(input.shape)} and target "
-                    f"{tuple(target.shape)} pair every sample with every target "
-                    "(reshape one to the other's shape)."
+                    f"It was given input {tuple(input.shape)} and target "
+                    f"{tuple(target.shape)}: check the shapes inside it, where "
+                    "an (n, 1) array and an (n,) one broadcast to (n, n), every "
+                    "sample paired with every target (reshape one to the "
+                    "other's shape)."
                 )
             else:
                 advice = (

@@ -97,11 +97,14 @@ def test_user_loss_refuses_losses_of_every_sample_against_every_target():
     squared = UserLoss(lambda outputs, target: (outputs - target) ** 2)
     with pytest.raises(
         ValueError,
-        match=r"returned Tensor of shape \(4, 4\); it must return .* Check the "
-        r"shapes inside the loss: broadcast against each other, input \(4, 1\) "
-        r"and target \(4,\) pair every sample with every target",
+        match=r"returned Tensor of shape \(4, 4\); it must return .* It was given "
+        r"input \(4, 1\) and target \(4,\): check the shapes inside it",
     ):
         squared(torch.rand(4, 1), torch.rand(4))
+    # the broadcast may happen inside the function, from matching shapes
+    squeezed = UserLoss(lambda outputs, target: (outputs - target.squeeze(1)) ** 2)
+    with pytest.raises(ValueError, match=r"given input \(4, 1\) and target \(4, 1\)"):
+        squeezed(torch.rand(4, 1), torch.rand(4, 1))
     with pytest.raises(ValueError, match=r"returned Tensor of shape \(4, 4\)"):
         UserLoss(torch.nn.L1Loss())(torch.rand(4, 1), torch.rand(4))
     # one per sample, as a column, is one per sample
