@@ -438,9 +438,25 @@ class _PickledArray:
         self.array = array.astype(dtype.newbyteorder("="), order=order)
 
 
+class _ArrayType:
+    """What a data file's ``numpy.ndarray`` unpickles as: the type that
+    ``_reconstruct`` is given, which the pickle cannot call. A call of
+    ``numpy.ndarray`` itself, followed by a state, would have numpy build an
+    array from a state that was not checked.
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        raise Refused("a call of numpy.ndarray")
+
+
+_ARRAY_TYPE = _ArrayType()
+
+
 def _pickled_array(cls, shape, typecode) -> _PickledArray:
     """What a data file's ``numpy.core.multiarray._reconstruct`` calls make."""
-    if cls is not np.ndarray:
+    if cls is not _ARRAY_TYPE:
         raise Refused(f"an array of type {cls!r}")
     return _PickledArray()
 
@@ -457,7 +473,7 @@ class _ArrayUnpickler(pickle.Unpickler):
     """
 
     _ALLOWED = {
-        ("numpy", "ndarray"): np.ndarray,
+        ("numpy", "ndarray"): _ARRAY_TYPE,
         ("numpy", "dtype"): np.dtype,
         ("numpy.core.multiarray", "_reconstruct"): _pickled_array,
         ("numpy._core.multiarray", "_reconstruct"): _pickled_array,

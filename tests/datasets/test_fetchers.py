@@ -411,6 +411,23 @@ def test_an_array_of_a_tampered_dtype_is_refused(
         fetch_imdb(as_text=False, data_home=tmp_path / "other")
 
 
+class _CalledArray:
+    """Pickles as a call of ``numpy.ndarray`` itself, then that array's state."""
+
+    def __reduce__(self):
+        state = (1, (2,), _HIDDEN_OBJECTS.dtype, False, b"\x01" * 16)
+        return np.ndarray, ((0,), np.dtype("u1")), state
+
+
+def test_a_pickle_cannot_call_ndarray_to_skip_the_checks():
+    from skdl.datasets._download import Refused, safe_unpickle
+
+    # numpy.ndarray is allowed as _reconstruct's argument only: called, the
+    # array would get the tampered state without its dtype being checked
+    with pytest.raises(Refused, match=r"a call of numpy\.ndarray"):
+        safe_unpickle(pickle.dumps({b"data": _CalledArray()}, protocol=2))
+
+
 def test_plain_arrays_unpickle_as_numpy_builds_them():
     from skdl.datasets._download import safe_unpickle
 
