@@ -1599,13 +1599,15 @@ def _check_image_shape(value, attributes, estimator, reader) -> None:
     n_features = _needs(attributes, "n_features_in_", "image_shape_")
     if math.prod(value) != n_features:
         raise _Invalid(f"image_shape_ {value} does not hold {n_features} features")
-    shape = estimator.get_params().get("image_shape")
+    # a network's parameters may have changed (set_params) since they built it
+    params = attributes.get("_built_with", {}).get("module", estimator.get_params())
+    shape = params.get("image_shape")
     if isinstance(shape, tuple | list):  # it must describe the fitted images
         try:
             rows = check_images(
                 np.zeros((1, n_features), np.uint8),
                 image_shape=shape,
-                data_format=estimator.get_params().get("data_format"),
+                data_format=params.get("data_format"),
             )
         except (ValueError, TypeError):
             rows = None

@@ -510,6 +510,23 @@ def test_the_image_shape_parameter_must_describe_the_fitted_images(
         load(_saved(tmp_path, model), image_shape=(height + 1, width))
 
 
+@pytest.mark.parametrize("name", ["CNNClassifier", "GANSampler"])
+def test_a_network_loads_after_its_image_shape_was_set_anew(tmp_path, name):
+    # the fitted network keeps the shape that built it; set_params only
+    # changes the next fit, and save writes both
+    if name == "GANSampler":
+        images = np.random.default_rng(0).random((16, 64))
+        model = GANSampler(image_shape=(8, 8), noise_dim=3, max_iter=1, random_state=0)
+        model.fit(images)
+    else:
+        model, _, _ = _fitted(name)
+    shape = (model.n_features_in_, 1)  # rows of n_features_in_ x 1 pixels
+    model.set_params(image_shape=shape)
+    loaded = load(_saved(tmp_path, model))
+    assert loaded.image_shape == shape
+    assert loaded.image_shape_ == model.image_shape_
+
+
 def test_a_file_cannot_restore_a_backtracking_token_pattern(tamper):
     model, X, _ = _fitted("LSTMTextClassifier")
     evil = r"(\w+\s?)+$"
