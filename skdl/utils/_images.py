@@ -391,7 +391,10 @@ def validate_images(
             **layout,
         )
         flat = images.reshape(len(images), -1)
-        out = validate_data(estimator, flat, reset=reset, **labels)
+        # check_images checked the pixels: no second pass over them
+        out = validate_data(
+            estimator, flat, reset=reset, ensure_all_finite=False, **labels
+        )
     if reset:
         estimator.image_shape_ = tuple(int(s) for s in images.shape[1:])
     # check_images reads bool as float32

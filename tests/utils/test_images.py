@@ -206,3 +206,32 @@ def test_estimators_and_transformers_read_images_alike(model, apply):
         clone(model).fit(sp.csr_matrix(images.reshape(6, 64)), y)
     with pytest.raises(ValueError, match=r"fitted on images of shape \(8, 8, 1\)"):
         getattr(model, apply)(images[:, :4])
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_images_are_scanned_for_nan_once(monkeypatch, data_format):
+    # check_images refuses NaN and infinity; scikit-learn's checks of the
+    # same pixels as flat rows would scan them again (a transform of
+    # GrayscaleConverter took half as long again)
+    import sklearn.utils.validation
+
+    scanned = []
+    finite = sklearn.utils.validation._assert_all_finite
+
+    def assert_all_finite(X, *args, **kwargs):
+        scanned.append(X.size)
+        return finite(X, *args, **kwargs)
+
+    monkeypatch.setattr(
+        sklearn.utils.validation, "_assert_all_finite", assert_all_finite
+    )
+    images = np.random.default_rng(0).random((6, 3, 8, 8))
+    if data_format == "channels_last":
+        images = images.transpose(0, 2, 3, 1)
+    model = HOGTransformer(
+        pixels_per_cell=(4, 4), cells_per_block=(1, 1), data_format=data_format
+    ).fit(images)
+    model.transform(images)
+    assert images.size not in scanned
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.transform(np.where(images > 0.9, np.nan, images))
