@@ -1171,14 +1171,15 @@ class BaseTorchEstimator(BaseEstimator):
         children, or one that holds parameters of its own) in the order they run
         on one example row, one per call, then the total, trainable and
         non-trainable parameter counts: the sums of the rows (a layer that runs
-        twice counts on its first row). A layer is named by its path in the
-        module (``discriminator.net.0``: the first layer of the discriminator);
-        the layers with parameters that do not run when the model predicts (a
+        twice counts on its first row, a parameter that two layers share on the
+        first one's). A layer is named by its path in the module
+        (``discriminator.net.0``: the first layer of the discriminator); the
+        layers with parameters that do not run when the model predicts (a
         GAN's discriminator) follow, marked ``(not run)``.
         """
         check_is_fitted(self)
         module = self.net_.module_
-        rows, counted = [], set()
+        rows, counted, seen = [], set(), set()
 
         def record(name, layer, output):
             shape = "?"
@@ -1199,7 +1200,10 @@ class BaseTorchEstimator(BaseEstimator):
             params = 0
             if layer not in counted:
                 counted.add(layer)
-                params = sum(p.numel() for p in layer.parameters(recurse=False))
+                # a parameter that layers share (tied weights) counts once
+                own = [p for p in layer.parameters(recurse=False) if id(p) not in seen]
+                seen.update(map(id, own))
+                params = sum(p.numel() for p in own)
             table.append((f"{name or _snake_case(kind)} ({kind})", shape, params))
         total = sum(p.numel() for p in module.parameters())
         trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)

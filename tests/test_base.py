@@ -26,6 +26,7 @@ from skorch.callbacks import (
 
 from skdl import (
     BoltzmannMachine,
+    CNNClassifier,
     GANSampler,
     LVQClassifier,
     MLPClassifier,
@@ -417,6 +418,31 @@ def test_summary_names_a_module_without_children_as_keras_would(capsys):
     assert "boltzmann_module (BoltzmannModule)  (None,) " in out
     assert "lvq_module (LVQModule)            (None, 2) " in out
     assert "(None, )" not in out and "\n (" not in out
+
+
+class _TiedLayers(torch.nn.Module):
+    """Two layers that share one weight matrix, as tied weights do."""
+
+    def __init__(self, n_classes, input_shape):
+        super().__init__()
+        n = int(np.prod(input_shape))
+        self.encode, self.decode = torch.nn.Linear(n, n), torch.nn.Linear(n, n)
+        self.decode.weight = self.encode.weight
+        self.out = torch.nn.Linear(n, n_classes)
+
+    def forward(self, x):
+        return self.out(self.decode(self.encode(x.flatten(1))))
+
+
+def test_summary_counts_a_shared_parameter_once(capsys):
+    # the rows added up to more than the total: each layer listed the weight
+    images = np.random.default_rng(0).random((6, 4, 4))
+    model = CNNClassifier(module=_TiedLayers, max_iter=1, random_state=0)
+    model.fit(images, [0, 1] * 3).summary()
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if "(Linear)" in line]
+    assert [row[-1] for row in rows] == ["272", "16", "34"]
+    assert "Total params: 322" in out
 
 
 # -- targets -------------------------------------------------------------------------
