@@ -433,7 +433,7 @@ def check_number(
     inside = (
         isinstance(value, Integral if integer else Real)
         and not isinstance(value, bool)
-        and not math.isnan(value)
+        and value == value  # not NaN (math.isnan overflows on a huge int)
         and (low < value if low_open else low <= value)
         and (value < high if high_open else value <= high)
     )

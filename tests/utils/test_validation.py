@@ -10,7 +10,7 @@ from sklearn.datasets import load_iris
 from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from skdl import MLPClassifier
-from skdl.utils._validation import validate_data
+from skdl.utils._validation import check_count, check_number, validate_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -108,3 +108,14 @@ def test_a_float64_model_takes_float32_and_float64_rows(dtype):
     theirs = sklearn_validate_data(estimator, X, **kwargs)
     assert ours.dtype == theirs.dtype == np.float64
     np.testing.assert_array_equal(ours, theirs)
+
+
+def test_numbers_are_checked_without_a_float_conversion():
+    # math.isnan raised OverflowError for an int beyond float's range
+    assert check_count(10**400, "n_samples", 1) == 10**400
+    assert check_number(10**400, "tol", low=0) == 10**400
+    with pytest.raises(ValueError, match=r"^n_samples must be an int >= 1; got -"):
+        check_count(-(10**400), "n_samples", 1)
+    for nan in (float("nan"), np.float32("nan")):
+        with pytest.raises(ValueError, match=r"tol must be a number in \[0, inf\)"):
+            check_number(nan, "tol", low=0)
