@@ -518,7 +518,11 @@ def test_the_averaged_generator_has_the_norm_statistics_of_its_own_weights(
     rng = np.random.RandomState(0)
     X, y = rng.uniform(0, 255, size=(64, 8, 8)).round(), np.arange(64) % 2
     gan = GANSampler(
-        conv_filters=(4, 8), conditional=conditional, batch_size=16, max_iter=3
+        conv_filters=(4, 8),
+        conditional=conditional,
+        batch_size=16,
+        max_iter=3,
+        random_state=0,
     ).fit(X, y if conditional else None)
     module = gan.net_.module_
     norm = module.average.deconv[1]
@@ -529,7 +533,9 @@ def test_the_averaged_generator_has_the_norm_statistics_of_its_own_weights(
         lambda m, i, out: inputs.append(out)
     )
     with torch.no_grad():
-        noise = torch.randn(4096, gan.noise_dim)
+        noise = torch.randn(
+            4096, gan.noise_dim, generator=torch.Generator().manual_seed(0)
+        )
         labels = torch.as_tensor(np.arange(4096) % 2)
         module.average(noise, labels if conditional else None)
     hook.remove()
