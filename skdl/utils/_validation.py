@@ -374,11 +374,16 @@ def changed_params(now: dict, before: dict, keys=None) -> list[str]:
     as unchanged.
 
     Values are compared by identity, then by ``repr``: a parameter may hold an
-    object without a useful ``==`` (a callback, a tuple of arrays).
+    object without a useful ``==`` (a callback, a tuple of arrays). NumPy
+    scalars read as the Python numbers they hold (``np.int64(1)`` is ``1``),
+    while an int and a float stay apart (``min_df=1`` is one document,
+    ``min_df=1.0`` all of them).
 
     Examples
     --------
     >>> changed_params({"a": 1, "b": (2, 3)}, {"a": 1, "b": (2, 4)})
+    ['b']
+    >>> changed_params({"a": np.int64(1), "b": 1.0}, {"a": 1, "b": 1})
     ['b']
     """
     return [
@@ -387,8 +392,17 @@ def changed_params(now: dict, before: dict, keys=None) -> list[str]:
         if key in now
         and key in before
         and now[key] is not before[key]
-        and repr(now[key]) != repr(before[key])
+        and repr(_plain(now[key])) != repr(_plain(before[key]))
     ]
+
+
+def _plain(value):
+    """``value`` with NumPy scalars, also inside tuples and lists, as Python's."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if type(value) in (tuple, list):
+        return type(value)(_plain(item) for item in value)
+    return value
 
 
 def is_memory_mapped(X) -> bool:

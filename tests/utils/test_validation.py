@@ -10,7 +10,12 @@ from sklearn.datasets import load_iris
 from sklearn.utils.validation import validate_data as sklearn_validate_data
 
 from skdl import MLPClassifier
-from skdl.utils._validation import check_count, check_number, validate_data
+from skdl.utils._validation import (
+    changed_params,
+    check_count,
+    check_number,
+    validate_data,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -119,3 +124,20 @@ def test_numbers_are_checked_without_a_float_conversion():
     for nan in (float("nan"), np.float32("nan")):
         with pytest.raises(ValueError, match=r"tol must be a number in \[0, inf\)"):
             check_number(nan, "tol", low=0)
+
+
+def test_changed_params_reads_numpy_scalars_as_python_numbers():
+    # np.int64(1) after fitting with 1 refused a warm start as a change
+    before = {"min_df": 1, "ngram_range": (1, 2), "alpha": 0.5, "name": "a"}
+    same = {
+        "min_df": np.int64(1),
+        "ngram_range": (np.int32(1), np.int64(2)),
+        "alpha": np.float64(0.5),
+        "name": np.str_("a"),
+    }
+    assert changed_params(same, before) == []
+    # an int and a float mean different things (min_df: documents or a share)
+    assert changed_params({"min_df": 1.0, "ngram_range": [1, 2]}, before) == [
+        "min_df",
+        "ngram_range",
+    ]
