@@ -27,6 +27,9 @@ __all__ = [
     "reduce",
 ]
 
+# an ignore_index that no class index reaches
+_NO_IGNORED_CLASS = -(2**62)
+
 
 #: what a criterion's ``reduction`` may be
 REDUCTIONS = ("mean", "sum", "none")
@@ -277,7 +280,11 @@ class FocalLoss(_Reduced):
                 input, target, reduction="none"
             )
         else:
-            ce = nn.functional.cross_entropy(input, target, reduction="none")
+            # no ignored label: torch's default ignores class -100, which
+            # would give a wrong label a loss of 0 instead of an error
+            ce = nn.functional.cross_entropy(
+                input, target, reduction="none", ignore_index=_NO_IGNORED_CLASS
+            )
         p_true = torch.exp(-ce)
         return (1 - p_true) ** self.gamma * ce
 

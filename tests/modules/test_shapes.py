@@ -201,3 +201,11 @@ def test_the_checks_read_no_values(call):
     with pytest.raises(RuntimeError):
         bool(_meta(1))
     assert call().device.type == "meta"
+
+
+def test_focal_loss_ignores_no_label():
+    # torch's cross_entropy ignores class -100 by default: a wrong label
+    # got a loss of 0 without a word
+    scores = torch.randn(3, 4)
+    with pytest.raises(IndexError, match="-100 is out of bounds"):
+        FocalLoss(reduction="none")(scores, torch.tensor([0, -100, 2]))
