@@ -1,7 +1,7 @@
-"""Checks of the tensors that the losses and blocks of skdl.modules are given.
+"""Checks of the arguments that the losses and blocks of skdl.modules are given.
 
-They read shapes and dtypes only, never values, so they cost no device
-synchronisation and may run on every batch. Called directly, a loss given an
+The tensor checks read shapes and dtypes only, never values, so they cost no
+device synchronisation and may run on every batch. Called directly, a loss given an
 ``(n, 1)`` input and an ``(n,)`` target otherwise broadcasts them to ``(n, n)``
 and returns a wrong number without a word; a wrong dtype gives torch's error
 from deep inside the computation.
