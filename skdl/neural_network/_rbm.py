@@ -527,7 +527,9 @@ class RBMTransformer(_RBMBase):
     def _monitor(self, X) -> float:
         if self.visible_units == "bernoulli":
             return float(self.score_samples(X).mean())
-        return float(np.mean((self.reconstruct(X) - X) ** 2))
+        # np.square, not ** 2: for a sparse X the difference is a np.matrix,
+        # whose ** is the matrix power
+        return float(np.mean(np.square(self.reconstruct(X) - X)))
 
     # -- fitted weights ------------------------------------------------------------
     def _fitted_module(self):

@@ -487,6 +487,19 @@ def test_verbose_prints_scikit_learns_line_per_epoch(digits, capsys):
     assert capsys.readouterr().out.startswith("[RBMTransformer] Iteration 1, ")
 
 
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array])
+def test_verbose_reconstruction_error_of_sparse_input(digits, container, capsys):
+    # X - reconstruction is a np.matrix for a sparse matrix X, whose ** is the
+    # matrix power: the line of the first epoch raised a LinAlgError
+    X = digits[0][:100]
+    params = dict(visible_units="gaussian", learning_rate=0.01, random_state=0)
+    rbm = RBMTransformer(4, n_iter=1, verbose=1, **params).fit(container(X))
+    error = np.mean((rbm.reconstruct(X) - X) ** 2)
+    assert capsys.readouterr().out.startswith(
+        f"[RBMTransformer] Iteration 1, reconstruction error = {error:.2f}, "
+    )
+
+
 def test_pipeline_grid_search(digits):
     X, y = digits
     model = make_pipeline(
