@@ -452,7 +452,8 @@ class RBMTransformer(_RBMBase):
                     "n_components.",
                 ) from exc
             raise
-        self._gibbs_rng = np.random.Generator(np.random.PCG64(seed))
+        # a stream of its own: the training noise was drawn from PCG64(seed)
+        self._gibbs_rng = np.random.Generator(np.random.PCG64(seed).jumped())
         return self
 
     def _check_architecture(self) -> None:

@@ -25,6 +25,8 @@ from sklearn.preprocessing import StandardScaler, minmax_scale
 from skdl import DBNTransformer, MLPClassifier, MLPRegressor, RBMTransformer
 from skdl.exceptions import DivergenceError
 from skdl.modules import RBM, ContrastiveDivergence
+from skdl.neural_network._rbm import _Noise
+from skdl.utils import seed_from_random_state
 
 
 @pytest.fixture(scope="module")
@@ -464,6 +466,19 @@ def test_gibbs_reconstruct_and_free_energy(digits):
     assert rbm.free_energy(X[:50]).mean() < rbm.free_energy(noise).mean()
     gaussian = RBMTransformer(4, visible_units="gaussian", n_iter=1, random_state=0)
     assert not set(np.unique(gaussian.fit(X).gibbs(X[:5]))) <= {0.0, 1.0}
+
+
+def test_gibbs_does_not_replay_the_training_noise(digits):
+    # gibbs's stream started at the seed of the training noise, so that its first
+    # draws were the uniforms that sampled the hidden units while training
+    X, _ = digits
+    for rbm in (
+        RBMTransformer(4, n_iter=1, shuffle=False, random_state=0).fit(X),
+        RBMTransformer(4, shuffle=False, random_state=0).partial_fit(X),
+    ):
+        training = _Noise(seed_from_random_state(0), torch.device("cpu"))
+        gibbs = rbm._gibbs_rng.random(1000, dtype=np.float32)
+        assert not np.array_equal(gibbs, training.uniform((1000,)).numpy())
 
 
 def test_verbose_prints_scikit_learns_line_per_epoch(digits, capsys):
