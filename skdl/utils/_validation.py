@@ -517,7 +517,11 @@ def check_layer_sizes(sizes, *, allow_empty: bool = False) -> list[int]:
     """
     sizes = list(sizes) if isinstance(sizes, Sequence | np.ndarray) else [sizes]
     if (not sizes and not allow_empty) or any(
-        int(size) != size or size < 1 for size in sizes
+        not isinstance(size, Real)  # a nested tuple or None has no int()
+        or not math.isfinite(size)
+        or int(size) != size
+        or size < 1
+        for size in sizes
     ):
         which = "positive ints" if allow_empty else "one or more positive ints"
         raise ValueError(f"hidden_layer_sizes must hold {which}; got {sizes}.")

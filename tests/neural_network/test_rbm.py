@@ -572,7 +572,9 @@ def test_dbn_features_classify_digits(digits):
     assert model.fit(X_train, y_train).score(X_test, y_test) > 0.75
 
 
-@pytest.mark.parametrize("sizes", [(), (8, 0), (2.5,)])
+@pytest.mark.parametrize(
+    "sizes", [(), (8, 0), (2.5,), ((8,),), (8, None), (np.nan,), (np.inf,)]
+)
 def test_dbn_rejects_bad_layer_sizes(digits, sizes):
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         DBNTransformer(sizes, n_iter=1).fit(digits[0])
