@@ -277,14 +277,15 @@ class RBMTransformer(_RBMBase):
         Weight matrix ``W`` (float32, read from ``module_``).
 
     intercept_hidden_ : ndarray of shape (n_components,)
-        Biases of the hidden units.
+        Biases of the hidden units (float32).
 
     intercept_visible_ : ndarray of shape (n_features,)
-        Biases of the visible units.
+        Biases of the visible units (float32).
 
     h_samples_ : ndarray of shape (n_chains, n_components)
-        Hidden states of the persistent Gibbs chains (``batch_size`` of them,
-        as in scikit-learn); zeros with ``persistent=False``.
+        Hidden states (0/1, float32) of the persistent Gibbs chains
+        (``batch_size`` of them, as in scikit-learn); zeros with
+        ``persistent=False``.
 
     n_iter_ : int
         Epochs run by the last call: ``n_iter`` after :meth:`fit`, 1 after
