@@ -48,6 +48,7 @@ __all__ = [
     "at_least_float32",
     "check_callbacks",
     "host_rows",
+    "host_tensor",
     "reads_lazily",
     "to_rows",
 ]
@@ -90,7 +91,7 @@ class HostRows:
         if sp.issparse(rows):
             rows = rows.toarray()
         dtype = rows.dtype if rows.dtype == np.float64 else np.float32
-        batch = torch.from_numpy(np.ascontiguousarray(rows, dtype=dtype))
+        batch = host_tensor(rows, dtype)
         if self.device.type == "cuda":
             batch = batch.pin_memory()
         return batch.to(self.device, non_blocking=True)
@@ -135,7 +136,27 @@ def to_rows(X, device: torch.device):
     """
     if reads_lazily(X, device):
         return HostRows(X, device)
-    return torch.as_tensor(np.ascontiguousarray(X)).to(device)
+    return host_tensor(X).to(device)
+
+
+def host_tensor(array, dtype=None) -> torch.Tensor:
+    """``array`` as a C-contiguous CPU tensor, which shares its memory if it can.
+
+    A read-only array (frozen with ``flags.writeable = False``, a memory map
+    opened with ``mode='r'``) is copied: torch warns of a tensor on memory that
+    it may not write, as scikit-learn's estimators never do of such input.
+
+    Examples
+    --------
+    >>> array = np.ones((2, 3))
+    >>> array.flags.writeable = False
+    >>> host_tensor(array).shape
+    torch.Size([2, 3])
+    """
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if not array.flags.writeable:
+        array = array.copy()
+    return torch.from_numpy(array)
 
 
 def host_rows(rows):

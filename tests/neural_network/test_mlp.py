@@ -405,6 +405,31 @@ def test_pandas_dataframe_keeps_feature_names(iris):
         model.predict(frame.rename(columns={"a": "z"}))
 
 
+def test_read_only_input_is_read_without_a_warning(iris, tmp_path):
+    """As in scikit-learn: a frozen array or a memory map opened with mode='r'
+    trains and predicts without torch's warning about non-writable memory."""
+    X, y = iris
+    frozen = X.copy()
+    frozen.flags.writeable = False
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    weight = np.ones(len(X))
+    weight.flags.writeable = False
+    always = torch.is_warn_always_enabled()
+    torch.set_warn_always(True)  # torch warns once per process otherwise
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for rows, make in itertools.product(
+                (frozen, mapped), (MLPClassifier, MLPRegressor)
+            ):
+                model = make(hidden_layer_sizes=(4,), max_iter=1, shuffle=False)
+                model.fit(rows, y, sample_weight=weight).predict(rows)
+    finally:
+        torch.set_warn_always(always)
+
+
 def test_sparse_input_is_densified_per_batch_and_matches_dense(iris):
     X, y = iris
     dense = MLPClassifier((8,), max_iter=10, random_state=0).fit(X, y)
