@@ -1546,6 +1546,8 @@ class TorchRegressorMixin(RegressorMixin):
 
     def _encode_targets(self, y, *, X, sample_weight, reset, incremental, classes):
         y = y.toarray() if sp.issparse(y) else np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = labels_1d(y)  # one output, predicted 1-D: warned as in scikit-learn
         if self._float_dtype == np.float32:  # the cast would make infinities
             check_float32_range(
                 y,

@@ -200,6 +200,7 @@ def test_one_hot_targets(name, method):
     [
         ("MLPClassifier", "fit"),
         ("MLPClassifier", "partial_fit"),
+        ("MLPRegressor", "fit"),
         ("LSTMTextClassifier", "fit"),
         ("GANSampler", "fit"),
     ],

@@ -14,7 +14,7 @@ from scipy.special import xlogy
 from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes, load_digits, load_iris
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.model_selection import GridSearchCV, cross_validate, train_test_split
 from sklearn.neural_network import MLPClassifier as SklearnMLPClassifier
 from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
@@ -276,6 +276,21 @@ def test_multioutput_regression():
     model.fit(X, Y)
     assert model.predict(X).shape == (300, 2)
     assert model.score(X, Y) > 0.9
+
+
+def test_column_vector_y_of_a_regressor_warns_as_in_scikit_learn():
+    """A y of shape (n, 1) is one output, predicted 1-D, with scikit-learn's
+    DataConversionWarning (the classifier's y already had it)."""
+    X = np.random.RandomState(0).rand(20, 3)
+    y = X.sum(axis=1, keepdims=True)
+    for make in (SklearnMLPRegressor, MLPRegressor):
+        model = make(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+        with pytest.warns(DataConversionWarning, match="A column-vector y was"):
+            model.fit(X, y)
+        assert model.n_outputs_ == 1
+        assert model.predict(X).shape == (20,)
+    with pytest.warns(DataConversionWarning, match="A column-vector y was"):
+        model.partial_fit(X, y)
 
 
 def test_poisson_loss_predicts_positive_rates():
