@@ -1082,8 +1082,12 @@ class BaseTorchEstimator(BaseEstimator):
 
     @property
     def _early_stopping(self) -> bool:
-        # estimators without a validation score have no early_stopping
-        return getattr(self, "early_stopping", False)
+        # estimators without a validation score have no early_stopping; 'lbfgs'
+        # ignores it, as scikit-learn's MLPs do: it trains on all of X
+        return (
+            getattr(self, "early_stopping", False)
+            and getattr(self, "solver", None) != "lbfgs"
+        )
 
     def _check_solver(self) -> bool:
         if self.solver == "lbfgs":

@@ -141,6 +141,7 @@ early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the training data (stratified for
     classifiers), stop when its score (accuracy or R2) has not improved by
     ``tol`` for ``n_iter_no_change`` epochs, and restore the best weights.
+    'lbfgs' ignores it, as in scikit-learn, and trains on all the data.
 
 validation_fraction : float, default=0.1
     Share of the training data held out when ``early_stopping`` is on.

@@ -856,3 +856,26 @@ def test_convergence_warning_when_lbfgs_spends_max_fun(iris):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         MLPClassifier((4,), solver="lbfgs", tol=1e-2, random_state=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make, make_sklearn",
+    [(MLPClassifier, SklearnMLPClassifier), (MLPRegressor, SklearnMLPRegressor)],
+)
+def test_lbfgs_ignores_early_stopping_as_scikit_learn_does(make, make_sklearn):
+    """scikit-learn's early_stopping is 'only effective when solver='sgd' or
+    'adam'': 'lbfgs' trains on every sample and sets no validation scores."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(6, 3), np.array([0, 1, 0, 1, 0, 1])
+    params = {"hidden_layer_sizes": (4,), "solver": "lbfgs", "max_iter": 5}
+    # 6 samples leave one for validation: an early-stopping split would refuse
+    theirs = make_sklearn(early_stopping=True, **params).fit(X, y)
+    stopping = make(early_stopping=True, random_state=0, **params).fit(X, y)
+    plain = make(random_state=0, **params).fit(X, y)
+    assert getattr(theirs, "validation_scores_", None) is None
+    assert stopping.validation_scores_ is None
+    assert stopping.best_validation_score_ is None
+    assert stopping.best_loss_ == plain.best_loss_
+    assert stopping.t_ == plain.t_ == 6 * plain.n_iter_
+    for ours, reference in zip(stopping.coefs_, plain.coefs_, strict=True):
+        np.testing.assert_array_equal(ours, reference)
