@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from ._checks import check_float
 from ._losses import reduce
 
 __all__ = ["BoltzmannModule", "EnergyGapLoss"]
@@ -262,4 +263,16 @@ class EnergyGapLoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, output: torch.Tensor, target=None) -> torch.Tensor:
+        if output.ndim != 1:
+            advice = (
+                f" Pass output.reshape({output.numel()},)."
+                if output.ndim > 1 and output.numel() == len(output)
+                else ""
+            )
+            raise ValueError(
+                "EnergyGapLoss takes output of shape (n_rows,) (one surrogate per "
+                f"row, as BoltzmannModule returns); got shape {tuple(output.shape)}."
+                f"{advice}"
+            )
+        check_float(output, "EnergyGapLoss", "output")
         return reduce(output, self.reduction)

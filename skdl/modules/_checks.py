@@ -15,6 +15,7 @@ import torch
 
 __all__ = [
     "check_class_indices",
+    "check_float",
     "check_matrix",
     "check_option",
     "check_same_shape",
@@ -129,6 +130,28 @@ def check_class_indices(
     return target.long()
 
 
+def check_float(x: torch.Tensor, owner: str, name: str) -> None:
+    """Refuse ``x`` unless its dtype is a float type.
+
+    Integers and booleans would otherwise be rounded into, or make torch
+    refuse, what is computed from them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> check_float(torch.zeros(2, dtype=torch.int64), "EnergyGapLoss", "output")
+    Traceback (most recent call last):
+    ...
+    ValueError: EnergyGapLoss needs output of a float dtype; got torch.int64. Pass
+    output.float().
+    """
+    if not x.is_floating_point():
+        raise ValueError(
+            f"{owner} needs {name} of a float dtype; got {x.dtype}. Pass "
+            f"{name}.float()."
+        )
+
+
 def check_matrix(
     x: torch.Tensor,
     owner: str,
@@ -161,11 +184,7 @@ def check_matrix(
             f"{owner} computes in {dtype}; got {name} of dtype {x.dtype}. Pass "
             f"{name}.to({dtype})."
         )
-    if not x.is_floating_point():
-        raise ValueError(
-            f"{owner} needs {name} of a float dtype; got {x.dtype}. Pass "
-            f"{name}.float()."
-        )
+    check_float(x, owner, name)
 
 
 def check_shape(

@@ -18,6 +18,7 @@ from skdl.modules import (
     AbsoluteError,
     BinaryHinge,
     ContrastiveDivergence,
+    EnergyGapLoss,
     FocalLoss,
     HalfPoissonLoss,
     HalfSquaredError,
@@ -209,3 +210,19 @@ def test_focal_loss_ignores_no_label():
     scores = torch.randn(3, 4)
     with pytest.raises(IndexError, match="-100 is out of bounds"):
         FocalLoss(reduction="none")(scores, torch.tensor([0, -100, 2]))
+
+
+def test_energy_gap_loss_takes_one_float_surrogate_per_row():
+    assert EnergyGapLoss(reduction="none")(torch.rand(4), None).shape == (4,)
+    # an (n, 1) column went through 'none' as it was, and a sample weight of
+    # shape (n,) then broadcast against it to (n, n)
+    with pytest.raises(
+        ValueError,
+        match=r"EnergyGapLoss takes output of shape \(n_rows,\) .* got shape "
+        r"\(4, 1\)\. Pass output\.reshape\(4,\)",
+    ):
+        EnergyGapLoss(reduction="none")(torch.rand(4, 1), None)
+    # booleans were summed into an int64, ints were torch's 'could not infer'
+    for dtype in (torch.bool, torch.int64):
+        with pytest.raises(ValueError, match=r"output of a float dtype; got torch"):
+            EnergyGapLoss(reduction="sum")(torch.ones(4, dtype=dtype), None)
