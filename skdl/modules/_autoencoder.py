@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._activations import make_activation
-from ._checks import check_matrix, check_option, check_same_shape
+from ._checks import check_float, check_matrix, check_option, check_same_shape
 from ._layers import initialize_, per_layer_activations, per_layer_rates
 from ._losses import reduce
 
@@ -248,6 +248,16 @@ def kl_sparsity(code: torch.Tensor, rho: float) -> torch.Tensor:
     >>> float(kl_sparsity(torch.full((4, 3), 0.05), 0.05))
     0.0
     """
+    if code.ndim != 2:
+        raise ValueError(
+            "kl_sparsity takes code of shape (n_rows, n_code), one row per sample; "
+            f"got shape {tuple(code.shape)}."
+        )
+    if not 0 < rho < 1:
+        raise ValueError(
+            f"kl_sparsity needs a target rate rho strictly between 0 and 1; got "
+            f"{rho!r} (the divergence from it is not finite)."
+        )
     mean = code.float().mean(dim=0).clamp(1e-6, 1 - 1e-6)
     kl = rho * torch.log(rho / mean) + (1 - rho) * torch.log((1 - rho) / (1 - mean))
     return kl.mean()
@@ -259,7 +269,8 @@ def corrupt(
     """A corrupted copy of a batch, for a denoising autoencoder.
 
     'gaussian' adds normal noise of standard deviation ``level``; 'masking'
-    sets each entry to 0 with probability ``level``. The random numbers come
+    sets each entry to 0 with probability ``level``; Gaussian noise needs ``x``
+    of a float dtype, masking takes any. The random numbers come
     from the CPU ``generator`` (the same seed corrupts alike on every device).
 
     Examples
@@ -272,6 +283,7 @@ def corrupt(
     """
     check_option(noise, "noise", ("gaussian", "masking"))
     if noise == "gaussian":
+        check_float(x, "corrupt", "x")
         draw = torch.randn(x.shape, generator=generator).to(x.device, x.dtype)
         return x + level * draw
     keep = torch.rand(x.shape, generator=generator) >= level

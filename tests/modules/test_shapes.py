@@ -28,6 +28,8 @@ from skdl.modules import (
     ReconstructionLoss,
     SquaredLogError,
     UserLoss,
+    corrupt,
+    kl_sparsity,
     pseudo_likelihood,
     token_log_likelihoods,
 )
@@ -226,3 +228,30 @@ def test_energy_gap_loss_takes_one_float_surrogate_per_row():
     for dtype in (torch.bool, torch.int64):
         with pytest.raises(ValueError, match=r"output of a float dtype; got torch"):
             EnergyGapLoss(reduction="sum")(torch.ones(4, dtype=dtype), None)
+
+
+def test_kl_sparsity_takes_a_matrix_of_codes_and_a_rate_strictly_within_0_1():
+    code = torch.rand(5, 3)
+    assert kl_sparsity(code, 0.05).shape == ()
+    # one row's code was taken for a column of rows: a number, no word
+    with pytest.raises(
+        ValueError,
+        match=r"takes code of shape \(n_rows, n_code\), .* got shape \(3,\)\.",
+    ):
+        kl_sparsity(code[0], 0.05)
+    # 0 and 1 gave nan, as did rates outside them
+    for rho in (0.0, 1.0, 1.5, -0.1):
+        with pytest.raises(ValueError, match=r"rho strictly between 0 and 1; got"):
+            kl_sparsity(code, rho)
+
+
+def test_gaussian_corruption_takes_floats():
+    generator = torch.Generator().manual_seed(0)
+    ones = torch.ones(2, 4, dtype=torch.int64)
+    # the noise was cast to the integers (to -1, 0 or 1 mostly) before scaling
+    with pytest.raises(
+        ValueError, match=r"corrupt needs x of a float dtype; got torch\.int64\. Pass"
+    ):
+        corrupt(ones, "gaussian", 0.3, generator)
+    # masking zeroes entries: integers are masked as they are
+    assert corrupt(ones, "masking", 0.5, generator).dtype == torch.int64
