@@ -13,6 +13,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._checks import check_float, check_same_shape
+
 __all__ = ["GANModule", "gradient_penalty"]
 
 
@@ -247,7 +249,8 @@ def gradient_penalty(discriminator, real, fake, labels=None) -> torch.Tensor:
     """WGAN-GP's penalty: ``mean((||grad D(x_hat)|| - 1) ** 2)``.
 
     ``x_hat`` are random points on the segments between real and generated
-    samples (Gulrajani et al., 2017).
+    samples (Gulrajani et al., 2017). ``real`` and ``fake`` have one shape and
+    one float dtype, that of the points ``discriminator`` is given.
 
     Examples
     --------
@@ -260,8 +263,16 @@ def gradient_penalty(discriminator, real, fake, labels=None) -> torch.Tensor:
     >>> round(float(penalty), 6)  # the gradient has norm 1 everywhere
     0.0
     """
+    owner = "gradient_penalty"
+    check_same_shape(real, fake, owner, names=("real", "fake"))
+    check_float(real, owner, "real")
+    if fake.dtype != real.dtype:
+        raise ValueError(
+            f"{owner} needs real and fake of one float dtype; got {real.dtype} and "
+            f"{fake.dtype}. Pass real.to({fake.dtype})."
+        )
     shape = (len(real),) + (1,) * (real.dim() - 1)
-    mix = torch.rand(shape, device=real.device)
+    mix = torch.rand(shape, device=real.device, dtype=real.dtype)
     points = (mix * real + (1 - mix) * fake).requires_grad_(True)
     scores = discriminator(points, labels)
     (grads,) = torch.autograd.grad(scores.sum(), points, create_graph=True)

@@ -29,6 +29,7 @@ from skdl.modules import (
     SquaredLogError,
     UserLoss,
     corrupt,
+    gradient_penalty,
     kl_sparsity,
     pseudo_likelihood,
     token_log_likelihoods,
@@ -255,3 +256,33 @@ def test_gaussian_corruption_takes_floats():
         corrupt(ones, "gaussian", 0.3, generator)
     # masking zeroes entries: integers are masked as they are
     assert corrupt(ones, "masking", 0.5, generator).dtype == torch.int64
+
+
+def test_gradient_penalty_takes_real_and_fake_samples_alike():
+    critic = torch.nn.Linear(3, 1)
+
+    def score(x, labels):
+        return critic(x)
+
+    real = torch.rand(4, 3)
+    assert gradient_penalty(score, real, torch.rand(4, 3)).shape == ()
+    # fake samples of another shape were broadcast against the real ones
+    for fake in (torch.rand(1, 3), torch.rand(4, 1)):
+        with pytest.raises(
+            ValueError,
+            match=r"gradient_penalty compares real and fake elementwise, .* got real "
+            r"of shape \(4, 3\) and fake of shape",
+        ):
+            gradient_penalty(score, real, fake)
+    # float64 real samples gave torch's 'mat1 and mat2 must have the same dtype'
+    with pytest.raises(
+        ValueError, match=r"real and fake of one float dtype; got torch\.float64 and"
+    ):
+        gradient_penalty(score, real.double(), torch.rand(4, 3))
+    with pytest.raises(ValueError, match=r"needs real of a float dtype; got torch\.i"):
+        gradient_penalty(score, real.long(), torch.rand(4, 3).long())
+    # the mixing weights were float32 whatever the samples: a bfloat16 critic
+    # was given float32 points
+    critic.to(torch.bfloat16)
+    real = real.to(torch.bfloat16)
+    assert gradient_penalty(score, real, real.flip(0)).dtype == torch.bfloat16
