@@ -4,6 +4,10 @@ States and stored patterns are rows of +1/-1 values. The classic network keeps
 a symmetric weight matrix with a zero diagonal, built by a storage rule, and
 recalls by setting units to the sign of their local field; the dense (modern)
 network keeps the patterns themselves and recalls with a softmax over them.
+
+The recall and energy functions take the states as a float ``(n_rows, n_units)``
+matrix, in the dtype of the weight or patterns, and refuse others (a
+ValueError saying what to pass).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import math
 
 import torch
 
-from ._checks import check_matrix, check_option
+from ._checks import check_matrix, check_option, check_shape
 
 __all__ = [
     "STORAGE_RULES",
@@ -107,6 +111,22 @@ def _check_patterns(patterns: torch.Tensor, owner: str) -> None:
     check_matrix(patterns, owner, "patterns", columns="n_units")
 
 
+def _check_network(
+    states: torch.Tensor, network: torch.Tensor, owner: str, name: str
+) -> None:
+    """Refuse states that do not go with the network's ``weight`` (a square
+    matrix) or stored ``patterns`` (rows): floats, one column per unit, in one
+    dtype. Shapes and dtypes only: these run on every recall.
+    """
+    check_matrix(states, owner, "states", columns="n_units")
+    n_units = states.shape[1]
+    if name == "weight":
+        check_shape(network, (n_units, n_units), owner, name)
+    check_matrix(
+        network, owner, name, n_columns=n_units, columns="n_units", dtype=states.dtype
+    )
+
+
 def _symmetric(weight: torch.Tensor) -> torch.Tensor:
     """``weight`` made exactly symmetric: rounding leaves the two triangles of
     these rules a few ulps apart, and asynchronous recall only always settles
@@ -195,6 +215,8 @@ def classic_recall(
     >>> torch.equal(recalled, xi), n_iter.tolist()
     (True, [2])
     """
+    check_option(update, "update", ("sync", "async"))
+    _check_network(states, weight, "classic_recall", "weight")
     states = states.clone()
     n_iter = torch.full((len(states),), max_iter, dtype=torch.int64)
     moving = torch.ones(len(states), dtype=torch.bool, device=states.device)
@@ -253,6 +275,7 @@ def dense_recall(
     >>> state.sign().tolist()
     [[1.0, 1.0, -1.0, -1.0]]
     """
+    _check_network(states, patterns, "dense_recall", "patterns")
     states = states.clone()
     n_iter = torch.full((len(states),), max_iter, dtype=torch.int64)
     moving = torch.ones(len(states), dtype=torch.bool, device=states.device)
@@ -278,6 +301,7 @@ def classic_energy(states: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     >>> classic_energy(xi, hebbian_weights(xi))
     tensor([-1.])
     """
+    _check_network(states, weight, "classic_energy", "weight")
     return -0.5 * ((states @ weight) * states).sum(dim=1)
 
 
@@ -298,6 +322,7 @@ def dense_energy(
     >>> bool(dense_energy(X[:1], X, 8.0) < dense_energy(X[:1] * 0.5, X, 8.0))
     True
     """
+    _check_network(states, patterns, "dense_energy", "patterns")
     lse = torch.logsumexp(beta * states @ patterns.T, dim=1) / beta
     radius = patterns.square().sum(dim=1).max()
     return (

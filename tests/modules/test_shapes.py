@@ -28,7 +28,11 @@ from skdl.modules import (
     ReconstructionLoss,
     SquaredLogError,
     UserLoss,
+    classic_energy,
+    classic_recall,
     corrupt,
+    dense_energy,
+    dense_recall,
     gradient_penalty,
     kl_sparsity,
     pseudo_likelihood,
@@ -197,6 +201,10 @@ def _meta(*shape, dtype=torch.float32):
         lambda: FocalLoss()(_meta(4, 3), _meta(4, dtype=torch.long)),
         lambda: MulticlassHinge()(_meta(4, 3), _meta(4, dtype=torch.int32)),
         lambda: NextTokenLoss()(_meta(2, 5, 4), _meta(2, 5, dtype=torch.long)),
+        lambda: EnergyGapLoss()(_meta(4), None),
+        lambda: kl_sparsity(_meta(4, 3), 0.1),
+        lambda: classic_energy(_meta(4, 6), _meta(6, 6)),
+        lambda: dense_energy(_meta(4, 6), _meta(2, 6), 2.0),
     ],
 )
 def test_the_checks_read_no_values(call):
@@ -286,3 +294,57 @@ def test_gradient_penalty_takes_real_and_fake_samples_alike():
     critic.to(torch.bfloat16)
     real = real.to(torch.bfloat16)
     assert gradient_penalty(score, real, real.flip(0)).dtype == torch.bfloat16
+
+
+_XI = torch.tensor(
+    [[1.0, -1.0, 1.0, -1.0, 1.0, -1.0], [1.0, 1.0, 1.0, -1.0, -1.0, -1.0]]
+)
+
+
+def _classic_recall(states, weight, update="sync"):
+    generator = torch.Generator().manual_seed(0)
+    return classic_recall(
+        states, weight, update=update, max_iter=5, generator=generator
+    )[0]
+
+
+HOPFIELD = {
+    "classic_recall": (_classic_recall, "weight"),
+    "classic_energy": (classic_energy, "weight"),
+    "dense_recall": (
+        lambda s, x: dense_recall(s, x, beta=2.0, max_iter=5)[0],
+        "patterns",
+    ),
+    "dense_energy": (lambda s, x: dense_energy(s, x, 2.0), "patterns"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOPFIELD))
+def test_hopfield_dynamics_check_the_states_against_the_network(name):
+    call, second = HOPFIELD[name]
+    network = STORAGE_RULES["hebbian"](_XI) if second == "weight" else _XI
+    call(_XI, network)
+    # each was torch's error: 'Dimension out of range', 'mat1 and mat2 shapes
+    # cannot be multiplied', 'expected m1 and m2 to have the same dtype'
+    with pytest.raises(
+        ValueError, match=rf"{name} takes states of shape \(n_rows, n_u"
+    ):
+        call(_XI[0], network)
+    expected = r"\(6, 6\)" if second == "weight" else r"\(n_rows, n_units=6\)"
+    with pytest.raises(ValueError, match=rf"{second} of shape {expected}; got shape"):
+        call(_XI, network[:, :5])
+    with pytest.raises(ValueError, match=r"states of a float dtype; got torch\.int64"):
+        call(_XI.long(), network)
+    with pytest.raises(
+        ValueError,
+        match=rf"computes in torch\.float64; got {second} of dtype torch\.float32\. "
+        rf"Pass {second}\.to\(torch\.float64\)",
+    ):
+        call(_XI.double(), network)
+
+
+def test_classic_recall_takes_sync_or_async_updates():
+    weight = STORAGE_RULES["hebbian"](_XI)
+    # anything but 'sync' ran the asynchronous dynamics
+    with pytest.raises(ValueError, match=r"update must be one of 'sync', 'async'"):
+        _classic_recall(_XI, weight, update="synchronous")
