@@ -102,13 +102,22 @@ def pseudoinverse_weights(patterns: torch.Tensor) -> torch.Tensor:
 
 
 def _check_patterns(patterns: torch.Tensor, owner: str) -> None:
-    """Refuse anything but a float ``(n_patterns, n_units)`` matrix."""
+    """Refuse anything but a float ``(n_patterns, n_units)`` matrix of -1/+1.
+
+    The values are read (one synchronisation): a rule runs once per fit.
+    """
     if patterns.dtype == torch.bool:
         raise ValueError(
             f"{owner} needs patterns of +1/-1 values; got booleans. Pass "
             "patterns.float() * 2 - 1."
         )
     check_matrix(patterns, owner, "patterns", columns="n_units")
+    if not bool((patterns.abs() == 1).all()):
+        raise ValueError(
+            f"{owner} needs patterns of -1/+1 values; got others. For patterns "
+            "coded 0 and 1, pass patterns * 2 - 1; binarize real values first, "
+            "e.g. torch.where(patterns > threshold, 1.0, -1.0)."
+        )
 
 
 def _check_network(
@@ -136,7 +145,7 @@ def _symmetric(weight: torch.Tensor) -> torch.Tensor:
 
 
 #: Storage rule name -> function of the (n_patterns, n_units) +1/-1 patterns (a
-#: float tensor; other shapes and dtypes are a ValueError).
+#: float tensor; other shapes, dtypes and values are a ValueError).
 STORAGE_RULES = {
     "hebbian": hebbian_weights,
     "storkey": storkey_weights,

@@ -188,6 +188,14 @@ def test_storage_rules_take_a_float_matrix_of_patterns(rule):
         STORAGE_RULES[rule](patterns.long())
     with pytest.raises(ValueError, match=r"got booleans\. Pass patterns"):
         STORAGE_RULES[rule](patterns > 0)
+    # 0/1 or real-valued patterns were stored as they were, into a network
+    # whose recall sets units to -1 or +1
+    for values in (torch.tensor([[1.0, 0.0, 1.0, 1.0]]), patterns * 0.5):
+        with pytest.raises(
+            ValueError,
+            match=r"patterns of -1/\+1 values; got others\. .*pass patterns \* 2 - 1",
+        ):
+            STORAGE_RULES[rule](values)
 
 
 def _meta(*shape, dtype=torch.float32):
