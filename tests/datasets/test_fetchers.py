@@ -227,9 +227,19 @@ def test_fetch_cifar10_reads_the_pickled_batches(monkeypatch, server, tmp_path):
     np.testing.assert_array_equal(train.data, pictures[:10].reshape(10, -1))
     np.testing.assert_array_equal(train.target, labels[:10])
     assert train.target_names[3] == "cat"
+    # one pass over the archive, as a stream (which cannot seek back): a
+    # gzipped tar has no index, and each lookup decompressed it from the start
+    opened = []
+    real_open = tarfile.open
+    monkeypatch.setattr(
+        _fetchers.tarfile,
+        "open",
+        lambda *args, **kwargs: opened.append(args[1:2]) or real_open(*args, **kwargs),
+    )
     X, y = fetch_cifar10("all", data_home=tmp_path, return_X_y=True)
     np.testing.assert_array_equal(X, pictures.reshape(12, -1))
     np.testing.assert_array_equal(y, labels)
+    assert opened == [("r|gz",)]
 
 
 def test_fetch_cifar100_reads_fine_and_coarse_labels(monkeypatch, server, tmp_path):
@@ -259,11 +269,19 @@ def test_fetch_cifar100_reads_fine_and_coarse_labels(monkeypatch, server, tmp_pa
     assert train.target_names[train.target[1]] == "fine99"
     assert train.coarse_target_names[19] == "coarse19"
     assert "Krizhevsky" in train.DESCR
+    opened = []
+    real_open = tarfile.open
+    monkeypatch.setattr(
+        _fetchers.tarfile,
+        "open",
+        lambda *args, **kwargs: opened.append(args[1:2]) or real_open(*args, **kwargs),
+    )
     X, y = fetch_cifar100(
         "all", label_mode="coarse", data_home=tmp_path, return_X_y=True
     )
     np.testing.assert_array_equal(X, pictures.reshape(7, -1))
     np.testing.assert_array_equal(y, coarse)
+    assert opened == [("r|gz",)]  # the batches and the names in one pass
     test = fetch_cifar100("test", label_mode="coarse", data_home=tmp_path)
     assert test.target_names == test.coarse_target_names
     np.testing.assert_array_equal(test.fine_target, fine[5:])
