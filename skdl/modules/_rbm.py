@@ -114,40 +114,33 @@ class RBM(nn.Module):
             self.velocity.zero_()
             self.chain.zero_()
 
-    def _check_visible(self, v: torch.Tensor) -> None:
-        """Refuse ``v`` unless it is ``(n_rows, n_visible)`` in the buffers' dtype."""
+    def _check_units(self, x: torch.Tensor, name: str, layer: str) -> None:
+        """Refuse ``x`` unless it is ``(n_rows, n_<layer>)`` in the buffers' dtype."""
         check_matrix(
-            v,
+            x,
             "RBM",
-            "v",
-            n_columns=self.n_visible,
-            columns="n_visible",
+            name,
+            n_columns=getattr(self, f"n_{layer}"),
+            columns=f"n_{layer}",
             dtype=self.flat.dtype,
         )
 
     def forward(self, v: torch.Tensor) -> torch.Tensor:
         """Hidden probabilities ``P(h = 1 | v) = sigmoid(v W^T + c)``."""
-        self._check_visible(v)
+        self._check_units(v, "v", "visible")
         weight, hidden_bias, _ = self.split(self.flat)
         return torch.addmm(hidden_bias, v, weight.T).sigmoid_()
 
     def visible_mean(self, h: torch.Tensor) -> torch.Tensor:
         """``E[v | h]``: ``sigmoid(h W + b)``, or ``h W + b`` for Gaussian units."""
-        check_matrix(
-            h,
-            "RBM",
-            "h",
-            n_columns=self.n_hidden,
-            columns="n_hidden",
-            dtype=self.flat.dtype,
-        )
+        self._check_units(h, "h", "hidden")
         weight, _, visible_bias = self.split(self.flat)
         mean = torch.addmm(visible_bias, h, weight)
         return mean.sigmoid_() if self.visible_units == "bernoulli" else mean
 
     def free_energy(self, v: torch.Tensor) -> torch.Tensor:
         """``F(v) = -log sum_h exp(-E(v, h))``, one value per row."""
-        self._check_visible(v)
+        self._check_units(v, "v", "visible")
         weight, hidden_bias, visible_bias = self.split(self.flat)
         hidden_term = F.softplus(torch.addmm(hidden_bias, v, weight.T)).sum(dim=1)
         if self.visible_units == "bernoulli":

@@ -204,6 +204,18 @@ def cifar_batch(pictures, labels):
     }
 
 
+def _record_tar_modes(monkeypatch) -> list:
+    """The modes the fetchers open tar archives with, as they open them."""
+    opened, real_open = [], tarfile.open
+
+    def recording_open(*args, **kwargs):
+        opened.append(args[1:2])
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(_fetchers.tarfile, "open", recording_open)
+    return opened
+
+
 def test_fetch_cifar10_reads_the_pickled_batches(monkeypatch, server, tmp_path):
     pictures = images(12, (32, 32, 3), 4)
     labels = np.arange(12) % 10
@@ -229,13 +241,7 @@ def test_fetch_cifar10_reads_the_pickled_batches(monkeypatch, server, tmp_path):
     assert train.target_names[3] == "cat"
     # one pass over the archive, as a stream (which cannot seek back): a
     # gzipped tar has no index, and each lookup decompressed it from the start
-    opened = []
-    real_open = tarfile.open
-    monkeypatch.setattr(
-        _fetchers.tarfile,
-        "open",
-        lambda *args, **kwargs: opened.append(args[1:2]) or real_open(*args, **kwargs),
-    )
+    opened = _record_tar_modes(monkeypatch)
     X, y = fetch_cifar10("all", data_home=tmp_path, return_X_y=True)
     np.testing.assert_array_equal(X, pictures.reshape(12, -1))
     np.testing.assert_array_equal(y, labels)
@@ -269,13 +275,7 @@ def test_fetch_cifar100_reads_fine_and_coarse_labels(monkeypatch, server, tmp_pa
     assert train.target_names[train.target[1]] == "fine99"
     assert train.coarse_target_names[19] == "coarse19"
     assert "Krizhevsky" in train.DESCR
-    opened = []
-    real_open = tarfile.open
-    monkeypatch.setattr(
-        _fetchers.tarfile,
-        "open",
-        lambda *args, **kwargs: opened.append(args[1:2]) or real_open(*args, **kwargs),
-    )
+    opened = _record_tar_modes(monkeypatch)
     X, y = fetch_cifar100(
         "all", label_mode="coarse", data_home=tmp_path, return_X_y=True
     )
