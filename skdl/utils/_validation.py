@@ -518,7 +518,9 @@ def check_layer_sizes(sizes, *, allow_empty: bool = False) -> list[int]:
     sizes = list(sizes) if isinstance(sizes, Sequence | np.ndarray) else [sizes]
     if (not sizes and not allow_empty) or any(
         not isinstance(size, Real)  # a nested tuple or None has no int()
-        or not math.isfinite(size)
+        # NaN and inf have none either; an int is finite (and math.isfinite
+        # would overflow on a huge one)
+        or (not isinstance(size, Integral) and not math.isfinite(size))
         or int(size) != size
         or size < 1
         for size in sizes

@@ -13,6 +13,7 @@ from skdl import MLPClassifier
 from skdl.utils._validation import (
     changed_params,
     check_count,
+    check_layer_sizes,
     check_number,
     validate_data,
 )
@@ -124,6 +125,10 @@ def test_numbers_are_checked_without_a_float_conversion():
     for nan in (float("nan"), np.float32("nan")):
         with pytest.raises(ValueError, match=r"tol must be a number in \[0, inf\)"):
             check_number(nan, "tol", low=0)
+    # the layer sizes' check as well
+    assert check_layer_sizes((10**400,)) == [10**400]
+    with pytest.raises(ValueError, match="hidden_layer_sizes must hold"):
+        check_layer_sizes((np.float32("inf"),))
 
 
 def test_changed_params_reads_numpy_scalars_as_python_numbers():
