@@ -14,9 +14,10 @@ float64 section also the fused hand loop in float64.
 
 Prints the median of ``--repeats`` fits of each (of 25 calls of ``predict_proba`` on
 12,500 rows; of 5 runs of 100 one-row calls), and ratios taken in the same run.
-With ``--levers``, also skdl with each of its speed levers undone in turn: torch's
-own Adam (profiler range and compiler guards around each step), torch's fused
-Adam step in place of skdl's direct call of its kernel, ``zero_grad()`` instead of
+With ``--levers``, also skdl with each of its speed levers undone in turn:
+autograd in place of the MLP's written-out gradients, torch's own Adam
+(profiler range and compiler guards around each step), torch's fused Adam step
+in place of skdl's direct call of its kernel, ``zero_grad()`` instead of
 clearing the gradients directly, Adam without its fused kernel, and two threads
 instead of one for small steps.
 Run: ``python benchmarks/bench_mlp.py [--levers] [--dtype float32|float64|both]``
@@ -181,6 +182,10 @@ class Undone:
         if self.lever == "zero_grad()":
             clear = lambda optimizer: optimizer.zero_grad(set_to_none=True)  # noqa: E731
             return mock.patch.object(skdl._net, "_clear_grads", clear)
+        if self.lever == "autograd":  # in place of the written-out gradients
+            return mock.patch.object(
+                skdl._net.SkdlNet, "_writes_gradients", lambda *args: False
+            )
         if self.lever == "unfused Adam":
             make = lambda cls, groups, kwargs: cls(groups, **kwargs)  # noqa: E731
             return mock.patch.object(skdl._net, "make_optimizer", make)
@@ -198,6 +203,7 @@ class Undone:
 
 
 LEVERS = (
+    "autograd",
     "torch's Adam",
     "torch's fused step",
     "zero_grad()",

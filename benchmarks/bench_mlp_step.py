@@ -8,9 +8,9 @@ of the mean time per call over 500 calls.
 - torch's parts: the forward pass with autograd recording, the loss, the
   backward pass, and the fused Adam update;
 - ``autograd step``: the whole step as skdl and the hand loops take it;
-- ``step below autograd``: the same arithmetic with the gradients written out
-  (``torch.no_grad``, as scikit-learn writes its backward pass in NumPy), to
-  measure what autograd's bookkeeping costs; skdl does not do this;
+- ``written-out step (skdl's)``: the same step with the gradients written out
+  (:func:`skdl.modules._backprop.backprop`, as scikit-learn writes its backward
+  pass in NumPy), the step skdl's plain MLPs take;
 - ``numpy step``: scikit-learn's own forward, backward and Adam update (its
   ``MLPClassifier._backprop`` and Adam optimizer) on the same arrays, with its
   BLAS on one thread and on every core (as ``bench_mlp.py`` runs it).
@@ -31,6 +31,7 @@ from threadpoolctl import threadpool_limits
 from torch import nn
 
 from skdl._optim import Adam
+from skdl.modules._backprop import backprop
 
 ROWS, FEATURES, HIDDEN, CLASSES = 200, 64, 100, 10
 
@@ -80,28 +81,17 @@ def torch_parts():
         forward_loss_backward()
         optimizer.step()
 
-    W1, b1, W2, b2 = params
-    rows = torch.arange(ROWS)
+    criterion = nn.CrossEntropyLoss()
 
-    def below_autograd():
-        with torch.no_grad():
-            hidden = torch.addmm(b1, X, W1.t()).clamp_min_(0)
-            probabilities = torch.softmax(torch.addmm(b2, hidden, W2.t()), 1)
-            probabilities[rows, y] -= 1
-            delta = probabilities.div_(ROWS)
-            W2.grad, b2.grad = delta.t() @ hidden, delta.sum(0)
-            delta = (delta @ W2).mul_(hidden > 0)
-            W1.grad, b1.grad = delta.t() @ X, delta.sum(0)
+    def written_out():
+        clear()
+        backprop(model, criterion, X, y, None)
         optimizer.step()
 
     # the written-out gradients are autograd's, to float32 rounding
     forward_loss_backward()
     expected = [p.grad.clone() for p in params]
-    with torch.no_grad():
-        saved = [p.clone() for p in params]
-        below_autograd()
-        for p, value in zip(params, saved, strict=True):
-            p.copy_(value)
+    backprop(model, criterion, X, y, None)
     for p, want in zip(params, expected, strict=True):
         torch.testing.assert_close(p.grad, want, rtol=1e-5, atol=1e-6)
 
@@ -111,7 +101,7 @@ def torch_parts():
         "forward + loss + backward": forward_loss_backward,
         "fused Adam update (skdl's)": optimizer.step,
         "autograd step": step,
-        "step below autograd": below_autograd,
+        "written-out step (skdl's)": written_out,
     }
 
 

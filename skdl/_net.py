@@ -38,6 +38,7 @@ from skorch.callbacks import (
 from skorch.utils import TeeGenerator
 
 from .callbacks import Convergence, StopTraining
+from .modules._backprop import backprop, writes_gradients
 from .utils._divergence import divergence_error, find_divergence
 from .utils._validation import is_memory_mapped
 
@@ -523,6 +524,10 @@ class SkdlNet(NeuralNet):
             per_sample = self.criterion_(y_pred, y)
             per_sample = per_sample.reshape(len(per_sample), -1).sum(dim=1)
             data = (per_sample * weight).sum() / weight.sum()
+        return self._penalized(data, training)
+
+    def _penalized(self, data, training):
+        """The loss to minimise and the loss recorded, from the data term."""
         loss = data
         if training and self.l2_in_loss:
             loss = loss + self.l2_in_loss * self.l2_penalty()
@@ -560,6 +565,14 @@ class SkdlNet(NeuralNet):
             return first["step"]
 
         _clear_grads(optimizer)
+        if self._writes_gradients(Xi, yi, fit_params):
+            data, y_pred = backprop(
+                self.module_, self.criterion_, Xi, yi, wi, self._n_predictions
+            )
+            _, reported = self._penalized(data, training=True)
+            self._grad_computed(batch)
+            optimizer.step()
+            return {"loss": reported, "y_pred": y_pred}
         with self.autocast():
             y_pred = self.infer(Xi, **fit_params)
             loss, reported = self._losses(y_pred, (yi, wi), training=True)
@@ -575,6 +588,23 @@ class SkdlNet(NeuralNet):
             scaler.step(optimizer)
             scaler.update()
         return {"loss": reported, "y_pred": y_pred}
+
+    def _writes_gradients(self, X, y, fit_params) -> bool:
+        """Whether this training step's gradients are written out
+        (:func:`skdl.modules._backprop.backprop`) rather than taken by autograd:
+        a plain MLP and loss (:func:`~skdl.modules._backprop.writes_gradients`),
+        run eagerly in the inputs' dtype, on one process, with the penalty (if
+        any) applied to the gradients, and the forward pass :meth:`infer`'s.
+        """
+        return (
+            not fit_params
+            and self.compile_options is None
+            and self.autocast_dtype is None
+            and not self.l2_in_loss
+            and self.data_parallel is None
+            and type(self).infer is SkdlNet.infer
+            and writes_gradients(self.module_, self.criterion_, X, y)
+        )
 
     def validation_step(self, batch, **fit_params):
         Xi, yi, wi = batch
