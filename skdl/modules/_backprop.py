@@ -55,8 +55,9 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
     layer, every parameter trainable and without hooks, and no module hook
     registered; ``criterion`` a default
     ``nn.CrossEntropyLoss`` with class indices, ``nn.BCEWithLogitsLoss`` or
-    :class:`~skdl.modules.HalfSquaredError` with targets of the outputs' shape;
-    ``X`` a dense 2-D tensor of the weights' type.
+    :class:`~skdl.modules.HalfSquaredError` (without hooks) with targets of the
+    outputs' shape and type; ``X`` a dense 2-D tensor of the weights' type; and
+    autograd's anomaly detection off.
 
     Examples
     --------
@@ -80,6 +81,8 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
         or _module._global_forward_pre_hooks
         or _module._global_backward_hooks
         or _module._global_backward_pre_hooks
+        or _hooked(criterion)
+        or torch.is_anomaly_enabled()  # the user asks autograd to check its steps
     ):
         return False
     layers = list(module)
@@ -108,7 +111,7 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
         and X.device == weight.device
     ):
         return False
-    return _takes_targets(criterion, y, len(X), weight.shape[0])
+    return _takes_targets(criterion, y, len(X), weight.shape[0], weight.dtype)
 
 
 def _hooked(module: nn.Module) -> bool:
@@ -120,7 +123,7 @@ def _hooked(module: nn.Module) -> bool:
     )
 
 
-def _takes_targets(criterion: nn.Module, y, n_rows: int, n_outputs: int) -> bool:
+def _takes_targets(criterion: nn.Module, y, n_rows: int, n_outputs: int, dtype) -> bool:
     if not isinstance(y, torch.Tensor):
         return False
     if type(criterion) is nn.CrossEntropyLoss:
@@ -134,7 +137,7 @@ def _takes_targets(criterion: nn.Module, y, n_rows: int, n_outputs: int) -> bool
         criterion.weight is not None or criterion.pos_weight is not None
     ):
         return False
-    return y.shape == (n_rows, n_outputs) and y.is_floating_point()
+    return y.shape == (n_rows, n_outputs) and y.dtype == dtype
 
 
 def backprop(

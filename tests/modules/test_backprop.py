@@ -165,6 +165,16 @@ def test_a_network_with_its_own_forward_pass_keeps_autograd():
     assert not writes_gradients(module, nn.CrossEntropyLoss(), X, y)
 
 
+def test_a_hook_on_the_loss_or_anomaly_detection_keeps_autograd():
+    module, criterion = MLPModule(3, (4,), 2), nn.CrossEntropyLoss()
+    X, y = torch.randn(5, 3), torch.tensor([0, 1, 1, 0, 1])
+    with torch.autograd.set_detect_anomaly(True):
+        assert not writes_gradients(module, criterion, X, y)
+    assert writes_gradients(module, criterion, X, y)
+    criterion.register_forward_hook(_hook)
+    assert not writes_gradients(module, criterion, X, y)
+
+
 def test_a_global_module_hook_keeps_autograd():
     module = MLPModule(3, (4,), 2)
     X, y = torch.randn(5, 3), torch.tensor([0, 1, 1, 0, 1])
@@ -187,6 +197,7 @@ def test_a_global_module_hook_keeps_autograd():
         (nn.BCEWithLogitsLoss(pos_weight=torch.ones(2)), None, torch.rand(5, 2)),
         (nn.BCEWithLogitsLoss(), None, torch.rand(5, 1)),  # of another shape
         (HalfSquaredError(), None, torch.rand(5)),
+        (HalfSquaredError(), None, torch.rand(5, 2, dtype=torch.float64)),
         (nn.MSELoss(), None, torch.rand(5, 2)),
         (FocalLoss(), None, None),
         (nn.CrossEntropyLoss(), torch.randn(5, 3).to_sparse(), None),
