@@ -37,6 +37,20 @@ assert sorted(dir(skdl)) == dir(skdl) and set(skdl.__all__) <= set(dir(skdl))
     )
 
 
+def test_the_data_set_loaders_import_no_torch():
+    # a scikit-learn script that only loads skdl's data sets paid torch's import
+    # (a second on 2 cores) after the loaders began validating their arguments
+    _run(
+        """
+import sys
+from skdl.datasets import load_digit_sheet, load_sentiment_sentences
+load_sentiment_sentences(return_X_y=True)
+load_digit_sheet(return_X_y=True)
+assert "torch" not in sys.modules, "loading skdl's data sets imported torch"
+"""
+    )
+
+
 def test_the_building_blocks_import_torch_only():
     # DESIGN.md: skdl.modules holds nn.Module definitions only, usable in a
     # plain PyTorch program without scikit-learn's or skorch's import cost
