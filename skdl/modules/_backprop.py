@@ -57,7 +57,7 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
     ``nn.CrossEntropyLoss`` with class indices, ``nn.BCEWithLogitsLoss`` or
     :class:`~skdl.modules.HalfSquaredError` (without hooks) with targets of the
     outputs' shape and type; ``X`` a dense 2-D tensor of the weights' type; and
-    autograd's anomaly detection off.
+    autograd's anomaly detection and autocast off.
 
     Examples
     --------
@@ -83,6 +83,9 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
         or _module._global_backward_pre_hooks
         or _hooked(criterion)
         or torch.is_anomaly_enabled()  # the user asks autograd to check its steps
+        # an autocast context around the fit: its products would be of another
+        # type than the parameters (autograd casts their gradients back)
+        or torch._C._is_any_autocast_enabled()
     ):
         return False
     layers = list(module)

@@ -301,3 +301,13 @@ def test_the_default_mlp_takes_its_steps_without_autograd(digits, monkeypatch):
     assert backward_calls == []
     MLPClassifier((8,), dropout=0.2, max_iter=2, random_state=0).fit(X, y)
     assert len(backward_calls) == 2 * 2  # two epochs of two batches of 200
+
+
+def test_an_autocast_context_keeps_autograd(digits):
+    module, criterion = MLPModule(3, (4,), 2), nn.CrossEntropyLoss()
+    X, y = torch.randn(5, 3), torch.tensor([0, 1, 1, 0, 1])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not writes_gradients(module, criterion, X, y)
+        # the products are bfloat16: written out, their gradients were too
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier((8,), max_iter=1, precision="float32").fit(*digits)
