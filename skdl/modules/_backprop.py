@@ -52,12 +52,14 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
     ``module`` must be an ``nn.Sequential`` (with ``Sequential``'s forward pass)
     of ``nn.Linear`` layers and of the activations ``nn.Identity``, ``nn.ReLU``,
     ``nn.Tanh`` and ``nn.Sigmoid`` (exactly these classes) ending in a linear
-    layer, every parameter trainable and without hooks, and no module hook
-    registered; ``criterion`` a default
-    ``nn.CrossEntropyLoss`` with class indices, ``nn.BCEWithLogitsLoss`` or
-    :class:`~skdl.modules.HalfSquaredError` (without hooks) with targets of the
-    outputs' shape and type; ``X`` a dense 2-D tensor of the weights' type; and
-    autograd's anomaly detection and autocast off.
+    layer, each activation but the identity directly after a linear layer
+    (:func:`backprop` applies it in place to that layer's product), no layer or
+    parameter used twice, every parameter trainable and without hooks, and no
+    module hook registered; ``criterion`` a default ``nn.CrossEntropyLoss`` (no
+    class ``weight``, label smoothing or class ignored) with class indices,
+    ``nn.BCEWithLogitsLoss`` or :class:`~skdl.modules.HalfSquaredError` (without
+    hooks) with targets of the outputs' shape and type; ``X`` a dense 2-D tensor
+    of the weights' type; and autograd's anomaly detection and autocast off.
 
     Examples
     --------
@@ -92,20 +94,30 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
     if not layers or type(layers[-1]) is not nn.Linear or _hooked(module):
         return False
     weight = layers[-1].weight
+    seen = set()  # backprop sets a parameter's gradient, it does not add to it
+    product = False  # whether the running output is a linear layer's product
     for layer in layers:
-        if (type(layer) is not nn.Linear and type(layer) not in _ACTIVATIONS) or (
-            _hooked(layer)
-        ):
+        if type(layer) is nn.Linear:
+            product = True
+        elif type(layer) not in _ACTIVATIONS:
+            return False
+        elif _ACTIVATIONS[type(layer)][0] is not None:
+            if not product:  # it would overwrite X or another activation's output
+                return False
+            product = False
+        if _hooked(layer):
             return False
         for parameter in layer._parameters.values():
             if parameter is None:
                 continue
             if (
-                not parameter.requires_grad
+                id(parameter) in seen
+                or not parameter.requires_grad
                 or parameter._backward_hooks
                 or parameter._post_accumulate_grad_hooks
             ):
                 return False
+            seen.add(id(parameter))
     if not (
         isinstance(X, torch.Tensor)
         and X.layout == torch.strided
@@ -133,6 +145,7 @@ def _takes_targets(criterion: nn.Module, y, n_rows: int, n_outputs: int, dtype) 
         return (
             criterion.weight is None
             and criterion.label_smoothing == 0
+            and criterion.ignore_index < 0  # class indices are not negative
             and y.dtype == torch.int64
             and y.shape == (n_rows,)
         )

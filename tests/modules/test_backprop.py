@@ -127,6 +127,15 @@ def _parametrized(module):
     nn.utils.parametrizations.weight_norm(module[0])
 
 
+def _twice(module, tied=False):
+    """Two square layers after the first activation: one layer twice, or two
+    layers sharing a weight."""
+    first = nn.Linear(4, 4)
+    second = nn.Linear(4, 4) if tied else first
+    second.weight = first.weight
+    module.insert(2, first).insert(3, nn.Tanh()).insert(4, second)
+
+
 AUTOGRAD_CASES = {
     "dropout": lambda m: m.insert(2, nn.Dropout(0.5)),
     "batch norm": lambda m: m.insert(1, nn.BatchNorm1d(4)),
@@ -142,6 +151,12 @@ AUTOGRAD_CASES = {
     ),
     "a frozen parameter": _frozen,
     "a parametrized layer": _parametrized,
+    # backprop applies an activation in place to the product of the layer before
+    "an activation first": lambda m: m.insert(0, nn.Tanh()),
+    "two activations in a row": lambda m: m.insert(2, nn.Sigmoid()),
+    # and sets each parameter's gradient once
+    "a layer used twice": _twice,
+    "a tied weight": lambda m: _twice(m, tied=True),
 }
 
 
@@ -191,6 +206,7 @@ def test_a_global_module_hook_keeps_autograd():
     [
         (nn.CrossEntropyLoss(label_smoothing=0.1), None, None),
         (nn.CrossEntropyLoss(weight=torch.ones(2)), None, None),
+        (nn.CrossEntropyLoss(ignore_index=1), None, None),
         (nn.CrossEntropyLoss(), None, torch.tensor([[0], [1], [1], [0], [1]])),
         (nn.CrossEntropyLoss(), None, torch.tensor([0, 1, 1, 0, 1], dtype=torch.int32)),
         (nn.CrossEntropyLoss(), None, torch.rand(5, 2)),  # probabilities
