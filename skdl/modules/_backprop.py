@@ -69,7 +69,7 @@ def writes_gradients(module: nn.Module, criterion: nn.Module, X, y) -> bool:
     >>> X, y = torch.zeros(5, 3), torch.zeros(5, dtype=torch.long)
     >>> writes_gradients(net, nn.CrossEntropyLoss(), X, y)
     True
-    >>> writes_gradients(net.append(nn.Dropout(0.5)), nn.CrossEntropyLoss(), X, y)
+    >>> writes_gradients(net.insert(2, nn.Dropout(0.5)), nn.CrossEntropyLoss(), X, y)
     False
     """
     if (
