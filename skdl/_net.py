@@ -594,7 +594,9 @@ class SkdlNet(NeuralNet):
         (:func:`skdl.modules._backprop.backprop`) rather than taken by autograd:
         a plain MLP and loss (:func:`~skdl.modules._backprop.writes_gradients`),
         run eagerly in the inputs' dtype, on one process, with the penalty (if
-        any) applied to the gradients, and the forward pass :meth:`infer`'s.
+        any) applied to the gradients, and the forward pass and loss of
+        :meth:`infer`, :meth:`forward_module` and :meth:`_losses` as defined
+        here (a subclass that overrides one trains through autograd).
         """
         return (
             not fit_params
@@ -602,7 +604,10 @@ class SkdlNet(NeuralNet):
             and self.autocast_dtype is None
             and not self.l2_in_loss
             and self.data_parallel is None
-            and type(self).infer is SkdlNet.infer
+            and all(
+                getattr(type(self), name) is getattr(SkdlNet, name)
+                for name in ("infer", "forward_module", "_losses")
+            )
             and writes_gradients(self.module_, self.criterion_, X, y)
         )
 

@@ -327,3 +327,21 @@ def test_an_autocast_context_keeps_autograd(digits):
         # the products are bfloat16: written out, their gradients were too
         warnings.simplefilter("ignore", ConvergenceWarning)
         MLPClassifier((8,), max_iter=1, precision="float32").fit(*digits)
+
+
+class _OwnLossNet(SkdlNet):
+    def _losses(self, y_pred, y_true, training):
+        loss, reported = super()._losses(y_pred, y_true, training)
+        return 2 * loss, reported
+
+
+def test_a_net_with_its_own_loss_keeps_autograd(digits, monkeypatch):
+    X, y = digits
+    model = MLPClassifier((8,), max_iter=1, random_state=0)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    model.fit(X, y)
+    net = model.net_
+    batch = (torch.as_tensor(X[:5], dtype=torch.float64), torch.as_tensor(y[:5]), None)
+    assert net._writes_gradients(batch[0], batch[1], {})
+    monkeypatch.setattr(net, "__class__", _OwnLossNet)
+    assert not net._writes_gradients(batch[0], batch[1], {})
