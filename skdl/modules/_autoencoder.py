@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from itertools import pairwise
 
@@ -10,7 +11,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._activations import make_activation
-from ._checks import check_float, check_matrix, check_option, check_same_shape
+from ._checks import (
+    check_float,
+    check_matrix,
+    check_number,
+    check_option,
+    check_same_shape,
+)
 from ._layers import initialize_, per_layer_activations, per_layer_rates
 from ._losses import reduce
 
@@ -268,10 +275,11 @@ def corrupt(
 ) -> torch.Tensor:
     """A corrupted copy of a batch, for a denoising autoencoder.
 
-    'gaussian' adds normal noise of standard deviation ``level``; 'masking'
-    sets each entry to 0 with probability ``level``; Gaussian noise needs ``x``
-    of a float dtype, masking takes any. The random numbers come
-    from the CPU ``generator`` (the same seed corrupts alike on every device).
+    'gaussian' adds normal noise of standard deviation ``level`` (>= 0);
+    'masking' sets each entry to 0 with probability ``level`` (in [0, 1]).
+    Gaussian noise needs ``x`` of a float dtype, masking takes any. The random
+    numbers come from the CPU ``generator`` (the same seed corrupts alike on
+    every device).
 
     Examples
     --------
@@ -282,6 +290,11 @@ def corrupt(
     0.7
     """
     check_option(noise, "noise", ("gaussian", "masking"))
+    # a probability for masking; out of range it masked all or nothing
+    masking = noise == "masking"
+    check_number(
+        level, "level", low=0, high=1 if masking else math.inf, high_open=not masking
+    )
     if noise == "gaussian":
         check_float(x, "corrupt", "x")
         draw = torch.randn(x.shape, generator=generator).to(x.device, x.dtype)

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 
 import torch
 
+from ..utils._numbers import check_number
+
 __all__ = [
     "check_class_indices",
     "check_float",
     "check_matrix",
+    "check_number",
     "check_option",
     "check_same_shape",
     "check_shape",

@@ -16,7 +16,7 @@ import math
 
 import torch
 
-from ._checks import check_matrix, check_option, check_shape
+from ._checks import check_matrix, check_number, check_option, check_shape
 
 __all__ = [
     "STORAGE_RULES",
@@ -170,8 +170,7 @@ def capacity(rule: str, n_units: int) -> float:
     138
     """
     check_option(rule, "rule", ("hebbian", "storkey", "pseudoinverse", "dense"))
-    if not isinstance(n_units, int) or n_units < 1:
-        raise ValueError(f"n_units must be an int >= 1; got {n_units!r}.")
+    n_units = check_number(n_units, "n_units", low=1, integer=True)
     if rule == "hebbian":
         return 0.138 * n_units
     if rule == "storkey":
@@ -225,6 +224,7 @@ def classic_recall(
     (True, [2])
     """
     check_option(update, "update", ("sync", "async"))
+    max_iter = check_number(max_iter, "max_iter", low=1, integer=True)
     _check_network(states, weight, "classic_recall", "weight")
     states = states.clone()
     n_iter = torch.full((len(states),), max_iter, dtype=torch.int64)
@@ -284,6 +284,9 @@ def dense_recall(
     >>> state.sign().tolist()
     [[1.0, 1.0, -1.0, -1.0]]
     """
+    check_number(beta, "beta", low=0, low_open=True)
+    max_iter = check_number(max_iter, "max_iter", low=1, integer=True)
+    check_number(tol, "tol", low=0)
     _check_network(states, patterns, "dense_recall", "patterns")
     states = states.clone()
     n_iter = torch.full((len(states),), max_iter, dtype=torch.int64)

@@ -9,6 +9,7 @@ expected", "gather(): Expected dtype int32/int64 for index").
 
 import re
 
+import numpy as np
 import pytest
 import torch
 
@@ -28,6 +29,7 @@ from skdl.modules import (
     ReconstructionLoss,
     SquaredLogError,
     UserLoss,
+    capacity,
     classic_energy,
     classic_recall,
     corrupt,
@@ -274,6 +276,26 @@ def test_gaussian_corruption_takes_floats():
     assert corrupt(ones, "masking", 0.5, generator).dtype == torch.int64
 
 
+@pytest.mark.parametrize(
+    "noise, level, interval",
+    [
+        ("masking", 1.5, r"\[0, 1\]"),  # masked everything
+        ("masking", -0.1, r"\[0, 1\]"),  # masked nothing
+        ("masking", float("nan"), r"\[0, 1\]"),  # masked everything
+        ("gaussian", -0.3, r"\[0, inf\)"),
+        ("gaussian", float("inf"), r"\[0, inf\)"),  # nan or inf entries
+        ("gaussian", True, r"\[0, inf\)"),
+    ],
+)
+def test_corruption_levels_outside_their_range_are_refused(noise, level, interval):
+    generator = torch.Generator().manual_seed(0)
+    with pytest.raises(ValueError, match=rf"level must be a number in {interval}; got"):
+        corrupt(torch.ones(2, 4), noise, level, generator)
+    # the ends of the ranges are levels
+    assert corrupt(torch.ones(2, 4), "masking", 1, generator).sum() == 0
+    assert torch.equal(corrupt(torch.ones(2, 4), noise, 0, generator), torch.ones(2, 4))
+
+
 def test_gradient_penalty_takes_real_and_fake_samples_alike():
     critic = torch.nn.Linear(3, 1)
 
@@ -356,3 +378,28 @@ def test_classic_recall_takes_sync_or_async_updates():
     # anything but 'sync' ran the asynchronous dynamics
     with pytest.raises(ValueError, match=r"update must be one of 'sync', 'async'"):
         _classic_recall(_XI, weight, update="synchronous")
+
+
+def test_recall_and_capacity_refuse_counts_and_rates_out_of_range():
+    weight = STORAGE_RULES["hebbian"](_XI)
+    generator = torch.Generator()
+    # max_iter=0 returned the states unchanged as "not converged"; 2.5 a
+    # TypeError from range(); beta=0 the mean of the patterns; a negative tol
+    # ran every sweep
+    for max_iter in (0, 2.5, -1):
+        with pytest.raises(ValueError, match=r"max_iter must be an int >= 1; got"):
+            classic_recall(
+                _XI, weight, update="sync", max_iter=max_iter, generator=generator
+            )
+        with pytest.raises(ValueError, match=r"max_iter must be an int >= 1; got"):
+            dense_recall(_XI, _XI, beta=2.0, max_iter=max_iter)
+    for beta in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match=r"beta must be a number in \(0, inf\)"):
+            dense_recall(_XI, _XI, beta=beta, max_iter=5)
+    with pytest.raises(ValueError, match=r"tol must be a number in \[0, inf\)"):
+        dense_recall(_XI, _XI, beta=2.0, max_iter=5, tol=-1e-3)
+    # NumPy ints are counts
+    assert dense_recall(_XI, _XI, beta=2.0, max_iter=np.int64(5))[1].max() <= 5
+    assert capacity("hebbian", np.int64(1000)) == capacity("hebbian", 1000)
+    with pytest.raises(ValueError, match=r"n_units must be an int >= 1; got 0"):
+        capacity("hebbian", 0)
