@@ -103,6 +103,34 @@ def test_the_written_gradients_are_autograds(
         torch.testing.assert_close(got, want, **TOLERANCE[dtype])
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_the_written_gradients_are_autograds_on_cuda():
+    # the row-wise log-softmax on every class count, and the deterministic
+    # kernels (scatter_add_ has one on CUDA)
+    generator = torch.Generator().manual_seed(0)
+    for activation in ACTIVATIONS:
+        for loss, n_outputs in [("cross-entropy", 3), ("logistic", 2), ("squared", 2)]:
+            for weighted in (False, True):
+                module = MLPModule(9, (7,), n_outputs, activation=activation).cuda()
+                X = torch.randn(37, 9, generator=generator).cuda()
+                criterion, y = _targets(loss, n_outputs, 37, generator)
+                y = (y.float() if y.is_floating_point() else y).cuda()
+                weight = (
+                    torch.rand(37, generator=generator).cuda() if weighted else None
+                )
+                assert writes_gradients(module, criterion, X, y)
+                got_loss, got_outputs = backprop(module, criterion, X, y, weight)
+                written = [p.grad for p in module.parameters()]
+                want_loss, outputs, expected = _autograd(
+                    module, criterion, X, y, weight
+                )
+                torch.testing.assert_close(got_outputs, outputs)
+                torch.testing.assert_close(got_loss, want_loss)
+                for got, want in zip(written, expected, strict=True):
+                    torch.testing.assert_close(got, want)
+
+
 def test_the_loss_averages_over_the_predictions_it_is_told():
     module = MLPModule(3, (4,), 2)
     X, y = torch.randn(6, 3), torch.tensor([0, 1, 1, 0, 1, 0])
