@@ -7,6 +7,9 @@ Every skdl estimator trains its module through :class:`SkdlNet`, a
   slice of a per-epoch permutation (:class:`Batches`), never a per-sample collation;
 - callbacks are only called for the hooks they override, so an empty
   ``on_batch_begin`` costs nothing per batch;
+- a plain MLP's training step computes its gradients written out
+  (:mod:`skdl.modules._backprop`), without autograd's recording, whenever
+  nothing needs autograd (no hooks, dropout, other layers or losses...);
 - the epoch loss is summed on the device and read once per epoch, so a GPU does not
   wait for the host after every batch; per-batch rows (``history[-1, 'batches']``)
   are recorded, as skorch records them, only when a callback has a batch hook
