@@ -157,6 +157,11 @@ def relative_distance(
     tensor([-0.5000])
     """
     y = _checked_labels(distances, y, prototype_labels, "relative_distance")
+    return _relative_distance(distances, y, prototype_labels)
+
+
+def _relative_distance(distances, y, prototype_labels) -> torch.Tensor:
+    """:func:`relative_distance` of labels already checked against ``distances``."""
     same = prototype_labels[None, :] == y[:, None]
     has_own = same.any(dim=1)
     if distances.device.type == "cpu" and not bool(has_own.all()):
@@ -263,7 +268,8 @@ class GLVQLoss(_PrototypeCriterion):
         self.beta = beta
 
     def per_sample(self, distances, y):
-        mu = relative_distance(distances, y, self.prototype_labels)
+        # forward checked y
+        mu = _relative_distance(distances, y, self.prototype_labels)
         return torch.sigmoid(self.beta * mu) if self.activation == "sigmoid" else mu
 
 
